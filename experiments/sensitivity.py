@@ -1,0 +1,847 @@
+"""Global sensitivity analysis (Sobol' and Morris) of any callable model, through SALib.
+
+SPEC §8: Sobol' (first, total and, on request, second order, with confidence intervals) and Morris
+indices over levers and uncertain parameters, on replicate-averaged outcomes, for *any* callable
+model, so that the machinery can be checked on test functions with known indices
+(:mod:`experiments.testfunctions`).
+
+The model contract
+------------------
+``model_fn(**params) -> dict[str, float]``: one keyword argument per parameter (a float within its
+range), returning a mapping of outcome name to value. Every call must return every outcome, finite.
+
+If ``replicates > 1`` the function is called ``replicates`` times per sample point with an extra
+keyword ``replicate`` (``0 .. replicates-1``) and the outcomes are averaged over the replicates. The
+model must derive its randomness from ``replicate`` alone (for instance from
+``SeedSequence(root_entropy).spawn(replicates)[replicate]``, the root being bound with
+:func:`functools.partial`) so that every sample point sees the *same* replicate streams —
+common random numbers, which keep the noise from swamping the differences between sample points.
+With ``replicates == 1`` no ``replicate`` keyword is passed (a deterministic model need not accept
+it).
+
+For parallel runs (``n_jobs != 1``) the model is sent to joblib (loky) workers, so it must pickle
+with cloudpickle: a module-level function, or a :func:`functools.partial` of one, is safest.
+
+Seeds
+-----
+One :class:`numpy.random.SeedSequence` built from ``seed`` is spawned into a sampler seed and an
+analyser (bootstrap) seed; its entropy and spawn key are stored in ``df.attrs["seed_entropy"]`` and
+``df.attrs["seed_spawn_key"]``, so any run can be repeated exactly by passing
+``SeedSequence(entropy, spawn_key=key)`` (or just the entropy, for an int seed) back as ``seed``.
+The same seed gives the same sample and the same bootstrap intervals; results do not depend on
+``n_jobs``. The sampler and analyser are SALib's; no global random state is used.
+
+References: Saltelli, A. et al. (2010), "Variance based sensitivity analysis of model output. Design
+and estimator for the total sensitivity index", Computer Physics Communications 181, 259–270;
+Morris, M.D. (1991), "Factorial sampling plans for preliminary computational experiments",
+Technometrics 33, 161–174; Campolongo, F., Cariboni, J. & Saltelli, A. (2007), Environmental
+Modelling & Software 22, 1509–1518 (``mu*``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+
+from model.errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "METHODS",
+    "Method",
+    "ModelOutputError",
+    "analyze",
+    "convergence",
+    "evaluate",
+    "plot_indices",
+    "second_order_indices",
+]
+
+logger = logging.getLogger(__name__)
+
+ModelFn = Callable[..., Mapping[str, float]]
+Progress = Callable[[int, int], None]
+
+#: Default base sample size: Sobol' base samples (``n (D + 2)`` points, ``n (2D + 2)`` with second
+#: order) or Morris trajectories (``n (D + 1)`` points).
+DEFAULT_N: Mapping[str, int] = MappingProxyType({"sobol": 1024, "morris": 100})
+
+#: Rows per parallel task, as a share of the work: about this many tasks per worker.
+_TASKS_PER_WORKER = 16
+
+
+class ModelOutputError(ValueError):
+    """A model evaluation returned no value, or a non-finite one, for an outcome.
+
+    Args:
+        message: What is wrong.
+        row: Index of the sample row (parameter point) concerned.
+        outcome: Name of the outcome concerned, if any.
+        replicate: Replicate number concerned, if any.
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        row: int | None = None,
+        outcome: str | None = None,
+        replicate: int | None = None,
+    ):
+        self.row = row
+        self.outcome = outcome
+        self.replicate = replicate
+        super().__init__(message)
+
+    def __reduce__(self):
+        """Keep the attributes when the error crosses a process boundary (joblib workers)."""
+        return (type(self), (self.args[0], self.row, self.outcome, self.replicate))
+
+
+# --------------------------------------------------------------------------------------------------
+# Methods: sampler and analyser pairs, looked up in an explicit registry.
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Options:
+    """Method options shared by samplers and analysers (validated by :func:`analyze`)."""
+
+    second_order: bool
+    num_levels: int
+    conf_level: float
+
+
+def _sobol_sample(
+    problem: dict, n: int, options: _Options, seed: np.random.Generator
+) -> np.ndarray:
+    """Saltelli design over a scrambled Sobol' sequence (SALib ``sample.sobol``)."""
+    return sobol_sample.sample(problem, n, calc_second_order=options.second_order, seed=seed)
+
+
+def _sobol_analyze(
+    problem: dict, X: np.ndarray, Y: np.ndarray, options: _Options, seed: int
+) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+    """Sobol' first- and total-order indices (and second order on request) of one outcome."""
+    names = problem["names"]
+    d = len(names)
+    if np.ptp(Y) == 0.0:
+        # A constant output has no variance to apportion; SALib's convention (tests/test_sobol.py,
+        # test_constant_output) is zero indices and intervals. Its own path would divide by Y.std().
+        zeros = np.zeros(d)
+        columns = {"S1": zeros, "S1_conf": zeros, "ST": zeros, "ST_conf": zeros}
+        s2 = s2_conf = np.zeros((d, d))
+    else:
+        si = sobol_analyze.analyze(
+            problem,
+            Y,
+            calc_second_order=options.second_order,
+            conf_level=options.conf_level,
+            print_to_console=False,
+            seed=seed,
+        )
+        columns = {k: np.asarray(si[k], dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+        if options.second_order:
+            s2, s2_conf = np.asarray(si["S2"]), np.asarray(si["S2_conf"])
+    if not options.second_order:
+        return columns, []
+    pairs = [
+        {
+            "parameter_1": names[j],
+            "parameter_2": names[k],
+            "S2": float(s2[j, k]),
+            "S2_conf": float(s2_conf[j, k]),
+        }
+        for j in range(d)
+        for k in range(j + 1, d)
+    ]
+    return columns, pairs
+
+
+def _morris_sample(
+    problem: dict, n: int, options: _Options, seed: np.random.Generator
+) -> np.ndarray:
+    """Morris trajectories on a ``num_levels`` grid (SALib ``sample.morris``)."""
+    return morris_sample.sample(problem, n, num_levels=options.num_levels, seed=seed)
+
+
+def _morris_analyze(
+    problem: dict, X: np.ndarray, Y: np.ndarray, options: _Options, seed: int
+) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+    """Morris ``mu``, ``mu*`` (with bootstrap interval) and ``sigma`` of one outcome."""
+    si = morris_analyze.analyze(
+        problem,
+        X,
+        Y,
+        num_levels=options.num_levels,
+        conf_level=options.conf_level,
+        print_to_console=False,
+        seed=seed,
+    )
+    columns = {
+        k: np.asarray(si[k], dtype=float) for k in ("mu", "mu_star", "mu_star_conf", "sigma")
+    }
+    return columns, []
+
+
+@dataclass(frozen=True)
+class Method:
+    """A sensitivity method: its SALib sampler and analyser and the columns it reports.
+
+    Attributes:
+        name: Registry key.
+        sample: ``(problem, n, options, rng) -> X``.
+        analyze: ``(problem, X, Y, options, seed) -> (columns, second-order records)``.
+        columns: Index columns of the result frame, in order.
+        indices: The columns that are point estimates (compared by :func:`convergence`).
+        conf: Confidence half-width column of each index column that has one.
+
+    """
+
+    name: str
+    sample: Callable[..., np.ndarray]
+    analyze: Callable[..., tuple[dict[str, np.ndarray], list[dict[str, Any]]]]
+    columns: tuple[str, ...]
+    indices: tuple[str, ...]
+    conf: Mapping[str, str]
+
+
+#: Registry of methods accepted by :func:`analyze`.
+METHODS: Mapping[str, Method] = MappingProxyType(
+    {
+        "sobol": Method(
+            name="sobol",
+            sample=_sobol_sample,
+            analyze=_sobol_analyze,
+            columns=("S1", "S1_conf", "ST", "ST_conf"),
+            indices=("S1", "ST"),
+            conf={"S1": "S1_conf", "ST": "ST_conf"},
+        ),
+        "morris": Method(
+            name="morris",
+            sample=_morris_sample,
+            analyze=_morris_analyze,
+            columns=("mu", "mu_star", "mu_star_conf", "sigma"),
+            indices=("mu", "mu_star", "sigma"),
+            conf={"mu_star": "mu_star_conf"},
+        ),
+    }
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_parameters(parameters: Mapping[str, Sequence[float]]) -> tuple[list[str], np.ndarray]:
+    """Return the parameter names (in mapping order) and a ``(D, 2)`` array of bounds."""
+    if not isinstance(parameters, Mapping):
+        raise InputError(
+            f"must be a mapping of name to (low, high), got {type(parameters).__name__}",
+            field="parameters",
+        )
+    if not parameters:
+        raise InputError("is empty: give at least one name -> (low, high)", field="parameters")
+    names: list[str] = []
+    bounds: list[tuple[float, float]] = []
+    for name, rng in parameters.items():
+        where = f"parameters[{name!r}]"
+        if not isinstance(name, str) or not name.isidentifier():
+            raise InputError("a parameter name must be a valid Python identifier", field=where)
+        if name == "replicate":
+            raise InputError("'replicate' is reserved for the replicate number", field=where)
+        try:
+            low, high = rng
+        except (TypeError, ValueError):
+            raise InputError(
+                f"range must be two finite numbers (low, high), got {rng!r}", field=where
+            ) from None
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (low, high)):
+            raise InputError(
+                f"range must be two finite numbers (low, high), got {rng!r}", field=where
+            )
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise InputError(
+                f"range must be two finite numbers (low, high), got {rng!r}", field=where
+            )
+        if not low < high:
+            raise InputError(f"low must be < high, got low={low!r} >= high={high!r}", field=where)
+        names.append(name)
+        bounds.append((float(low), float(high)))
+    return names, np.array(bounds)
+
+
+def _check_n(n: object, method: str) -> int:
+    if not _is_int(n) or n < 1:
+        raise InputError(f"must be an integer >= 1, got {n!r}", field="n")
+    n = int(n)
+    if method == "sobol" and n & (n - 1):
+        lower = 1 << (n.bit_length() - 1)
+        raise InputError(
+            f"must be a power of two for method='sobol' (balance of the Sobol' sequence), "
+            f"got {n}; nearest powers of two: {lower} or {2 * lower}",
+            field="n",
+        )
+    return n
+
+
+def _check_options(
+    *,
+    method: object,
+    n: object,
+    n_jobs: object,
+    replicates: object,
+    second_order: object,
+    num_levels: object,
+    conf_level: object,
+    outcomes: object,
+    progress: object,
+) -> tuple[Method, int, list[str] | None]:
+    if not isinstance(method, str) or method not in METHODS:
+        raise InputError(f"unknown method {method!r}; allowed: {sorted(METHODS)}", field="method")
+    n = _check_n(DEFAULT_N[method] if n is None else n, method)
+    _check_run_options(n_jobs=n_jobs, replicates=replicates, progress=progress)
+    if not isinstance(second_order, bool):
+        raise InputError(f"must be True or False, got {second_order!r}", field="second_order")
+    if second_order and method != "sobol":
+        raise InputError(
+            "second-order indices are only available with method='sobol'", field="second_order"
+        )
+    if method == "morris" and (not _is_int(num_levels) or num_levels < 2 or num_levels % 2):
+        raise InputError(f"must be an even integer >= 2, got {num_levels!r}", field="num_levels")
+    if not (isinstance(conf_level, numbers.Real) and 0 < conf_level < 1):
+        raise InputError(
+            f"must be strictly between 0 and 1, got {conf_level!r}", field="conf_level"
+        )
+    return METHODS[method], n, _check_outcomes(outcomes)
+
+
+def _check_run_options(*, n_jobs: object, replicates: object, progress: object) -> None:
+    if not _is_int(replicates) or replicates < 1:
+        raise InputError(f"must be an integer >= 1, got {replicates!r}", field="replicates")
+    if not _is_int(n_jobs) or n_jobs == 0:
+        raise InputError(
+            f"must be a non-zero integer (1: in-process, k > 1: k workers, -1: all cores), "
+            f"got {n_jobs!r}",
+            field="n_jobs",
+        )
+    if progress is not None and not callable(progress):
+        raise InputError("must be None or a callable(done, total)", field="progress")
+
+
+def _check_outcomes(outcomes: object) -> list[str] | None:
+    if outcomes is None:
+        return None
+    if isinstance(outcomes, str):
+        outcomes = [outcomes]
+    if not isinstance(outcomes, Sequence) or not outcomes:
+        raise InputError("must be None or a non-empty list of outcome names", field="outcomes")
+    if not all(isinstance(o, str) for o in outcomes):
+        raise InputError(f"outcome names must be strings, got {list(outcomes)!r}", field="outcomes")
+    if len(set(outcomes)) != len(outcomes):
+        raise InputError(f"contains duplicates: {list(outcomes)!r}", field="outcomes")
+    return list(outcomes)
+
+
+# --------------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------------
+
+
+def _call(model_fn: ModelFn, params: dict[str, float], row: int, replicate: int | None) -> Mapping:
+    """Call the model once and check that it returned a mapping."""
+    out = model_fn(**params) if replicate is None else model_fn(**params, replicate=replicate)
+    if not isinstance(out, Mapping):
+        raise ModelOutputError(
+            f"sample row {row}: model returned {type(out).__name__}, expected a mapping "
+            f"outcome -> value",
+            row=row,
+            replicate=replicate,
+        )
+    return out
+
+
+def _value(out: Mapping, outcome: str, row: int, replicate: int | None, params: dict) -> float:
+    """One outcome of one call, checked to be present and finite."""
+    where = f"sample row {row}" + ("" if replicate is None else f", replicate {replicate}")
+    if outcome not in out:
+        raise ModelOutputError(
+            f"{where}: model returned no value for outcome {outcome!r} "
+            f"(returned {sorted(out)}; parameters {params})",
+            row=row,
+            outcome=outcome,
+            replicate=replicate,
+        )
+    try:
+        value = float(out[outcome])
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise ModelOutputError(
+            f"{where}: outcome {outcome!r} is {out[outcome]!r}, expected a finite number "
+            f"(parameters {params})",
+            row=row,
+            outcome=outcome,
+            replicate=replicate,
+        )
+    return value
+
+
+def _row_values(
+    model_fn: ModelFn,
+    params: dict[str, float],
+    row: int,
+    replicates: int,
+    outcomes: Sequence[str],
+    first: Mapping | None = None,
+) -> np.ndarray:
+    """Replicate-averaged outcomes at one point (``first``: output of replicate 0, if run)."""
+    reps: Sequence[int | None] = [None] if replicates == 1 else range(replicates)
+    total = np.zeros(len(outcomes))
+    for k, rep in enumerate(reps):
+        out = first if (k == 0 and first is not None) else _call(model_fn, params, row, rep)
+        total += [_value(out, o, row, rep, params) for o in outcomes]
+    return total / len(reps)
+
+
+def _evaluate_rows(
+    model_fn: ModelFn,
+    names: Sequence[str],
+    X: np.ndarray,
+    start: int,
+    replicates: int,
+    outcomes: Sequence[str],
+) -> np.ndarray:
+    """Replicate-averaged outcomes of consecutive sample rows (a top-level, picklable work unit).
+
+    Args:
+        model_fn: The model (see the module docstring for the contract).
+        names: Parameter names, one per column of ``X``.
+        X: Sample rows to run, shape ``(rows, len(names))``.
+        start: Index of ``X[0]`` in the full sample (for error messages).
+        replicates: Calls per row; ``replicate`` is passed only when > 1.
+        outcomes: Outcomes to keep, in column order.
+
+    Returns:
+        Array of shape ``(rows, len(outcomes))``.
+
+    """
+    result = np.empty((len(X), len(outcomes)))
+    for i, x in enumerate(X):
+        params = {name: float(v) for name, v in zip(names, x, strict=True)}
+        result[i] = _row_values(model_fn, params, start + i, replicates, outcomes)
+    return result
+
+
+def evaluate(
+    model_fn: ModelFn,
+    names: Sequence[str],
+    X: np.ndarray,
+    *,
+    n_jobs: int = 1,
+    replicates: int = 1,
+    progress: Progress | None = None,
+    outcomes: Sequence[str] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Run the model at every sample row, averaging over replicates.
+
+    The first row runs in-process to learn (and check) the outcomes; the others run in ordered
+    chunks, in-process with ``n_jobs == 1`` or on ``joblib`` workers otherwise. The result is in
+    sample order and identical whatever ``n_jobs``.
+
+    Args:
+        model_fn: ``model_fn(**params[, replicate=r]) -> {outcome: value}`` (see module docstring).
+        names: Parameter names, one per column of ``X``.
+        X: Sample, shape ``(rows, len(names))``, in model units.
+        n_jobs: 1 to run in-process, ``k > 1`` for ``k`` joblib workers, -1 for all cores.
+        replicates: Model calls per row, averaged (common random numbers via ``replicate``).
+        progress: Optional ``progress(done, total)`` called as rows finish, ``done`` counting sample
+            rows (each ``replicates`` model calls) out of ``total = len(X)``.
+        outcomes: Outcomes to keep, in this order; by default all outcomes of the first row, in the
+            order the model returns them.
+
+    Returns:
+        ``(Y, outcome_names)`` with ``Y`` of shape ``(rows, len(outcome_names))``.
+
+    Raises:
+        InputError: If ``X`` has the wrong shape, an option is invalid or a requested outcome is not
+            returned by the model (both subclass ``ValueError``).
+        ModelOutputError: If a call returns no value or a non-finite value for an outcome; the
+            message names the sample row, replicate and outcome.
+
+    """
+    _check_run_options(n_jobs=n_jobs, replicates=replicates, progress=progress)
+    X = np.asarray(X, dtype=float)
+    names = list(names)
+    if X.ndim != 2 or X.shape[1] != len(names) or len(X) == 0:
+        raise InputError(
+            f"must be a non-empty 2-D array with {len(names)} columns (one per parameter), "
+            f"got shape {X.shape}",
+            field="X",
+        )
+    requested = _check_outcomes(outcomes)
+    total = len(X)
+
+    # First row in-process: it fixes the outcome names and fails fast on a bad specification.
+    params0 = {name: float(v) for name, v in zip(names, X[0], strict=True)}
+    first = _call(model_fn, params0, 0, None if replicates == 1 else 0)
+    if requested is None:
+        selected = [str(k) for k in first]
+        if not selected:
+            raise ModelOutputError("sample row 0: model returned no outcomes", row=0)
+    else:
+        missing = [o for o in requested if o not in first]
+        if missing:
+            raise InputError(
+                f"requested {missing} not returned by the model; it returns {sorted(first)}",
+                field="outcomes",
+            )
+        selected = requested
+
+    Y = np.empty((total, len(selected)))
+    Y[0] = _row_values(model_fn, params0, 0, replicates, selected, first=first)
+    done = 1
+    if progress is not None:
+        progress(done, total)
+    blocks: Any
+    if n_jobs == 1:
+        # One row per block, in-process: the finest progress and no pickling.
+        blocks = (
+            _evaluate_rows(model_fn, names, X[i : i + 1], i, replicates, selected)
+            for i in range(1, total)
+        )
+        sizes = [1] * (total - 1)
+    else:
+        workers = joblib.effective_n_jobs(n_jobs)
+        size = max(1, math.ceil((total - 1) / (workers * _TASKS_PER_WORKER)))
+        starts = range(1, total, size)
+        sizes = [min(size, total - s) for s in starts]
+        logger.debug("evaluating %d rows in %d chunks on %d workers", total, len(sizes), workers)
+        blocks = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
+            joblib.delayed(_evaluate_rows)(
+                model_fn, names, X[s : s + size], s, replicates, selected
+            )
+            for s in starts
+        )
+    for block, rows in zip(blocks, sizes, strict=True):
+        Y[done : done + rows] = block
+        done += rows
+        if progress is not None:
+            progress(done, total)
+    return Y, selected
+
+
+# --------------------------------------------------------------------------------------------------
+# Analysis
+# --------------------------------------------------------------------------------------------------
+
+
+def _root_seed(seed: int | Sequence[int] | np.random.SeedSequence | None) -> np.random.SeedSequence:
+    """Return a fresh root SeedSequence (a given one is copied: spawning must not alter it)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
+    return np.random.SeedSequence(seed)
+
+
+def _derived_seeds(seed: int | Sequence[int] | np.random.SeedSequence | None):
+    """Root SeedSequence, sampler Generator and analyser integer seed."""
+    root = _root_seed(seed)
+    sample_ss, analyze_ss = root.spawn(2)
+    # SALib's sobol.analyze tests `if seed:` and falls back to numpy's global state on 0, so the
+    # analyser seed is kept in [1, 2**32].
+    analyze_seed = int(analyze_ss.generate_state(1, dtype=np.uint32)[0]) + 1
+    return root, np.random.default_rng(sample_ss), analyze_seed
+
+
+def analyze(
+    model_fn: ModelFn,
+    parameters: Mapping[str, tuple[float, float]],
+    *,
+    method: str = "sobol",
+    n: int | None = None,
+    seed: int | Sequence[int] | np.random.SeedSequence | None = None,
+    n_jobs: int = 1,
+    replicates: int = 1,
+    second_order: bool = False,
+    num_levels: int = 4,
+    outcomes: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Sobol' or Morris sensitivity indices of a model's outcomes to uniform parameters.
+
+    Parameters are independent and uniform on their ranges. The model contract (``replicate``
+    keyword, common random numbers) is in the module docstring.
+
+    Args:
+        model_fn: ``model_fn(**params[, replicate=r]) -> {outcome: value}``.
+        parameters: ``name -> (low, high)``, in model units; the order is kept in the result.
+        method: ``"sobol"`` (variance-based; Saltelli design on a scrambled Sobol' sequence) or
+            ``"morris"`` (elementary effects screening).
+        n: Sobol': base sample size, a power of two (``n (D + 2)`` points, ``n (2D + 2)`` with
+            second order; default 1024). Morris: number of trajectories (``n (D + 1)`` points;
+            default 100). Each point costs ``replicates`` model calls.
+        seed: Root seed (int, entropy, SeedSequence, or None for fresh entropy); see the module
+            docstring.
+        n_jobs: 1 to run in-process, ``k > 1`` for ``k`` joblib workers, -1 for all cores.
+        replicates: Model calls per point, averaged; ``replicate`` is passed only when > 1.
+        second_order: Sobol' only: also estimate second-order indices (a larger design), read them
+            with :func:`second_order_indices`.
+        num_levels: Morris only: number of grid levels, even.
+        outcomes: Outcomes to analyse, in this order; default all that the model returns.
+        progress: Optional ``progress(done, total)`` called as sample points finish.
+        conf_level: Confidence level of the bootstrap intervals (``*_conf`` are half-widths).
+
+    Returns:
+        One row per (outcome, parameter). Sobol': ``outcome, parameter, S1, S1_conf, ST, ST_conf``.
+        Morris: ``outcome, parameter, mu, mu_star, mu_star_conf, sigma``. ``df.attrs`` holds
+        ``method``, ``n``, ``n_points``, ``replicates``, ``conf_level``, ``seed_entropy``,
+        ``seed_spawn_key``, ``bounds`` and, with ``second_order=True``, ``second_order`` (records,
+        see :func:`second_order_indices`). Every outcome is analysed with the same bootstrap seed,
+        so an outcome's indices do not depend on which other outcomes are analysed.
+
+    Raises:
+        InputError: (a ``ValueError``) on an invalid specification, naming the argument: empty
+            parameters, a range that is not two finite numbers or has low >= high, an unknown
+            method, n < 1 or (Sobol') not a power of two, replicates < 1, an outcome the model does
+            not return, ...
+        ModelOutputError: (a ``ValueError``) if a model call returns a missing or non-finite
+            outcome, naming the sample row and outcome.
+
+    """
+    names, bounds = _check_parameters(parameters)
+    spec, n, requested = _check_options(
+        method=method,
+        n=n,
+        n_jobs=n_jobs,
+        replicates=replicates,
+        second_order=second_order,
+        num_levels=num_levels,
+        conf_level=conf_level,
+        outcomes=outcomes,
+        progress=progress,
+    )
+    options = _Options(
+        second_order=second_order, num_levels=num_levels, conf_level=float(conf_level)
+    )
+    root, sample_rng, analyze_seed = _derived_seeds(seed)
+    problem = {"num_vars": len(names), "names": list(names), "bounds": bounds.tolist()}
+
+    X = spec.sample(problem, n, options, sample_rng)
+    logger.info(
+        "%s sensitivity: %d parameters, %d points x %d replicates, seed entropy %s",
+        spec.name,
+        len(names),
+        len(X),
+        replicates,
+        root.entropy,
+    )
+    Y, outcome_names = evaluate(
+        model_fn,
+        names,
+        X,
+        n_jobs=n_jobs,
+        replicates=replicates,
+        progress=progress,
+        outcomes=requested,
+    )
+
+    frames = []
+    second: list[dict[str, Any]] = []
+    for j, outcome in enumerate(outcome_names):
+        if np.ptp(Y[:, j]) == 0.0:
+            logger.warning("outcome %r is constant over the sample: its indices are zero", outcome)
+        columns, pairs = spec.analyze(problem, X, Y[:, j], options, analyze_seed)
+        frame = pd.DataFrame({"outcome": outcome, "parameter": names, **columns})
+        frames.append(frame[["outcome", "parameter", *spec.columns]])
+        second.extend({"outcome": outcome, **pair} for pair in pairs)
+    df = pd.concat(frames, ignore_index=True)
+    df.attrs.update(
+        method=spec.name,
+        n=n,
+        n_points=len(X),
+        replicates=replicates,
+        conf_level=float(conf_level),
+        seed_entropy=root.entropy,
+        seed_spawn_key=tuple(root.spawn_key),
+        bounds={name: (float(lo), float(hi)) for name, (lo, hi) in zip(names, bounds, strict=True)},
+    )
+    if second_order:
+        df.attrs["second_order"] = second
+    return df
+
+
+def second_order_indices(df: pd.DataFrame) -> pd.DataFrame:
+    """Second-order Sobol' indices of a result of ``analyze(..., second_order=True)``.
+
+    They are kept in ``df.attrs["second_order"]`` as plain records (so that the attributes survive
+    copies and concatenation); this function makes them a frame.
+
+    Args:
+        df: A frame returned by :func:`analyze` with ``method="sobol", second_order=True``.
+
+    Returns:
+        One row per (outcome, pair of parameters in input order) with columns
+        ``outcome, parameter_1, parameter_2, S2, S2_conf``.
+
+    Raises:
+        ValueError: If ``df`` was not computed with ``second_order=True``.
+
+    """
+    if "second_order" not in df.attrs:
+        raise ValueError(
+            "no second-order indices: run analyze(..., method='sobol', second_order=True)"
+        )
+    columns = ["outcome", "parameter_1", "parameter_2", "S2", "S2_conf"]
+    return pd.DataFrame(df.attrs["second_order"], columns=columns)
+
+
+def convergence(
+    model_fn: ModelFn,
+    parameters: Mapping[str, tuple[float, float]],
+    *,
+    n: int,
+    seed: int | Sequence[int] | np.random.SeedSequence | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Convergence check: the indices at sample sizes ``n`` and ``2n`` and their difference.
+
+    Both runs use the same seed, so the ``2n`` design extends the ``n`` design (same leading Sobol'
+    points or Morris trajectories) and the difference measures what the extra points change.
+
+    Args:
+        model_fn: The model, as for :func:`analyze`.
+        parameters: ``name -> (low, high)``, as for :func:`analyze`.
+        n: The smaller sample size (a power of two for Sobol').
+        seed: Root seed shared by both runs (None: fresh entropy, stored in ``attrs``).
+        **options: Other keyword arguments of :func:`analyze` (``method``, ``n_jobs``,
+            ``replicates``, ...).
+
+    Returns:
+        One row per (outcome, parameter, index) with columns ``outcome, parameter, index, at_n,
+        at_2n, abs_diff, conf_2n`` (``conf_2n``: confidence half-width at ``2n``, NaN where the
+        method gives none). ``attrs`` holds ``method``, ``n``, ``n2``, ``seed_entropy`` and
+        ``seed_spawn_key``.
+
+    """
+    root = _root_seed(seed)
+    small = analyze(model_fn, parameters, n=n, seed=root, **options)
+    large = analyze(model_fn, parameters, n=2 * n, seed=root, **options)
+    spec = METHODS[small.attrs["method"]]
+    keys = ["outcome", "parameter"]
+    merged = small.merge(large, on=keys, suffixes=("_n", "_2n"), validate="one_to_one")
+    parts = []
+    for index in spec.indices:
+        conf = spec.conf.get(index)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "outcome": merged["outcome"],
+                    "parameter": merged["parameter"],
+                    "index": index,
+                    "at_n": merged[f"{index}_n"],
+                    "at_2n": merged[f"{index}_2n"],
+                    "abs_diff": (merged[f"{index}_2n"] - merged[f"{index}_n"]).abs(),
+                    "conf_2n": merged[f"{conf}_2n"] if conf else np.nan,
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    # Order: outcome (as analysed), then index (as the method lists them), then parameter.
+    outcome_rank = {name: i for i, name in enumerate(pd.unique(small["outcome"]))}
+    index_rank = {name: i for i, name in enumerate(spec.indices)}
+    rank = out["outcome"].map(outcome_rank) * len(index_rank) + out["index"].map(index_rank)
+    out = out.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
+    out.attrs.update(
+        method=spec.name,
+        n=n,
+        n2=2 * n,
+        seed_entropy=root.entropy,
+        seed_spawn_key=tuple(root.spawn_key),
+    )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Plot
+# --------------------------------------------------------------------------------------------------
+
+
+def plot_indices(df: pd.DataFrame, outcome: str, ax: Axes | None = None) -> Figure:
+    """Horizontal bar chart of one outcome's indices with their confidence intervals.
+
+    Sobol': S1 and ST side by side per parameter, error bars ``±S1_conf`` / ``±ST_conf``. Morris:
+    ``mu*`` with ``±mu_star_conf``. Uses no pyplot state, so it works under any backend (Agg).
+
+    Args:
+        df: A frame returned by :func:`analyze`.
+        outcome: The outcome to plot.
+        ax: Axes to draw into; by default a new figure is made.
+
+    Returns:
+        The figure drawn into.
+
+    Raises:
+        ValueError: If ``outcome`` is not in ``df`` or ``df`` has no known index columns.
+
+    """
+    from matplotlib.figure import Figure
+
+    available = list(pd.unique(df["outcome"]))
+    if outcome not in available:
+        raise ValueError(f"outcome {outcome!r} not in the results; available: {available}")
+    if {"S1", "ST"} <= set(df.columns):
+        bars = [("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total order ST")]
+        xlabel = "Sobol' index"
+    elif "mu_star" in df.columns:
+        bars = [("mu_star", "mu_star_conf", "mu*")]
+        xlabel = "Morris mu* (outcome units)"
+    else:
+        raise ValueError("df has neither Sobol' (S1, ST) nor Morris (mu_star) columns")
+
+    rows = df[df["outcome"] == outcome]
+    if ax is None:
+        fig = Figure(figsize=(6.0, 1.0 + 0.45 * len(rows) * len(bars)), layout="constrained")
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    y = np.arange(len(rows))
+    height = 0.8 / len(bars)
+    for k, (column, conf, label) in enumerate(bars):
+        # First bar on top of each group: the y axis is inverted below.
+        ax.barh(
+            y + (k - (len(bars) - 1) / 2) * height,
+            rows[column].to_numpy(),
+            height=height,
+            xerr=rows[conf].to_numpy(),
+            capsize=3,
+            label=label,
+        )
+    ax.set_yticks(y, rows["parameter"].tolist())
+    ax.invert_yaxis()
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(str(outcome))
+    ax.legend(loc="best")
+    return fig

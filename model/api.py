@@ -1,0 +1,143 @@
+"""Python API used by notebooks, the command line and the experiment runner.
+
+>>> from model import run_scenario, Scenario
+>>> result = run_scenario(Scenario(years=2), scale=0.05, seed=1)
+>>> result.yearly()[["q1_share_in_qpv", "q1_share_leases_outside_qpv"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from .config import Scenario, TerritorySpec
+from .model import HousingModel, as_seed_sequence
+from .territory import Territory, load_territory
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Named result of one run.
+
+    Attributes:
+        run_id: Identifier of the run (also in every indicator row).
+        scenario: The scenario that was run (with years/scale overrides applied).
+        config_hash: Hash of the scenario's parameters.
+        seed_entropy: Entropy of the run's SeedSequence.
+        spawn_key: Spawn key of the run's SeedSequence (empty for a root seed).
+        indicators: Tidy table (run_id, year, month, scale, unit, register, indicator, value).
+        moves: Move log (household, month, from/to dwelling and neighbourhood, kind).
+        neighbourhoods: Neighbourhood attributes (id, commune, qpv, x, y, attractiveness at the
+            start and at the end).
+        wall_time: Seconds spent running.
+    """
+
+    run_id: str
+    scenario: Scenario
+    config_hash: str
+    seed_entropy: int
+    spawn_key: tuple[int, ...]
+    indicators: pd.DataFrame
+    moves: pd.DataFrame
+    neighbourhoods: pd.DataFrame
+    cohort: pd.DataFrame
+    wall_time: float
+
+    def yearly(self, scale: str = "epci", unit: str = "EPCI") -> pd.DataFrame:
+        """Wide table: one row per year, one column per indicator of one unit."""
+        df = self.indicators
+        sel = df[(df.scale == scale) & (df.unit == unit)]
+        return sel.pivot_table(index="year", columns="indicator", values="value",
+                               aggfunc="first", observed=True)
+
+    def indicator(self, name: str, scale: str = "epci", unit: str = "EPCI") -> pd.Series:
+        """One indicator by year; raises KeyError naming close matches if it does not exist."""
+        wide = self.yearly(scale, unit)
+        if name not in wide.columns:
+            import difflib
+            close = difflib.get_close_matches(name, list(wide.columns), n=3)
+            raise KeyError(f"no indicator {name!r} at {scale}/{unit}; close: {close}")
+        return wide[name]
+
+
+@lru_cache(maxsize=8)
+def _cached_territory(source: str, scale: float) -> Territory:
+    return load_territory(source, scale)
+
+
+def build_model(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
+                = None, territory: Territory | None = None, run_id: str = "run"
+                ) -> HousingModel:
+    """Build a model from a scenario (territory loaded and scaled as the scenario says)."""
+    scenario = scenario or Scenario()
+    if territory is None:
+        territory = _cached_territory(scenario.territory.source, scenario.territory.scale)
+    return HousingModel(scenario, territory=territory, rng=seed, run_id=run_id)
+
+
+def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
+                 = None, years: int | None = None, scale: float | None = None,
+                 territory: Territory | None = None, run_id: str = "run", progress=None,
+                 keep_moves: bool = True) -> RunResult:
+    """Run one scenario and return its tables.
+
+    Args:
+        scenario: Scenario (defaults: today's rules on the embedded default territory).
+        seed: Overrides ``scenario.seed`` (an int or a SeedSequence spawned by an ensemble).
+        years: Overrides ``scenario.years``.
+        scale: Overrides ``scenario.territory.scale``.
+        territory: A pre-loaded territory (then ``scale`` must be None).
+        run_id: Identifier written in the tables.
+        progress: Optional callable ``(months_done, months_total)``.
+        keep_moves: Keep the move log in the result (it can be large).
+    """
+    scenario = scenario or Scenario()
+    if years is not None:
+        scenario = dataclasses.replace(scenario, years=int(years))
+    if scale is not None:
+        scenario = dataclasses.replace(scenario, territory=TerritorySpec(
+            source=scenario.territory.source, scale=float(scale)))
+    seq = as_seed_sequence(scenario.seed if seed is None else seed)
+    t0 = time.perf_counter()
+    model = build_model(scenario, seed=seq, territory=territory, run_id=run_id)
+    model.run(scenario.years, progress=progress)
+    wall = time.perf_counter() - t0
+    s = model.state
+    nb = s.nb
+    nbdf = pd.DataFrame({
+        "neighbourhood": nb.ids, "name": nb.names,
+        "commune": [s.commune_ids[c] for c in nb.commune], "qpv": nb.qpv, "x": nb.x, "y": nb.y,
+        "attractiveness_start": model.territory.neighbourhoods.base_attractiveness.to_numpy(),
+        "attractiveness_end": nb.attractiveness.copy(),
+    })
+    moves = model.log.to_frame(nb.ids) if keep_moves else pd.DataFrame()
+    if keep_moves:
+        moves.insert(0, "run_id", run_id)
+    entropy = seq.entropy if isinstance(seq.entropy, int) else int(np.asarray(seq.entropy)[0])
+    return RunResult(run_id=run_id, scenario=scenario, config_hash=scenario.config_hash(),
+                     seed_entropy=entropy, spawn_key=tuple(seq.spawn_key),
+                     indicators=model.recorder.frame(), moves=moves, neighbourhoods=nbdf,
+                     cohort=cohort_table(model), wall_time=wall)
+
+
+def cohort_table(model: HousingModel) -> pd.DataFrame:
+    """Households present at the start: where they are at the horizon (for trajectories)."""
+    from .state import TENURE_NAMES
+    hh, nb = model.state.hh, model.state.nb
+    start = model.cohort_start
+    idx = np.arange(len(start["nbhd"]))
+    names = np.array(TENURE_NAMES, dtype=object)
+    ids = np.array(list(nb.ids) + [None], dtype=object)
+    return pd.DataFrame({
+        "household": idx,
+        "tenure_start": names[start["tenure"]], "nbhd_start": ids[start["nbhd"]],
+        "qpv_start": nb.qpv[start["nbhd"]], "quartile_start": start["quartile"],
+        "alive_end": hh.alive[idx], "tenure_end": names[hh.tenure[idx]],
+        "nbhd_end": ids[np.where(hh.alive[idx], hh.nbhd[idx], -1)],
+        "qpv_end": np.where(hh.alive[idx], nb.qpv[hh.nbhd[idx]], False),
+        "quartile_end": hh.quartile[idx]})

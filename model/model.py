@@ -1,0 +1,143 @@
+"""HousingModel: the monthly schedule of SPEC §2 on column arrays, as a ``mesa.Model``.
+
+Households and dwellings are numpy columns (see :mod:`model.state`); neighbourhoods are also
+exposed as :class:`Neighbourhood` Mesa agents so that Mesa users can inspect them. Every random
+draw goes through the model's one ``numpy.random.Generator`` (``self.rng``).
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from .config import Scenario
+from .moves import MoveLog
+from .processes.allocation import allocate
+from .processes.attractiveness import anchor_base, update_attractiveness
+from .processes.demography import demography
+from .processes.income import over_ceiling, yearly_income
+from .processes.intentions import give_up_seeking, move_intentions
+from .processes.policy import policy_events
+from .processes.private_market import (
+    arrivals,
+    private_construction,
+    private_market,
+    settle_arrivals,
+    yearly_private_rents,
+)
+from .recorder import Recorder
+from .state import build_state, commune_weights, update_q1_threshold, update_quartiles
+from .territory import Territory, load_territory
+
+
+def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
+    """A SeedSequence from an int, a SeedSequence or None (fresh OS entropy)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    return np.random.SeedSequence(seed)
+
+
+class Neighbourhood(mesa.Agent):
+    """A neighbourhood (IRIS-like unit) seen as a Mesa agent; its state lives in the arrays."""
+
+    def __init__(self, model: HousingModel, index: int):
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def name(self) -> str:
+        """Neighbourhood id."""
+        return self.model.state.nb.ids[self.index]
+
+    @property
+    def qpv(self) -> bool:
+        """Priority neighbourhood (quartier prioritaire de la politique de la ville)."""
+        return bool(self.model.state.nb.qpv[self.index])
+
+    @property
+    def attractiveness(self) -> float:
+        """Current attractiveness."""
+        return float(self.model.state.nb.attractiveness[self.index])
+
+
+class HousingModel(mesa.Model):
+    """Residential trajectories in social housing (SPEC §1–§3).
+
+    Args:
+        scenario: Levers, behaviour and run settings (defaults: today's rules).
+        territory: A loaded territory; by default the scenario's (embedded default, scaled).
+        rng: Seed (int or ``numpy.random.SeedSequence``); defaults to ``scenario.seed``.
+        run_id: Identifier written in the indicator rows.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, territory: Territory | None = None,
+                 rng: int | np.random.SeedSequence | None = None, run_id: str = "run"):
+        scenario = scenario or Scenario()
+        seq = as_seed_sequence(scenario.seed if rng is None else rng)
+        super().__init__(rng=seq)
+        # our own generator from the same SeedSequence: identical stream whatever Mesa's version
+        # does with ``rng`` internally (Mesa may draw from it to seed ``self.random``)
+        self.rng = np.random.default_rng(seq)
+        self.seed_sequence = seq
+        self.scenario = scenario
+        self.levers = scenario.levers
+        self.behaviour = scenario.behaviour
+        self.territory = territory or load_territory(scenario.territory.source,
+                                                     scenario.territory.scale)
+        self.state = build_state(self.territory, self.rng,
+                                 holder_shares=self.levers.reservation.shares(),
+                                 wish_breadth=self.levers.information.wish_breadth)
+        anchor_base(self.state, self.behaviour)
+        self.log = MoveLog()
+        self.recorder = Recorder(run_id)
+        self.neighbourhoods = [Neighbourhood(self, j) for j in range(len(self.state.nb))]
+        hh = self.state.hh
+        self.cohort_start = {"nbhd": hh.nbhd.copy(), "tenure": hh.tenure.copy(),
+                             "quartile": hh.quartile.copy(), "dwelling": hh.dwelling.copy()}
+        self.recorder.start(self.state, self.log)
+        self.last_allocation = None
+
+    @property
+    def month(self) -> int:
+        """Months simulated so far."""
+        return self.state.month
+
+    def step(self) -> None:
+        """One month: the processes of SPEC §2 in order."""
+        s, L, B, rng, log = self.state, self.levers, self.behaviour, self.rng, self.log
+        if s.month % 12 == 0 and s.month > 0:
+            self._new_year()
+        demography(s, B, rng, log, L.information.wish_breadth)
+        over_ceiling(s, L.over_income)
+        move_intentions(s, B, L, rng, log)
+        private_market(s, B, rng, log)
+        arrivals(s, B, rng, L.information.wish_breadth)
+        private_market(s, B, rng, log, only=s.pending_arrivals)
+        settle_arrivals(s, log)
+        give_up_seeking(s, rng)
+        policy_events(s, L, rng, log, self.territory.scale)
+        self.last_allocation = allocate(s, L, B, rng, log)
+        update_attractiveness(s, B, rng)
+        self.recorder.month(self.last_allocation)
+        s.month += 1
+        if s.month % 12 == 0:
+            self.recorder.end_year(s, log, s.month // 12)
+
+    def _new_year(self) -> None:
+        """January: incomes, quartiles, Q1 threshold, private rents and stock, yearly counters."""
+        s, B, rng = self.state, self.behaviour, self.rng
+        yearly_income(s, B, rng)
+        update_quartiles(s)
+        update_q1_threshold(s)
+        yearly_private_rents(s, B)
+        private_construction(s, B, rng)
+        s.commune_w = commune_weights(s)
+        s.counters.clear()
+
+    def run(self, years: int, progress=None) -> None:
+        """Run ``years`` years of monthly steps; ``progress(done, total)`` is called each month."""
+        total = 12 * years
+        for k in range(total):
+            self.step()
+            if progress is not None:
+                progress(k + 1, total)

@@ -1,0 +1,219 @@
+"""Policy events on their calendar (SPEC §2.6): new social dwellings, urban renewal (demolitions with
+relocation, rebuilding outside QPV, diversification), sales to sitting tenants, renovation.
+
+Deliveries are yearly (each January); renovation acts monthly. Counts per year are given at
+scale 1 and multiplied by the territory's scale, with the fractional remainder carried over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Levers
+from ..moves import MoveLog
+from ..state import (
+    APP_TRANSFER,
+    AREA_BY_ROOMS,
+    OWNER,
+    PLAI,
+    PLS,
+    PLUS,
+    S_OWNER,
+    S_PRIVATE,
+    S_SOCIAL,
+    SOCIAL,
+    State,
+    open_applications,
+)
+
+SOCIAL_ROOMS = (0.08, 0.20, 0.38, 0.26, 0.08)
+BASE_RENT_M2 = {PLAI: 5.6, PLUS: 6.4, PLS: 8.7}  # new units, €/m²/month (SDES mean 6.27 in 2023)
+
+
+def _yearly_count(state: State, key: str, per_year: float, scale: float) -> int:
+    """Whole units due this year, carrying the fractional part over."""
+    acc = state.accum.get(key, 0.0) + per_year * scale
+    n = int(np.floor(acc + 1e-9))
+    state.accum[key] = acc - n
+    return n
+
+
+def sru_deficit_communes(state: State) -> np.ndarray:
+    """Communes subject to SRU whose social share of dwellings is below 25 % (loi SRU art. 55)."""
+    dw, nb = state.dw, state.nb
+    act = dw.active
+    c = nb.commune[dw.nbhd[act]]
+    tot = np.bincount(c, minlength=len(state.commune_ids))
+    soc = np.bincount(c, weights=(dw.sector[act] == S_SOCIAL), minlength=len(state.commune_ids))
+    return state.sru_applies & (soc < 0.25 * tot)
+
+
+def build_social(state: State, n: int, rng: np.random.Generator, *, outside_share: float,
+                 plai_share: float, pls_share: float, sru_catchup: bool, holder_shares,
+                 ) -> np.ndarray:
+    """Deliver ``n`` new social dwellings, one new résidence per neighbourhood that receives some.
+
+    Returns:
+        Indices of the new (vacant) dwellings.
+    """
+    if n <= 0:
+        return np.zeros(0, np.int64)
+    dw, nb = state.dw, state.nb
+    n_out = int(rng.binomial(n, outside_share))
+    sizes = {False: n - n_out, True: n_out}
+    deficit = sru_deficit_communes(state) if sru_catchup else None
+    target_nb = []
+    for outside, k in sizes.items():
+        if k == 0:
+            continue
+        w = np.where(nb.qpv != outside, 1.0, 0.0) * np.bincount(dw.nbhd, minlength=len(nb))
+        if deficit is not None and outside and deficit[nb.commune].any():
+            w = w * np.where(deficit[nb.commune], 1.0, 0.0)
+        if w.sum() <= 0:
+            w = np.ones(len(nb))
+        target_nb.append(rng.choice(len(nb), size=k, p=w / w.sum()))
+    where = np.concatenate(target_nb)
+    idx = dw.add(n)
+    dw.nbhd[idx] = where
+    dw.sector[idx] = S_SOCIAL
+    dw.rooms[idx] = 1 + rng.choice(5, size=n, p=SOCIAL_ROOMS)
+    dw.area[idx] = AREA_BY_ROOMS[dw.rooms[idx]] * rng.uniform(0.9, 1.1, n)
+    u = rng.random(n)
+    fin = np.where(u < plai_share, PLAI, np.where(u < plai_share + pls_share, PLS, PLUS))
+    dw.financing[idx] = fin
+    dw.rent_m2[idx] = np.vectorize(BASE_RENT_M2.get)(fin) * rng.uniform(0.95, 1.05, n)
+    dw.holder[idx] = rng.choice(4, size=n, p=np.asarray(holder_shares) / sum(holder_shares))
+    dw.landlord[idx] = 0
+    dw.new[idx] = True
+    # one résidence per receiving neighbourhood and year
+    for j in np.unique(where):
+        state.residence_ids.append(f"NEW{state.month // 12 + 1:02d}-{nb.ids[j]}")
+        dw.residence[idx[where == j]] = len(state.residence_ids) - 1
+    state.counters["new_units"] = state.counters.get("new_units", 0) + n
+    return idx
+
+
+def demolish(state: State, n: int, rng: np.random.Generator, levers: Levers) -> np.ndarray:
+    """Mark about ``n`` social dwellings of QPV résidences for demolition (whole résidences).
+
+    Tenants become relocation applicants (transfer requests with relocation status); vacant
+    units close at once, occupied ones when their tenants are rehoused.
+
+    Returns:
+        Indices of the dwellings marked.
+    """
+    if n <= 0:
+        return np.zeros(0, np.int64)
+    dw, nb, hh = state.dw, state.nb, state.hh
+    cand = (dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish & nb.qpv[dw.nbhd]
+    res = np.unique(dw.residence[cand])
+    marked: list[np.ndarray] = []
+    total = 0
+    for r in rng.permutation(res):
+        if total >= n:
+            break
+        units = np.flatnonzero(cand & (dw.residence == r))
+        units = units[: n - total] if total + len(units) > 1.5 * n else units
+        marked.append(units)
+        total += len(units)
+    if not marked:
+        return np.zeros(0, np.int64)
+    units = np.concatenate(marked)
+    dw.to_demolish[units] = True
+    empty = units[dw.occupant[units] < 0]
+    dw.active[empty] = False
+    state.counters["demolished"] = state.counters.get("demolished", 0) + len(empty)
+    tenants = dw.occupant[units]
+    tenants = tenants[tenants >= 0]
+    hh.app[tenants] = 0  # replaced by the relocation request
+    open_applications(state, tenants, APP_TRANSFER, rng, max(2, levers.information.wish_breadth))
+    hh.relocation[tenants] = True
+    state.counters["relocations_opened"] = (state.counters.get("relocations_opened", 0)
+                                            + len(tenants))
+    return units
+
+
+def diversify(state: State, n: int, rng: np.random.Generator) -> int:
+    """Build ``n`` private-rental or owner dwellings in QPV neighbourhoods."""
+    if n <= 0:
+        return 0
+    dw, nb = state.dw, state.nb
+    q = np.flatnonzero(nb.qpv)
+    if len(q) == 0:
+        return 0
+    idx = dw.add(n)
+    dw.nbhd[idx] = rng.choice(q, size=n)
+    dw.sector[idx] = np.where(rng.random(n) < 0.5, S_OWNER, S_PRIVATE)
+    dw.rooms[idx] = 1 + rng.choice(5, size=n, p=[0.05, 0.2, 0.35, 0.25, 0.15])
+    dw.area[idx] = AREA_BY_ROOMS[dw.rooms[idx]] * rng.uniform(0.9, 1.1, n)
+    dw.new[idx] = True
+    return n
+
+
+def sell_to_tenants(state: State, n: int, rng: np.random.Generator, where: str,
+                    log: MoveLog) -> int:
+    """Sell ``n`` occupied social dwellings to their tenants (an exit to ownership, in place).
+
+    Buyers are drawn among tenants not in relocation with a probability rising with income.
+    """
+    if n <= 0:
+        return 0
+    dw, hh, nb = state.dw, state.hh, state.nb
+    occ = (dw.sector == S_SOCIAL) & dw.active & (dw.occupant >= 0) & ~dw.to_demolish
+    if where == "outside_qpv":
+        occ &= ~nb.qpv[dw.nbhd]
+    elif where == "qpv":
+        occ &= nb.qpv[dw.nbhd]
+    units = np.flatnonzero(occ)
+    tenants = dw.occupant[units]
+    ok = ~hh.relocation[tenants]
+    units, tenants = units[ok], tenants[ok]
+    if len(units) == 0:
+        return 0
+    w = np.exp(1.5 * hh.z[tenants])
+    k = min(n, len(units))
+    pick = rng.choice(len(units), size=k, replace=False, p=w / w.sum())
+    units, buyers = units[pick], tenants[pick]
+    dw.sector[units] = S_OWNER
+    dw.residence[units] = -1
+    dw.financing[units] = -1
+    hh.tenure[buyers] = OWNER
+    hh.app[buyers] = 0
+    hh.seek[buyers] = 0
+    log.add(buyers, state.month, units, dw.nbhd[units], units, dw.nbhd[units], "sale_to_tenant")
+    state.counters["sales"] = state.counters.get("sales", 0) + k
+    return k
+
+
+def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: MoveLog,
+                  scale: float) -> dict[str, int]:
+    """Apply this month's policy events (deliveries in January, renovation every month)."""
+    out: dict[str, int] = {}
+    nb = state.nb
+    ren = levers.renovation
+    if ren.investment_per_qpv > 0 and state.month < 12 * ren.years:
+        step = ren.investment_per_qpv / 12.0
+        nb.base_attractiveness[nb.qpv] += step
+        nb.investment[nb.qpv] += step
+    if state.month % 12 != 0:
+        return out
+    c, r, s = levers.construction, levers.renewal, levers.sales
+    holder_shares = levers.reservation.shares()
+    out["new_units"] = len(build_social(
+        state, _yearly_count(state, "construction", c.units_per_year, scale), rng,
+        outside_share=c.share_outside_qpv, plai_share=c.plai_share, pls_share=c.pls_share,
+        sru_catchup=c.sru_catchup, holder_shares=holder_shares))
+    demolished = demolish(state, _yearly_count(state, "demolition", r.demolitions_per_year, scale),
+                          rng, levers)
+    out["marked_for_demolition"] = len(demolished)
+    n_rebuild = _yearly_count(state, "rebuild", r.rebuild_outside_share * len(demolished), 1.0)
+    out["rebuilt"] = len(build_social(state, n_rebuild, rng, outside_share=1.0,
+                                      plai_share=r.rebuild_plai_share, pls_share=0.0,
+                                      sru_catchup=c.sru_catchup, holder_shares=holder_shares))
+    out["diversification"] = diversify(
+        state, _yearly_count(state, "diversification", r.diversification_per_year, scale), rng)
+    stock = int(((state.dw.sector == S_SOCIAL) & state.dw.active).sum())
+    out["sales"] = sell_to_tenants(state, _yearly_count(state, "sales", s.share_per_year * stock,
+                                                        1.0), rng, s.where, log)
+    _ = SOCIAL
+    return out

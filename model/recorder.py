@@ -1,0 +1,174 @@
+"""Observation (SPEC §2.9): yearly indicators as a tidy table.
+
+Allocation counters are accumulated monthly and summarised each December with the composition of
+the population; mobility indicators are read from the move log. Every row is
+``(run_id, year, month, scale, unit, register, indicator, value)``; ``docs/indicators.md`` defines
+each indicator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .indicators.composition import composition_rows
+from .moves import KIND, MoveLog
+from .processes.allocation import AllocationResult
+from .state import APP_NONE, S_SOCIAL, SOCIAL, State
+
+HOLDER_NAMES = ("prefet", "action_logement", "commune", "bailleur")
+DAYS_PER_MONTH = 365.25 / 12
+COLUMNS = ["run_id", "year", "month", "scale", "unit", "register", "indicator", "value"]
+
+
+class Recorder:
+    """Collects the indicator rows of one run."""
+
+    def __init__(self, run_id: str = "run") -> None:
+        self.run_id = run_id
+        self._rows: list[tuple] = []
+        self._allocs: list[AllocationResult] = []
+        self._log_pos = 0
+        self._stock_start = 0
+        self._social_tenants_start = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self, state: State, log: MoveLog) -> None:
+        """Record the initial composition (year 0) and open the first year."""
+        self._add_rows(0, state.month, composition_rows(state))
+        self._open_year(state, log)
+
+    def _open_year(self, state: State, log: MoveLog) -> None:
+        dw, hh = state.dw, state.hh
+        self._stock_start = int(((dw.sector == S_SOCIAL) & dw.active).sum())
+        self._social_tenants_start = int((hh.alive & (hh.tenure == SOCIAL)).sum())
+        self._log_pos = len(log)
+        self._allocs = []
+
+    def month(self, alloc: AllocationResult) -> None:
+        """Keep this month's allocation outcome."""
+        self._allocs.append(alloc)
+
+    def end_year(self, state: State, log: MoveLog, year: int) -> None:
+        """Summarise the year just ended (call after the December step)."""
+        rows = composition_rows(state)
+        rows += self._allocation_rows(state)
+        rows += self._mobility_rows(state, log.array(self._log_pos))
+        self._add_rows(year, state.month, rows)
+        self._open_year(state, log)
+
+    def _add_rows(self, year: int, month: int, rows: list[tuple]) -> None:
+        self._rows.extend((self.run_id, year, month) + r for r in rows)
+
+    def frame(self) -> pd.DataFrame:
+        """All rows as a tidy DataFrame."""
+        df = pd.DataFrame(self._rows, columns=COLUMNS)
+        for c in ("scale", "register"):
+            df[c] = df[c].astype("category")
+        return df
+
+    # -- allocation monitoring ------------------------------------------------------------------
+    def _allocation_rows(self, state: State) -> list[tuple]:
+        a = self._allocs
+        cat = {k: np.concatenate([getattr(x, k) for x in a]) if a else np.zeros(0)
+               for k in ("holders", "in_qpv", "q1", "relocation", "transfer", "priority",
+                         "new_unit", "wait", "quartile")}
+        sums = {k: sum(getattr(x, k) for x in a) for k in
+                ("offers", "refusals", "vacancies", "unlet_no_candidate", "unlet_refused")}
+        c = state.counters
+        nan = float("nan")
+        n = len(cat["wait"])
+        out_qpv = ~cat["in_qpv"].astype(bool)
+        rows: list[tuple] = []
+
+        def add(name: str, value: float, unit: str = "EPCI", scale: str = "epci") -> None:
+            rows.append((scale, unit, "allocation", name, float(value)))
+
+        def share(num: float, den: float) -> float:
+            return num / den if den else nan
+
+        add("leases", n)
+        add("leases_outside_qpv", out_qpv.sum())
+        add("q1_share_leases_outside_qpv", share(c.get("q1_out", 0), c.get("leases_out", 0)))
+        add("q234_share_leases_inside_qpv", share(c.get("q234_in", 0), c.get("leases_in", 0)))
+        add("transfer_share", share(cat["transfer"].sum(), n))
+        add("relocations", cat["relocation"].sum())
+        add("priority_share", share(cat["priority"].sum(), n))
+        for h, name in enumerate(HOLDER_NAMES):
+            mine = cat["holders"] == h
+            add("allocations", mine.sum(), unit=name, scale="holder")
+            add("priority_share", share((cat["priority"] & mine).sum(), mine.sum()), unit=name,
+                scale="holder")
+            add("unlet_for_lack_of_candidate", c.get(f"unlet_holder_h{h}", 0), unit=name,
+                scale="holder")
+        applicants = int((state.hh.alive & (state.hh.app != APP_NONE)).sum())
+        add("applicants", applicants)
+        add("applicants_per_allocation", share(applicants, n))
+        wait = cat["wait"].astype(float)
+        add("median_wait_months", np.median(wait) if n else nan)
+        add("p90_wait_months", np.percentile(wait, 90) if n else nan)
+        add("mean_wait_days", wait.mean() * DAYS_PER_MONTH if n else nan)
+        for q in range(1, 5):
+            w = wait[cat["quartile"] == q]
+            add(f"median_wait_months_q{q}", np.median(w) if len(w) else nan)
+            add(f"p90_wait_months_q{q}", np.percentile(w, 90) if len(w) else nan)
+        for label, m in (("priority", cat["priority"]), ("non_priority", ~cat["priority"])):
+            w = wait[m.astype(bool)]
+            add(f"median_wait_months_{label}", np.median(w) if len(w) else nan)
+            add(f"p90_wait_months_{label}", np.percentile(w, 90) if len(w) else nan)
+        add("offers", sums["offers"])
+        add("refusals", sums["refusals"])
+        add("refusal_rate", share(sums["refusals"], sums["offers"]))
+        relet = n - cat["new_unit"].sum()
+        add("turnover", share(relet, self._stock_start))
+        dw = state.dw
+        soc = (dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
+        vacant = soc & (dw.occupant < 0)
+        add("vacancy", share(vacant.sum(), soc.sum()))
+        add("vacancy_over_3_months", share((vacant & (dw.months_vacant > 3)).sum(), soc.sum()))
+        add("vacancies_offered", sums["vacancies"])
+        add("unlet_for_lack_of_candidate", sums["unlet_no_candidate"])
+        add("unlet_after_refusals", sums["unlet_refused"])
+        add("unlet_for_lack_of_candidate_share",
+            share(sums["unlet_no_candidate"], sums["vacancies"]))
+        add("new_units", c.get("new_units", 0))
+        add("demolished", c.get("demolished", 0))
+        return rows
+
+    # -- mobility -------------------------------------------------------------------------------
+    def _mobility_rows(self, state: State, moves: np.ndarray) -> list[tuple]:
+        hh, nb = state.hh, state.nb
+        kind = moves[6]
+        rows: list[tuple] = []
+
+        def add(name: str, value: float) -> None:
+            rows.append(("epci", "EPCI", "mobility", name, float(value)))
+
+        own = int((kind == KIND["exit_ownership"]).sum())
+        sold = int((kind == KIND["sale_to_tenant"]).sum())
+        priv = int((kind == KIND["exit_private_rental"]).sum())
+        base = max(1, self._social_tenants_start)
+        add("exits_to_ownership", own + sold)
+        add("sales_to_tenants", sold)
+        add("exits_to_private_rental", priv)
+        add("exits_to_ownership_per_1000_tenants", 1000 * (own + sold) / base)
+        add("exits_to_private_rental_per_1000_tenants", 1000 * priv / base)
+        add("departures", int((kind == KIND["departure"]).sum()))
+        add("deaths", int((kind == KIND["death"]).sum()))
+        add("arrivals", int((kind == KIND["arrival"]).sum()))
+        between = (moves[3] >= 0) & (moves[5] >= 0) & (moves[2] != moves[4])
+        f_nb, t_nb = moves[3][between], moves[5][between]
+        add("moves", int(between.sum()))
+        add("moves_qpv_to_non_qpv", int((nb.qpv[f_nb] & ~nb.qpv[t_nb]).sum()))
+        add("moves_non_qpv_to_qpv", int((~nb.qpv[f_nb] & nb.qpv[t_nb]).sum()))
+        social_moves = np.isin(kind[between], [KIND["transfer"], KIND["relocation"]])
+        add("transfers_qpv_to_non_qpv",
+            int((nb.qpv[f_nb] & ~nb.qpv[t_nb] & social_moves).sum()))
+        gain = nb.attractiveness[t_nb] - nb.attractiveness[f_nb]
+        q = hh.quartile[moves[0][between]]
+        for k in range(1, 5):
+            g = gain[q == k]
+            rows.append(("epci", "EPCI", "mobility",
+                         f"attractiveness_change_per_move_q{k}",
+                         float(g.mean()) if len(g) else float("nan")))
+        return rows

@@ -1,0 +1,496 @@
+"""Model state as column arrays (struct of arrays) and its initialisation from a territory.
+
+Households and dwellings are many (10⁴–10⁶) and are held as numpy columns in :class:`Table`
+objects; neighbourhoods are few and also held as arrays (the model exposes them as Mesa agents).
+Household rows are never reused: a household that dies or leaves keeps its row with
+``alive = False`` so that its id (the row index) stays valid in the move log.
+
+Reference rules used here (REFERENCES §1):
+
+* consumption units (OECD-modified scale): 1 for the first adult, 0.5 per other person aged 14+,
+  0.3 per child under 14;
+* PLUS income ceilings 2024, "autres régions", categories 1–6 (ANIL); PLAI ≈ 55 % of PLUS (2025
+  PLAI cat. 1 12,759 € vs PLUS 23,201 €), PLS = 1.3 × PLUS;
+* under-occupation: habitable rooms > occupants + 1 (loi ELAN 2018 definition).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtri
+
+from .territory import FINANCING, HH_TYPES, HOLDERS, Territory
+
+# tenure codes
+SOCIAL, PRIVATE, OWNER, HOSTED, GONE, NEVER = 0, 1, 2, 3, 4, 5
+TENURE_NAMES = ("social", "private", "owner", "hosted", "gone", "never")
+# dwelling sectors
+S_SOCIAL, S_PRIVATE, S_OWNER = 0, 1, 2
+# household types
+SINGLE, COUPLE, COUPLE_CHILDREN, SINGLE_PARENT, OTHER = range(5)
+# application states
+APP_NONE, APP_FIRST, APP_TRANSFER = 0, 1, 2
+# seeking on the private market
+SEEK_NONE, SEEK_RENT, SEEK_OWN = 0, 1, 2
+# financing
+PLAI, PLUS, PLS = 0, 1, 2
+
+MEDIAN_INCOME_UC = 22_000.0  # €/UC/year, Filosofi 2021 national median living standard ≈ 22,400 €
+INCOME_SIGMA = 0.5  # log-sd: gives ~15 % below 60 % of the median (INSEE poverty rate 14.6 %)
+PLUS_CEILINGS_2024 = np.array([22_642, 30_238, 36_362, 43_899, 51_641, 58_200], float)
+PLAI_RATIO, PLS_RATIO = 0.55, 1.30
+AREA_BY_ROOMS = np.array([0.0, 30.0, 46.0, 65.0, 80.0, 98.0])  # m², index = rooms
+CHARGES_M2 = 2.0  # €/m²/month of charges
+
+
+class Table:
+    """Growable set of equal-length numpy columns; ``table.col`` is a view of the used rows."""
+
+    def __init__(self, spec: dict[str, tuple[np.dtype, object]], n: int = 0):
+        self.__dict__["_spec"] = spec
+        self.__dict__["n"] = n
+        cap = max(16, n)
+        self.__dict__["_data"] = {k: np.full(cap, d, dtype=t) for k, (t, d) in spec.items()}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        data = self.__dict__["_data"]
+        if name in data:
+            return data[name][: self.__dict__["n"]]
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in self.__dict__["_data"]:
+            self.__dict__["_data"][name][: self.n] = value
+        else:
+            self.__dict__[name] = value
+
+    def __len__(self) -> int:
+        return self.n
+
+    def add(self, k: int) -> np.ndarray:
+        """Append ``k`` rows filled with the column defaults; return their indices."""
+        n = self.n
+        data = self._data
+        cap = len(next(iter(data.values())))
+        if n + k > cap:
+            new_cap = max(n + k, int(cap * 1.5) + 16)
+            for name, (t, d) in self._spec.items():
+                arr = np.full(new_cap, d, dtype=t)
+                arr[:n] = data[name][:n]
+                data[name] = arr
+        self.__dict__["n"] = n + k
+        return np.arange(n, n + k)
+
+    def columns(self) -> list[str]:
+        """Column names."""
+        return list(self._spec)
+
+
+HOUSEHOLD_COLUMNS = {
+    "alive": (np.bool_, False),
+    "tenure": (np.int8, NEVER),
+    "hh_type": (np.int8, SINGLE),
+    "adults": (np.int8, 1),
+    "kids_u14": (np.int8, 0),
+    "kids_14p": (np.int8, 0),
+    "age": (np.float32, 30.0),
+    "z": (np.float64, 0.0),  # normal score of income per UC (rank mobility)
+    "income_uc": (np.float64, 0.0),  # €/UC/year
+    "quartile": (np.int8, 1),  # territory quartile of income per UC (1..4), yearly
+    "dwelling": (np.int32, -1),
+    "nbhd": (np.int32, -1),  # neighbourhood of residence (hosted: where hosted)
+    "move_in": (np.int32, 0),  # month of moving into the current home
+    "priority": (np.bool_, False),  # DALO / L441-1 priority
+    "relocation": (np.bool_, False),  # urban-renewal relocation
+    "separated": (np.bool_, False),
+    "employed": (np.bool_, False),  # employee of a firm paying Action Logement
+    "app": (np.int8, APP_NONE),
+    "app_month": (np.int32, 0),
+    "wishes": (np.int64, 0),  # bitmask of wished communes
+    "refusals": (np.int16, 0),
+    "months_over": (np.int16, 0),  # consecutive months above the SLS threshold
+    "months_over_loss": (np.int16, 0),  # consecutive months above the loss-of-right threshold
+    "seek": (np.int8, SEEK_NONE),
+    "cohort": (np.bool_, False),  # present at the start (followed for trajectories)
+}
+
+DWELLING_COLUMNS = {
+    "active": (np.bool_, True),
+    "nbhd": (np.int32, 0),
+    "residence": (np.int32, -1),
+    "sector": (np.int8, S_PRIVATE),
+    "rooms": (np.int8, 1),
+    "area": (np.float32, 30.0),
+    "financing": (np.int8, -1),
+    "rent_m2": (np.float32, 0.0),  # social base rent €/m²/month (private: neighbourhood level)
+    "rent_factor": (np.float32, 1.0),  # modulation applied at the last letting
+    "holder": (np.int8, 3),
+    "landlord": (np.int16, -1),
+    "occupant": (np.int32, -1),
+    "months_vacant": (np.int16, 0),
+    "to_demolish": (np.bool_, False),
+    "new": (np.bool_, False),  # delivered and never let
+}
+
+
+@dataclass
+class Neighbourhoods:
+    """Neighbourhood arrays (few rows)."""
+
+    ids: list[str]
+    names: list[str]
+    commune: np.ndarray  # int index into communes
+    qpv: np.ndarray  # bool
+    x: np.ndarray
+    y: np.ndarray
+    base_attractiveness: np.ndarray
+    attractiveness: np.ndarray
+    private_rent_m2: np.ndarray
+    investment: np.ndarray  # cumulated renovation investment (attractiveness units)
+    attractiveness_year_start: np.ndarray = None  # for yearly private-rent adjustment
+
+    def __post_init__(self) -> None:
+        if self.attractiveness_year_start is None:
+            self.attractiveness_year_start = self.attractiveness.copy()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class State:
+    """Everything that changes during a run."""
+
+    hh: Table
+    dw: Table
+    nb: Neighbourhoods
+    commune_ids: list[str]
+    commune_names: list[str]
+    sru_applies: np.ndarray
+    residence_ids: list[str]
+    landlord_ids: list[str]
+    month: int = 0  # months elapsed since the start
+    median_income_uc: float = MEDIAN_INCOME_UC
+    ceiling_index: float = 1.0  # indexation of income ceilings since 2024
+    q1_threshold: float = 0.0  # €/UC/year, first quartile of applicants' income per UC
+    quartile_cuts: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    counters: dict[str, float] = field(default_factory=dict)  # reset yearly
+    accum: dict[str, float] = field(default_factory=dict)  # fractional policy deliveries
+    initial_households: int = 0
+    arrivals: int = 0
+    formations: int = 0
+    departures: int = 0
+    start_households: int = 0
+    pending_arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    commune_w: np.ndarray = field(default_factory=lambda: np.ones(1))
+
+
+# ----------------------------------------------------------------------------------------------
+# derived quantities (pure functions of columns)
+# ----------------------------------------------------------------------------------------------
+
+
+def household_size(hh: Table, idx=slice(None)) -> np.ndarray:
+    """Persons per household."""
+    return hh.adults[idx].astype(np.int16) + hh.kids_u14[idx] + hh.kids_14p[idx]
+
+
+def consumption_units(hh: Table, idx=slice(None)) -> np.ndarray:
+    """OECD-modified consumption units (1 / 0.5 for 14+ / 0.3 under 14)."""
+    return (1.0 + 0.5 * (hh.adults[idx] - 1 + hh.kids_14p[idx]) + 0.3 * hh.kids_u14[idx])
+
+
+def household_income(hh: Table, idx=slice(None)) -> np.ndarray:
+    """Annual income (€/year) = income per UC × consumption units."""
+    return hh.income_uc[idx] * consumption_units(hh, idx)
+
+
+def income_from_z(z: np.ndarray, median: float) -> np.ndarray:
+    """Income per UC from its normal score (lognormal distribution around ``median``)."""
+    return median * np.exp(INCOME_SIGMA * z)
+
+
+def ceiling_category(hh: Table, idx=slice(None)) -> np.ndarray:
+    """Income-ceiling category 1..6 (CCH arrêté of 29 July 1987, as amended), 0-based index.
+
+    1: one person; 2: two persons without dependants; 3: three persons or one person with one
+    dependant; 4: four persons or one with two dependants; 5: five; 6: six or more.
+    """
+    size = household_size(hh, idx)
+    cat = np.clip(size, 1, 6) - 1
+    single_with_dep = (hh.adults[idx] == 1) & (size >= 2)
+    return np.where(single_with_dep, np.minimum(cat + 1, 5), cat)
+
+
+def plus_ceiling(hh: Table, idx=slice(None), index: float = 1.0) -> np.ndarray:
+    """PLUS income ceiling (€/year) of each household."""
+    return PLUS_CEILINGS_2024[ceiling_category(hh, idx)] * index
+
+
+def ceilings_by_financing(hh: Table, idx=slice(None), index: float = 1.0) -> np.ndarray:
+    """Array (3, n) of the PLAI, PLUS and PLS ceilings of each household."""
+    plus = plus_ceiling(hh, idx, index)
+    return np.stack([plus * PLAI_RATIO, plus, plus * PLS_RATIO])
+
+
+def rooms_needed(size: np.ndarray) -> np.ndarray:
+    """Rooms needed (1..5): one for a single person, then roughly one per couple and two persons."""
+    size = np.asarray(size)
+    return np.minimum(5, np.ceil(size / 2).astype(np.int16) + (size >= 2))
+
+
+def housing_benefit(income: np.ndarray, size: np.ndarray, rent: np.ndarray) -> np.ndarray:
+    """Simplified APL (€/month): reference rent minus a participation rising with income.
+
+    A stylised schedule (assumption, not the legal formula): reference rent 300 € + 60 € per
+    extra person, participation 35 % of monthly income above 500 € + 100 € per extra person.
+    """
+    ref = np.minimum(rent, 300.0 + 60.0 * (size - 1))
+    part = 0.35 * np.maximum(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
+    return np.maximum(0.0, ref - part)
+
+
+def effort_rate(income: np.ndarray, size: np.ndarray, rent: np.ndarray, area: np.ndarray
+                ) -> np.ndarray:
+    """Share of monthly income spent on rent and charges after housing benefit."""
+    apl = housing_benefit(income, size, rent)
+    return (rent + CHARGES_M2 * area - apl) / np.maximum(income / 12.0, 1.0)
+
+
+def social_rent(dw: Table, idx=slice(None)) -> np.ndarray:
+    """Monthly rent (€) of social dwellings at their current modulation."""
+    return dw.rent_m2[idx] * dw.area[idx] * dw.rent_factor[idx]
+
+
+def monthly_hazard(annual: float, multiplier: np.ndarray | float = 1.0) -> np.ndarray | float:
+    """Monthly probability of an event with annual probability ``annual`` (proportional hazards).
+
+    The annual probability gives a rate λ = −ln(1 − p); a multiplier scales the rate, and the
+    monthly probability is 1 − exp(−λ · multiplier / 12).
+    """
+    lam = -np.log1p(-min(float(annual), 0.999999)) / 12.0
+    return -np.expm1(-lam * np.asarray(multiplier))
+
+
+def draw_wishes(rng: np.random.Generator, home_commune: np.ndarray, breadth: int,
+                weights: np.ndarray) -> np.ndarray:
+    """Bitmask of wished communes: the home commune plus ``breadth − 1`` others drawn by weight.
+
+    Weighted sampling without replacement by exponential keys (Efraimidis & Spirakis 2006).
+    """
+    n, c = len(home_commune), len(weights)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    keys = rng.exponential(size=(n, c)) / np.maximum(weights, 1e-12)
+    keys[np.arange(n), home_commune] = -1.0  # home commune always first
+    k = min(breadth, c)
+    chosen = np.argsort(keys, axis=1)[:, :k]
+    return np.bitwise_or.reduce(np.left_shift(np.int64(1), chosen.astype(np.int64)), axis=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# initialisation
+# ----------------------------------------------------------------------------------------------
+
+AGE_RANGES = {SINGLE: (20, 90), COUPLE: (24, 88), COUPLE_CHILDREN: (25, 55),
+              SINGLE_PARENT: (22, 55), OTHER: (25, 70)}
+
+
+def synthesise_households(rng: np.random.Generator, hh: Table, idx: np.ndarray,
+                          hh_type: np.ndarray, z: np.ndarray) -> None:
+    """Fill composition, age and income of new household rows."""
+    n = len(idx)
+    hh.alive[idx] = True
+    hh.hh_type[idx] = hh_type
+    adults = np.ones(n, np.int8)
+    adults[(hh_type == COUPLE) | (hh_type == COUPLE_CHILDREN)] = 2
+    other = hh_type == OTHER
+    adults[other] = 2 + (rng.random(other.sum()) < 0.3)
+    kids = np.zeros(n, np.int8)
+    with_kids = (hh_type == COUPLE_CHILDREN) | (hh_type == SINGLE_PARENT)
+    kids[with_kids] = 1 + rng.choice(3, size=with_kids.sum(), p=[0.45, 0.38, 0.17])
+    u14 = rng.binomial(kids, 0.65).astype(np.int8)
+    hh.adults[idx] = adults
+    hh.kids_u14[idx] = u14
+    hh.kids_14p[idx] = kids - u14
+    lo = np.array([AGE_RANGES[t][0] for t in range(5)])[hh_type]
+    hi = np.array([AGE_RANGES[t][1] for t in range(5)])[hh_type]
+    hh.age[idx] = lo + (hi - lo) * rng.beta(1.3, 1.6, n)
+    hh.z[idx] = z
+    hh.employed[idx] = (hh.age[idx] < 62) & (rng.random(n) < 0.55 + 0.15 * np.tanh(z))
+
+
+def z_from_quartile(rng: np.random.Generator, quartile: np.ndarray) -> np.ndarray:
+    """Normal score drawn uniformly inside the given income quartile."""
+    u = (quartile - 1 + rng.uniform(0.001, 0.999, len(quartile))) / 4.0
+    return ndtri(u)
+
+
+def build_state(territory: Territory, rng: np.random.Generator, *, holder_shares=None,
+                wish_breadth: int = 2) -> State:
+    """Synthesise households and dwellings from the territory tables.
+
+    Households are drawn from the population counts (type, income quartile, tenure,
+    neighbourhood); dwellings from the stock counts; households of a tenure are matched to the
+    dwellings of that sector in their neighbourhood by size (with noise, so that some are over-
+    crowded or under-occupy); applicants are drawn from the applicant counts.
+    """
+    t = territory
+    com_ids = list(t.communes.commune)
+    com_index = {c: i for i, c in enumerate(com_ids)}
+    nbdf = t.neighbourhoods.reset_index(drop=True)
+    nb_index = {n: i for i, n in enumerate(nbdf.neighbourhood)}
+    base = nbdf.base_attractiveness.to_numpy(float)
+    nb = Neighbourhoods(
+        ids=list(nbdf.neighbourhood), names=list(nbdf.name),
+        commune=nbdf.commune.map(com_index).to_numpy(np.int32),
+        qpv=nbdf.qpv.to_numpy().astype(bool), x=nbdf.x.to_numpy(float).copy(),
+        y=nbdf.y.to_numpy(float).copy(), base_attractiveness=base.copy(),
+        attractiveness=base.copy(), private_rent_m2=nbdf.private_rent_m2.to_numpy(float).copy(),
+        investment=np.zeros(len(nbdf)))
+
+    # ---- dwellings
+    private = t.dwellings
+    social = t.social_stock.reset_index(drop=True)
+    res_ids = list(dict.fromkeys(social.residence))
+    res_index = {r: i for i, r in enumerate(res_ids)}
+    landlords = list(dict.fromkeys(social.landlord))
+    ll_index = {r: i for i, r in enumerate(landlords)}
+    n_dw = int(private["count"].sum() + social["count"].sum())
+    dw = Table(DWELLING_COLUMNS, 0)
+    dw.add(n_dw)
+    pc = private["count"].to_numpy(np.int64)
+    sc = social["count"].to_numpy(np.int64)
+    npriv = int(pc.sum())
+    dw.nbhd[:npriv] = np.repeat(private.neighbourhood.map(nb_index).to_numpy(), pc)
+    dw.sector[:npriv] = np.repeat(np.where(private.sector == "owner", S_OWNER, S_PRIVATE), pc)
+    dw.rooms[:npriv] = np.repeat(private.rooms.to_numpy(), pc)
+    s = slice(npriv, n_dw)
+    dw.nbhd[s] = np.repeat(social.neighbourhood.map(nb_index).to_numpy(), sc)
+    dw.sector[s] = S_SOCIAL
+    dw.rooms[s] = np.repeat(social.rooms.to_numpy(), sc)
+    dw.residence[s] = np.repeat(social.residence.map(res_index).to_numpy(), sc)
+    dw.landlord[s] = np.repeat(social.landlord.map(ll_index).to_numpy(), sc)
+    dw.financing[s] = np.repeat(social.financing.map({f: i for i, f in enumerate(FINANCING)})
+                                .to_numpy(), sc)
+    dw.rent_m2[s] = np.repeat(social.rent_m2.to_numpy(float), sc)
+    dw.area[:] = AREA_BY_ROOMS[dw.rooms] * rng.uniform(0.9, 1.1, n_dw)
+    n_soc = n_dw - npriv
+    if "holder" in social.columns:
+        dw.holder[s] = np.repeat(social.holder.map({h: i for i, h in enumerate(HOLDERS)})
+                                 .to_numpy(), sc)
+    else:
+        shares = np.asarray(holder_shares if holder_shares is not None else (0.25, 0.3, 0.2, 0.25))
+        counts = np.floor(shares * n_soc).astype(int)
+        counts[-1] = n_soc - counts[:-1].sum()
+        dw.holder[s] = rng.permutation(np.repeat(np.arange(4), counts))
+
+    # ---- households
+    pop = t.population.reset_index(drop=True)
+    cnt = pop["count"].to_numpy(np.int64)
+    n_hh = int(cnt.sum())
+    hh = Table(HOUSEHOLD_COLUMNS, 0)
+    idx = hh.add(n_hh)
+    tenure_code = {"social": SOCIAL, "private": PRIVATE, "owner": OWNER, "hosted": HOSTED}
+    hh.tenure[:] = np.repeat(pop.tenure.map(tenure_code).to_numpy(), cnt)
+    hh.nbhd[:] = np.repeat(pop.neighbourhood.map(nb_index).to_numpy(), cnt)
+    quart = np.repeat(pop.quartile.to_numpy(), cnt)
+    types = np.repeat(pop.hh_type.map({h: i for i, h in enumerate(HH_TYPES)}).to_numpy(), cnt)
+    synthesise_households(rng, hh, idx, types.astype(np.int8), z_from_quartile(rng, quart))
+    hh.income_uc[:] = income_from_z(hh.z, MEDIAN_INCOME_UC)
+    hh.cohort[:] = True
+    hh.quartile[:] = quart
+    # time already spent in place: roughly exponential, mean 8 years (owners 14)
+    mean_stay = np.where(hh.tenure == OWNER, 168.0, np.where(hh.tenure == PRIVATE, 48.0, 110.0))
+    hh.move_in[:] = -np.minimum(rng.exponential(mean_stay), 600).astype(np.int32)
+
+    # ---- match households to dwellings by size within (neighbourhood, sector)
+    housed = np.flatnonzero(hh.tenure != HOSTED)
+    h_group = hh.nbhd[housed].astype(np.int64) * 3 + hh.tenure[housed]
+    d_group = dw.nbhd.astype(np.int64) * 3 + dw.sector
+    # keep a random subset of dwellings of each group, as many as households
+    h_count = np.bincount(h_group, minlength=len(nb) * 3)
+    d_order = np.lexsort((rng.random(n_dw), d_group))
+    d_sorted_group = d_group[d_order]
+    starts = np.searchsorted(d_sorted_group, np.arange(len(nb) * 3))
+    rank = np.arange(n_dw) - starts[d_sorted_group]
+    kept = d_order[rank < h_count[d_sorted_group]]
+    size = household_size(hh, housed)
+    h_sorted = housed[np.lexsort((size + rng.normal(0, 0.9, len(housed)), h_group))]
+    kg = d_group[kept]
+    d_sorted = kept[np.lexsort((dw.rooms[kept] * 1.5 + rng.normal(0, 0.9, len(kept)), kg))]
+    hh.dwelling[h_sorted] = d_sorted
+    dw.occupant[d_sorted] = h_sorted
+    vacant = dw.occupant < 0
+    dw.months_vacant[vacant] = rng.integers(0, 4, vacant.sum())
+
+    state = State(hh=hh, dw=dw, nb=nb, commune_ids=com_ids,
+                  commune_names=list(t.communes.name),
+                  sru_applies=t.communes.sru_applies.to_numpy().astype(bool),
+                  residence_ids=res_ids, landlord_ids=landlords)
+
+    # ---- applicants
+    app = t.applicants
+    weights = commune_weights(state)
+    for row in app.itertuples(index=False):
+        pool = np.flatnonzero((hh.tenure == tenure_code[row.tenure]) & (hh.quartile == row.quartile)
+                              & (hh.app == APP_NONE))
+        pick = rng.choice(pool, size=min(int(row.count), len(pool)), replace=False)
+        hh.app[pick] = APP_TRANSFER if row.tenure == "social" else APP_FIRST
+        hh.app_month[pick] = -rng.integers(0, 48, len(pick))
+        hh.priority[pick] = bool(row.priority)
+    apps = np.flatnonzero(hh.app > 0)
+    hh.wishes[apps] = draw_wishes(rng, nb.commune[hh.nbhd[apps]], wish_breadth, weights)
+    # hosted households that are not applicants look for a private dwelling
+    hh.seek[(hh.tenure == HOSTED) & (hh.app == APP_NONE)] = SEEK_RENT
+    state.initial_households = n_hh
+    state.start_households = int((hh.dwelling >= 0).sum())
+    state.commune_w = commune_weights(state)
+    update_quartiles(state)
+    update_q1_threshold(state)
+    return state
+
+
+def commune_weights(state: State) -> np.ndarray:
+    """Weight of each commune in applicants' wishes: its social stock."""
+    dw = state.dw
+    soc = (dw.sector == S_SOCIAL) & dw.active
+    per_nb = np.bincount(dw.nbhd[soc], minlength=len(state.nb))
+    return np.bincount(state.nb.commune, weights=per_nb, minlength=len(state.commune_ids)) + 1.0
+
+
+def update_quartiles(state: State) -> None:
+    """Recompute income quartiles (1..4) over living households (yearly)."""
+    hh = state.hh
+    alive = hh.alive
+    cuts = np.quantile(hh.income_uc[alive], [0.25, 0.5, 0.75])
+    state.quartile_cuts = cuts
+    hh.quartile[alive] = 1 + np.searchsorted(cuts, hh.income_uc[alive], side="right")
+
+
+def update_q1_threshold(state: State) -> None:
+    """Q1 threshold: first quartile of applicants' income per UC (L441-1 CCH, yearly arrêté)."""
+    hh = state.hh
+    apps = hh.alive & (hh.app > 0)
+    if apps.any():
+        state.q1_threshold = float(np.quantile(hh.income_uc[apps], 0.25))
+
+
+def is_q1_applicant(state: State, idx) -> np.ndarray:
+    """Whether households are below the applicants' Q1 threshold."""
+    return state.hh.income_uc[idx] <= state.q1_threshold
+
+
+def open_applications(state: State, idx: np.ndarray, kind: int, rng: np.random.Generator,
+                      breadth: int) -> None:
+    """Register social-housing applications (first application or transfer) with their wishes."""
+    hh = state.hh
+    idx = idx[hh.app[idx] == APP_NONE]
+    if len(idx) == 0:
+        return
+    hh.app[idx] = kind
+    hh.app_month[idx] = state.month
+    hh.refusals[idx] = 0
+    hh.wishes[idx] = draw_wishes(rng, state.nb.commune[hh.nbhd[idx]], breadth, state.commune_w)

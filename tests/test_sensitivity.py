@@ -1,0 +1,389 @@
+"""Tests of experiments.sensitivity against models with known indices."""
+
+from __future__ import annotations
+
+import io
+import math
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from numpy.testing import assert_allclose
+
+from experiments import sensitivity as sa
+from experiments.testfunctions import (
+    LINEAR_WEIGHTS,
+    ishigami,
+    ishigami_indices,
+    linear,
+    linear_indices,
+    linear_mu_star,
+)
+
+ISHIGAMI_BOUNDS = {name: (-math.pi, math.pi) for name in ("x1", "x2", "x3")}
+LINEAR_BOUNDS = {name: (0.0, 1.0) for name in LINEAR_WEIGHTS}
+
+# Tolerance of SALib's own Ishigami checks: tests/test_regression.py::test_regression_sobol and
+# tests/test_sobol.py::test_parallel_second_order compare S1, ST and S2 with
+# assert_allclose(..., atol=5e-2, rtol=1e-1) (SALib 1.4-1.6, N = 10000 and 8192 with
+# calc_second_order=True). We use the same tolerance with N = 1024 (second order on) and a fixed
+# seed; with this design the check passes for each of the seeds 0-99 (checked when written).
+SALIB_ATOL = 5e-2
+SALIB_RTOL = 1e-1
+
+
+# Module-level models, so that they pickle for joblib workers. ---------------------------------
+
+
+def cheap(a: float, b: float, c: float) -> dict[str, float]:
+    return {"y": a * b + math.sin(c), "z": a + 2.0 * c}
+
+
+def noisy_linear(x1: float, x2: float, replicate: int) -> dict[str, float]:
+    """Linear signal plus noise that depends on the replicate only (common random numbers)."""
+    noise = np.random.default_rng([12345, replicate]).normal(scale=10.0)
+    return {"y": 2.0 * x1 + x2 + noise, "rep": float(replicate), "noise": noise}
+
+
+def spy(x1: float, **extra: object) -> dict[str, float]:
+    return {"y": x1, "got_replicate": float("replicate" in extra)}
+
+
+def nan_at_large_x(x1: float, x2: float) -> dict[str, float]:
+    return {"y": x1 + x2, "w": math.nan if x1 > 0.9 else x1}
+
+
+def missing_at_large_x(x1: float, x2: float) -> dict[str, float]:
+    return {"y": x1 + x2} if x1 > 0.9 else {"y": x1 + x2, "w": x1}
+
+
+def constant(x1: float, x2: float) -> dict[str, float]:
+    return {"y": 1.0 + x1, "k": 3.0}
+
+
+# Analytic reference values. -------------------------------------------------------------------
+
+
+def test_ishigami_analytic_indices_match_published_values():
+    exact = ishigami_indices(7.0, 0.1)
+    # Rounded values used as reference in SALib's tests (see SALIB_ATOL above).
+    assert_allclose([exact.S1[k] for k in ("x1", "x2", "x3")], [0.31, 0.44, 0.00], atol=1e-2)
+    assert_allclose([exact.ST[k] for k in ("x1", "x2", "x3")], [0.55, 0.44, 0.24], atol=1e-2)
+    # Four-digit values, e.g. Marrel et al. (2009), Reliab. Eng. Syst. Saf. 94, 742-751.
+    assert_allclose([exact.S1["x1"], exact.S1["x2"]], [0.3139, 0.4424], atol=1e-4)
+    assert_allclose(
+        [exact.ST["x1"], exact.ST["x3"], exact.S2[("x1", "x3")]],
+        [0.5576, 0.2437, 0.2437],
+        atol=1e-4,
+    )
+    # No higher-order terms: V = V1 + V2 + V13.
+    assert sum(exact.S1.values()) + sum(exact.S2.values()) == pytest.approx(1.0)
+
+
+def test_ishigami_function_values():
+    assert ishigami(0.0, 0.0, 0.0)["y"] == 0.0
+    assert ishigami(math.pi / 2, math.pi / 2, 1.0)["y"] == pytest.approx(1.0 + 7.0 + 0.1)
+
+
+def test_linear_model_and_its_indices():
+    assert linear(x1=1.0, x2=1.0, x3=1.0, x4=1.0)["y"] == pytest.approx(9.1)
+    with pytest.raises(TypeError, match="x9"):
+        linear(x9=1.0)
+    exact = linear_indices(LINEAR_BOUNDS)
+    assert sum(exact.S1.values()) == pytest.approx(1.0)
+    assert exact.S1["x1"] == pytest.approx(25.0 / 35.01)
+
+
+# Sobol'. --------------------------------------------------------------------------------------
+
+
+def test_sobol_ishigami_matches_analytic_indices():
+    df = sa.analyze(ishigami, ISHIGAMI_BOUNDS, method="sobol", n=1024, seed=2024, second_order=True)
+    exact = ishigami_indices(7.0, 0.1)
+    assert list(df.columns) == ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert df["outcome"].tolist() == ["y"] * 3
+    assert df["parameter"].tolist() == ["x1", "x2", "x3"]
+    names = df["parameter"].tolist()
+    assert_allclose(df["S1"], [exact.S1[k] for k in names], atol=SALIB_ATOL, rtol=SALIB_RTOL)
+    assert_allclose(df["ST"], [exact.ST[k] for k in names], atol=SALIB_ATOL, rtol=SALIB_RTOL)
+    assert (df[["S1_conf", "ST_conf"]] > 0).all().all()
+
+    s2 = sa.second_order_indices(df)
+    assert list(s2.columns) == ["outcome", "parameter_1", "parameter_2", "S2", "S2_conf"]
+    pairs = list(zip(s2["parameter_1"], s2["parameter_2"], strict=True))
+    assert pairs == [("x1", "x2"), ("x1", "x3"), ("x2", "x3")]
+    assert_allclose(s2["S2"], [exact.S2[p] for p in pairs], atol=SALIB_ATOL, rtol=SALIB_RTOL)
+    assert df.attrs["n_points"] == 1024 * (2 * 3 + 2)
+
+
+def test_sobol_linear_first_order_design_and_attrs():
+    df = sa.analyze(linear, LINEAR_BOUNDS, n=512, seed=5)
+    exact = linear_indices(LINEAR_BOUNDS)
+    assert_allclose(df["S1"], list(exact.S1.values()), atol=SALIB_ATOL, rtol=SALIB_RTOL)
+    assert_allclose(df["ST"], list(exact.ST.values()), atol=SALIB_ATOL, rtol=SALIB_RTOL)
+    assert df.attrs["method"] == "sobol"
+    assert df.attrs["n"] == 512
+    assert df.attrs["n_points"] == 512 * (4 + 2)
+    assert df.attrs["seed_entropy"] == 5
+    assert "second_order" not in df.attrs
+    with pytest.raises(ValueError, match="second_order=True"):
+        sa.second_order_indices(df)
+
+
+def test_multiple_outcomes_order_and_selection():
+    bounds = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (-1.0, 1.0)}
+    df = sa.analyze(cheap, bounds, n=64, seed=1)
+    assert df["outcome"].tolist() == ["y"] * 3 + ["z"] * 3
+    only_z = sa.analyze(cheap, bounds, n=64, seed=1, outcomes=["z"])
+    pd.testing.assert_frame_equal(only_z, df[df["outcome"] == "z"].reset_index(drop=True))
+    # z = a + 2c, with a ~ U(0, 1) and c ~ U(-1, 1): b has no effect.
+    assert abs(only_z.loc[only_z["parameter"] == "b", "ST"].item()) < 0.05
+
+
+def test_constant_outcome_gives_zero_indices():
+    df = sa.analyze(constant, {"x1": (0.0, 1.0), "x2": (0.0, 1.0)}, n=32, seed=0)
+    k = df[df["outcome"] == "k"]
+    assert (k[["S1", "S1_conf", "ST", "ST_conf"]] == 0.0).all().all()
+
+
+# Morris. --------------------------------------------------------------------------------------
+
+
+def test_morris_linear_ranks_inputs_by_weight():
+    df = sa.analyze(linear, LINEAR_BOUNDS, method="morris", n=20, num_levels=4, seed=11)
+    assert list(df.columns) == ["outcome", "parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
+    ranking = df.sort_values("mu_star", ascending=False)["parameter"].tolist()
+    assert ranking == ["x1", "x2", "x3", "x4"]  # weights 5, 3, 1, 0.1
+    # For a linear model every elementary effect equals w_i (h_i - l_i), exactly.
+    expected = linear_mu_star(LINEAR_BOUNDS)
+    assert_allclose(df["mu_star"], [expected[k] for k in df["parameter"]], rtol=1e-9)
+    assert_allclose(df["sigma"], 0.0, atol=1e-9)
+    assert df.attrs["n_points"] == 20 * (4 + 1)
+
+
+def test_morris_ranks_with_unequal_ranges():
+    bounds = {"x1": (0.0, 0.1), "x2": (0.0, 1.0), "x3": (0.0, 2.0)}  # mu* = 0.5, 3, 2
+    df = sa.analyze(linear, bounds, method="morris", n=10, seed=3)
+    assert df.sort_values("mu_star", ascending=False)["parameter"].tolist() == ["x2", "x3", "x1"]
+
+
+# Seeds and parallelism. ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method,n", [("sobol", 128), ("morris", 30)])
+def test_same_seed_same_indices_whatever_n_jobs(method, n):
+    bounds = {"a": (0.0, 1.0), "b": (-1.0, 2.0), "c": (0.0, math.pi)}
+    serial = sa.analyze(cheap, bounds, method=method, n=n, seed=42, n_jobs=1)
+    parallel = sa.analyze(cheap, bounds, method=method, n=n, seed=42, n_jobs=2)
+    pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
+    assert serial.attrs["seed_entropy"] == parallel.attrs["seed_entropy"] == 42
+    other = sa.analyze(cheap, bounds, method=method, n=n, seed=43)
+    assert not serial[serial.columns[2:]].equals(other[other.columns[2:]])
+
+
+def test_seed_zero_is_a_seed_and_none_is_recorded():
+    bounds = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
+    first = sa.analyze(cheap, bounds, n=32, seed=0)
+    again = sa.analyze(cheap, bounds, n=32, seed=0)
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+    assert first.attrs["seed_entropy"] == 0
+
+    fresh = sa.analyze(cheap, bounds, n=32, seed=None)
+    replay = sa.analyze(cheap, bounds, n=32, seed=fresh.attrs["seed_entropy"])
+    pd.testing.assert_frame_equal(fresh, replay, check_exact=True)
+
+
+def test_seed_sequence_is_not_consumed():
+    bounds = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
+    ss = np.random.SeedSequence(7, spawn_key=(3,))
+    first = sa.analyze(cheap, bounds, n=32, seed=ss)
+    second = sa.analyze(cheap, bounds, n=32, seed=ss)
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+    assert first.attrs["seed_spawn_key"] == (3,)
+
+
+def test_evaluate_is_in_sample_order_and_reports_progress():
+    names = ["a", "b", "c"]
+    X = np.random.default_rng(0).uniform(size=(37, 3))
+    calls: list[tuple[int, int]] = []
+    Y, outcomes = sa.evaluate(
+        cheap, names, X, n_jobs=2, replicates=1, progress=lambda d, t: calls.append((d, t))
+    )
+    assert outcomes == ["y", "z"]
+    expected = np.array([[cheap(*x)["y"], cheap(*x)["z"]] for x in X])
+    assert_allclose(Y, expected, rtol=0, atol=0)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[0] >= 1 and calls[-1] == (37, 37)
+    assert {t for _, t in calls} == {37}
+
+    serial_calls: list[tuple[int, int]] = []
+    Y1, _ = sa.evaluate(cheap, names, X, progress=lambda d, t: serial_calls.append((d, t)))
+    assert_allclose(Y1, Y, rtol=0, atol=0)
+    assert serial_calls == [(i, 37) for i in range(1, 38)]
+
+
+# Replicates and common random numbers. ----------------------------------------------------
+
+
+def test_replicates_are_averaged_with_common_random_numbers():
+    names = ["x1", "x2"]
+    X = np.random.default_rng(1).uniform(size=(25, 2))
+    replicates = 5
+    Y, outcomes = sa.evaluate(noisy_linear, names, X, replicates=replicates)
+    y, rep, noise = (Y[:, outcomes.index(k)] for k in ("y", "rep", "noise"))
+    # Averaging: the replicate number 0..4 averages to 2.
+    assert_allclose(rep, (replicates - 1) / 2)
+    # Common random numbers: every point got the same replicate noises, so the averaged noise is
+    # the same constant everywhere and cancels in differences between points.
+    mean_noise = np.mean([noisy_linear(0.0, 0.0, r)["noise"] for r in range(replicates)])
+    assert_allclose(noise, mean_noise, rtol=0, atol=1e-12)
+    assert_allclose(y - (2.0 * X[:, 0] + X[:, 1]), mean_noise, rtol=0, atol=1e-12)
+    # Same in parallel.
+    Y2, _ = sa.evaluate(noisy_linear, names, X, replicates=replicates, n_jobs=2)
+    assert_allclose(Y2, Y, rtol=0, atol=0)
+
+
+def test_replicated_morris_sees_signal_only():
+    bounds = {"x1": (0.0, 1.0), "x2": (0.0, 1.0)}
+    df = sa.analyze(
+        noisy_linear, bounds, method="morris", n=10, seed=4, replicates=3, outcomes=["y"]
+    )
+    # Noise (sd 10) dwarfs the signal, but it cancels exactly between the points of a trajectory.
+    assert_allclose(df["mu_star"], [2.0, 1.0], rtol=1e-9)
+    assert df.attrs["replicates"] == 3
+
+
+def test_replicate_keyword_only_passed_when_replicates_above_one():
+    X = np.linspace(0.0, 1.0, 5)[:, None]
+    Y, outcomes = sa.evaluate(spy, ["x1"], X, replicates=1)
+    assert_allclose(Y[:, outcomes.index("got_replicate")], 0.0)
+    Y, outcomes = sa.evaluate(spy, ["x1"], X, replicates=2)
+    assert_allclose(Y[:, outcomes.index("got_replicate")], 1.0)
+
+
+# Convergence check and plot. --------------------------------------------------------------
+
+
+def test_convergence_reports_n_and_2n():
+    out = sa.convergence(ishigami, ISHIGAMI_BOUNDS, n=256, seed=9)
+    assert list(out.columns) == [
+        "outcome",
+        "parameter",
+        "index",
+        "at_n",
+        "at_2n",
+        "abs_diff",
+        "conf_2n",
+    ]
+    assert out["index"].tolist() == ["S1"] * 3 + ["ST"] * 3
+    assert out.attrs["n"] == 256 and out.attrs["n2"] == 512
+    assert_allclose(out["abs_diff"], (out["at_2n"] - out["at_n"]).abs())
+    at_2n = sa.analyze(ishigami, ISHIGAMI_BOUNDS, n=512, seed=9)
+    assert_allclose(out.loc[out["index"] == "ST", "at_2n"], at_2n["ST"], rtol=0, atol=0)
+    assert_allclose(out.loc[out["index"] == "ST", "conf_2n"], at_2n["ST_conf"], rtol=0, atol=0)
+
+    morris = sa.convergence(linear, LINEAR_BOUNDS, n=8, seed=1, method="morris")
+    assert set(morris["index"]) == {"mu", "mu_star", "sigma"}
+    assert morris.loc[morris["index"] == "sigma", "conf_2n"].isna().all()
+
+
+def test_plot_indices_returns_figure():
+    sobol = sa.analyze(ishigami, ISHIGAMI_BOUNDS, n=64, seed=1)
+    fig = sa.plot_indices(sobol, "y")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x1", "x2", "x3"]
+    assert len(ax.patches) == 6  # S1 and ST bars for three parameters
+    fig.savefig(io.BytesIO(), format="png")  # renders with Agg, no display needed
+
+    morris = sa.analyze(linear, LINEAR_BOUNDS, method="morris", n=8, seed=1)
+    target = Figure()
+    ax = target.add_subplot()
+    assert sa.plot_indices(morris, "y", ax=ax) is target
+    assert len(ax.patches) == 4
+    with pytest.raises(ValueError, match="available"):
+        sa.plot_indices(sobol, "nope")
+
+
+# Bad specifications. --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "parameters,words",
+    [
+        ({}, ["parameters", "empty"]),
+        ({"x1": (0.0,)}, ["x1", "two finite numbers"]),
+        ({"x1": (0.0, 1.0, 2.0)}, ["x1", "two finite numbers"]),
+        ({"x1": 3.0}, ["x1", "two finite numbers"]),
+        ({"x1": ("a", 1.0)}, ["x1", "two finite numbers"]),
+        ({"x1": (0.0, math.inf)}, ["x1", "two finite numbers"]),
+        ({"x1": (math.nan, 1.0)}, ["x1", "two finite numbers"]),
+        ({"x1": (1.0, 1.0)}, ["x1", "low must be < high"]),
+        ({"x1": (0.0, 1.0), "x2": (2.0, 1.0)}, ["x2", "low must be < high"]),
+        ({"replicate": (0.0, 1.0)}, ["replicate", "reserved"]),
+    ],
+)
+def test_bad_parameters(parameters, words):
+    with pytest.raises(ValueError) as info:
+        sa.analyze(linear, parameters, n=8, seed=0)
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "options,words",
+    [
+        ({"method": "fast"}, ["method", "'fast'", "morris", "sobol"]),
+        ({"n": 0}, ["n:", ">= 1"]),
+        ({"n": -8}, ["n:", ">= 1"]),
+        ({"n": 2.5}, ["n:", "integer"]),
+        ({"n": 1000}, ["power of two", "512", "1024"]),
+        ({"n": 3}, ["power of two", "2 or 4"]),
+        ({"replicates": 0}, ["replicates", ">= 1"]),
+        ({"n_jobs": 0}, ["n_jobs", "non-zero"]),
+        ({"method": "morris", "num_levels": 3}, ["num_levels", "even"]),
+        ({"method": "morris", "second_order": True}, ["second_order", "sobol"]),
+        ({"conf_level": 1.0}, ["conf_level", "between 0 and 1"]),
+        ({"outcomes": ["z"]}, ["outcomes", "'z'", "not returned", "'y'"]),
+        ({"outcomes": ["y", "y"]}, ["outcomes", "duplicates"]),
+    ],
+)
+def test_bad_options(options, words):
+    options = {"n": 8, "seed": 0, **options}
+    with pytest.raises(ValueError) as info:
+        sa.analyze(linear, LINEAR_BOUNDS, **options)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_morris_n_need_not_be_a_power_of_two():
+    df = sa.analyze(linear, LINEAR_BOUNDS, method="morris", n=3, seed=0)
+    assert df.attrs["n_points"] == 3 * 5
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_non_finite_outcome_names_row_and_outcome(n_jobs):
+    X = np.column_stack([np.linspace(0.0, 1.0, 11), np.zeros(11)])
+    with pytest.raises(sa.ModelOutputError) as info:
+        sa.evaluate(nan_at_large_x, ["x1", "x2"], X, n_jobs=n_jobs)
+    message = str(info.value)
+    assert "sample row 10" in message and "'w'" in message and "finite" in message
+    assert (info.value.row, info.value.outcome) == (10, "w")
+    assert isinstance(info.value, ValueError)
+
+
+def test_missing_outcome_names_row_and_outcome():
+    X = np.column_stack([np.linspace(0.0, 1.0, 11), np.zeros(11)])
+    with pytest.raises(sa.ModelOutputError, match=r"sample row 10: .*no value for outcome 'w'"):
+        sa.evaluate(missing_at_large_x, ["x1", "x2"], X)
+    # Selecting only the outcomes that are always there is fine.
+    Y, outcomes = sa.evaluate(missing_at_large_x, ["x1", "x2"], X, outcomes=["y"])
+    assert outcomes == ["y"] and Y.shape == (11, 1)
+
+
+def test_model_output_error_pickles_with_its_attributes():
+    error = sa.ModelOutputError("boom", row=3, outcome="y", replicate=1)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (str(copy), copy.row, copy.outcome, copy.replicate) == ("boom", 3, "y", 1)
