@@ -512,7 +512,10 @@ def from_dict(cls: type, data: Mapping[str, Any], *, source: str = "<dict>", pre
         if is_dataclass(sub):
             kwargs[key] = from_dict(type(sub), value, source=source, prefix=where + ".")
         else:
-            kwargs[key] = _check_value(f, value, where)
+            try:
+                kwargs[key] = _check_value(f, value, where)
+            except InputError as err:
+                raise InputError(err.detail, source=source, field=where) from None
     try:
         return cls(**kwargs)
     except InputError as err:
@@ -595,3 +598,29 @@ def parameter_bounds(path: str) -> tuple[float | None, float | None]:
             return f.metadata.get("lo"), f.metadata.get("hi")
     names = [n for n, _, _ in iter_parameters(Scenario())]
     raise InputError(_unknown_msg(path, names), field=path)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(data: Mapping[str, Any], _prefix: str = "") -> str:
+    """Write nested dicts of scalars as TOML (tables after plain keys)."""
+    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
+    out = "\n".join(lines)
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            name = f"{_prefix}{k}"
+            body = to_toml(v, name + ".")
+            scalars = any(not isinstance(x, Mapping) for x in v.values())
+            block = (f"[{name}]\n" if scalars else "") + body
+            out += ("\n\n" if out else "") + block
+    return out

@@ -35,13 +35,13 @@ from ..moves import KIND, MoveLog, move_into
 from ..state import (
     APP_NONE,
     APP_TRANSFER,
+    CHARGES_M2,
     HOSTED,
     S_SOCIAL,
     SEEK_NONE,
     SOCIAL,
     State,
     ceilings_by_financing,
-    effort_rate,
     household_income,
     household_size,
     rooms_needed,
@@ -144,7 +144,13 @@ class _Applicants:
                            + np.where(hh.tenure[apps] == HOSTED, 0.5, 0.0)
                            + np.where(self.prio, 0.5, 0.0) + np.where(self.reloc, 1.5, 0.0)
                            + 1.0 * levers.information.level)
-        self.apl = self.income / 12.0 < 1500.0
+        # effort-rate terms that do not depend on the dwelling (see state.housing_benefit)
+        self.income_m = np.maximum(self.income / 12.0, 1.0)
+        self.apl_cap = 300.0 + 60.0 * (self.size - 1)
+        self.apl_part = 0.35 * np.maximum(0.0, self.income / 12.0 - 500.0
+                                          - 100.0 * (self.size - 1))
+        rls = levers.rent.rls_amount * 0.05 if levers.rent.rls else 0.0
+        self.rls_relief = np.where(self.income / 12.0 < 1500.0, rls, 0.0)
         order = np.argsort(-self.base, kind="stable")
         wishes = hh.wishes[apps][order]
         reloc = self.reloc[order]
@@ -176,16 +182,28 @@ class _Vacancy:
                  modulation: float, uplift: float, rls: float, max_effort: float,
                  solvency: float):
         self.a, self.in_qpv, self.area = a, in_qpv, area
+        self.charges = CHARGES_M2 * area
         self.solvency = solvency
         self.last_effort = np.zeros(0)
         self.base_rent, self.modulation = base_rent, modulation
         self.uplift, self.rls, self.max_effort = uplift, rls, max_effort
 
-    def factor(self, p: np.ndarray) -> np.ndarray:
+    def factor(self, p: np.ndarray) -> np.ndarray | float:
         """Rent factor for candidates ``p`` (revenue-neutral modulation)."""
         if self.in_qpv:
-            return np.full(len(p), 1.0 + self.uplift)
+            return 1.0 + self.uplift
+        if self.modulation == 0.0:
+            return 1.0
         return np.where(self.a.q1[p], 1.0 - self.modulation, 1.0)
+
+    def effort(self, q: np.ndarray) -> np.ndarray:
+        """Effort rate of candidates ``q`` in this dwelling (same formula as
+        :func:`model.state.effort_rate`, with the applicant terms precomputed).
+        """
+        a = self.a
+        rent = self.base_rent * self.factor(q)
+        apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[q]) - a.apl_part[q])
+        return (rent + self.charges - apl - a.rls_relief[q]) / a.income_m[q]
 
     def eligible(self, p: np.ndarray, pool: np.ndarray | int | None = None,
                  group: np.ndarray | None = None) -> np.ndarray:
@@ -202,10 +220,7 @@ class _Vacancy:
             ok = np.ones(len(p), bool)
         if group is not None:
             ok &= group[p]
-        q = p[ok]
-        inc = a.income[q]
-        eff = effort_rate(inc, a.size[q], self.base_rent * self.factor(q), self.area)
-        eff = eff - np.where(a.apl[q], self.rls / np.maximum(inc / 12.0, 1.0), 0.0)
+        eff = self.effort(p[ok])
         fits = eff <= self.max_effort
         ok[ok] = fits
         self.last_effort = eff[fits]
@@ -213,7 +228,8 @@ class _Vacancy:
 
     def penalty(self) -> np.ndarray:
         """Solvency penalty (points) of the candidates last found eligible: commissions weigh
-        the effort rate (OFCE 2023: the poorest applicants are served less often)."""
+        the effort rate (OFCE 2023: the poorest applicants are served less often).
+        """
         return self.solvency * np.maximum(0.0, self.last_effort - 0.25)
 
 
@@ -352,8 +368,8 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
             _count(state, f"unlet_holder_h{holder}")
             continue
         # ---- commission: ranked candidates, the first who accepts signs
-        fac = vx.factor(sel)
-        eff = effort_rate(a.income[sel], a.size[sel], base_rent * fac, area)
+        fac = np.broadcast_to(vx.factor(sel), sel.shape)
+        eff = vx.effort(sel)
         logit = (beh.accept_base + beh.accept_attractiveness * (nb.attractiveness[v_nb]
                                                                 - a.asp[sel])
                  - beh.accept_effort * (eff - 0.25) + a.accept_adj[sel])
@@ -379,7 +395,8 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
 
 def _pool_of(a: _Applicants, v_com: int, holder: int) -> np.ndarray | int:
     """Who a holder designates: préfet priority households, Action Logement employees, a
-    commune its residents (given as the commune index), the landlord everybody."""
+    commune its residents (given as the commune index), the landlord everybody.
+    """
     return v_com if holder == COMMUNE else a.pools[holder]
 
 

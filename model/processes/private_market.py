@@ -38,6 +38,7 @@ from ..state import (
 
 OWNER_COST_RATIO = 1.15  # monthly cost of owning relative to renting the same dwelling
 ROUNDS = 3
+SEARCH_INTENSITY = 0.5  # share of seekers visiting the market in a given month
 CROWDING_PENALTY = 1.5  # utility lost by taking one room less than needed
 ARRIVAL_TYPES = (0.47, 0.20, 0.17, 0.12, 0.04)  # like private tenants (build_default.TYPE_SHARES)
 
@@ -117,7 +118,9 @@ def private_market(state: State, beh: Behaviour, rng: np.random.Generator, log: 
             after residents).
     """
     hh, dw, nb = state.hh, state.dw, state.nb
-    allowed = np.ones(hh.n, bool)
+    # each month a seeker is active on the market with probability SEARCH_INTENSITY (halved for
+    # hosted households, who can wait where they are)
+    allowed = rng.random(hh.n) < np.where(hh.tenure == HOSTED, 0.5, 1.0) * SEARCH_INTENSITY
     if only is not None:
         allowed[:] = False
         allowed[only] = True
