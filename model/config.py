@@ -415,9 +415,9 @@ class Behaviour(_Validated):
     # allocation behaviour
     max_effort_rate: float = param(0.35, "maximum effort rate after housing benefit at "
                                    "eligibility", lo=0.1, hi=1.0)
-    commission_solvency: float = param(1.0, "points a commission deducts per percentage point of "
-                                       "effort rate above 25 % (weighing the ability to pay)",
-                                       lo=0.0, hi=20.0, unit="points/pt",
+    commission_solvency: float = param(120.0, "points a commission deducts per standard deviation "
+                                       "of income below the median (weighing the ability to "
+                                       "pay)", lo=0.0, hi=500.0, unit="points/sd",
                                        source="OFCE 2023: lower allocation rates below 500 €/UC")
     accept_base: float = param(1.2, "log-odds of accepting an offer at zero attractiveness gap",
                                lo=-10.0, hi=10.0)

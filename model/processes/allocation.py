@@ -49,6 +49,7 @@ from ..state import (
 from .intentions import aspiration, housing_situation
 
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
+RLS_PASS_THROUGH = 0.05
 HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
 
 
@@ -139,7 +140,11 @@ class _Applicants:
         self.everyone = np.ones(len(apps), bool)
         self.pools = (self.prio, hh.employed[apps], None, self.everyone)
         self.asp = aspiration(hh.z[apps])
-        self.base = applicant_scores(state, apps, levers, sit) + rng.random(len(apps)) * 0.5
+        # commissions weigh the ability to pay: points lost per standard deviation of income
+        # below the median (OFCE 2023: the poorest applicants are served less often)
+        solvency = beh.commission_solvency * np.minimum(hh.z[apps], 0.0)
+        self.base = (applicant_scores(state, apps, levers, sit) + solvency
+                     + rng.random(len(apps)) * 0.5)
         self.accept_adj = (np.where(self.transfer, -0.5, 0.0)
                            + np.where(hh.tenure[apps] == HOSTED, 0.5, 0.0)
                            + np.where(self.prio, 0.5, 0.0) + np.where(self.reloc, 1.5, 0.0)
@@ -149,8 +154,7 @@ class _Applicants:
         self.apl_cap = 300.0 + 60.0 * (self.size - 1)
         self.apl_part = 0.35 * np.maximum(0.0, self.income / 12.0 - 500.0
                                           - 100.0 * (self.size - 1))
-        rls = levers.rent.rls_amount * 0.05 if levers.rent.rls else 0.0
-        self.rls_relief = np.where(self.income / 12.0 < 1500.0, rls, 0.0)
+        self.rls_relief = rls_relief(self.income, levers)
         order = np.argsort(-self.base, kind="stable")
         wishes = hh.wishes[apps][order]
         reloc = self.reloc[order]
@@ -179,12 +183,9 @@ class _Vacancy:
     """Eligibility of candidates for one vacant dwelling (SPEC §3.2)."""
 
     def __init__(self, a: _Applicants, in_qpv: bool, area: float, base_rent: float,
-                 modulation: float, uplift: float, rls: float, max_effort: float,
-                 solvency: float):
+                 modulation: float, uplift: float, rls: float, max_effort: float):
         self.a, self.in_qpv, self.area = a, in_qpv, area
         self.charges = CHARGES_M2 * area
-        self.solvency = solvency
-        self.last_effort = np.zeros(0)
         self.base_rent, self.modulation = base_rent, modulation
         self.uplift, self.rls, self.max_effort = uplift, rls, max_effort
 
@@ -239,7 +240,7 @@ def _select(a: _Applicants, lst: np.ndarray, vx: _Vacancy, pool, group,
 
     Scans growing prefixes of ``lst``: once the k-th best effective score found beats the base
     score of every later applicant plus the largest possible bonus, nobody further down the list
-    can enter the top ``k`` (the solvency penalty only lowers scores).
+    can enter the top ``k``.
 
     Returns:
         Local applicant indices (best first) and their effective scores.
@@ -251,7 +252,7 @@ def _select(a: _Applicants, lst: np.ndarray, vx: _Vacancy, pool, group,
         pre = lst[:size]
         pre = pre[a.available[pre]]
         pre = pre[vx.eligible(pre, pool, group)]
-        eff = a.base[pre] - vx.penalty()
+        eff = a.base[pre]
         for g, b in bonus:
             eff = eff + b * g[pre]
         if size >= n:
@@ -281,7 +282,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     n_in = max(1, int((soc_active & nb.qpv[dw.nbhd]).sum()))
     n_out = int(soc_active.sum()) - n_in
     uplift = min(1.0, m * 0.25 * n_out / n_in)
-    rls = L.rent.rls_amount * 0.05 if L.rent.rls else 0.0
+    rls = 0.0  # applied per applicant through rls_relief
     c = state.counters
     k_max = L.commission.candidates_per_dwelling
     max_effort = beh.max_effort_rate
@@ -302,8 +303,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         if len(lst) == 0:
             res["unlet_no_candidate"] += 1
             continue
-        vx = _Vacancy(a, v_qpv, area, base_rent, m, uplift, rls, max_effort,
-                      100.0 * beh.commission_solvency)
+        vx = _Vacancy(a, v_qpv, area, base_rent, m, uplift, rls, max_effort)
 
         pool_of = partial(_pool_of, a, int(v_com))
 
@@ -398,6 +398,16 @@ def _pool_of(a: _Applicants, v_com: int, holder: int) -> np.ndarray | int:
     commune its residents (given as the commune index), the landlord everybody.
     """
     return v_com if holder == COMMUNE else a.pools[holder]
+
+
+def rls_relief(income: np.ndarray, levers: Levers) -> np.ndarray:
+    """Net monthly relief (€) the RLS gives housing-benefit tenants (income under ~1,500 €/month).
+
+    The landlord cuts the rent by the RLS and the State cuts housing benefit by 90–98 % of it
+    (ANIL), so the tenant keeps about ``RLS_PASS_THROUGH`` of the amount.
+    """
+    amount = levers.rent.rls_amount * RLS_PASS_THROUGH if levers.rent.rls else 0.0
+    return np.where(income / 12.0 < 1500.0, amount, 0.0)
 
 
 def _count_lease(state: State, levers: Levers, in_qpv: bool, q1: bool, reloc: bool, prio: bool,

@@ -1,0 +1,333 @@
+"""Iterative proportional fitting of a contingency table to its margins, and integer rounding.
+
+:func:`ipf` rescales a non-negative n-dimensional *seed* table until its sums over chosen axes
+match given *margins* (Deming & Stephan 1940, "On a least squares adjustment of a sampled
+frequency table when the expected marginal totals are known", Ann. Math. Stat. 11:427-444). The
+fitted table keeps the seed's interactions (odds ratios) that the margins do not fix; it is the
+table closest to the seed in Kullback-Leibler divergence among those with the given margins
+(Ireland & Kullback 1968). :func:`integerise` turns the fitted (real) table into whole counts that
+keep the total and, as closely as possible, the margins.
+
+Used by :func:`calibration.importers.build_territory_from_public` to make the joint population
+table (neighbourhood x tenure x income quartile x household type) from published margins
+(SPEC §6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Margins must agree on their common sub-margins (their totals at least) within this relative
+#: tolerance, ``|a - b| <= CONSISTENCY_RTOL * max(1, total)``, or :func:`ipf` raises.
+CONSISTENCY_RTOL = 1e-6
+
+
+@dataclass(frozen=True)
+class MarginFit:
+    """Fit error of one margin: the worst cell of the fitted margin against its target.
+
+    Attributes:
+        axes: The axes of the seed this margin sums over the others of (sorted).
+        max_abs_error: ``max |fitted - target|`` over the margin's cells (same unit as the table).
+        max_rel_error: ``max |fitted - target| / target`` over cells with a positive target
+            (0 when every target is 0; ``inf`` if a zero target got mass, which IPF never does).
+    """
+
+    axes: tuple[int, ...]
+    max_abs_error: float
+    max_rel_error: float
+
+
+@dataclass(frozen=True)
+class IPFResult:
+    """Outcome of :func:`ipf`.
+
+    Attributes:
+        fitted: The fitted table (float64, shape of the seed).
+        iterations: Full cycles over the margins that were run.
+        converged: Whether every margin was met within the tolerance before ``max_iter``.
+        margins: Fit error of each margin, in the order they were given.
+    """
+
+    fitted: np.ndarray
+    iterations: int
+    converged: bool
+    margins: tuple[MarginFit, ...]
+
+    @property
+    def max_abs_error(self) -> float:
+        """Largest absolute margin error over all margins."""
+        return max((m.max_abs_error for m in self.margins), default=0.0)
+
+    @property
+    def max_rel_error(self) -> float:
+        """Largest relative margin error over all margins."""
+        return max((m.max_rel_error for m in self.margins), default=0.0)
+
+
+def margin_error(table, axes: Sequence[int], target) -> MarginFit:
+    """Compare the margin of ``table`` over ``axes`` with ``target``.
+
+    Args:
+        table: Any n-dimensional array (real or integer).
+        axes: The axes kept in the margin, in the order of ``target``'s dimensions.
+        target: The wanted margin.
+
+    Returns:
+        The maximum absolute and relative error (relative to positive target cells).
+    """
+    arr = np.asarray(table, dtype=float)
+    ax, tgt = _normalise_axes(axes, np.asarray(target, dtype=float), arr.ndim)
+    got = _margin(arr, ax)
+    diff = np.abs(got - tgt)
+    max_abs = float(diff.max()) if diff.size else 0.0
+    pos = tgt > 0
+    rel = float((diff[pos] / tgt[pos]).max()) if pos.any() else 0.0
+    if (diff[~pos] > 0).any():
+        rel = float("inf")
+    return MarginFit(axes=ax, max_abs_error=max_abs, max_rel_error=rel)
+
+
+def ipf(seed, margins: Sequence[tuple[Sequence[int] | int, object]], *, tol: float = 1e-10,
+        max_iter: int = 1000) -> IPFResult:
+    """Fit a non-negative seed table to margins by iterative proportional fitting.
+
+    Each cycle rescales the table so that its sum over the axes *not* in a margin equals that
+    margin, one margin after the other (Deming & Stephan 1940). Cells that are 0 in the seed stay
+    0 (structural zeros).
+
+    Args:
+        seed: Non-negative n-dimensional array (prior cell weights, e.g. all ones or a sample).
+        margins: ``(axes, target)`` pairs. ``axes`` is an int or a tuple of distinct axes of
+            ``seed``; ``target`` is a non-negative array whose shape is the seed's shape along
+            those axes, in that order (``((2, 0), t)`` wants ``t.shape == (n2, n0)``).
+        tol: Convergence tolerance: the run stops when every margin cell is met within
+            ``tol * max(1, total)`` in absolute value (``total`` = the margins' common total).
+        max_iter: Maximum number of full cycles over the margins.
+
+    Returns:
+        The fitted table, the cycles run, whether it converged, and each margin's fit error
+        (maximum absolute and relative cell error), which is the error to report. A run that
+        did not converge (e.g. structural zeros that make the margins unreachable) is returned
+        with ``converged=False``; check the flag.
+
+    Raises:
+        ValueError: if the seed or a target is negative or not finite, a target's shape does not
+            match the seed along its axes, an axis is repeated or out of range, two margins
+            disagree on their common sub-margin or total by more than ``CONSISTENCY_RTOL``
+            (relative to the total), or the seed has no mass where a margin needs some (the
+            message names the margin and the cell).
+    """
+    x = np.array(seed, dtype=float)
+    if x.ndim == 0:
+        raise ValueError("seed must have at least one dimension")
+    if not np.isfinite(x).all():
+        raise ValueError("seed has values that are not finite (nan or inf)")
+    if (x < 0).any():
+        cell = tuple(int(i) for i in np.argwhere(x < 0)[0])
+        raise ValueError(f"seed has a negative value at cell {cell}")
+    if not margins:
+        raise ValueError("at least one margin is needed")
+    if not (tol > 0):
+        raise ValueError(f"tol must be positive, got {tol!r}")
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter must be at least 1, got {max_iter!r}")
+    norm: list[tuple[tuple[int, ...], np.ndarray]] = []
+    for k, (axes, target) in enumerate(margins):
+        tgt = np.asarray(target, dtype=float)
+        try:
+            ax, tgt = _normalise_axes(axes, tgt, x.ndim, seed_shape=x.shape)
+        except ValueError as err:
+            raise ValueError(f"margin {k} (axes {axes!r}): {err}") from None
+        if not np.isfinite(tgt).all():
+            raise ValueError(f"margin {k} (axes {ax}): target has values that are not finite")
+        if (tgt < 0).any():
+            cell = tuple(int(i) for i in np.argwhere(tgt < 0)[0])
+            raise ValueError(f"margin {k} (axes {ax}): negative target at cell {cell}")
+        norm.append((ax, tgt))
+    total = float(norm[0][1].sum())
+    _check_consistency(norm, total)
+    for k, (ax, tgt) in enumerate(norm):
+        have = _margin(x, ax)
+        starved = (have <= 0) & (tgt > 0)
+        if starved.any():
+            cell = tuple(int(i) for i in np.argwhere(starved)[0])
+            raise ValueError(
+                f"margin {k} (axes {ax}): cell {cell} needs {tgt[cell]:g} but every seed cell "
+                f"contributing to it is 0; give those seed cells a positive weight")
+    atol = tol * max(1.0, total)
+    converged = False
+    it = 0
+    for it in range(1, int(max_iter) + 1):
+        for ax, tgt in norm:
+            have = _margin(x, ax)
+            factor = np.divide(tgt, have, out=np.zeros_like(tgt), where=have > 0)
+            x *= _expand(factor, ax, x.ndim)
+        worst = max(float(np.abs(_margin(x, ax) - tgt).max(initial=0.0)) for ax, tgt in norm)
+        if worst <= atol:
+            converged = True
+            break
+    fits = tuple(margin_error(x, ax, tgt) for ax, tgt in norm)
+    return IPFResult(fitted=x, iterations=it, converged=converged, margins=fits)
+
+
+def integerise(array, rng: np.random.Generator, *,
+               margins: Sequence[Sequence[int]] | None = None) -> np.ndarray:
+    """Round a non-negative table to whole counts, keeping its total and margins.
+
+    Method (a controlled version of "truncate, replicate, sample", Lovelace & Ballas 2013,
+    Comput. Environ. Urban Syst. 41:1-11): every cell is truncated to its integer part; the
+    units still missing from the rounded total, ``round(sum) - sum(floor)``, are then given one at
+    a time to cells with a positive fractional part (each cell at most one, so every result is the
+    floor or the ceiling of the input). Each step picks, among the cells that serve the most
+    important margins still short of their target, one at random with probability proportional
+    to its fractional part. The target of each margin is its own largest-remainder rounding
+    (which keeps the total). Margins are served in the order given: a cell that helps the first
+    margin always beats one that does not, and so on (lexicographic priority).
+
+    Margin error: the total is exact. The first margin is met exactly (the argument: a margin
+    cell still short by ``d`` units keeps fractional mass ``>= d`` among its unused cells); when
+    the input margins are whole numbers (as after :func:`ipf` on integer margins) this means the
+    first margin is kept as given. The later margins are met exactly as long as a cell serving all
+    of them is available, which is the usual case; otherwise a margin cell misses its target by
+    one unit per conflicting step (a few units at most on the tables used here). Check with
+    :func:`margin_error` when it matters.
+
+    Args:
+        array: Non-negative finite table (any shape).
+        rng: Random generator used to pick among equally good cells.
+        margins: Axes tuples whose margins to keep; default every 1-D margin, axis 0 first.
+
+    Returns:
+        An ``int64`` array of the same shape.
+
+    Raises:
+        ValueError: if the array has negative or non-finite values or a margin's axes are invalid.
+    """
+    x = np.asarray(array, dtype=float)
+    if not np.isfinite(x).all():
+        raise ValueError("array has values that are not finite (nan or inf)")
+    if (x < 0).any():
+        cell = tuple(int(i) for i in np.argwhere(x < 0)[0])
+        raise ValueError(f"array has a negative value at cell {cell}")
+    if x.size == 0:
+        return np.zeros(x.shape, np.int64)
+    if margins is None:
+        margins = [(a,) for a in range(x.ndim)]
+    axes_list = [_normalise_axes(m, None, x.ndim)[0] for m in margins]
+    base = np.floor(x)
+    frac = (x - base).ravel()
+    out = base.astype(np.int64).ravel()
+    short = int(round(float(x.sum()))) - int(out.sum())
+    if short <= 0:
+        return out.reshape(x.shape)
+    coords = np.unravel_index(np.arange(x.size), x.shape)
+    # for each margin: the flat index of every cell's margin cell, and the deficits
+    index, deficit = [], []
+    for ax in axes_list:
+        shape = tuple(x.shape[a] for a in ax)
+        index.append(np.ravel_multi_index(tuple(coords[a] for a in ax), shape))
+        want = _round_keep_total(_margin(x, ax).ravel())
+        deficit.append(want - np.bincount(index[-1], weights=base.ravel(),
+                                          minlength=len(want)).round().astype(np.int64))
+    weights = 2 ** np.arange(len(axes_list) - 1, -1, -1)
+    cand = np.flatnonzero(frac > 0)
+    for _ in range(short):
+        if cand.size == 0:  # cannot happen: the fractional parts sum to at least `short`
+            break
+        score = np.zeros(cand.size, np.int64)
+        for w, idx, d in zip(weights, index, deficit, strict=True):
+            score += w * (d[idx[cand]] > 0)
+        best = np.flatnonzero(score == score.max())
+        p = frac[cand[best]]
+        pick = best[rng.choice(best.size, p=p / p.sum())] if best.size > 1 else best[0]
+        cell = cand[pick]
+        out[cell] += 1
+        for idx, d in zip(index, deficit, strict=True):
+            d[idx[cell]] -= 1
+        cand = np.delete(cand, pick)
+    return out.reshape(x.shape)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _normalise_axes(axes, target, ndim: int, seed_shape=None):
+    """Sorted axes tuple, with ``target`` transposed to match (shape checked against the seed)."""
+    ax = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    if not ax:
+        raise ValueError("a margin needs at least one axis")
+    if any(not isinstance(a, (int, np.integer)) for a in ax):
+        raise ValueError(f"axes must be integers, got {ax!r}")
+    ax = tuple(int(a) + ndim if int(a) < 0 else int(a) for a in ax)
+    if any(a < 0 or a >= ndim for a in ax):
+        raise ValueError(f"axis out of range for a {ndim}-dimensional table")
+    if len(set(ax)) != len(ax):
+        raise ValueError("an axis is repeated")
+    order = np.argsort(ax)
+    if target is None:
+        return tuple(sorted(ax)), None
+    if seed_shape is not None:
+        want = tuple(seed_shape[a] for a in ax)
+        if target.shape != want:
+            raise ValueError(f"target has shape {target.shape}, expected {want} (the seed's "
+                             f"shape along axes {ax})")
+    return tuple(sorted(ax)), np.transpose(target, order) if target.ndim > 1 else target
+
+
+def _margin(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Sum of ``x`` over every axis not in ``axes`` (sorted), keeping their order."""
+    other = tuple(a for a in range(x.ndim) if a not in axes)
+    return x.sum(axis=other) if other else x.copy()
+
+
+def _expand(m: np.ndarray, axes: tuple[int, ...], ndim: int) -> np.ndarray:
+    """Reshape a margin over sorted ``axes`` so that it broadcasts against the full table."""
+    shape = [1] * ndim
+    for a, n in zip(axes, m.shape, strict=True):
+        shape[a] = n
+    return m.reshape(shape)
+
+
+def _check_consistency(norm, total: float) -> None:
+    """Raise if two margins disagree on the sub-margin over their common axes (or the total)."""
+    atol = CONSISTENCY_RTOL * max(1.0, abs(total))
+    for i, (ax_i, t_i) in enumerate(norm):
+        for j in range(i + 1, len(norm)):
+            ax_j, t_j = norm[j]
+            common = tuple(a for a in ax_i if a in ax_j)
+            sub_i = _sub(t_i, ax_i, common)
+            sub_j = _sub(t_j, ax_j, common)
+            diff = np.abs(sub_i - sub_j)
+            if (diff > atol).any():
+                if not common:
+                    raise ValueError(
+                        f"inconsistent margin totals: margin {i} (axes {ax_i}) sums to "
+                        f"{float(sub_i):g}, margin {j} (axes {ax_j}) to {float(sub_j):g}; "
+                        f"margins must have the same total within a relative tolerance of "
+                        f"{CONSISTENCY_RTOL:g}")
+                cell = tuple(int(c) for c in np.argwhere(diff > atol)[0])
+                raise ValueError(
+                    f"inconsistent margins: margin {i} (axes {ax_i}) and margin {j} (axes {ax_j}) "
+                    f"give different sums over their common axes {common} at cell {cell} "
+                    f"({float(sub_i[cell]):g} vs {float(sub_j[cell]):g}; relative tolerance "
+                    f"{CONSISTENCY_RTOL:g})")
+
+
+def _sub(target: np.ndarray, axes: tuple[int, ...], keep: tuple[int, ...]) -> np.ndarray:
+    """Sum a margin over sorted ``axes`` down to the (sorted) sub-axes ``keep``."""
+    drop = tuple(i for i, a in enumerate(axes) if a not in keep)
+    return target.sum(axis=drop) if drop else target
+
+
+def _round_keep_total(values: np.ndarray) -> np.ndarray:
+    """Round to integers keeping the rounded total (largest remainders, ties by position)."""
+    base = np.floor(values)
+    short = int(round(float(values.sum()))) - int(base.sum())
+    out = base.astype(np.int64)
+    if short > 0:
+        out[np.argsort(-(values - base), kind="stable")[:short]] += 1
+    return out

@@ -1,0 +1,77 @@
+"""Shared fixtures: a tiny hand-built territory and small model runs."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("MIXSIM_NO_PROGRESS", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """Two communes, four neighbourhoods (one QPV), a few hundred households."""
+    communes = pd.DataFrame({"commune": ["A", "B"], "name": ["Alpha", "Beta"],
+                             "sru_applies": [1, 0]})
+    nbhds = pd.DataFrame({
+        "neighbourhood": ["A1", "A2", "B1", "B2"], "commune": ["A", "A", "B", "B"],
+        "name": ["A one", "A two", "B one", "B two"], "qpv": [1, 0, 0, 0],
+        "x": [0.0, 1.0, 3.0, 4.0], "y": [0.0, 1.0, 0.0, 1.0],
+        "base_attractiveness": [-1.0, 0.3, 0.5, 0.0], "private_rent_m2": [9.0, 12.0, 13.0, 11.0]})
+    rows = []
+    for nb in ("A1", "A2", "B1", "B2"):
+        for sector in ("private", "owner"):
+            for rooms, c in zip(range(1, 6), (12, 18, 22, 16, 10), strict=True):
+                rows.append({"neighbourhood": nb, "sector": sector, "rooms": rooms, "count": c})
+    dwellings = pd.DataFrame(rows)
+    social = []
+    for i, (nb, fin) in enumerate((("A1", "PLUS"), ("A1", "PLAI"), ("A2", "PLUS"),
+                                   ("B1", "PLS"), ("B2", "PLUS"))):
+        for rooms, c in zip(range(1, 6), (4, 8, 12, 8, 3), strict=True):
+            social.append({"residence": f"R{i}", "neighbourhood": nb, "landlord": "L1",
+                           "financing": fin, "rooms": rooms, "count": c, "rent_m2": 6.0})
+    social_stock = pd.DataFrame(social)
+    pop = []
+    types = ("single", "couple", "couple_children", "single_parent", "other")
+    for nb in ("A1", "A2", "B1", "B2"):
+        q_social = (8, 4, 2, 1) if nb == "A1" else (4, 3, 2, 1)
+        for tenure, per_q in (("social", q_social), ("private", (5, 5, 4, 3)),
+                              ("owner", (2, 4, 6, 8)), ("hosted", (2, 1, 0, 0))):
+            for q, n in enumerate(per_q, start=1):
+                for t_i, t in enumerate(types):
+                    cnt = max(0, n - t_i)
+                    if cnt:
+                        pop.append({"neighbourhood": nb, "tenure": tenure, "quartile": q,
+                                    "hh_type": t, "count": cnt})
+    population = pd.DataFrame(pop)
+    applicants = pd.DataFrame({"tenure": ["social", "private", "hosted", "hosted"],
+                               "quartile": [1, 1, 1, 2], "priority": [0, 0, 1, 0],
+                               "count": [5, 6, 8, 3]})
+    return {"communes": communes, "neighbourhoods": nbhds, "dwellings": dwellings,
+            "social_stock": social_stock, "population": population, "applicants": applicants}
+
+
+@pytest.fixture
+def tables() -> dict[str, pd.DataFrame]:
+    return tiny_tables()
+
+
+@pytest.fixture
+def tiny_territory():
+    from model.territory import validate
+    return validate({k: v.astype(str) for k, v in tiny_tables().items()}, name="tiny")
+
+
+@pytest.fixture
+def tiny_state(tiny_territory):
+    from model.state import build_state
+    return build_state(tiny_territory, np.random.default_rng(0))
+
+
+def write_tables(folder, tables) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, df in tables.items():
+        df.to_csv(folder / f"{k}.csv", index=False)

@@ -1,0 +1,173 @@
+"""Whole-model properties: invariants every month, reproducibility, directional checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import HousingModel, Scenario, run_scenario
+from model.state import (
+    APP_NONE,
+    HOSTED,
+    PLS_RATIO,
+    S_SOCIAL,
+    SOCIAL,
+    effort_rate,
+    household_income,
+    household_size,
+    plus_ceiling,
+    rooms_needed,
+    social_rent,
+)
+from model.processes.allocation import rls_relief
+from model.territory import load_territory
+
+
+def check_invariants(m: HousingModel) -> None:
+    s = m.state
+    hh, dw, nb = s.hh, s.dw, s.nb
+    # a dwelling has at most one household, a household at most one dwelling, both agree
+    housed = np.flatnonzero(hh.alive & (hh.dwelling >= 0))
+    d = hh.dwelling[housed]
+    assert len(np.unique(d)) == len(d)
+    assert (dw.occupant[d] == housed).all()
+    occ = np.flatnonzero(dw.occupant >= 0)
+    assert (hh.dwelling[dw.occupant[occ]] == occ).all() and hh.alive[dw.occupant[occ]].all()
+    # tenure matches the sector; the dead and departed hold nothing
+    assert ((hh.tenure[housed] == SOCIAL) == (dw.sector[d] == S_SOCIAL)).all()
+    assert (hh.dwelling[~hh.alive] < 0).all()
+    assert (hh.tenure[hh.alive & (hh.dwelling < 0)] == HOSTED).all()
+    assert not (hh.app[~hh.alive] != APP_NONE).any()
+    # no household is lost
+    assert int(hh.alive.sum()) + s.departures == s.initial_households + s.arrivals + s.formations
+    # nobody was allocated a dwelling they were not eligible for
+    res = m.last_allocation
+    if res is not None and res.n:
+        who, dws = res.households, res.dwellings
+        plus = plus_ceiling(hh, who, s.ceiling_index)
+        ceiling = plus * np.array([0.55, 1.0, PLS_RATIO])[dw.financing[dws]]
+        assert (household_income(hh, who) <= ceiling * (1 + 1e-9)).all()
+        size = household_size(hh, who)
+        # hard-to-let dwellings (vacant 3 / 6 months) accept 1 / 2 more rooms
+        assert (dw.rooms[dws] >= rooms_needed(size)).all()
+        assert (dw.rooms[dws] <= size + 3).all()
+        wished = ((hh.wishes[who] >> nb.commune[dw.nbhd[dws]]) & 1).astype(bool)
+        assert (wished | res.relocation).all()
+        income = household_income(hh, who)
+        eff = effort_rate(income, size, social_rent(dw, dws), dw.area[dws])
+        eff -= rls_relief(income, m.levers) / np.maximum(income / 12, 1.0)
+        assert (eff <= m.behaviour.max_effort_rate + 1e-9).all()
+
+
+def test_invariants_hold_every_month():
+    territory = load_territory(scale=0.04)
+    sc = Scenario().with_overrides({"levers.renewal.demolitions_per_year": 300.0,
+                                    "levers.renewal.rebuild_outside_share": 1.0,
+                                    "levers.sales.share_per_year": 0.01})
+    m = HousingModel(sc, territory=territory, rng=5)
+    check_invariants(m)
+    for _ in range(30):
+        m.step()
+        check_invariants(m)
+    assert m.recorder.frame()["year"].max() == 2
+
+
+def test_quotas_are_counted_on_signed_leases():
+    m = HousingModel(Scenario(), territory=load_territory(scale=0.04), rng=2)
+    leases = []
+    for _ in range(12):
+        m.step()
+        leases.append(m.last_allocation)
+    out = np.concatenate([~r.in_qpv for r in leases])
+    q1 = np.concatenate([r.q1 | r.relocation for r in leases])
+    y1 = m.recorder.frame()
+    y1 = y1[(y1.year == 1) & (y1.unit == "EPCI")].set_index("indicator")["value"]
+    assert y1["leases"] == len(out)
+    assert y1["q1_share_leases_outside_qpv"] == pytest.approx((q1 & out).sum() / out.sum())
+
+
+def test_same_seed_same_tables_different_seed_different_tables():
+    a = run_scenario(Scenario(years=2), scale=0.03, seed=11)
+    b = run_scenario(Scenario(years=2), scale=0.03, seed=11)
+    c = run_scenario(Scenario(years=2), scale=0.03, seed=12)
+    pd.testing.assert_frame_equal(a.indicators, b.indicators)
+    pd.testing.assert_frame_equal(a.moves, b.moves)
+    assert not a.indicators["value"].equals(c.indicators["value"])
+    assert len(a.moves) != len(c.moves) or not a.moves.equals(c.moves)
+
+
+def test_seed_sequence_spawn_is_recorded():
+    seq = np.random.SeedSequence(123).spawn(3)[2]
+    r = run_scenario(Scenario(years=1), scale=0.03, seed=seq)
+    assert r.seed_entropy == 123 and r.spawn_key == (2,)
+
+
+# ---- directional checks over several seeds (scale 0.1) ---------------------------------------
+
+SEEDS = (1, 2, 3)
+
+
+def _mean_over_seeds(sc: Scenario, indicator: str, years: int, from_year: int = 1) -> list[float]:
+    out = []
+    for seed in SEEDS:
+        y = run_scenario(sc, years=years, scale=0.1, seed=seed, keep_moves=False).yearly()
+        out.append(float(y.loc[from_year:, indicator].mean()))
+    return out
+
+
+@pytest.mark.slow
+def test_strict_enforcement_reaches_the_q1_quota_outside_qpv():
+    base = Scenario()
+    strict = base.with_overrides({"levers.quota_q1.enforcement": "strict"})
+    none_v = _mean_over_seeds(base, "q1_share_leases_outside_qpv", 4)
+    strict_v = _mean_over_seeds(strict, "q1_share_leases_outside_qpv", 4)
+    # Q1 applicants exist every year (they are a quarter of applicants by definition);
+    # tolerance 0.02: the yearly share is counted on ~120 leases outside QPV at this scale and
+    # the last offers of a year can be refused, leaving the share just under the quota
+    assert min(strict_v) >= 0.25 - 0.02
+    assert np.mean(strict_v) > np.mean(none_v) + 0.03
+
+
+RANDOM_ALLOCATION = {
+    "levers.cotation.per_month_waited": 0.0, "levers.cotation.priority": 0.0,
+    "levers.cotation.homeless": 0.0, "levers.cotation.overcrowded": 0.0,
+    "levers.cotation.excessive_cost": 0.0, "levers.cotation.separation": 0.0,
+    "levers.cotation.relocation": 0.0, "levers.priority.enforcement": "none",
+    "levers.information.wish_breadth": 8, "levers.reservation.management": "flux",
+    "behaviour.commission_solvency": 0.0, "behaviour.accept_attractiveness": 0.0,
+    "behaviour.accept_effort": 0.0, "behaviour.beta_poverty": 0.0,
+    "behaviour.beta_vacancy": 0.0,
+}
+
+
+def _random_level_d(seed: int) -> float:
+    """D of Q1 social tenants when the same tenants are shuffled over the same dwellings."""
+    from model.indicators import dissimilarity
+    m = HousingModel(Scenario(), territory=load_territory(scale=0.1), rng=seed)
+    hh, dw = m.state.hh, m.state.dw
+    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
+    nb = dw.nbhd[hh.dwelling[ten]]
+    q1 = hh.quartile[ten] == 1
+    vals = []
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        shuffled = rng.permutation(q1)
+        vals.append(dissimilarity(np.bincount(nb, weights=shuffled, minlength=len(m.state.nb)),
+                                  np.bincount(nb, minlength=len(m.state.nb))))
+    return float(np.mean(vals))
+
+
+@pytest.mark.slow
+def test_random_allocation_without_feedback_moves_d_toward_random_level():
+    sc = Scenario().with_overrides(RANDOM_ALLOCATION)
+    name = "dissimilarity_q1_by_neighbourhoods_social"
+    gaps_random = []
+    for seed in SEEDS:
+        d_rand = _random_level_d(seed)
+        yr = run_scenario(sc, years=12, scale=0.1, seed=seed, keep_moves=False).yearly()[name]
+        start = yr.iloc[0]
+        assert start > d_rand
+        gaps_random.append((yr.iloc[-3:].mean() - d_rand) / (start - d_rand))
+    # the gap to the random level shrinks by at least a third under random allocation
+    # (averaged over seeds and the last three years: single years are noisy at this scale,
+    # where one neighbourhood holds only ~20-100 social tenants)
+    assert np.mean(gaps_random) < 0.67

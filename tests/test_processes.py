@@ -1,0 +1,282 @@
+"""Each monthly process on a hand-built small state (SPEC §2)."""
+
+import numpy as np
+import pytest
+
+from model.config import Behaviour, Levers, OverIncome, Scenario
+from model.moves import KIND, MoveLog
+from model.processes.allocation import allocate
+from model.processes.attractiveness import update_attractiveness
+from model.processes.demography import demography
+from model.processes.income import over_ceiling, yearly_income
+from model.processes.intentions import move_intentions
+from model.processes.policy import build_social, demolish, sell_to_tenants
+from model.processes.private_market import private_market
+from model.state import (
+    APP_NONE,
+    APP_TRANSFER,
+    COUPLE,
+    HOSTED,
+    OWNER,
+    PRIVATE,
+    S_OWNER,
+    S_SOCIAL,
+    SEEK_RENT,
+    SINGLE,
+    SOCIAL,
+    household_income,
+    household_size,
+    monthly_hazard,
+    plus_ceiling,
+    rooms_needed,
+)
+
+# Statistical assertions: counts of Bernoulli events are compared with their expectation
+# within 4 standard deviations (a false alarm about once in 16,000 runs per assertion).
+SD = 4.0
+
+
+def add_households(state, n, *, hh_type=SINGLE, adults=1, age=40.0, tenure=HOSTED, z=0.0):
+    hh = state.hh
+    idx = hh.add(n)
+    hh.alive[idx] = True
+    hh.hh_type[idx] = hh_type
+    hh.adults[idx] = adults
+    hh.age[idx] = age
+    hh.tenure[idx] = tenure
+    hh.nbhd[idx] = 0
+    hh.z[idx] = z
+    hh.income_uc[idx] = state.median_income_uc * np.exp(0.5 * z)
+    return idx
+
+
+def quiet_behaviour(**kw):
+    zero = dict(birth_rate=0.0, child_leave_rate=0.0, separation_rate=0.0, death_rate_75=0.0)
+    zero.update(kw)
+    return Behaviour(**zero)
+
+
+def test_births_happen_in_young_couples_at_the_stated_rate(tiny_state):
+    st = tiny_state
+    young = add_households(st, 20_000, hh_type=COUPLE, adults=2, age=30.0)
+    old = add_households(st, 5_000, hh_type=COUPLE, adults=2, age=50.0)
+    out = demography(st, quiet_behaviour(birth_rate=0.3), np.random.default_rng(1), MoveLog())
+    p = monthly_hazard(0.3)
+    born = int((st.hh.kids_u14[young] > 0).sum())
+    assert abs(born - 20_000 * p) < SD * np.sqrt(20_000 * p * (1 - p))
+    assert (st.hh.kids_u14[old] == 0).all()
+    assert out["births"] >= born
+    assert (st.hh.hh_type[young[st.hh.kids_u14[young] > 0]] == 2).all()  # couple_children
+
+
+def test_children_leaving_home_create_hosted_households(tiny_state):
+    st = tiny_state
+    st.hh.kids_14p[:] = 0  # only the households added below have older children
+    fam = add_households(st, 3_000, hh_type=3, adults=1, age=45.0, tenure=PRIVATE)
+    st.hh.kids_14p[fam] = 1
+    n0, alive0 = st.hh.n, int(st.hh.alive.sum())
+    demography(st, quiet_behaviour(child_leave_rate=0.5), np.random.default_rng(2), MoveLog())
+    new = np.arange(n0, st.hh.n)
+    left = int((st.hh.kids_14p[fam] == 0).sum())
+    assert len(new) == left == st.formations and left > 0
+    assert (st.hh.tenure[new] == HOSTED).all() and (st.hh.hh_type[new] == SINGLE).all()
+    assert (st.hh.hh_type[fam[st.hh.kids_14p[fam] == 0]] == SINGLE).all()  # no child left
+    assert int(st.hh.alive.sum()) == alive0 + left
+
+
+def test_deaths_only_among_the_old_living_alone(tiny_state):
+    st = tiny_state
+    st.hh.age[:] = np.minimum(st.hh.age, 70.0)  # only the households added below are old
+    young = add_households(st, 2_000, age=50.0, tenure=PRIVATE)
+    old = add_households(st, 4_000, age=85.0, tenure=PRIVATE)
+    log = MoveLog()
+    demography(st, quiet_behaviour(death_rate_75=0.3), np.random.default_rng(3), log)
+    assert st.hh.alive[young].all()
+    dead = int((~st.hh.alive[old]).sum())
+    assert dead > 0 and log.count("death") == dead == st.departures
+    assert (st.hh.tenure[old[~st.hh.alive[old]]] == 4).all()
+
+
+def test_income_rank_persistence(tiny_state):
+    st = tiny_state
+    idx = add_households(st, 20_000, z=0.0)
+    st.hh.z[idx] = np.random.default_rng(4).standard_normal(20_000)
+    before = st.hh.z[idx].copy()
+    m0 = st.median_income_uc
+    yearly_income(st, Behaviour(income_persistence=0.8, income_growth=0.02),
+                  np.random.default_rng(5))
+    r = np.corrcoef(before, st.hh.z[idx])[0, 1]
+    # sampling sd of a correlation near 0.8 with n = 20,000 is ~0.003
+    assert r == pytest.approx(0.8, abs=0.015)
+    assert st.median_income_uc == pytest.approx(m0 * 1.02)
+    assert st.hh.z[idx].std() == pytest.approx(1.0, abs=0.02)  # stationary variance
+
+
+def test_over_ceiling_counts_outside_qpv_only(tiny_state):
+    st = tiny_state
+    hh, dw, nb = st.hh, st.dw, st.nb
+    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
+    hh.income_uc[ten] = 1e6  # far above any ceiling
+    hh.months_over[ten] = 0
+    over_ceiling(st, OverIncome(qpv_exempt=True))
+    in_qpv = nb.qpv[dw.nbhd[hh.dwelling[ten]]]
+    assert (hh.months_over[ten][~in_qpv] == 1).all() and (hh.months_over[ten][in_qpv] == 0).all()
+    over_ceiling(st, OverIncome(qpv_exempt=False))
+    assert (hh.months_over[ten][in_qpv] == 1).all()
+
+
+def test_overcrowded_tenants_ask_transfers_more(tiny_state):
+    st = tiny_state
+    hh, dw = st.hh, st.dw
+    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
+    hh.app[ten] = APP_NONE
+    crowded = ten[dw.rooms[hh.dwelling[ten]] < rooms_needed(household_size(hh, ten))]
+    # make half of them over-crowded by adding children, repeat over many months
+    hh.kids_u14[ten[::2]] += 4
+    beh = Behaviour(transfer_rate=0.5, mismatch_effect=4.0, aspiration_effect=0.0,
+                    leave_rate=0.0, upward_exit_rate=0.0, give_up_rate=0.0)
+    asked = np.zeros(hh.n, int)
+    rng = np.random.default_rng(6)
+    for _ in range(40):
+        hh.app[ten] = APP_NONE
+        move_intentions(st, beh, Levers(), rng, MoveLog())
+        asked[ten] += hh.app[ten] == APP_TRANSFER
+    size = household_size(hh, ten)
+    over = dw.rooms[hh.dwelling[ten]] < rooms_needed(size)
+    assert over.any() and (~over).any()
+    assert asked[ten][over].mean() > 2.0 * asked[ten][~over].mean()
+    _ = crowded
+
+
+def test_private_market_respects_budget_and_single_occupancy(tiny_state):
+    st = tiny_state
+    hh, dw, nb = st.hh, st.dw, st.nb
+    movers = add_households(st, 300, tenure=HOSTED, z=0.0)
+    hh.seek[movers] = SEEK_RENT
+    poor = add_households(st, 50, tenure=HOSTED, z=-6.0)  # ~1,000 €/UC/year: nothing affordable
+    hh.seek[poor] = SEEK_RENT
+    beh = Behaviour(budget_share=0.4)
+    log = MoveLog()
+    private_market(st, beh, np.random.default_rng(7), log)
+    housed = movers[hh.dwelling[movers] >= 0]
+    assert len(housed) > 0
+    assert (hh.dwelling[poor] < 0).all()
+    d = hh.dwelling[housed]
+    assert (dw.sector[d] != S_SOCIAL).all() and len(np.unique(d)) == len(d)
+    assert (dw.occupant[d] == housed).all() and (hh.tenure[housed] == PRIVATE).all()
+    rent = nb.private_rent_m2[dw.nbhd[d]] * np.array([0, 30, 46, 65, 80, 98.0])[dw.rooms[d]]
+    assert (rent <= 0.4 * household_income(hh, housed) / 12 + 1e-6).all()
+
+
+def test_construction_adds_vacant_units_mostly_outside_qpv(tiny_state):
+    st = tiny_state
+    n0 = st.dw.n
+    idx = build_social(st, 400, np.random.default_rng(8), outside_share=0.8, plai_share=0.5,
+                       pls_share=0.0, sru_catchup=False, holder_shares=(0.25, 0.25, 0.25, 0.25))
+    assert st.dw.n == n0 + 400 and (st.dw.occupant[idx] < 0).all()
+    out = ~st.nb.qpv[st.dw.nbhd[idx]]
+    # binomial(400, 0.8): sd = 8
+    assert abs(out.sum() - 320) < SD * 8
+    assert abs((st.dw.financing[idx] == 0).sum() - 200) < SD * 10
+
+
+def test_demolition_marks_qpv_residences_and_relocates_tenants(tiny_state):
+    st = tiny_state
+    units = demolish(st, 20, np.random.default_rng(9), Levers())
+    assert len(units) >= 20 and st.nb.qpv[st.dw.nbhd[units]].all()
+    tenants = st.dw.occupant[units]
+    tenants = tenants[tenants >= 0]
+    assert (st.hh.relocation[tenants]).all() and (st.hh.app[tenants] == APP_TRANSFER).all()
+    assert (~st.dw.active[units[st.dw.occupant[units] < 0]]).all()
+
+
+def test_sales_turn_tenants_into_owners_in_place(tiny_state):
+    st = tiny_state
+    log = MoveLog()
+    k = sell_to_tenants(st, 10, np.random.default_rng(10), "outside_qpv", log)
+    assert k == 10 and log.count("sale_to_tenant") == 10
+    arr = log.array()
+    buyers, units = arr[0], arr[2]
+    assert (st.hh.tenure[buyers] == OWNER).all() and (st.dw.sector[units] == S_OWNER).all()
+    assert (st.hh.dwelling[buyers] == units).all() and not st.nb.qpv[st.dw.nbhd[units]].any()
+
+
+def _check_leases(st, res, beh):
+    hh, dw, nb = st.hh, st.dw, st.nb
+    who, d = res.households, res.dwellings
+    assert len(np.unique(who)) == len(who) and len(np.unique(d)) == len(d)
+    assert (hh.dwelling[who] == d).all() and (dw.occupant[d] == who).all()
+    cat = np.clip(household_size(hh, who), 1, 6)
+    assert (cat >= 1).all()
+    ceiling = plus_ceiling(hh, who, st.ceiling_index) * np.array([0.55, 1.0, 1.3])[
+        dw.financing[d]]
+    assert (household_income(hh, who) <= ceiling + 1e-6).all()
+    size = household_size(hh, who)
+    assert (dw.rooms[d] >= rooms_needed(size)).all() and (dw.rooms[d] <= size + 3).all()
+    wished = ((hh.wishes[who] >> nb.commune[dw.nbhd[d]]) & 1).astype(bool)
+    assert (wished | res.relocation).all()
+
+
+def test_allocation_leases_are_eligible_and_exclusive(tiny_state):
+    st = tiny_state
+    dw = st.dw
+    # free a third of the social stock
+    soc = np.flatnonzero((dw.sector == S_SOCIAL) & (dw.occupant >= 0))[::3]
+    from model.moves import vacate
+    vacate(st, dw.occupant[soc])
+    st.hh.tenure[st.hh.dwelling < 0] = HOSTED
+    beh = Behaviour()
+    res = allocate(st, Levers(), beh, np.random.default_rng(11), MoveLog())
+    assert res.n > 0
+    _check_leases(st, res, beh)
+    assert res.offers >= res.n and res.refusals == res.offers - res.n
+
+
+def test_strict_quota_raises_q1_leases_outside_qpv(tiny_territory):
+    """Same state and seed, quota enforcement none vs strict (100 %): more Q1 leases outside QPV,
+    and under strict a non-Q1 household signs outside QPV only when no Q1 candidate was left."""
+    from model.moves import vacate
+    from model.state import build_state
+    gains = []
+    for seed in range(5):
+        counts = {}
+        for enf in ("none", "strict"):
+            st = build_state(tiny_territory, np.random.default_rng(seed))
+            dw, nb = st.dw, st.nb
+            soc = np.flatnonzero((dw.sector == S_SOCIAL) & (dw.occupant >= 0)
+                                 & ~nb.qpv[dw.nbhd])[::2]
+            vacate(st, dw.occupant[soc])
+            st.hh.tenure[st.hh.alive & (st.hh.dwelling < 0)] = HOSTED
+            levers = Scenario().with_overrides({"levers.quota_q1.enforcement": enf,
+                                                "levers.quota_q1.share": 1.0}).levers
+            res = allocate(st, levers, Behaviour(), np.random.default_rng(100 + seed),
+                           MoveLog())
+            counts[enf] = int((res.q1 & ~res.in_qpv).sum())
+        gains.append(counts["strict"] - counts["none"])
+    assert min(gains) >= 0 and sum(gains) > 0
+
+
+def test_attractiveness_relaxes_toward_base_without_feedback(tiny_state):
+    st = tiny_state
+    nb = st.nb
+    nb.attractiveness[:] = nb.base_attractiveness + 1.0
+    beh = Behaviour(beta_poverty=0.0, beta_vacancy=0.0, attractiveness_noise=0.0,
+                    attractiveness_inertia=10.0)
+    update_attractiveness(st, beh, np.random.default_rng(13))
+    np.testing.assert_allclose(nb.attractiveness - nb.base_attractiveness, 0.9)
+
+
+def test_poverty_feedback_lowers_poor_neighbourhoods(tiny_state):
+    st = tiny_state
+    nb = st.nb
+    nb.attractiveness[:] = nb.base_attractiveness
+    beh = Behaviour(beta_poverty=5.0, beta_vacancy=0.0, attractiveness_noise=0.0)
+    update_attractiveness(st, beh, np.random.default_rng(14))
+    from model.processes.attractiveness import neighbourhood_q1_shares
+    share, overall = neighbourhood_q1_shares(st)
+    moved = nb.attractiveness - nb.base_attractiveness
+    assert (np.sign(moved[share != overall]) == -np.sign(share - overall)[share != overall]).all()
+
+
+def test_move_kinds_are_known():
+    assert {"transfer", "first_letting", "relocation", "exit_ownership"} <= set(KIND)
