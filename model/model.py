@@ -79,7 +79,7 @@ class HousingModel(mesa.Model):
         # does with ``rng`` internally (Mesa may draw from it to seed ``self.random``)
         self.rng = np.random.default_rng(seq)
         self.seed_sequence = seq
-        self.scenario = scenario
+        self.config = scenario  # (not `scenario`: Mesa 3.5 reserves that name)
         self.levers = scenario.levers
         self.behaviour = scenario.behaviour
         self.territory = territory or load_territory(scenario.territory.source,

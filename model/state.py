@@ -55,8 +55,8 @@ class Table:
         self.__dict__["_data"] = {k: np.full(cap, d, dtype=t) for k, (t, d) in spec.items()}
 
     def __getattr__(self, name: str) -> np.ndarray:
-        data = self.__dict__["_data"]
-        if name in data:
+        data = self.__dict__.get("_data")
+        if data is not None and name in data:
             return data[name][: self.__dict__["n"]]
         raise AttributeError(name)
 
@@ -493,4 +493,10 @@ def open_applications(state: State, idx: np.ndarray, kind: int, rng: np.random.G
     hh.app[idx] = kind
     hh.app_month[idx] = state.month
     hh.refusals[idx] = 0
+    # priority status (DALO / L441-1 criteria: homelessness, over-crowding with children,
+    # very low income...). Assumption [U]: 5 % of applicants, +20 points of probability
+    # for low incomes and +15 for households without a home; tuned so that about a quarter of
+    # leases go to priority households, the legal target (L441-1 CCH).
+    p = (0.05 + 0.20 * (hh.z[idx] < -0.5) + 0.15 * (hh.tenure[idx] == HOSTED))
+    hh.priority[idx] = hh.priority[idx] | (rng.random(len(idx)) < p)
     hh.wishes[idx] = draw_wishes(rng, state.nb.commune[hh.nbhd[idx]], breadth, state.commune_w)

@@ -26,7 +26,6 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
@@ -162,6 +161,21 @@ class _Applicants:
                       for c in range(len(state.commune_ids))]
         self.available = np.ones(len(apps), bool)
         self._static: dict[tuple[int, int, int, int], np.ndarray] = {}
+        self._pooled: dict[tuple, np.ndarray] = {}
+
+    def pool_list(self, key: tuple, lst: np.ndarray, holder: int, commune: int) -> np.ndarray:
+        """The part of a static list that a holder may designate (cached for the round)."""
+        pkey = key + (holder,)
+        out = self._pooled.get(pkey)
+        if out is None:
+            if holder == COMMUNE:
+                out = lst[self.home[lst] == commune]
+            elif holder == BAILLEUR:
+                out = lst
+            else:
+                out = lst[self.pools[holder][lst]]
+            self._pooled[pkey] = out
+        return out
 
     def static_list(self, commune: int, rooms: int, financing: int, slack: int = 0
                     ) -> np.ndarray:
@@ -245,9 +259,19 @@ def _select(a: _Applicants, lst: np.ndarray, vx: _Vacancy, pool, group,
     Returns:
         Local applicant indices (best first) and their effective scores.
     """
-    max_bonus = sum(b for _, b in bonus)
     n = len(lst)
     size = 64
+    if not bonus:
+        # the list is sorted by score: the first k eligible candidates are the top k
+        while True:
+            pre = lst[:size]
+            pre = pre[a.available[pre]]
+            pre = pre[vx.eligible(pre, pool, group)]
+            if len(pre) >= k or size >= n:
+                pre = pre[:k]
+                return pre, a.base[pre]
+            size *= 4
+    max_bonus = sum(b for _, b in bonus)
     while True:
         pre = lst[:size]
         pre = pre[a.available[pre]]
@@ -269,68 +293,22 @@ def _select(a: _Applicants, lst: np.ndarray, vx: _Vacancy, pool, group,
     return pre[order], eff[order]
 
 
-def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
-           vac: np.ndarray, apps: np.ndarray, signed: list, res: dict) -> None:
-    dw, nb = state.dw, state.nb
-    L = levers
-    a = _Applicants(state, L, beh, rng, apps)
-    shares = np.array(L.reservation.shares())
-    flux = L.reservation.management == "flux"
-    # rent modulation (revenue-neutral): cheaper outside QPV for Q1, dearer inside QPV
-    m = L.rent.modulation
-    soc_active = (dw.sector == S_SOCIAL) & dw.active
-    n_in = max(1, int((soc_active & nb.qpv[dw.nbhd]).sum()))
-    n_out = int(soc_active.sum()) - n_in
-    uplift = min(1.0, m * 0.25 * n_out / n_in)
-    rls = 0.0  # applied per applicant through rls_relief
-    c = state.counters
-    k_max = L.commission.candidates_per_dwelling
-    max_effort = beh.max_effort_rate
-    order = rng.permutation(vac)
-    u_all = rng.random((len(order), k_max))
+class _Round:
+    """One month's commission round: designation by holder, quotas, commission (SPEC §3)."""
 
-    for n_v, v in enumerate(order):
-        v_nb = dw.nbhd[v]
-        v_com = nb.commune[v_nb]
-        v_qpv = bool(nb.qpv[v_nb])
-        rooms = int(dw.rooms[v])
-        slack = int(dw.months_vacant[v] >= HARD_TO_LET_MONTHS) + int(
-            dw.months_vacant[v] >= 2 * HARD_TO_LET_MONTHS)
-        lst = a.static_list(int(v_com), rooms, int(dw.financing[v]), slack)
-        area = dw.area[v]
-        base_rent = dw.rent_m2[v] * area
+    def __init__(self, state: State, levers: Levers, beh: Behaviour, a: _Applicants):
+        self.state, self.L, self.beh, self.a = state, levers, beh, a
+        self.c = state.counters
+        self.k_max = levers.commission.candidates_per_dwelling
+        # vacancies proven to have no eligible candidate this month, by (class, holder):
+        # the smallest (rent, area) that failed; effort rises with both, so dearer or larger
+        # dwellings of the same class fail too (candidates only leave the pool during a round)
+        self.failed: dict[tuple, tuple[float, float]] = {}
 
-        if len(lst) == 0:
-            res["unlet_no_candidate"] += 1
-            continue
-        vx = _Vacancy(a, v_qpv, area, base_rent, m, uplift, rls, max_effort)
-
-        pool_of = partial(_pool_of, a, int(v_com))
-
-        # ---- channel
-        if flux:
-            given = np.array([c.get(f"flux_h{h}", 0) for h in range(4)])
-            deficit = shares * (given.sum() + 1) - given
-            holder = -1
-            for h in np.argsort(-deficit, kind="stable"):
-                if shares[h] <= 0 and h != BAILLEUR:
-                    continue
-                found, _ = _select(a, lst, vx, pool_of(h), None, [], 1)
-                if len(found):
-                    holder = int(h)
-                    break
-            if holder < 0:
-                res["unlet_no_candidate"] += 1
-                continue
-            _count(state, f"flux_h{holder}")
-        else:
-            holder = int(dw.holder[v])
-            if holder != BAILLEUR and dw.months_vacant[v] >= L.reservation.handback_months:
-                found, _ = _select(a, lst, vx, pool_of(holder), None, [], 1)
-                if not len(found):
-                    holder = BAILLEUR
-        pool = pool_of(holder)
-        # ---- quotas and shares pursued (counted on signed leases of the year)
+    def groups(self, holder: int, v_com: int, v_qpv: bool
+               ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, float]]]:
+        """Reserved groups (strict) and cotation bonuses (target) that apply now."""
+        a, L, c = self.a, self.L, self.c
         strict: list[np.ndarray] = []
         bonus: list[tuple[np.ndarray, float]] = []
         if holder == COMMUNE and L.reservation.local_preference > 0:
@@ -352,26 +330,113 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         if L.transfers.share > 0 and \
                 c.get("transfers", 0) < L.transfers.share * (c.get("leases", 0) + 1):
             bonus.append((a.transfer, L.transfers.bonus_points))
+        return strict, bonus
+
+    def designate(self, key: tuple, lst: np.ndarray, vx: _Vacancy, holder: int, v_com: int,
+                  v_qpv: bool, k: int | None = None) -> np.ndarray:
+        """Ranked candidates the holder designates (empty when it has nobody eligible)."""
+        fkey = key + (holder,)
+        prev = self.failed.get(fkey)
+        if prev is not None and vx.base_rent >= prev[0] and vx.area >= prev[1]:
+            return np.zeros(0, np.int64)
+        a = self.a
+        k = self.k_max if k is None else k
+        lst = a.pool_list(key, lst, holder, v_com)
+        if len(lst) == 0:
+            self.failed[fkey] = (-np.inf, -np.inf)
+            return np.zeros(0, np.int64)
+        pool = None  # the list holds only the holder's pool
+        strict, bonus = self.groups(holder, v_com, v_qpv)
         sel = np.zeros(0, np.int64)
         if strict:
             g_all = np.logical_and.reduce(strict) if len(strict) > 1 else strict[0]
-            sel, _ = _select(a, lst, vx, pool, g_all, bonus, k_max)
+            sel, _ = _select(a, lst, vx, pool, g_all, bonus, k)
             if not len(sel) and len(strict) > 1:
                 for g in strict:  # relax to one reservation at a time
-                    sel, _ = _select(a, lst, vx, pool, g, bonus, k_max)
+                    sel, _ = _select(a, lst, vx, pool, g, bonus, k)
                     if len(sel):
                         break
         if not len(sel):
-            sel, _ = _select(a, lst, vx, pool, None, bonus, k_max)
+            sel, _ = _select(a, lst, vx, pool, None, bonus, k)
+        if not len(sel):
+            r0, a0 = prev if prev is not None else (np.inf, np.inf)
+            if vx.base_rent <= r0 and vx.area <= a0:
+                self.failed[fkey] = (vx.base_rent, vx.area)
+        return sel
+
+
+def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
+           vac: np.ndarray, apps: np.ndarray, signed: list, res: dict) -> None:
+    dw, nb = state.dw, state.nb
+    L = levers
+    a = _Applicants(state, L, beh, rng, apps)
+    rnd = _Round(state, L, beh, a)
+    shares = np.array(L.reservation.shares())
+    flux = L.reservation.management == "flux"
+    # rent modulation (revenue-neutral): cheaper outside QPV for Q1, dearer inside QPV
+    m = L.rent.modulation
+    soc_active = (dw.sector == S_SOCIAL) & dw.active
+    n_in = max(1, int((soc_active & nb.qpv[dw.nbhd]).sum()))
+    n_out = int(soc_active.sum()) - n_in
+    uplift = min(1.0, m * 0.25 * n_out / n_in)
+    c = state.counters
+    k_max = rnd.k_max
+    order = rng.permutation(vac)
+    u_all = rng.random((len(order), k_max))
+    # per-vacancy attributes as Python scalars (cheaper than numpy scalar indexing in the loop)
+    v_nb_l = dw.nbhd[order].tolist()
+    v_com_l = nb.commune[dw.nbhd[order]].tolist()
+    v_qpv_l = nb.qpv[dw.nbhd[order]].tolist()
+    rooms_l = dw.rooms[order].tolist()
+    fin_l = dw.financing[order].tolist()
+    area_l = dw.area[order].astype(float).tolist()
+    rent_l = (dw.rent_m2[order] * dw.area[order]).astype(float).tolist()
+    mv_l = dw.months_vacant[order].tolist()
+    holder_l = dw.holder[order].tolist()
+    attr = nb.attractiveness
+    handback = L.reservation.handback_months
+
+    for n_v, v in enumerate(order.tolist()):
+        v_com, v_qpv, rooms, area = v_com_l[n_v], v_qpv_l[n_v], rooms_l[n_v], area_l[n_v]
+        slack = int(mv_l[n_v] >= HARD_TO_LET_MONTHS) + int(mv_l[n_v] >= 2 * HARD_TO_LET_MONTHS)
+        key = (v_com, rooms, fin_l[n_v], slack, v_qpv)
+        lst = a.static_list(v_com, rooms, fin_l[n_v], slack)
+        if len(lst) == 0:
+            res["unlet_no_candidate"] += 1
+            continue
+        vx = _Vacancy(a, v_qpv, area, rent_l[n_v], m, uplift, 0.0, beh.max_effort_rate)
+
+        # ---- channel and designation
+        sel = np.zeros(0, np.int64)
+        if flux:
+            given = np.array([c.get(f"flux_h{h}", 0) for h in range(4)])
+            deficit = shares * (given.sum() + 1) - given
+            holder = -1
+            for h in np.argsort(-deficit, kind="stable").tolist():
+                if shares[h] <= 0 and h != BAILLEUR:
+                    continue
+                sel = rnd.designate(key, lst, vx, h, v_com, v_qpv)
+                if len(sel):
+                    holder = h
+                    break
+            if holder < 0:
+                res["unlet_no_candidate"] += 1
+                continue
+            _count(state, f"flux_h{holder}")
+        else:
+            holder = holder_l[n_v]
+            sel = rnd.designate(key, lst, vx, holder, v_com, v_qpv)
+            if not len(sel) and holder != BAILLEUR and mv_l[n_v] >= handback:
+                holder = BAILLEUR  # the holder found nobody: the landlord designates
+                sel = rnd.designate(key, lst, vx, holder, v_com, v_qpv)
         if not len(sel):
             res["unlet_no_candidate"] += 1
             _count(state, f"unlet_holder_h{holder}")
             continue
         # ---- commission: ranked candidates, the first who accepts signs
-        fac = np.broadcast_to(vx.factor(sel), sel.shape)
+        fac = np.full(len(sel), 1.0) * vx.factor(sel)
         eff = vx.effort(sel)
-        logit = (beh.accept_base + beh.accept_attractiveness * (nb.attractiveness[v_nb]
-                                                                - a.asp[sel])
+        logit = (beh.accept_base + beh.accept_attractiveness * (attr[v_nb_l[n_v]] - a.asp[sel])
                  - beh.accept_effort * (eff - 0.25) + a.accept_adj[sel])
         accept = u_all[n_v, : len(sel)] < 1.0 / (1.0 + np.exp(-logit))
         if accept.any():
@@ -379,7 +444,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
             refused = sel[:first]
             winner = int(sel[first])
             a.available[winner] = False
-            signed.append((winner, int(v), holder, float(fac[first])))
+            signed.append((winner, v, holder, float(fac[first])))
             _count_lease(state, L, v_qpv, bool(a.q1[winner]), bool(a.reloc[winner]),
                          bool(a.prio[winner]), bool(a.transfer[winner]), holder)
             res["offers"] += first + 1

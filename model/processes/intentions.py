@@ -114,9 +114,6 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
     ap = priv[(hh.app[priv] == APP_NONE) & eligible
               & (u[1] < monthly_hazard(beh.apply_rate, mult))]
     open_applications(state, ap, APP_FIRST, rng, breadth)
-    # a minority of low-income applicants are recognised as priority (DALO / L441-1)
-    poor = ap[(hh.z[ap] < -0.8) & (rng.random(len(ap)) < 0.25)]
-    hh.priority[poor] = True
     out["applications"] = len(ap)
 
     # owners move rarely

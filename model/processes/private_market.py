@@ -38,6 +38,7 @@ from ..state import (
 
 OWNER_COST_RATIO = 1.15  # monthly cost of owning relative to renting the same dwelling
 ROUNDS = 3
+CHOICE_SET = 16  # neighbourhoods sampled into each mover's choice set
 SEARCH_INTENSITY = 0.5  # share of seekers visiting the market in a given month
 CROWDING_PENALTY = 1.5  # utility lost by taking one room less than needed
 ARRIVAL_TYPES = (0.47, 0.20, 0.17, 0.12, 0.04)  # like private tenants (build_default.TYPE_SHARES)
@@ -139,15 +140,18 @@ def private_market(state: State, beh: Behaviour, rng: np.random.Generator, log: 
         if sector == S_OWNER:
             cost = cost * OWNER_COST_RATIO
         income_m = np.maximum(household_income(hh, movers) / 12.0, 1.0)
-        # each mover considers one room less than it needs (crowded) up to two more
+        # each mover considers one room less than it needs (crowded) up to two more, in a
+        # random sample of neighbourhoods (sampling of alternatives, McFadden 1978): with
+        # uniform sampling the logit keeps its ranking of the alternatives it compares
         need = np.minimum(rooms_needed(household_size(hh, movers)), 5).astype(np.int64)
         offsets = np.array([-1, 0, 1, 2])
-        rooms = np.clip(need[:, None] + offsets[None, :], 1, 5)
-        cols = (np.arange(n_nb)[None, None, :] * 5 + rooms[:, :, None] - 1).reshape(
-            len(movers), -1)  # (M, 4 * n_nb) cell ids
+        rooms = np.clip(need[:, None] + offsets[None, :], 1, 5)  # (M, 4)
+        n_s = min(n_nb, CHOICE_SET)
+        sample = np.argsort(rng.random((len(movers), n_nb)), axis=1)[:, :n_s]  # (M, S)
+        cols = (sample[:, None, :] * 5 + rooms[:, :, None] - 1).reshape(len(movers), -1)
         burden = cost.reshape(-1)[cols] / income_m[:, None]
-        crowded = np.repeat((rooms < need[:, None]) * CROWDING_PENALTY, n_nb, axis=1)
-        base_u = beh.market_attractiveness * np.tile(nb.attractiveness, len(offsets))[None, :] \
+        crowded = np.repeat((rooms < need[:, None]) * CROWDING_PENALTY, n_s, axis=1)
+        base_u = beh.market_attractiveness * nb.attractiveness[cols // 5] \
             - beh.market_price * burden - crowded
         base_u[burden > beh.budget_share] = -np.inf
         chosen = np.full(len(movers), -1)

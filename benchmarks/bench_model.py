@@ -1,0 +1,44 @@
+"""Wall time and peak memory of the default territory at several scales over 15 years.
+
+Run by hand: ``python benchmarks/bench_model.py [--scales 0.1 1 2] [--years 15]``. Each scale
+runs in a fresh subprocess so that peak memory (ru_maxrss) is that run's own. Figures go into
+``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+CHILD = """
+import json, resource, sys, time
+from model import Scenario, run_scenario
+from model.territory import load_territory
+scale, years = float(sys.argv[1]), int(sys.argv[2])
+t = load_territory(scale=scale)
+t0 = time.perf_counter()
+r = run_scenario(Scenario(years=years), territory=t, seed=1, keep_moves=True)
+wall = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+months = 12 * years
+print(json.dumps({"scale": scale, "households": t.n_households, "years": years,
+                  "wall_s": round(wall, 2), "peak_mb": round(peak, 1),
+                  "us_per_household_month": round(1e6 * wall / (t.n_households * months), 3)}))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scales", type=float, nargs="+", default=[0.1, 1.0, 2.0])
+    ap.add_argument("--years", type=int, default=15)
+    args = ap.parse_args()
+    for s in args.scales:
+        out = subprocess.run([sys.executable, "-c", CHILD, str(s), str(args.years)],
+                             capture_output=True, text=True, check=True)
+        print(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    main()
