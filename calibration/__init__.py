@@ -1,0 +1,1 @@
+"""Calibration: public-data importers, iterative proportional fitting and model calibration."""

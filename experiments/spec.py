@@ -146,14 +146,15 @@ class RunPlan:
     config_hash: str
 
     def seed(self) -> np.random.SeedSequence:
-        """The run's SeedSequence."""
+        """Return the run's SeedSequence."""
         return np.random.SeedSequence(self.seed_entropy, spawn_key=self.spawn_key)
 
 
 @dataclass(frozen=True)
 class Experiment:
-    """A resolved, validated experiment; build it with :func:`load_experiment` or
-    :func:`experiment_from_dict`.
+    """A resolved, validated experiment.
+
+    Build it with :func:`load_experiment` or :func:`experiment_from_dict`.
 
     Attributes:
         name: Experiment name.
@@ -208,7 +209,7 @@ class Experiment:
 
     def with_settings(self, *, scale: float | None = None, years: int | None = None,
                       replicates: int | None = None, source: str = "overrides") -> Experiment:
-        """A copy with another territory scale, horizon or number of replicates (quick trials).
+        """Return a copy with another territory scale, horizon or number of replicates.
 
         Summary years beyond a shortened horizon are dropped (the final year is used if none is
         left). The uncertainty sample is redrawn for the new number of replicates, since a Latin
@@ -249,7 +250,7 @@ class Experiment:
         return np.random.SeedSequence(self.seed).spawn(self.replicates)
 
     def uncertainty_sample(self) -> list[dict[str, float]]:
-        """The uncertainty values of each replicate (a Latin hypercube over the ranges).
+        """Draw the uncertainty values of each replicate (a Latin hypercube over the ranges).
 
         The hypercube is seeded by ``SeedSequence(seed, spawn_key=(UNCERTAINTY_KEY,))``: the same
         experiment gives the same values; they are also stored per run in ``runs.parquet``.
@@ -316,8 +317,11 @@ class Experiment:
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def to_toml(self) -> str:
-        """The resolved experiment as TOML: every lever and behaviour value written out, the grid
-        expanded into named scenarios. :func:`load_experiment` reads it back to the same runs."""
+        """Write the resolved experiment as TOML.
+
+        Every lever and behaviour value is written out and the grid is expanded into named
+        scenarios; :func:`load_experiment` reads it back to the same runs.
+        """
         head = {"name": self.name, "description": self.description, "years": self.years,
                 "replicates": self.replicates, "seed": self.seed, "reference": self.reference}
         parts = [to_toml(head),
@@ -350,7 +354,7 @@ class Experiment:
 
 
 def run_id(scenario: str, replicate: int) -> str:
-    """Identifier of a run: ``<scenario>-r<replicate>``, the replicate on at least 3 digits."""
+    """Name a run: ``<scenario>-r<replicate>``, the replicate on at least 3 digits."""
     return f"{scenario}-r{replicate:03d}"
 
 
@@ -435,7 +439,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str = "<dict>",
 
 
 def _base_scenario(data: Mapping[str, Any], source: str, base_dir: Path, seed: int) -> Scenario:
-    """Base levers and behaviour: the ``base`` scenario file (if any), then the file's tables."""
+    """Build the base scenario: the ``base`` scenario file (if any), then the file's tables."""
     if "base" in data:
         ref = data["base"]
         if not isinstance(ref, str):
@@ -613,7 +617,7 @@ def _outputs(table: Any, source: str, years: int) -> Outputs:
 
 @lru_cache(maxsize=1)
 def known_indicators() -> dict[str, frozenset[str]]:
-    """Indicator names at each scale, read from a one-year run of a 1 % default territory.
+    """List the indicator names at each scale, from a one-year run of a 1 % default territory.
 
     The model writes the same rows whatever the levers, so this short run lists them all (about
     0.2 s; the result is cached).
@@ -679,9 +683,12 @@ def _merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
 
 
 def _parameter_paths(table: Mapping[str, Any], source: str, where: str) -> dict[str, Any]:
-    """Flatten nested tables to dotted paths (``[grid.levers.quota_q1] share = [...]``, the dotted
-    key ``levers.quota_q1.share = [...]`` and the quoted ``"levers.quota_q1.share" = [...]`` are
-    the same path); every path must start with ``levers.`` or ``behaviour.``."""
+    """Flatten nested tables to dotted parameter paths.
+
+    ``[grid.levers.quota_q1] share = [...]``, the dotted key ``levers.quota_q1.share = [...]`` and
+    the quoted ``"levers.quota_q1.share" = [...]`` are the same path; every path must start with
+    ``levers.`` or ``behaviour.``.
+    """
     flat: dict[str, Any] = {}
 
     def walk(node: Mapping[str, Any], prefix: str) -> None:
@@ -716,7 +723,7 @@ def _apply(base: Scenario, overrides: Mapping[str, Any], source: str, where: str
 
 
 def _short_labels(paths: Sequence[str]) -> dict[str, str]:
-    """The shortest dotted suffix of each path that tells it apart from the other paths."""
+    """Give each path its shortest dotted suffix that tells it apart from the other paths."""
     labels = {}
     for p in paths:
         parts = p.split(".")

@@ -372,8 +372,9 @@ class Behaviour(_Validated):
     death_rate_75: float = param(0.06, "yearly death hazard of persons living alone aged 75+",
                                  lo=0.0, hi=0.5, unit="1/year")
     # income
-    income_persistence: float = param(0.9, "yearly rank correlation of income (AR(1) on normal "
-                                      "scores)", lo=0.0, hi=1.0)
+    income_persistence: float = param(0.97, "yearly correlation of income normal scores (AR(1)); "
+                                      "0.97 keeps ~80 % of households in their quartile from "
+                                      "one year to the next [assumption]", lo=0.0, hi=1.0)
     income_growth: float = param(0.01, "yearly growth of the median income", lo=-0.1, hi=0.1,
                                  unit="1/year")
     # move intentions
@@ -404,9 +405,9 @@ class Behaviour(_Validated):
     arrival_apply_share: float = param(0.25, "share of arriving households that apply for social "
                                        "housing when eligible", lo=0.0, hi=1.0)
     # private market
-    market_attractiveness: float = param(1.5, "weight of attractiveness in the private-market "
+    market_attractiveness: float = param(3.0, "weight of attractiveness in the private-market "
                                          "choice (logit)", lo=0.0, hi=20.0)
-    market_price: float = param(4.0, "weight of the rent-to-income ratio in the choice (logit)",
+    market_price: float = param(8.0, "weight of the rent-to-income ratio in the choice (logit)",
                                 lo=0.0, hi=50.0)
     budget_share: float = param(0.40, "maximum share of income a private rent may take", lo=0.1,
                                 hi=1.0)
@@ -421,7 +422,7 @@ class Behaviour(_Validated):
                                        source="OFCE 2023: lower allocation rates below 500 €/UC")
     accept_base: float = param(1.2, "log-odds of accepting an offer at zero attractiveness gap",
                                lo=-10.0, hi=10.0)
-    accept_attractiveness: float = param(1.0, "log-odds effect of (attractiveness − aspiration)",
+    accept_attractiveness: float = param(2.0, "log-odds effect of (attractiveness − aspiration)",
                                          lo=0.0, hi=20.0)
     accept_effort: float = param(4.0, "log-odds effect of the effort rate", lo=0.0, hi=50.0)
     # attractiveness feedback (SPEC §2.8)

@@ -25,6 +25,7 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ from ..state import (
 from .intentions import aspiration, housing_situation
 
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
+_NONE, _NONE_F = np.zeros(0, np.int64), np.zeros(0)
 RLS_PASS_THROUGH = 0.05
 HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
 
@@ -150,6 +152,8 @@ class _Applicants:
                            + 1.0 * levers.information.level)
         # effort-rate terms that do not depend on the dwelling (see state.housing_benefit)
         self.income_m = np.maximum(self.income / 12.0, 1.0)
+        self.asp_l = self.asp.tolist()
+        self.accept_adj_l = self.accept_adj.tolist()
         self.apl_cap = 300.0 + 60.0 * (self.size - 1)
         self.apl_part = 0.35 * np.maximum(0.0, self.income / 12.0 - 500.0
                                           - 100.0 * (self.size - 1))
@@ -220,44 +224,31 @@ class _Vacancy:
         apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[q]) - a.apl_part[q])
         return (rent + self.charges - apl - a.rls_relief[q]) / a.income_m[q]
 
-    def eligible(self, p: np.ndarray, pool: np.ndarray | int | None = None,
-                 group: np.ndarray | None = None) -> np.ndarray:
-        """Holder pool, reserved group and effort rate of candidates ``p``.
+    def eligible(self, p: np.ndarray, group: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates of ``p`` in the reserved group whose effort rate fits, with that rate.
 
-        ``p`` comes from :meth:`_Applicants.static_list`, so income and size already fit.
+        ``p`` comes from :meth:`_Applicants.pool_list`, so income, size, wishes and the
+        holder's pool already fit.
         """
-        a = self.a
-        if isinstance(pool, int):
-            ok = a.home[p] == pool
-        elif pool is not None:
-            ok = pool[p]
-        else:
-            ok = np.ones(len(p), bool)
         if group is not None:
-            ok &= group[p]
-        eff = self.effort(p[ok])
+            p = p[group[p]]
+        eff = self.effort(p)
         fits = eff <= self.max_effort
-        ok[ok] = fits
-        self.last_effort = eff[fits]
-        return ok
-
-    def penalty(self) -> np.ndarray:
-        """Solvency penalty (points) of the candidates last found eligible: commissions weigh
-        the effort rate (OFCE 2023: the poorest applicants are served less often).
-        """
-        return self.solvency * np.maximum(0.0, self.last_effort - 0.25)
+        return p[fits], eff[fits]
 
 
-def _select(a: _Applicants, lst: np.ndarray, vx: _Vacancy, pool, group,
+
+def _select(a: _Applicants, lst: np.ndarray, vx: _Vacancy, group: np.ndarray | None,
             bonus: list[tuple[np.ndarray, float]], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` candidates of a score-sorted list by effective score (base + bonuses).
+    """Top-``k`` eligible candidates of a score-sorted list by effective score (base + bonuses).
 
     Scans growing prefixes of ``lst``: once the k-th best effective score found beats the base
     score of every later applicant plus the largest possible bonus, nobody further down the list
     can enter the top ``k``.
 
     Returns:
-        Local applicant indices (best first) and their effective scores.
+        Local applicant indices (best first) and their effort rates in this dwelling.
     """
     n = len(lst)
     size = 64
@@ -265,31 +256,28 @@ def _select(a: _Applicants, lst: np.ndarray, vx: _Vacancy, pool, group,
         # the list is sorted by score: the first k eligible candidates are the top k
         while True:
             pre = lst[:size]
-            pre = pre[a.available[pre]]
-            pre = pre[vx.eligible(pre, pool, group)]
+            pre, eff = vx.eligible(pre[a.available[pre]], group)
             if len(pre) >= k or size >= n:
-                pre = pre[:k]
-                return pre, a.base[pre]
+                return pre[:k], eff[:k]
             size *= 4
     max_bonus = sum(b for _, b in bonus)
     while True:
         pre = lst[:size]
-        pre = pre[a.available[pre]]
-        pre = pre[vx.eligible(pre, pool, group)]
-        eff = a.base[pre]
+        pre, eff = vx.eligible(pre[a.available[pre]], group)
+        score = a.base[pre]
         for g, b in bonus:
-            eff = eff + b * g[pre]
+            score = score + b * g[pre]
         if size >= n:
             break
         if len(pre) >= k:
-            kth = np.partition(eff, len(eff) - k)[len(eff) - k]
+            kth = np.partition(score, len(score) - k)[len(score) - k]
             if a.base[lst[size - 1]] + max_bonus < kth:
                 break
         size *= 4
     if len(pre) > k:
-        top = np.argpartition(-eff, k - 1)[:k]
-        pre, eff = pre[top], eff[top]
-    order = np.argsort(-eff, kind="stable")
+        top = np.argpartition(-score, k - 1)[:k]
+        pre, eff, score = pre[top], eff[top], score[top]
+    order = np.argsort(-score, kind="stable")
     return pre[order], eff[order]
 
 
@@ -333,36 +321,37 @@ class _Round:
         return strict, bonus
 
     def designate(self, key: tuple, lst: np.ndarray, vx: _Vacancy, holder: int, v_com: int,
-                  v_qpv: bool, k: int | None = None) -> np.ndarray:
-        """Ranked candidates the holder designates (empty when it has nobody eligible)."""
+                  v_qpv: bool, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Ranked candidates the holder designates (empty when it has nobody eligible), with
+        their effort rates in the dwelling.
+        """
         fkey = key + (holder,)
         prev = self.failed.get(fkey)
         if prev is not None and vx.base_rent >= prev[0] and vx.area >= prev[1]:
-            return np.zeros(0, np.int64)
+            return _NONE, _NONE_F
         a = self.a
         k = self.k_max if k is None else k
         lst = a.pool_list(key, lst, holder, v_com)
         if len(lst) == 0:
             self.failed[fkey] = (-np.inf, -np.inf)
-            return np.zeros(0, np.int64)
-        pool = None  # the list holds only the holder's pool
+            return _NONE, _NONE_F
         strict, bonus = self.groups(holder, v_com, v_qpv)
-        sel = np.zeros(0, np.int64)
+        sel, eff = _NONE, _NONE_F
         if strict:
             g_all = np.logical_and.reduce(strict) if len(strict) > 1 else strict[0]
-            sel, _ = _select(a, lst, vx, pool, g_all, bonus, k)
+            sel, eff = _select(a, lst, vx, g_all, bonus, k)
             if not len(sel) and len(strict) > 1:
                 for g in strict:  # relax to one reservation at a time
-                    sel, _ = _select(a, lst, vx, pool, g, bonus, k)
+                    sel, eff = _select(a, lst, vx, g, bonus, k)
                     if len(sel):
                         break
         if not len(sel):
-            sel, _ = _select(a, lst, vx, pool, None, bonus, k)
+            sel, eff = _select(a, lst, vx, None, bonus, k)
         if not len(sel):
             r0, a0 = prev if prev is not None else (np.inf, np.inf)
             if vx.base_rent <= r0 and vx.area <= a0:
                 self.failed[fkey] = (vx.base_rent, vx.area)
-        return sel
+        return sel, eff
 
 
 def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
@@ -407,7 +396,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         vx = _Vacancy(a, v_qpv, area, rent_l[n_v], m, uplift, 0.0, beh.max_effort_rate)
 
         # ---- channel and designation
-        sel = np.zeros(0, np.int64)
+        sel = _NONE
         if flux:
             given = np.array([c.get(f"flux_h{h}", 0) for h in range(4)])
             deficit = shares * (given.sum() + 1) - given
@@ -415,7 +404,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
             for h in np.argsort(-deficit, kind="stable").tolist():
                 if shares[h] <= 0 and h != BAILLEUR:
                     continue
-                sel = rnd.designate(key, lst, vx, h, v_com, v_qpv)
+                sel, eff = rnd.designate(key, lst, vx, h, v_com, v_qpv)
                 if len(sel):
                     holder = h
                     break
@@ -425,26 +414,30 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
             _count(state, f"flux_h{holder}")
         else:
             holder = holder_l[n_v]
-            sel = rnd.designate(key, lst, vx, holder, v_com, v_qpv)
+            sel, eff = rnd.designate(key, lst, vx, holder, v_com, v_qpv)
             if not len(sel) and holder != BAILLEUR and mv_l[n_v] >= handback:
                 holder = BAILLEUR  # the holder found nobody: the landlord designates
-                sel = rnd.designate(key, lst, vx, holder, v_com, v_qpv)
+                sel, eff = rnd.designate(key, lst, vx, holder, v_com, v_qpv)
         if not len(sel):
             res["unlet_no_candidate"] += 1
             _count(state, f"unlet_holder_h{holder}")
             continue
         # ---- commission: ranked candidates, the first who accepts signs
-        fac = np.full(len(sel), 1.0) * vx.factor(sel)
-        eff = vx.effort(sel)
-        logit = (beh.accept_base + beh.accept_attractiveness * (attr[v_nb_l[n_v]] - a.asp[sel])
-                 - beh.accept_effort * (eff - 0.25) + a.accept_adj[sel])
-        accept = u_all[n_v, : len(sel)] < 1.0 / (1.0 + np.exp(-logit))
-        if accept.any():
-            first = int(np.argmax(accept))
+        # (a few candidates: plain Python floats are faster than numpy here)
+        a_v = float(attr[v_nb_l[n_v]])
+        first = -1
+        for j, (i, e) in enumerate(zip(sel.tolist(), eff.tolist(), strict=True)):
+            logit = (beh.accept_base + beh.accept_attractiveness * (a_v - a.asp_l[i])
+                     - beh.accept_effort * (e - 0.25) + a.accept_adj_l[i])
+            if u_all[n_v, j] * (1.0 + math.exp(-logit)) < 1.0:
+                first = j
+                break
+        if first >= 0:
             refused = sel[:first]
             winner = int(sel[first])
             a.available[winner] = False
-            signed.append((winner, v, holder, float(fac[first])))
+            fac = vx.factor(sel[first:first + 1])
+            signed.append((winner, v, holder, float(np.ravel(fac)[0])))
             _count_lease(state, L, v_qpv, bool(a.q1[winner]), bool(a.reloc[winner]),
                          bool(a.prio[winner]), bool(a.transfer[winner]), holder)
             res["offers"] += first + 1

@@ -28,8 +28,8 @@ from ..state import (
     SOCIAL,
     State,
     household_income,
-    income_from_z,
     household_size,
+    income_from_z,
     open_applications,
     plus_ceiling,
     rooms_needed,
@@ -37,8 +37,8 @@ from ..state import (
 )
 
 OWNER_COST_RATIO = 1.15  # monthly cost of owning relative to renting the same dwelling
-ROUNDS = 3
-CHOICE_SET = 16  # neighbourhoods sampled into each mover's choice set
+ROUNDS = 2
+CHOICE_SET = 12  # neighbourhoods sampled into each mover's choice set
 SEARCH_INTENSITY = 0.5  # share of seekers visiting the market in a given month
 CROWDING_PENALTY = 1.5  # utility lost by taking one room less than needed
 ARRIVAL_TYPES = (0.47, 0.20, 0.17, 0.12, 0.04)  # like private tenants (build_default.TYPE_SHARES)
@@ -141,13 +141,13 @@ def private_market(state: State, beh: Behaviour, rng: np.random.Generator, log: 
             cost = cost * OWNER_COST_RATIO
         income_m = np.maximum(household_income(hh, movers) / 12.0, 1.0)
         # each mover considers one room less than it needs (crowded) up to two more, in a
-        # random sample of neighbourhoods (sampling of alternatives, McFadden 1978): with
-        # uniform sampling the logit keeps its ranking of the alternatives it compares
+        # random sample of neighbourhoods drawn uniformly with replacement (sampling of
+        # alternatives, McFadden 1978): the logit keeps its ranking of what it compares
         need = np.minimum(rooms_needed(household_size(hh, movers)), 5).astype(np.int64)
         offsets = np.array([-1, 0, 1, 2])
         rooms = np.clip(need[:, None] + offsets[None, :], 1, 5)  # (M, 4)
         n_s = min(n_nb, CHOICE_SET)
-        sample = np.argsort(rng.random((len(movers), n_nb)), axis=1)[:, :n_s]  # (M, S)
+        sample = rng.integers(0, n_nb, size=(len(movers), n_s))  # (M, S), with replacement
         cols = (sample[:, None, :] * 5 + rooms[:, :, None] - 1).reshape(len(movers), -1)
         burden = cost.reshape(-1)[cols] / income_m[:, None]
         crowded = np.repeat((rooms < need[:, None]) * CROWDING_PENALTY, n_s, axis=1)
