@@ -694,7 +694,9 @@ def _parameter_paths(table: Mapping[str, Any], source: str, where: str) -> dict[
     def walk(node: Mapping[str, Any], prefix: str) -> None:
         for k, v in node.items():
             path = f"{prefix}{k}"
-            if isinstance(v, Mapping):
+            if isinstance(v, Mapping) and not v:  # an empty table: its name must exist
+                _check_table(path, source, where)
+            elif isinstance(v, Mapping):
                 walk(v, path + ".")
             elif path in flat:
                 raise InputError("is given twice", source=source, field=f"{where}.{path}")
@@ -711,6 +713,16 @@ def _parameter_paths(table: Mapping[str, Any], source: str, where: str) -> dict[
                              "e.g. levers.quota_q1.share; see `mixsim levers`", source=source,
                              field=f"{where}.{path}")
     return flat
+
+
+def _check_table(path: str, source: str, where: str) -> None:
+    node: Any = Scenario().to_dict()
+    for i, part in enumerate(path.split(".")):
+        if not isinstance(node, dict) or part not in node:
+            allowed = list(node) if isinstance(node, dict) else []
+            raise InputError(_unknown(part, allowed), source=source,
+                             field=f"{where}." + ".".join(path.split(".")[: i + 1]))
+        node = node[part]
 
 
 def _apply(base: Scenario, overrides: Mapping[str, Any], source: str, where: str) -> Scenario:

@@ -1,4 +1,4 @@
-"""Scenario configuration: levers (policy choices), behaviour (uncertain parameters) and run settings.
+"""Scenario configuration: levers (policy choices), behaviour (uncertainties), run settings.
 
 Every parameter is a field of a frozen dataclass carrying its allowed range, unit, meaning and legal
 or statistical source in the field metadata. The same metadata drives validation (when an object is
@@ -384,8 +384,8 @@ class Behaviour(_Validated):
                                    hi=20.0)
     aspiration_effect: float = param(1.0, "log-hazard effect of the gap between aspiration and "
                                      "neighbourhood attractiveness", lo=0.0, hi=5.0)
-    upward_exit_rate: float = param(0.035, "yearly hazard of leaving social housing for the market, "
-                                    "for a tenant at the median income", lo=0.0, hi=1.0,
+    upward_exit_rate: float = param(0.035, "yearly hazard of leaving social housing for the "
+                                    "market, for a tenant at the median income", lo=0.0, hi=1.0,
                                     unit="1/year")
     ownership_share: float = param(0.45, "share of upward exits that are to ownership", lo=0.0,
                                    hi=1.0)
@@ -593,7 +593,7 @@ def catalogue(obj: Any = None) -> list[dict[str, Any]]:
 
 
 def parameter_bounds(path: str) -> tuple[float | None, float | None]:
-    """Allowed (lo, hi) of a numeric parameter given by its dotted path from the Scenario."""
+    """Return the allowed (lo, hi) of a numeric parameter given by its dotted path."""
     for name, f, _ in iter_parameters(Scenario()):
         if name == path:
             return f.metadata.get("lo"), f.metadata.get("hi")

@@ -31,7 +31,7 @@ from .territory import Territory, load_territory
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
-    """A SeedSequence from an int, a SeedSequence or None (fresh OS entropy)."""
+    """Return a SeedSequence from an int, a SeedSequence or None (fresh OS entropy)."""
     if isinstance(seed, np.random.SeedSequence):
         return seed
     return np.random.SeedSequence(seed)

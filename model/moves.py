@@ -40,11 +40,11 @@ class MoveLog:
         return self._chunks[0][:, start:]
 
     def count(self, kind: str) -> int:
-        """Number of logged moves of one kind."""
+        """Count the logged moves of one kind."""
         return int(sum((c[6] == KIND[kind]).sum() for c in self._chunks))
 
     def to_frame(self, nb_ids: list[str] | None = None) -> pd.DataFrame:
-        """The log as a DataFrame (neighbourhood ids as strings when ``nb_ids`` is given)."""
+        """Return the log as a DataFrame (neighbourhood ids as strings with ``nb_ids``)."""
         cols = ["household", "month", "from_dwelling", "from_nbhd", "to_dwelling", "to_nbhd",
                 "kind"]
         if not self._chunks:

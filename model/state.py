@@ -323,7 +323,7 @@ def synthesise_households(rng: np.random.Generator, hh: Table, idx: np.ndarray,
 
 
 def z_from_quartile(rng: np.random.Generator, quartile: np.ndarray) -> np.ndarray:
-    """Normal score drawn uniformly inside the given income quartile."""
+    """Draw normal scores uniformly inside the given income quartiles."""
     u = (quartile - 1 + rng.uniform(0.001, 0.999, len(quartile))) / 4.0
     return ndtri(u)
 

@@ -4,7 +4,8 @@ One schema serves the embedded default agglomeration and users' local data folde
 territory folder holds six CSV tables (``docs/ODD.md`` §"Input data" documents every column):
 
 ``communes.csv``        commune, name, sru_applies
-``neighbourhoods.csv``  neighbourhood, commune, name, qpv, x, y, base_attractiveness, private_rent_m2
+``neighbourhoods.csv``  neighbourhood, commune, name, qpv, x, y, base_attractiveness,
+                        private_rent_m2
 ``dwellings.csv``       neighbourhood, sector (private|owner), rooms (1–5), count
 ``social_stock.csv``    residence, neighbourhood, landlord, financing (PLAI|PLUS|PLS), rooms, count,
                         rent_m2 [, holder (prefet|action_logement|commune|bailleur)]
@@ -265,7 +266,7 @@ def _read_csv(f: Path) -> pd.DataFrame:
 
 
 def default_territory() -> Territory:
-    """The embedded default agglomeration (built by ``python -m model.data.build_default``)."""
+    """Load the embedded default agglomeration (see ``model/data/build_default.py``)."""
     root = resources.files("model") / "data" / "default"
     tables, files = {}, {}
     for k in SCHEMA:

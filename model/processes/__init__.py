@@ -1,0 +1,1 @@
+"""The monthly processes of SPEC §2, one module each."""

@@ -168,7 +168,7 @@ class _Applicants:
         self._pooled: dict[tuple, np.ndarray] = {}
 
     def pool_list(self, key: tuple, lst: np.ndarray, holder: int, commune: int) -> np.ndarray:
-        """The part of a static list that a holder may designate (cached for the round)."""
+        """Return the part of a static list that a holder may designate (cached)."""
         pkey = key + (holder,)
         out = self._pooled.get(pkey)
         if out is None:
@@ -216,8 +216,9 @@ class _Vacancy:
         return np.where(self.a.q1[p], 1.0 - self.modulation, 1.0)
 
     def effort(self, q: np.ndarray) -> np.ndarray:
-        """Effort rate of candidates ``q`` in this dwelling (same formula as
-        :func:`model.state.effort_rate`, with the applicant terms precomputed).
+        """Effort rate of candidates ``q`` in this dwelling.
+
+        Same formula as :func:`model.state.effort_rate`, with the applicant terms precomputed.
         """
         a = self.a
         rent = self.base_rent * self.factor(q)
@@ -322,8 +323,9 @@ class _Round:
 
     def designate(self, key: tuple, lst: np.ndarray, vx: _Vacancy, holder: int, v_com: int,
                   v_qpv: bool, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Ranked candidates the holder designates (empty when it has nobody eligible), with
-        their effort rates in the dwelling.
+        """Ranked candidates the holder designates, with their effort rates in the dwelling.
+
+        Empty when the holder has nobody eligible.
         """
         fkey = key + (holder,)
         prev = self.failed.get(fkey)
@@ -449,13 +451,6 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         a.available[refused] = False
         state.hh.refusals[apps[refused]] += 1
     state.__dict__["_last_q1"] = a.q1
-
-
-def _pool_of(a: _Applicants, v_com: int, holder: int) -> np.ndarray | int:
-    """Who a holder designates: préfet priority households, Action Logement employees, a
-    commune its residents (given as the commune index), the landlord everybody.
-    """
-    return v_com if holder == COMMUNE else a.pools[holder]
 
 
 def rls_relief(income: np.ndarray, levers: Levers) -> np.ndarray:

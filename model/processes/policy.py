@@ -1,5 +1,7 @@
-"""Policy events on their calendar (SPEC §2.6): new social dwellings, urban renewal (demolitions with
-relocation, rebuilding outside QPV, diversification), sales to sitting tenants, renovation.
+"""Policy events on their calendar (SPEC §2.6).
+
+New social dwellings, urban renewal (demolitions with relocation, rebuilding outside QPV,
+diversification), sales to sitting tenants, renovation.
 
 Deliveries are yearly (each January); renovation acts monthly. Counts per year are given at
 scale 1 and multiplied by the territory's scale, with the fractional remainder carried over.

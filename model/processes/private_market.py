@@ -115,6 +115,10 @@ def private_market(state: State, beh: Behaviour, rng: np.random.Generator, log: 
     """Match movers to vacant private dwellings by a logit choice under a budget constraint.
 
     Args:
+        state: Model state (changed in place).
+        beh: Behavioural parameters.
+        rng: The run's random generator.
+        log: Move log.
         only: Restrict the movers to these households (used for this month's arrivals, who come
             after residents).
     """
