@@ -275,7 +275,7 @@ class ExperimentResult:
 
 
 def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out: str | Path, *,
-                   jobs: int = 1, backend: str = "loky", scheduler: str | None = None,
+                   jobs: int = 1, backend: str | None = None, scheduler: str | None = None,
                    force: bool = False, progress: bool = True, scale: float | None = None,
                    years: int | None = None, replicates: int | None = None) -> ExperimentResult:
     """Run (or resume) an experiment and write its tables into ``out``.
@@ -286,7 +286,8 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
         out: Experiment folder (created if needed). Finished runs found there are not run again.
         jobs: Worker processes (``-1``: one per core). ``1`` runs in this process. With a Dask
             scheduler address the cluster's size decides.
-        backend: ``"loky"`` (joblib's process pool) or ``"dask"`` (a Dask distributed cluster).
+        backend: ``"loky"`` (joblib's process pool; the default without a scheduler) or
+            ``"dask"`` (a Dask distributed cluster; the default with a scheduler).
         scheduler: Address of a Dask scheduler (``"tcp://host:8786"``); implies ``"dask"``.
             Without it, ``"dask"`` starts a local cluster of ``jobs`` processes.
         force: Discard the runs of a different experiment found in ``out`` instead of refusing

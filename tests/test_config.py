@@ -95,3 +95,12 @@ def test_catalogue_lists_every_lever_family_with_its_range():
 def test_from_dict_rejects_non_table():
     with pytest.raises(InputError, match="expected a table"):
         from_dict(Scenario, {"levers": 3}, source="x.toml")
+
+
+def test_every_shipped_scenario_file_loads():
+    from pathlib import Path
+    files = sorted(Path("experiments/scenarios").glob("*.toml"))
+    assert len(files) >= 17
+    for f in files:
+        s = load_scenario(f)
+        assert s.name == f.stem

@@ -16,6 +16,7 @@ import pytest
 
 from experiments import load_experiment, run_experiment, summarise
 from experiments.cli import main
+from experiments.runner import RunTask, execute_run, write_run_files
 from experiments.spec import UNCERTAINTY_KEY, experiment_from_dict
 from model import InputError, run_scenario
 
@@ -229,23 +230,26 @@ def test_two_workers_give_the_same_tables(reference, tiny_file, tmp_path):
 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_tables(reference, tiny_file, tmp_path):
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        # with a scheduler address the workers send their tables back to this process
-        res = run_experiment(tiny_file, tmp_path / "remote", scheduler=cluster.scheduler_address,
-                             progress=False)
-    assert res.ok
+    pytest.importorskip("distributed")
+    res = run_experiment(tiny_file, tmp_path, backend="dask", jobs=2, progress=False)
+    assert res.ok and res.n_ran == 8
     pd.testing.assert_frame_equal(sorted_rows(res.indicators()),
                                   sorted_rows(reference.indicators()))
-    # without an address: a local cluster whose workers write their own files
-    res = run_experiment(tiny_file, tmp_path / "local", backend="dask", jobs=2, progress=False,
-                         replicates=2)
-    assert res.ok and res.n_ran == 4
-    mine = res.indicators()
-    pd.testing.assert_frame_equal(
-        sorted_rows(mine),
-        sorted_rows(reference.indicators(filters=[("replicate", "<", 2)])))
+    pd.testing.assert_frame_equal(res.summary, reference.summary)
+
+
+def test_workers_without_the_out_folder_send_their_tables_back(reference, tmp_path):
+    """What a remote Dask cluster does (``--scheduler``): the parent writes the run's files."""
+    exp = reference.experiment
+    plan = exp.runs()[3]
+    task = RunTask(plan=plan, fingerprint=exp.fingerprint(), indicators=(), scales=("epci",),
+                   moves=False, out_dir=None)
+    res = execute_run(task)
+    assert res["meta"]["status"] == "ok" and set(res["tables"]) == {"indicators"}
+    write_run_files(tmp_path, res["meta"], res["tables"])
+    name = f"{plan.run_id}.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / name),
+                                  pd.read_parquet(reference.out / "runs" / name))
 
 
 # ------------------------------------------------------------------------------------------------
