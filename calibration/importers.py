@@ -662,22 +662,23 @@ def _income_distributions(it: pd.DataFrame, fil: pd.DataFrame, w: np.ndarray) ->
                          f"Filosofi table ({prefix}_med, {prefix}_d1…); check the IRIS codes",
                          source="filosofi")
     communes = it.commune.to_numpy()
+    known_mu = np.isfinite(mu)
     for i in np.flatnonzero(~have):
-        same = have & (communes == communes[i])
-        pool = same if same.any() else have
-        if not pool.any():  # only medians in the whole table: national dispersion
-            d1, med, d9 = NATIONAL_LIVING_STANDARD[max(NATIONAL_LIVING_STANDARD)]
-            s = math.log(d9 / d1) / (2 * _Z90)
-        else:
-            s = float(np.average(sigma[pool], weights=w[pool]))
+        same = communes == communes[i]
+        if (have & same).any():
+            s, s_from = float(np.average(sigma[have & same], weights=w[have & same])), "commune"
+        elif have.any():
+            s, s_from = float(np.average(sigma[have], weights=w[have])), "territory"
+        else:  # medians only in the whole table: the national dispersion
+            d1, _, d9 = NATIONAL_LIVING_STANDARD[max(NATIONAL_LIVING_STANDARD)]
+            s, s_from = math.log(d9 / d1) / (2 * _Z90), "national"
+        sigma[i] = s
         if median_only[i]:
-            sigma[i] = s
-            origin[i] = "iris median, " + ("commune" if same.any() else "territory") + " spread"
+            origin[i] = f"iris median, {s_from} spread"
         else:
-            mu[i] = float(np.average(mu[pool | (median_only & (communes == communes[i]))],
-                                     weights=w[pool | (median_only & (communes == communes[i]))]))
-            sigma[i] = s
-            origin[i] = ("commune" if same.any() else "territory") + " average"
+            pool = known_mu & same if (known_mu & same).any() else known_mu
+            mu[i] = float(np.average(mu[pool], weights=w[pool]))
+            origin[i] = ("commune" if (known_mu & same).any() else "territory") + " average"
     fallback = [f"{n} ({o})" for n, o in zip(it.neighbourhood, origin, strict=True) if o != "iris"]
     if fallback:
         warnings.warn("income distribution not fully given by Filosofi for "

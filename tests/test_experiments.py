@@ -238,6 +238,19 @@ def test_dask_local_cluster_gives_the_same_tables(reference, tiny_file, tmp_path
     pd.testing.assert_frame_equal(res.summary, reference.summary)
 
 
+@pytest.mark.slow
+def test_dask_scheduler_address_gives_the_same_tables(reference, tiny_file, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        # with a scheduler address the workers send their tables back to this process
+        res = run_experiment(tiny_file, tmp_path, scheduler=cluster.scheduler_address,
+                             replicates=2, progress=False)
+    assert res.ok and res.n_ran == 4
+    want = run_experiment(tiny_file, tmp_path / "loky", replicates=2, progress=False)
+    pd.testing.assert_frame_equal(sorted_rows(res.indicators()), sorted_rows(want.indicators()))
+
+
 def test_workers_without_the_out_folder_send_their_tables_back(reference, tmp_path):
     """What a remote Dask cluster does (``--scheduler``): the parent writes the run's files."""
     exp = reference.experiment
