@@ -281,9 +281,12 @@ class Transfers(_Validated):
 class Construction(_Validated):
     """New social dwellings."""
 
-    units_per_year: float = param(200.0, "new social dwellings delivered per year (at scale 1)",
-                                  lo=0.0, hi=10000.0, unit="dwellings/year",
-                                  source="SDES 2021: +75,900 for 5.2 M (≈1.5 %/year)")
+    stock_share: float = param(0.011, "new social dwellings per year as a share of the social "
+                               "stock (so the default fits any territory)", lo=0.0, hi=0.2,
+                               unit="1/year", source="SDES 2021: +75,900 for 5.2 M "
+                               "(≈1.5 %/year nationally)")
+    units_per_year: float = param(0.0, "further new social dwellings per year (at scale 1)",
+                                  lo=0.0, hi=10000.0, unit="dwellings/year")
     share_outside_qpv: float = param(0.8, "share of new units built outside QPV", lo=0.0, hi=1.0)
     plai_share: float = param(0.3, "share of new units financed as PLAI", lo=0.0, hi=1.0)
     pls_share: float = param(0.15, "share of new units financed as PLS", lo=0.0, hi=1.0)

@@ -88,6 +88,7 @@ class HousingModel(mesa.Model):
                                  holder_shares=self.levers.reservation.shares(),
                                  wish_breadth=self.levers.information.wish_breadth)
         anchor_base(self.state, self.behaviour)
+        self.attractiveness_start = self.state.nb.attractiveness.copy()
         self.log = MoveLog()
         self.recorder = Recorder(run_id)
         self.neighbourhoods = [Neighbourhood(self, j) for j in range(len(self.state.nb))]
@@ -141,3 +142,4 @@ class HousingModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(k + 1, total)
+        self.recorder.finish(self.state, self.cohort_start, self.attractiveness_start)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .indicators.composition import composition_rows
+from .indicators.trajectories import transition_rows
 from .moves import KIND, MoveLog
 from .processes.allocation import AllocationResult
 from .state import APP_NONE, S_SOCIAL, SOCIAL, State
@@ -59,6 +60,17 @@ class Recorder:
 
     def _add_rows(self, year: int, month: int, rows: list[tuple]) -> None:
         self._rows.extend((self.run_id, year, month) + r for r in rows)
+
+    def finish(self, state: State, cohort_start: dict[str, np.ndarray],
+               attractiveness_start: np.ndarray) -> None:
+        """Add the starting cohort's transition matrices at the horizon."""
+        hh = state.hh
+        n = len(cohort_start["nbhd"])
+        idx = np.arange(n)
+        rows = transition_rows(cohort_start["nbhd"], cohort_start["tenure"] == SOCIAL,
+                               np.where(hh.alive[idx], hh.nbhd[idx], -1), hh.alive[idx],
+                               state.nb.qpv, attractiveness_start)
+        self._add_rows(state.month // 12, state.month, rows)
 
     def frame(self) -> pd.DataFrame:
         """All rows as a tidy DataFrame."""

@@ -201,8 +201,10 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
         return out
     c, r, s = levers.construction, levers.renewal, levers.sales
     holder_shares = levers.reservation.shares()
+    stock = int(((state.dw.sector == S_SOCIAL) & state.dw.active).sum())
+    due = c.units_per_year * scale + c.stock_share * stock
     out["new_units"] = len(build_social(
-        state, _yearly_count(state, "construction", c.units_per_year, scale), rng,
+        state, _yearly_count(state, "construction", due, 1.0), rng,
         outside_share=c.share_outside_qpv, plai_share=c.plai_share, pls_share=c.pls_share,
         sru_catchup=c.sru_catchup, holder_shares=holder_shares))
     demolished = demolish(state, _yearly_count(state, "demolition", r.demolitions_per_year, scale),
@@ -214,7 +216,6 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
                                       sru_catchup=c.sru_catchup, holder_shares=holder_shares))
     out["diversification"] = diversify(
         state, _yearly_count(state, "diversification", r.diversification_per_year, scale), rng)
-    stock = int(((state.dw.sector == S_SOCIAL) & state.dw.active).sum())
     out["sales"] = sell_to_tenants(state, _yearly_count(state, "sales", s.share_per_year * stock,
                                                         1.0), rng, s.where, log)
     _ = SOCIAL
