@@ -1,0 +1,317 @@
+"""``mixsim sensitivity FILE.toml --out DIR``: global sensitivity analysis of the model.
+
+The file names the base scenario, the levers and uncertain parameters with their ranges, the
+outcomes (indicators at chosen years), the method (Sobol' or Morris), the sample size and the
+seed::
+
+    include = ["scenarios/baseline.toml"]     # the base scenario (optional)
+    years = 10
+
+    [territory]
+    scale = 0.1
+
+    [sensitivity]
+    method = "sobol"          # or "morris"
+    n = 64                    # Sobol': a power of two; Morris: trajectories
+    seed = 2024
+    replicates = 2            # model runs averaged per point (common random numbers)
+    second_order = false
+    convergence = true        # also run at 2n and report how much the indices moved
+
+    [sensitivity.parameters] # dotted names of numeric levers or behaviour parameters
+    "levers.quota_q1.share" = [0.15, 0.40]
+    "behaviour.beta_poverty" = [1.0, 5.0]
+
+    [sensitivity.outcomes]
+    indicators = ["dissimilarity_q1_by_neighbourhoods", "q1_share_leases_outside_qpv"]
+    years = [10]
+
+Outputs: ``indices.csv`` (one row per outcome and parameter), ``second_order.csv`` when asked,
+``convergence.csv``, one bar chart per outcome (PNG and SVG) with confidence intervals, and the
+resolved specification ``sensitivity.toml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.config import Scenario, _read_toml, from_dict, iter_parameters, to_toml
+from model.errors import InputError
+
+METHODS = ("sobol", "morris")
+SPEC_KEYS = ("method", "n", "seed", "replicates", "second_order", "convergence", "num_levels",
+             "parameters", "outcomes")
+
+
+@dataclass(frozen=True)
+class SensitivitySpec:
+    """A validated sensitivity specification."""
+
+    scenario: Scenario
+    method: str
+    n: int
+    seed: int
+    replicates: int
+    second_order: bool
+    convergence: bool
+    num_levels: int
+    parameters: dict[str, tuple[float, float]]
+    indicators: tuple[str, ...]
+    years: tuple[int, ...]
+
+
+def load_spec(path: str | Path) -> SensitivitySpec:
+    """Read and validate a sensitivity file (errors name the file and the field)."""
+    path = Path(path)
+    src = str(path)
+    data = _read_toml(path)
+    sens = data.pop("sensitivity", None)
+    if not isinstance(sens, dict):
+        raise InputError("missing [sensitivity] table", source=src, field="sensitivity")
+    scenario = from_dict(Scenario, data, source=src)
+    unknown = [k for k in sens if k not in SPEC_KEYS]
+    if unknown:
+        raise InputError(f"unknown key {unknown[0]!r}; allowed: {', '.join(SPEC_KEYS)}",
+                         source=src, field=f"sensitivity.{unknown[0]}")
+    method = sens.get("method", "sobol")
+    if method not in METHODS:
+        raise InputError(f"got {method!r}; allowed: {', '.join(METHODS)}", source=src,
+                         field="sensitivity.method")
+
+    def whole(key: str, default: int, lo: int) -> int:
+        v = sens.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise InputError(f"got {v!r}; expected a whole number ≥ {lo}", source=src,
+                             field=f"sensitivity.{key}")
+        return v
+
+    n = whole("n", 64 if method == "sobol" else 20, 1)
+    if method == "sobol" and n & (n - 1):
+        lo = 1 << (n.bit_length() - 1)
+        raise InputError(f"got {n}; Sobol' needs a power of two (nearest: {lo} or {2 * lo})",
+                         source=src, field="sensitivity.n")
+    flags = {}
+    for key, default in (("second_order", False), ("convergence", True)):
+        v = sens.get(key, default)
+        if not isinstance(v, bool):
+            raise InputError(f"got {v!r}; expected true or false", source=src,
+                             field=f"sensitivity.{key}")
+        flags[key] = v
+    params = sens.get("parameters")
+    if not isinstance(params, dict) or not params:
+        raise InputError("expected a table of 'dotted.name' = [low, high]", source=src,
+                         field="sensitivity.parameters")
+    known = {name: f for name, f, _ in iter_parameters(Scenario())}
+    ranges: dict[str, tuple[float, float]] = {}
+    for name, rng in params.items():
+        where = f"sensitivity.parameters.{name}"
+        if name not in known:
+            import difflib
+            hint = difflib.get_close_matches(name, list(known), n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise InputError(f"unknown parameter{extra}", source=src, field=where)
+        f = known[name]
+        if f.type not in (int, float):
+            raise InputError(f"is not numeric ({f.type.__name__}); only numeric levers and "
+                             "parameters can vary in a sensitivity analysis", source=src,
+                             field=where)
+        if (not isinstance(rng, list) or len(rng) != 2
+                or not all(isinstance(x, int | float) and not isinstance(x, bool)
+                           for x in rng)):
+            raise InputError(f"got {rng!r}; expected [low, high]", source=src, field=where)
+        low, high = float(rng[0]), float(rng[1])
+        if not low < high:
+            raise InputError(f"low {low:g} must be below high {high:g}", source=src, field=where)
+        lo_b, hi_b = f.metadata.get("lo"), f.metadata.get("hi")
+        if (lo_b is not None and low < lo_b) or (hi_b is not None and high > hi_b):
+            raise InputError(f"range [{low:g}, {high:g}] leaves the allowed [{lo_b}, {hi_b}]",
+                             source=src, field=where)
+        ranges[name] = (low, high)
+    outs = sens.get("outcomes", {})
+    inds = outs.get("indicators") if isinstance(outs, dict) else None
+    if not isinstance(inds, list) or not inds or not all(isinstance(x, str) for x in inds):
+        raise InputError("expected a non-empty list of indicator names", source=src,
+                         field="sensitivity.outcomes.indicators")
+    years = outs.get("years", [scenario.years])
+    if (not isinstance(years, list) or not years
+            or not all(isinstance(y, int) and 1 <= y <= scenario.years for y in years)):
+        raise InputError(f"got {years!r}; expected years between 1 and {scenario.years}",
+                         source=src, field="sensitivity.outcomes.years")
+    return SensitivitySpec(scenario=scenario, method=method, n=n,
+                           seed=whole("seed", 0, 0), replicates=whole("replicates", 1, 1),
+                           second_order=flags["second_order"], convergence=flags["convergence"],
+                           num_levels=whole("num_levels", 4, 2), parameters=ranges,
+                           indicators=tuple(inds), years=tuple(years))
+
+
+def to_identifier(name: str) -> str:
+    """Dotted parameter name as a Python identifier (the sensitivity core passes keywords)."""
+    return name.replace(".", "__")
+
+
+def from_identifier(name: str) -> str:
+    """Inverse of :func:`to_identifier`."""
+    return name.replace("__", ".")
+
+
+class MixsimOutcomes:
+    """Picklable model function for :func:`experiments.sensitivity.analyze`.
+
+    ``MixsimOutcomes(spec)(replicate=r, **params)`` runs the base scenario with the parameters
+    overridden, on replicate seed ``r`` spawned from the specification's seed (the same seeds at
+    every sample point: common random numbers), and returns ``{"indicator@year": value}``.
+    """
+
+    def __init__(self, spec: SensitivitySpec):
+        self.base = spec.scenario.to_dict()
+        self.seed = spec.seed
+        self.indicators = spec.indicators
+        self.years = spec.years
+        self.ints = {name for name, f, _ in iter_parameters(Scenario()) if f.type is int}
+
+    def __call__(self, replicate: int = 0, **params: float) -> dict[str, float]:
+        from model import run_scenario
+        params = {from_identifier(k): v for k, v in params.items()}
+        values = {k: (int(round(v)) if k in self.ints else float(v)) for k, v in params.items()}
+        scenario = from_dict(Scenario, self.base).with_overrides(values)
+        seq = np.random.SeedSequence(self.seed, spawn_key=(int(replicate),))
+        wide = run_scenario(scenario, seed=seq, keep_moves=False).yearly()
+        out = {}
+        for name in self.indicators:
+            if name not in wide.columns:
+                raise KeyError(f"the model has no EPCI indicator {name!r}")
+            for y in self.years:
+                out[f"{name}@{y}"] = float(wide.at[y, name])
+        return out
+
+
+def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
+                    progress: bool = True) -> dict[str, Any]:
+    """Run the analysis and write tables and charts into ``out``; return the frames."""
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from .cli import progress_bar, write_atomic
+    from .sensitivity import analyze, plot_indices, second_order_indices
+
+    model_fn = MixsimOutcomes(spec)
+    params = {to_identifier(k): v for k, v in spec.parameters.items()}
+    opts = dict(method=spec.method, seed=spec.seed, n_jobs=jobs, replicates=spec.replicates,
+                second_order=spec.second_order, num_levels=spec.num_levels)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(_spec_toml(spec)))
+    per_point = len(spec.parameters) + 2 if spec.method == "sobol" else len(spec.parameters) + 1
+    total = spec.n * per_point * (3 if spec.convergence and spec.method == "sobol" else 1)
+    with progress_bar(total, "model evaluations", unit="point") as bar:
+        tick = (lambda done, tot: bar.update(1)) if progress else None
+        df = analyze(model_fn, params, n=spec.n, progress=tick, **opts)
+        conv = None
+        if spec.convergence and spec.method == "sobol":
+            # the 2n design extends the n design (same seed): compare the indices
+            df_n = df
+            df = analyze(model_fn, params, n=2 * spec.n, progress=tick, **opts)
+            conv = convergence_table(df_n, df)
+    df["parameter"] = df["parameter"].map(from_identifier)
+    if conv is not None:
+        conv["parameter"] = conv["parameter"].map(from_identifier)
+    write_atomic(out / "indices.csv", lambda p: df.to_csv(p, index=False))
+    if spec.second_order and spec.method == "sobol":
+        s2 = second_order_indices(df)
+        for c in ("parameter_1", "parameter_2"):
+            s2[c] = s2[c].map(from_identifier)
+        write_atomic(out / "second_order.csv", lambda p: s2.to_csv(p, index=False))
+    if conv is not None:
+        write_atomic(out / "convergence.csv", lambda p: conv.to_csv(p, index=False))
+    for outcome in df["outcome"].unique():
+        fig = plot_indices(df, outcome)
+        stem = outcome.replace("@", "_year")
+        for ext in ("png", "svg"):
+            write_atomic(out / f"indices_{stem}.{ext}",
+                         lambda p, f=fig, e=ext: f.savefig(p, format=e, bbox_inches="tight"))
+    return {"indices": df, "convergence": conv}
+
+
+def convergence_table(at_n, at_2n) -> "pd.DataFrame":
+    """Indices at n and 2n side by side, with their absolute difference."""
+    import pandas as pd
+    keys = ["outcome", "parameter"]
+    rows = []
+    for idx in ("S1", "ST"):
+        m = at_n[keys + [idx]].merge(at_2n[keys + [idx, f"{idx}_conf"]], on=keys,
+                                     suffixes=("_n", "_2n"))
+        rows.append(pd.DataFrame({"outcome": m.outcome, "parameter": m.parameter, "index": idx,
+                                  "at_n": m[f"{idx}_n"], "at_2n": m[f"{idx}_2n"],
+                                  "abs_diff": (m[f"{idx}_n"] - m[f"{idx}_2n"]).abs(),
+                                  "conf_2n": m[f"{idx}_conf"]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _spec_toml(spec: SensitivitySpec) -> str:
+    d = spec.scenario.to_dict()
+    d["sensitivity"] = {
+        "method": spec.method, "n": spec.n, "seed": spec.seed, "replicates": spec.replicates,
+        "second_order": spec.second_order, "convergence": spec.convergence,
+        "num_levels": spec.num_levels,
+        "parameters": {k: list(v) for k, v in spec.parameters.items()},
+        "outcomes": {"indicators": list(spec.indicators), "years": list(spec.years)},
+    }
+    return to_toml(d) + "\n"
+
+
+def add_parser(sub) -> None:
+    """Register ``mixsim sensitivity``."""
+    from .cli import positive_float, positive_int
+    p = sub.add_parser("sensitivity", help="global sensitivity analysis (Sobol' or Morris)",
+                       description=__doc__.split("\n\n")[0])
+    p.add_argument("file", type=Path, help="sensitivity specification (TOML)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--jobs", type=positive_int, default=1, help="parallel workers (default 1)")
+    p.add_argument("--n", type=positive_int, help="override the sample size")
+    p.add_argument("--scale", type=positive_float, help="override the territory scale")
+    p.add_argument("--years", type=positive_int, help="override the horizon")
+    p.set_defaults(func=cmd_sensitivity)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Run ``mixsim sensitivity``."""
+    from .cli import check_out_dir
+    check_out_dir(args.out)
+    spec = load_spec(args.file)
+    sc = spec.scenario
+    if args.scale is not None:
+        sc = dataclasses.replace(sc, territory=dataclasses.replace(sc.territory,
+                                                                    scale=args.scale))
+    if args.years is not None:
+        if max(spec.years) > args.years:
+            raise InputError(f"outcome years {list(spec.years)} exceed --years {args.years}",
+                             source="--years")
+        sc = dataclasses.replace(sc, years=args.years)
+    spec = dataclasses.replace(spec, scenario=sc)
+    if args.n is not None:
+        if spec.method == "sobol" and args.n & (args.n - 1):
+            raise InputError(f"got {args.n}; Sobol' needs a power of two", source="--n")
+        spec = dataclasses.replace(spec, n=args.n)
+    from model.api import _cached_territory
+    _cached_territory(sc.territory.source, sc.territory.scale)  # validate before running
+    print(f"mixsim sensitivity: {spec.method}, {len(spec.parameters)} parameters, n = {spec.n},"
+          f" {spec.replicates} replicate(s), {args.jobs} job(s)", file=sys.stderr)
+    res = run_sensitivity(spec, args.out, jobs=args.jobs,
+                          progress=not os.environ.get("MIXSIM_NO_PROGRESS"))
+    df = res["indices"]
+    cols = ["outcome", "parameter"] + [c for c in ("S1", "ST", "mu_star", "sigma")
+                                       if c in df.columns]
+    print(df[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if res["convergence"] is not None:
+        worst = res["convergence"]["abs_diff"].max()
+        print(f"\nconvergence: largest change of an index between n and 2n = {worst:.3f}")
+    print(f"tables and charts written to {args.out}/")
+    return 0
+
