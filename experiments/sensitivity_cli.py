@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from model.config import Scenario, _read_toml, from_dict, iter_parameters, to_toml
 from model.errors import InputError
@@ -178,6 +179,7 @@ class MixsimOutcomes:
         self.ints = {name for name, f, _ in iter_parameters(Scenario()) if f.type is int}
 
     def __call__(self, replicate: int = 0, **params: float) -> dict[str, float]:
+        """Run one replicate at one parameter point; return the outcomes."""
         from model import run_scenario
         params = {from_identifier(k): v for k, v in params.items()}
         values = {k: (int(round(v)) if k in self.ints else float(v)) for k, v in params.items()}
@@ -239,9 +241,8 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
     return {"indices": df, "convergence": conv}
 
 
-def convergence_table(at_n, at_2n) -> "pd.DataFrame":
-    """Indices at n and 2n side by side, with their absolute difference."""
-    import pandas as pd
+def convergence_table(at_n: pd.DataFrame, at_2n: pd.DataFrame) -> pd.DataFrame:
+    """Put the indices at n and 2n side by side, with their absolute difference."""
     keys = ["outcome", "parameter"]
     rows = []
     for idx in ("S1", "ST"):

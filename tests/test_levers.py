@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from model import Scenario, run_scenario
-from model.config import to_toml, load_scenario
+from model.config import load_scenario, to_toml
 
 SEEDS = (1, 2, 3)
 YEARS = 3

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from model import HousingModel, Scenario, run_scenario
+from model.processes.allocation import rls_relief
 from model.state import (
     APP_NONE,
     HOSTED,
@@ -18,7 +19,6 @@ from model.state import (
     rooms_needed,
     social_rent,
 )
-from model.processes.allocation import rls_relief
 from model.territory import load_territory
 
 

@@ -3,8 +3,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import write_tables
+
 from model.errors import InputError
 from model.territory import default_territory, load_folder, load_territory, scale_territory
 
