@@ -111,7 +111,7 @@ def write_atomic(path: Path, writer: Callable[[Path], None]) -> None:
 
 
 def progress_bar(total: int, desc: str, unit: str = "month"):
-    """A tqdm progress bar on stderr (silent when ``MIXSIM_NO_PROGRESS`` is set)."""
+    """Return a tqdm progress bar on stderr (silent when ``MIXSIM_NO_PROGRESS`` is set)."""
     from tqdm import tqdm
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
                 disable=bool(os.environ.get("MIXSIM_NO_PROGRESS")), dynamic_ncols=True)
@@ -245,7 +245,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every available sub-command."""
+    """Build the argument parser with every available sub-command."""
     import importlib
 
     parser = _Parser(prog="mixsim", description="Agent-based simulation of residential "
