@@ -280,3 +280,41 @@ def test_poverty_feedback_lowers_poor_neighbourhoods(tiny_state):
 
 def test_move_kinds_are_known():
     assert {"transfer", "first_letting", "relocation", "exit_ownership"} <= set(KIND)
+
+
+def test_arrivals_fill_the_gap_to_the_growth_path_and_the_unhoused_mostly_do_not_come(tiny_state):
+    from model.processes.private_market import arrivals, settle_arrivals
+    st = tiny_state
+    hh = st.hh
+    housed = int((hh.alive & (hh.dwelling >= 0)).sum())
+    st.start_households = housed + 5  # 5 households below the path
+    st.month = 0
+    n = arrivals(st, Behaviour(growth=0.0), np.random.default_rng(21), 2)
+    cap = max(1, int(0.02 * housed))  # at most 2 % of the housed population a month
+    assert n in {min(cap, 6), min(cap, 7)}  # 1.3 × the gap = 6.5, rounded at random
+    new = st.pending_arrivals
+    assert (hh.tenure[new] == HOSTED).all() and (hh.seek[new] > 0).all()
+    log = MoveLog()
+    private_market(st, Behaviour(), np.random.default_rng(22), log, only=new)
+    came = settle_arrivals(st, log)
+    housed_new = new[hh.dwelling[new] >= 0]
+    assert came >= len(housed_new) > 0
+    never = new[hh.tenure[new] == 5]
+    assert (~hh.alive[never]).all() and (hh.app[never] == 0).all()
+    assert st.arrivals == came
+
+
+def test_renovation_raises_qpv_base_attractiveness_for_its_duration(tiny_state):
+    from model.processes.policy import policy_events
+    st = tiny_state
+    levers = Scenario().with_overrides({"levers.renovation.investment_per_qpv": 0.24,
+                                        "levers.renovation.years": 1,
+                                        "levers.construction.stock_share": 0.0,
+                                        "levers.sales.share_per_year": 0.0}).levers
+    base0 = st.nb.base_attractiveness.copy()
+    for month in range(24):
+        st.month = month
+        policy_events(st, levers, np.random.default_rng(month), MoveLog(), 1.0)
+    q = st.nb.qpv
+    np.testing.assert_allclose(st.nb.base_attractiveness[q] - base0[q], 0.24)
+    np.testing.assert_allclose(st.nb.base_attractiveness[~q], base0[~q])
