@@ -4,18 +4,36 @@
 >>> result = run_experiment("experiments/compare_levers.toml", "out/trial", jobs=2,
 ...                         scale=0.05, years=3, replicates=2)  # doctest: +SKIP
 >>> result.summary.head()  # doctest: +SKIP
+
+The names below are imported on first use, so that ``python -m experiments.cli`` and the
+sub-modules load only what they need.
 """
 
-from .runner import ExperimentError, ExperimentResult, run_experiment
-from .spec import Experiment, experiment_from_dict, load_experiment
-from .summary import summarise
+from __future__ import annotations
 
-__all__ = [
-    "Experiment",
-    "ExperimentError",
-    "ExperimentResult",
-    "experiment_from_dict",
-    "load_experiment",
-    "run_experiment",
-    "summarise",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Experiment": "experiments.spec",
+    "experiment_from_dict": "experiments.spec",
+    "load_experiment": "experiments.spec",
+    "ExperimentError": "experiments.runner",
+    "ExperimentResult": "experiments.runner",
+    "run_experiment": "experiments.runner",
+    "summarise": "experiments.summary",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name from its module on first use (PEP 562)."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'experiments' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """List the exported names with the module's own."""
+    return sorted(set(globals()) | set(__all__))

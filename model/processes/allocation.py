@@ -49,9 +49,11 @@ from ..state import (
 from .intentions import aspiration, housing_situation
 
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
-_NONE, _NONE_F = np.zeros(0, np.int64), np.zeros(0)
+_NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
 HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
+SCAN_HEAD = 24  # candidates a vacancy examines one by one before switching to numpy
+SHORT_POOL = 32  # pools up to this length are examined in plain Python, without ranked lists
 
 
 @dataclass
@@ -111,18 +113,28 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
     apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE))
     res = dict(offers=0, refusals=0, vacancies=len(vac), unlet_no_candidate=0, unlet_refused=0)
     signed: list[tuple[int, int, int, float]] = []
+    q1 = _NONE.astype(bool)
     if len(vac) and len(apps):
-        _round(state, levers, beh, rng, vac, apps, signed, res)
+        q1 = _round(state, levers, beh, rng, vac, apps, signed, res)
     else:
         res["unlet_no_candidate"] = len(vac)
-    leases = _sign_all(state, levers, apps, signed, log)
+    leases = _sign_all(state, apps, q1, signed, log)
     still = vac[dw.occupant[vac] < 0]
     dw.months_vacant[still] += 1
     return AllocationResult(**leases, **res)
 
 
 class _Applicants:
-    """Applicant attributes fixed for one round, and score-sorted candidate lists per commune."""
+    """Applicant attributes fixed for one round, and cached score-sorted candidate lists.
+
+    Lists hold local applicant indices (positions in ``apps``). Three levels are cached, each
+    built once per round from the one above: per (commune, rooms, financing, slack) the applicants
+    wishing the commune whose income and size fit (:meth:`static_list`); per holder the part of
+    it the holder may designate (:meth:`pool`); for long pools, per reserved group and set of
+    cotation bonuses, the same list in the order of the effective score (:meth:`ranked`). Only
+    availability and the effort rate, which depends on the dwelling's rent, are checked vacancy
+    by vacancy.
+    """
 
     def __init__(self, state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
                  apps: np.ndarray):
@@ -138,48 +150,68 @@ class _Applicants:
         self.reloc = hh.relocation[apps]
         self.prio = hh.priority[apps] | self.reloc
         self.transfer = hh.app[apps] == APP_TRANSFER
-        self.everyone = np.ones(len(apps), bool)
-        self.pools = (self.prio, hh.employed[apps], None, self.everyone)
-        self.asp = aspiration(hh.z[apps])
+        self.pools = (self.prio, hh.employed[apps], None, None)
         # commissions weigh the ability to pay: points lost per standard deviation of income
         # below the median (OFCE 2023: the poorest applicants are served less often)
         solvency = beh.commission_solvency * np.minimum(hh.z[apps], 0.0)
         self.base = (applicant_scores(state, apps, levers, sit) + solvency
                      + rng.random(len(apps)) * 0.5)
-        self.accept_adj = (np.where(self.transfer, -0.5, 0.0)
-                           + np.where(hh.tenure[apps] == HOSTED, 0.5, 0.0)
-                           + np.where(self.prio, 0.5, 0.0) + np.where(self.reloc, 1.5, 0.0)
-                           + 1.0 * levers.information.level)
+        accept_adj = (np.where(self.transfer, -0.5, 0.0)
+                      + np.where(hh.tenure[apps] == HOSTED, 0.5, 0.0)
+                      + np.where(self.prio, 0.5, 0.0) + np.where(self.reloc, 1.5, 0.0)
+                      + 1.0 * levers.information.level)
         # effort-rate terms that do not depend on the dwelling (see state.housing_benefit)
         self.income_m = np.maximum(self.income / 12.0, 1.0)
-        self.asp_l = self.asp.tolist()
-        self.accept_adj_l = self.accept_adj.tolist()
         self.apl_cap = 300.0 + 60.0 * (self.size - 1)
         self.apl_part = 0.35 * np.maximum(0.0, self.income / 12.0 - 500.0
                                           - 100.0 * (self.size - 1))
         self.rls_relief = rls_relief(self.income, levers)
+        # the same terms as Python lists: a vacancy examines a few candidates one by one
+        self.base_l = self.base.tolist()
+        self.asp_l = aspiration(hh.z[apps]).tolist()
+        self.accept_adj_l = accept_adj.tolist()
+        self.income_m_l = self.income_m.tolist()
+        self.apl_cap_l = self.apl_cap.tolist()
+        self.apl_part_l = self.apl_part.tolist()
+        self.rls_l = self.rls_relief.tolist()
+        self.q1_l = self.q1.tolist()
+        self.reloc_l = self.reloc.tolist()
+        self.prio_l = self.prio.tolist()
+        self.transfer_l = self.transfer.tolist()
+        self.home_l = self.home.tolist()
+        # availability: one buffer seen both as bytes (scalar access) and as a numpy array
+        self.avail = bytearray(b"\x01") * len(apps)
+        self.available = np.frombuffer(self.avail, dtype=np.bool_)
+        # groups that quotas reserve or favour (SPEC §3.4), by name
+        q1_group = self.q1 | self.reloc if levers.renewal.relocation_priority else self.q1
+        self.groups = {"q1": q1_group, "q234": ~self.q1, "prio": self.prio,
+                       "transfer": self.transfer}
+        self.groups_l = {name: g.tolist() for name, g in self.groups.items()}
+        self._local: dict[int, np.ndarray] = {}
         order = np.argsort(-self.base, kind="stable")
         wishes = hh.wishes[apps][order]
         reloc = self.reloc[order]
         self.lists = [order[((wishes >> c) & 1).astype(bool) | reloc]
                       for c in range(len(state.commune_ids))]
-        self.available = np.ones(len(apps), bool)
+        self._fit: dict[int, tuple] = {}
         self._static: dict[tuple[int, int, int, int], np.ndarray] = {}
-        self._pooled: dict[tuple, np.ndarray] = {}
+        self._pooled: dict[tuple, tuple[np.ndarray, list[int]]] = {}
+        self._ranked: dict[tuple, tuple[np.ndarray, list[int]]] = {}
 
-    def pool_list(self, key: tuple, lst: np.ndarray, holder: int, commune: int) -> np.ndarray:
-        """Return the part of a static list that a holder may designate (cached)."""
-        pkey = key + (holder,)
-        out = self._pooled.get(pkey)
-        if out is None:
-            if holder == COMMUNE:
-                out = lst[self.home[lst] == commune]
-            elif holder == BAILLEUR:
-                out = lst
-            else:
-                out = lst[self.pools[holder][lst]]
-            self._pooled[pkey] = out
-        return out
+    def group(self, name: str, commune: int) -> np.ndarray:
+        """Membership mask of a named group (``local``: residents of ``commune``)."""
+        if name != "local":
+            return self.groups[name]
+        mask = self._local.get(commune)
+        if mask is None:
+            mask = self._local[commune] = self.home == commune
+        return mask
+
+    def member(self, name: str, i: int, commune: int) -> bool:
+        """Whether applicant ``i`` belongs to a named group (scalar version of :meth:`group`)."""
+        if name == "local":
+            return self.home_l[i] == commune
+        return self.groups_l[name][i]
 
     def static_list(self, commune: int, rooms: int, financing: int, slack: int = 0
                     ) -> np.ndarray:
@@ -190,96 +222,178 @@ class _Applicants:
         key = (commune, rooms, financing, slack)
         lst = self._static.get(key)
         if lst is None:
-            c = self.lists[commune]
-            ok = ((self.income[c] <= self.ceilings[financing][c]) & (self.need[c] <= rooms)
-                  & (rooms <= self.max_rooms[c] + slack))
+            c, income_ok, need, max_rooms = self._commune_terms(commune)
+            ok = income_ok[financing] & (need <= rooms) & (max_rooms >= rooms - slack)
             lst = self._static[key] = c[ok]
         return lst
 
+    def _commune_terms(self, commune: int) -> tuple:
+        """Return a commune's list, its members' income test per financing, rooms needed, max."""
+        out = self._fit.get(commune)
+        if out is None:
+            c = self.lists[commune]
+            income = self.income[c]
+            out = self._fit[commune] = (c, [income <= self.ceilings[f][c] for f in range(3)],
+                                        self.need[c], self.max_rooms[c])
+        return out
 
-class _Vacancy:
-    """Eligibility of candidates for one vacant dwelling (SPEC §3.2)."""
+    def pool(self, key: tuple, holder: int) -> tuple[np.ndarray, list[int]]:
+        """Return the part of the static list of ``key`` that a holder may designate (cached).
 
-    def __init__(self, a: _Applicants, in_qpv: bool, area: float, base_rent: float,
-                 modulation: float, uplift: float, rls: float, max_effort: float):
-        self.a, self.in_qpv, self.area = a, in_qpv, area
+        Returns:
+            The list as an array and as a Python list.
+        """
+        pkey = key + (holder,)
+        out = self._pooled.get(pkey)
+        if out is None:
+            commune = key[0]
+            lst = self.static_list(*key)
+            if holder == COMMUNE:
+                lst = lst[self.home[lst] == commune]
+            elif holder != BAILLEUR:
+                lst = lst[self.pools[holder][lst]]
+            out = self._pooled[pkey] = (lst, lst.tolist())
+        return out
+
+    def ranked(self, key: tuple, holder: int, strict: tuple[str, ...],
+               bonus: tuple[tuple[str, float], ...]) -> tuple[np.ndarray, list[int]]:
+        """Holder's pool restricted to the ``strict`` groups, by decreasing effective score.
+
+        The effective score is the base score plus the ``bonus`` points of the groups a candidate
+        belongs to; group memberships are fixed during the round, so the order is too.
+
+        Returns:
+            The list as an array and as a Python list.
+        """
+        rkey = (key, holder, strict, bonus)
+        out = self._ranked.get(rkey)
+        if out is None:
+            commune = key[0]
+            lst = self.pool(key, holder)[0]
+            for name in strict:
+                lst = lst[self.group(name, commune)[lst]]
+            if bonus and len(lst) > 1:
+                score = self.base[lst]
+                for name, b in bonus:
+                    score = score + b * self.group(name, commune)[lst]
+                lst = lst[np.argsort(-score, kind="stable")]
+            out = self._ranked[rkey] = (lst, lst.tolist())
+        return out
+
+
+class _Offer:
+    """Rent terms of one vacant dwelling (SPEC §3.2, §3.7)."""
+
+    __slots__ = ("base_rent", "area", "charges", "rent_q1", "rent_other", "factor_q1",
+                 "factor_other", "max_effort")
+
+    def __init__(self, in_qpv: bool, area: float, base_rent: float, modulation: float,
+                 uplift: float, max_effort: float):
+        self.base_rent, self.area, self.max_effort = base_rent, area, max_effort
         self.charges = CHARGES_M2 * area
-        self.base_rent, self.modulation = base_rent, modulation
-        self.uplift, self.rls, self.max_effort = uplift, rls, max_effort
-
-    def factor(self, p: np.ndarray) -> np.ndarray | float:
-        """Rent factor for candidates ``p`` (revenue-neutral modulation)."""
-        if self.in_qpv:
-            return 1.0 + self.uplift
-        if self.modulation == 0.0:
-            return 1.0
-        return np.where(self.a.q1[p], 1.0 - self.modulation, 1.0)
-
-    def effort(self, q: np.ndarray) -> np.ndarray:
-        """Effort rate of candidates ``q`` in this dwelling.
-
-        Same formula as :func:`model.state.effort_rate`, with the applicant terms precomputed.
-        """
-        a = self.a
-        rent = self.base_rent * self.factor(q)
-        apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[q]) - a.apl_part[q])
-        return (rent + self.charges - apl - a.rls_relief[q]) / a.income_m[q]
-
-    def eligible(self, p: np.ndarray, group: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Candidates of ``p`` in the reserved group whose effort rate fits, with that rate.
-
-        ``p`` comes from :meth:`_Applicants.pool_list`, so income, size, wishes and the
-        holder's pool already fit.
-        """
-        if group is not None:
-            p = p[group[p]]
-        eff = self.effort(p)
-        fits = eff <= self.max_effort
-        return p[fits], eff[fits]
+        # revenue-neutral modulation: dearer in QPV, cheaper outside QPV for Q1 applicants
+        if in_qpv:
+            self.factor_q1 = self.factor_other = 1.0 + uplift
+        elif modulation == 0.0:
+            self.factor_q1 = self.factor_other = 1.0
+        else:
+            self.factor_q1, self.factor_other = 1.0 - modulation, 1.0
+        self.rent_q1 = base_rent * self.factor_q1
+        self.rent_other = base_rent * self.factor_other
 
 
+def _first_fitting(a: _Applicants, ranked: tuple[np.ndarray, list[int]], offer: _Offer, k: int
+                   ) -> tuple[list[int], list[float]]:
+    """First ``k`` available candidates of a ranked list whose effort rate fits the dwelling.
 
-def _select(a: _Applicants, lst: np.ndarray, vx: _Vacancy, group: np.ndarray | None,
-            bonus: list[tuple[np.ndarray, float]], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` eligible candidates of a score-sorted list by effective score (base + bonuses).
-
-    Scans growing prefixes of ``lst``: once the k-th best effective score found beats the base
-    score of every later applicant plus the largest possible bonus, nobody further down the list
-    can enter the top ``k``.
+    The effort rate is :func:`model.state.effort_rate` with the applicant terms precomputed:
+    (rent + charges − housing benefit − RLS relief) / monthly income. The head of the list is
+    examined one candidate at a time in plain Python (usually enough); the rest, if needed, at
+    once with numpy (same formula, same floating-point operations).
 
     Returns:
         Local applicant indices (best first) and their effort rates in this dwelling.
     """
-    n = len(lst)
-    size = 64
-    if not bonus:
-        # the list is sorted by score: the first k eligible candidates are the top k
-        while True:
-            pre = lst[:size]
-            pre, eff = vx.eligible(pre[a.available[pre]], group)
-            if len(pre) >= k or size >= n:
-                return pre[:k], eff[:k]
-            size *= 4
-    max_bonus = sum(b for _, b in bonus)
-    while True:
-        pre = lst[:size]
-        pre, eff = vx.eligible(pre[a.available[pre]], group)
-        score = a.base[pre]
-        for g, b in bonus:
-            score = score + b * g[pre]
-        if size >= n:
-            break
-        if len(pre) >= k:
-            kth = np.partition(score, len(score) - k)[len(score) - k]
-            if a.base[lst[size - 1]] + max_bonus < kth:
-                break
-        size *= 4
-    if len(pre) > k:
-        top = np.argpartition(-score, k - 1)[:k]
-        pre, eff, score = pre[top], eff[top], score[top]
-    order = np.argsort(-score, kind="stable")
-    return pre[order], eff[order]
+    lst, lst_l = ranked
+    sel: list[int] = []
+    eff: list[float] = []
+    avail, q1 = a.avail, a.q1_l
+    cap, part, rls, inc = a.apl_cap_l, a.apl_part_l, a.rls_l, a.income_m_l
+    rent_q1, rent_other, charges, max_e = (offer.rent_q1, offer.rent_other, offer.charges,
+                                           offer.max_effort)
+    head = lst_l[:SCAN_HEAD]
+    for i in head:
+        if not avail[i]:
+            continue
+        rent = rent_q1 if q1[i] else rent_other
+        apl = min(rent, cap[i]) - part[i]
+        if apl < 0.0:
+            apl = 0.0
+        e = (rent + charges - apl - rls[i]) / inc[i]
+        if e <= max_e:
+            sel.append(i)
+            eff.append(e)
+            if len(sel) == k:
+                return sel, eff
+    if len(lst_l) > SCAN_HEAD:
+        rest = lst[SCAN_HEAD:]
+        rest = rest[a.available[rest]]
+        rent = np.where(a.q1[rest], rent_q1, rent_other)
+        apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[rest]) - a.apl_part[rest])
+        e = (rent + charges - apl - a.rls_relief[rest]) / a.income_m[rest]
+        ok = np.flatnonzero(e <= max_e)[: k - len(sel)]
+        sel += rest[ok].tolist()
+        eff += e[ok].tolist()
+    return sel, eff
+
+
+def _choose_short(a: _Applicants, pool: list[int], offer: _Offer, strict: tuple[str, ...],
+                  bonus: tuple[tuple[str, float], ...], k: int, commune: int
+                  ) -> tuple[list[int], list[float]]:
+    """:meth:`_Round.designate` for a short pool, in plain Python.
+
+    Same rules as the ranked lists: the available candidates whose effort rate fits, restricted
+    to the strict groups (all of them, else one at a time, else none), the ``k`` best by base
+    score plus bonuses (same floating-point sums, stable order).
+    """
+    fit = []
+    avail, q1 = a.avail, a.q1_l
+    cap, part, rls, inc = a.apl_cap_l, a.apl_part_l, a.rls_l, a.income_m_l
+    rent_q1, rent_other, charges, max_e = (offer.rent_q1, offer.rent_other, offer.charges,
+                                           offer.max_effort)
+    for i in pool:
+        if not avail[i]:
+            continue
+        rent = rent_q1 if q1[i] else rent_other
+        apl = min(rent, cap[i]) - part[i]
+        if apl < 0.0:
+            apl = 0.0
+        e = (rent + charges - apl - rls[i]) / inc[i]
+        if e <= max_e:
+            fit.append((i, e))
+    if not fit:
+        return [], []
+    if strict:
+        member = a.member
+        cand = [x for x in fit if all(member(g, x[0], commune) for g in strict)]
+        if not cand and len(strict) > 1:
+            for g in strict:  # relax to one reservation at a time
+                cand = [x for x in fit if member(g, x[0], commune)]
+                if cand:
+                    break
+        fit = cand or fit
+    if bonus and len(fit) > 1:
+        base, member = a.base_l, a.member
+        scores = []
+        for i, _ in fit:
+            score = base[i]
+            for name, b in bonus:
+                score = score + b * member(name, i, commune)
+            scores.append(-score)
+        order = sorted(range(len(fit)), key=scores.__getitem__)  # stable, like np.argsort
+        fit = [fit[j] for j in order]
+    fit = fit[:k]
+    return [x[0] for x in fit], [x[1] for x in fit]
 
 
 class _Round:
@@ -289,80 +403,131 @@ class _Round:
         self.state, self.L, self.beh, self.a = state, levers, beh, a
         self.c = state.counters
         self.k_max = levers.commission.candidates_per_dwelling
+        self.prio_key = [f"prio_h{h}" for h in range(4)]
+        self.alloc_key = [f"alloc_h{h}" for h in range(4)]
         # vacancies proven to have no eligible candidate this month, by (class, holder):
         # the smallest (rent, area) that failed; effort rises with both, so dearer or larger
         # dwellings of the same class fail too (candidates only leave the pool during a round)
         self.failed: dict[tuple, tuple[float, float]] = {}
 
-    def groups(self, holder: int, v_com: int, v_qpv: bool
-               ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, float]]]:
-        """Reserved groups (strict) and cotation bonuses (target) that apply now."""
-        a, L, c = self.a, self.L, self.c
-        strict: list[np.ndarray] = []
-        bonus: list[tuple[np.ndarray, float]] = []
+    def groups(self, holder: int, v_qpv: bool
+               ) -> tuple[tuple[str, ...], tuple[tuple[str, float], ...]]:
+        """Reserved groups (strict) and cotation bonuses (target) that apply now, by name."""
+        L, c = self.L, self.c
+        strict: list[str] = []
+        bonus: list[tuple[str, float]] = []
         if holder == COMMUNE and L.reservation.local_preference > 0:
-            bonus.append((a.home == v_com, L.reservation.local_preference))
+            bonus.append(("local", L.reservation.local_preference))
         if not v_qpv and L.quota_q1.enforcement != "none" and \
                 c.get("q1_out", 0) < L.quota_q1.share * (c.get("leases_out", 0) + 1):
-            g = a.q1 | a.reloc if L.renewal.relocation_priority else a.q1
-            (strict.append(g) if L.quota_q1.enforcement == "strict"
-             else bonus.append((g, L.quota_q1.bonus_points)))
+            (strict.append("q1") if L.quota_q1.enforcement == "strict"
+             else bonus.append(("q1", L.quota_q1.bonus_points)))
         if v_qpv and L.quota_qpv.enforcement != "none" and \
                 c.get("q234_in", 0) < L.quota_qpv.share * (c.get("leases_in", 0) + 1):
-            (strict.append(~a.q1) if L.quota_qpv.enforcement == "strict"
-             else bonus.append((~a.q1, L.quota_qpv.bonus_points)))
+            (strict.append("q234") if L.quota_qpv.enforcement == "strict"
+             else bonus.append(("q234", L.quota_qpv.bonus_points)))
         if L.priority.enforcement != "none" and \
-                c.get(f"prio_h{holder}", 0) < L.priority.share * (c.get(f"alloc_h{holder}", 0)
-                                                                  + 1):
-            (strict.append(a.prio) if L.priority.enforcement == "strict"
-             else bonus.append((a.prio, L.priority.bonus_points)))
+                c.get(self.prio_key[holder], 0) < L.priority.share * (
+                    c.get(self.alloc_key[holder], 0) + 1):
+            (strict.append("prio") if L.priority.enforcement == "strict"
+             else bonus.append(("prio", L.priority.bonus_points)))
         if L.transfers.share > 0 and \
                 c.get("transfers", 0) < L.transfers.share * (c.get("leases", 0) + 1):
-            bonus.append((a.transfer, L.transfers.bonus_points))
-        return strict, bonus
+            bonus.append(("transfer", L.transfers.bonus_points))
+        return tuple(strict), tuple(bonus)
 
-    def designate(self, key: tuple, lst: np.ndarray, vx: _Vacancy, holder: int, v_com: int,
-                  v_qpv: bool, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def designate(self, key: tuple, offer: _Offer, holder: int, v_qpv: bool
+                  ) -> tuple[list[int], list[float]]:
         """Ranked candidates the holder designates, with their effort rates in the dwelling.
 
-        Empty when the holder has nobody eligible.
+        Under strict enforcement only members of every lagging group are proposed, then members
+        of one of them, then anybody. Empty when the holder has nobody eligible.
         """
-        fkey = key + (holder,)
+        fkey = key + (v_qpv, holder)
         prev = self.failed.get(fkey)
-        if prev is not None and vx.base_rent >= prev[0] and vx.area >= prev[1]:
-            return _NONE, _NONE_F
-        a = self.a
-        k = self.k_max if k is None else k
-        lst = a.pool_list(key, lst, holder, v_com)
-        if len(lst) == 0:
+        if prev is not None and offer.base_rent >= prev[0] and offer.area >= prev[1]:
+            return [], []
+        a, k = self.a, self.k_max
+        pool = a.pool(key, holder)[1]
+        if not pool:
             self.failed[fkey] = (-np.inf, -np.inf)
-            return _NONE, _NONE_F
-        strict, bonus = self.groups(holder, v_com, v_qpv)
-        sel, eff = _NONE, _NONE_F
-        if strict:
-            g_all = np.logical_and.reduce(strict) if len(strict) > 1 else strict[0]
-            sel, eff = _select(a, lst, vx, g_all, bonus, k)
-            if not len(sel) and len(strict) > 1:
-                for g in strict:  # relax to one reservation at a time
-                    sel, eff = _select(a, lst, vx, g, bonus, k)
-                    if len(sel):
-                        break
-        if not len(sel):
-            sel, eff = _select(a, lst, vx, None, bonus, k)
-        if not len(sel):
+            return [], []
+        strict, bonus = self.groups(holder, v_qpv)
+        if len(pool) <= SHORT_POOL:
+            sel, eff = _choose_short(a, pool, offer, strict, bonus, k, key[0])
+        else:
+            sel, eff = self._choose_ranked(key, holder, offer, strict, bonus)
+        if not sel:
             r0, a0 = prev if prev is not None else (np.inf, np.inf)
-            if vx.base_rent <= r0 and vx.area <= a0:
-                self.failed[fkey] = (vx.base_rent, vx.area)
+            if offer.base_rent <= r0 and offer.area <= a0:
+                self.failed[fkey] = (offer.base_rent, offer.area)
         return sel, eff
+
+    def _choose_ranked(self, key: tuple, holder: int, offer: _Offer, strict: tuple[str, ...],
+                       bonus: tuple[tuple[str, float], ...]) -> tuple[list[int], list[float]]:
+        """:meth:`designate` for a long pool, through the cached ranked lists."""
+        a, k = self.a, self.k_max
+        sel: list[int] = []
+        eff: list[float] = []
+        if strict:
+            sel, eff = _first_fitting(a, a.ranked(key, holder, strict, bonus), offer, k)
+            if not sel and len(strict) > 1:
+                for g in strict:  # relax to one reservation at a time
+                    sel, eff = _first_fitting(a, a.ranked(key, holder, (g,), bonus), offer, k)
+                    if sel:
+                        break
+        if not sel:
+            sel, eff = _first_fitting(a, a.ranked(key, holder, (), bonus), offer, k)
+        return sel, eff
+
+    def flux_designate(self, key: tuple, offer: _Offer, v_qpv: bool, shares: list[float]
+                       ) -> tuple[int, list[int], list[float]]:
+        """Flux management: the holder furthest behind its share with an eligible candidate.
+
+        Returns:
+            The holder (−1 if none) and its designated candidates with their effort rates.
+        """
+        c = self.c
+        given = [c.get(f"flux_h{h}", 0) for h in range(4)]
+        total = sum(given) + 1
+        deficit = [shares[h] * total - given[h] for h in range(4)]
+        for h in sorted(range(4), key=lambda h: -deficit[h]):  # stable, like np.argsort
+            if shares[h] <= 0 and h != BAILLEUR:
+                continue
+            sel, eff = self.designate(key, offer, h, v_qpv)
+            if sel:
+                return h, sel, eff
+        return -1, [], []
+
+    def commission(self, sel: list[int], eff: list[float], attractiveness: float,
+                   u: list[float]) -> int:
+        """Offer the dwelling to the candidates in turn; return the position of the signer or −1.
+
+        Each accepts with probability logistic(accept_base + accept_attractiveness ×
+        (attractiveness − aspiration) − accept_effort × (effort − 0.25) + adjustments), drawn
+        against the uniforms ``u``.
+        """
+        a, beh = self.a, self.beh
+        for j, i in enumerate(sel):
+            logit = (beh.accept_base + beh.accept_attractiveness * (attractiveness - a.asp_l[i])
+                     - beh.accept_effort * (eff[j] - 0.25) + a.accept_adj_l[i])
+            if u[j] * (1.0 + math.exp(-logit)) < 1.0:
+                return j
+        return -1
 
 
 def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
-           vac: np.ndarray, apps: np.ndarray, signed: list, res: dict) -> None:
+           vac: np.ndarray, apps: np.ndarray, signed: list, res: dict) -> np.ndarray:
+    """Treat the vacancies in random order; append leases to ``signed``.
+
+    Returns:
+        Whether each applicant (local index) counts as Q1.
+    """
     dw, nb = state.dw, state.nb
     L = levers
     a = _Applicants(state, L, beh, rng, apps)
     rnd = _Round(state, L, beh, a)
-    shares = np.array(L.reservation.shares())
+    shares = [float(s) for s in L.reservation.shares()]
     flux = L.reservation.management == "flux"
     # rent modulation (revenue-neutral): cheaper outside QPV for Q1, dearer inside QPV
     m = L.rent.modulation
@@ -370,87 +535,70 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     n_in = max(1, int((soc_active & nb.qpv[dw.nbhd]).sum()))
     n_out = int(soc_active.sum()) - n_in
     uplift = min(1.0, m * 0.25 * n_out / n_in)
-    c = state.counters
-    k_max = rnd.k_max
     order = rng.permutation(vac)
-    u_all = rng.random((len(order), k_max))
+    u_all = rng.random((len(order), rnd.k_max)).tolist()
     # per-vacancy attributes as Python scalars (cheaper than numpy scalar indexing in the loop)
-    v_nb_l = dw.nbhd[order].tolist()
-    v_com_l = nb.commune[dw.nbhd[order]].tolist()
-    v_qpv_l = nb.qpv[dw.nbhd[order]].tolist()
+    v_nb = dw.nbhd[order]
+    attr_l = nb.attractiveness[v_nb].tolist()
+    v_com_l = nb.commune[v_nb].tolist()
+    v_qpv_l = nb.qpv[v_nb].tolist()
     rooms_l = dw.rooms[order].tolist()
     fin_l = dw.financing[order].tolist()
     area_l = dw.area[order].astype(float).tolist()
     rent_l = (dw.rent_m2[order] * dw.area[order]).astype(float).tolist()
     mv_l = dw.months_vacant[order].tolist()
     holder_l = dw.holder[order].tolist()
-    attr = nb.attractiveness
     handback = L.reservation.handback_months
+    refused_all: list[int] = []
 
     for n_v, v in enumerate(order.tolist()):
-        v_com, v_qpv, rooms, area = v_com_l[n_v], v_qpv_l[n_v], rooms_l[n_v], area_l[n_v]
+        v_com, v_qpv, rooms, fin = v_com_l[n_v], v_qpv_l[n_v], rooms_l[n_v], fin_l[n_v]
         slack = int(mv_l[n_v] >= HARD_TO_LET_MONTHS) + int(mv_l[n_v] >= 2 * HARD_TO_LET_MONTHS)
-        key = (v_com, rooms, fin_l[n_v], slack, v_qpv)
-        lst = a.static_list(v_com, rooms, fin_l[n_v], slack)
-        if len(lst) == 0:
+        key = (v_com, rooms, fin, slack)
+        if len(a.static_list(*key)) == 0:
             res["unlet_no_candidate"] += 1
             continue
-        vx = _Vacancy(a, v_qpv, area, rent_l[n_v], m, uplift, 0.0, beh.max_effort_rate)
+        offer = _Offer(v_qpv, area_l[n_v], rent_l[n_v], m, uplift, beh.max_effort_rate)
 
         # ---- channel and designation
-        sel = _NONE
         if flux:
-            given = np.array([c.get(f"flux_h{h}", 0) for h in range(4)])
-            deficit = shares * (given.sum() + 1) - given
-            holder = -1
-            for h in np.argsort(-deficit, kind="stable").tolist():
-                if shares[h] <= 0 and h != BAILLEUR:
-                    continue
-                sel, eff = rnd.designate(key, lst, vx, h, v_com, v_qpv)
-                if len(sel):
-                    holder = h
-                    break
+            holder, sel, eff = rnd.flux_designate(key, offer, v_qpv, shares)
             if holder < 0:
                 res["unlet_no_candidate"] += 1
                 continue
             _count(state, f"flux_h{holder}")
         else:
             holder = holder_l[n_v]
-            sel, eff = rnd.designate(key, lst, vx, holder, v_com, v_qpv)
-            if not len(sel) and holder != BAILLEUR and mv_l[n_v] >= handback:
+            sel, eff = rnd.designate(key, offer, holder, v_qpv)
+            if not sel and holder != BAILLEUR and mv_l[n_v] >= handback:
                 holder = BAILLEUR  # the holder found nobody: the landlord designates
-                sel, eff = rnd.designate(key, lst, vx, holder, v_com, v_qpv)
-        if not len(sel):
+                sel, eff = rnd.designate(key, offer, holder, v_qpv)
+        if not sel:
             res["unlet_no_candidate"] += 1
             _count(state, f"unlet_holder_h{holder}")
             continue
         # ---- commission: ranked candidates, the first who accepts signs
-        # (a few candidates: plain Python floats are faster than numpy here)
-        a_v = float(attr[v_nb_l[n_v]])
-        first = -1
-        for j, (i, e) in enumerate(zip(sel.tolist(), eff.tolist(), strict=True)):
-            logit = (beh.accept_base + beh.accept_attractiveness * (a_v - a.asp_l[i])
-                     - beh.accept_effort * (e - 0.25) + a.accept_adj_l[i])
-            if u_all[n_v, j] * (1.0 + math.exp(-logit)) < 1.0:
-                first = j
-                break
+        first = rnd.commission(sel, eff, attr_l[n_v], u_all[n_v])
         if first >= 0:
             refused = sel[:first]
-            winner = int(sel[first])
-            a.available[winner] = False
-            fac = vx.factor(sel[first:first + 1])
-            signed.append((winner, v, holder, float(np.ravel(fac)[0])))
-            _count_lease(state, L, v_qpv, bool(a.q1[winner]), bool(a.reloc[winner]),
-                         bool(a.prio[winner]), bool(a.transfer[winner]), holder)
+            winner = sel[first]
+            a.avail[winner] = 0
+            fac = offer.factor_q1 if a.q1_l[winner] else offer.factor_other
+            signed.append((winner, v, holder, fac))
+            _count_lease(state, L, v_qpv, a.q1_l[winner], a.reloc_l[winner], a.prio_l[winner],
+                         a.transfer_l[winner], holder)
             res["offers"] += first + 1
         else:
             refused = sel
             res["unlet_refused"] += 1
             res["offers"] += len(sel)
         res["refusals"] += len(refused)
-        a.available[refused] = False
-        state.hh.refusals[apps[refused]] += 1
-    state.__dict__["_last_q1"] = a.q1
+        for i in refused:
+            a.avail[i] = 0
+        refused_all += refused
+    # each refuser is offered one dwelling at most in a round: the indices are distinct
+    state.hh.refusals[apps[np.array(refused_all, np.int64)]] += 1
+    return a.q1
 
 
 def rls_relief(income: np.ndarray, levers: Levers) -> np.ndarray:
@@ -482,11 +630,10 @@ def _count_lease(state: State, levers: Levers, in_qpv: bool, q1: bool, reloc: bo
             _count(state, "q1_out")
 
 
-def _sign_all(state: State, levers: Levers, apps: np.ndarray, signed: list, log: MoveLog
+def _sign_all(state: State, apps: np.ndarray, q1_local: np.ndarray, signed: list, log: MoveLog
               ) -> dict[str, np.ndarray]:
     """Move the round's winners into their new dwellings (one vectorised update)."""
     hh, dw, nb = state.hh, state.dw, state.nb
-    q1_local = state.__dict__.pop("_last_q1", None)
     if not signed:
         z = np.zeros(0, np.int64)
         return {k: (z if k in ("households", "dwellings", "holders", "wait", "quartile")

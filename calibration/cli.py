@@ -1,0 +1,350 @@
+"""``mixsim calibrate DATA_DIR --out DIR``: calibrate the behaviour parameters against targets.
+
+``DATA_DIR`` is a territory folder (the six CSV tables read by :func:`model.load_folder`) with a
+``targets.toml`` (:mod:`calibration.targets`), or ``default`` for the embedded territory with the
+national targets of SPEC §7. The method is the method of simulated moments (``msm``,
+:mod:`calibration.msm`) or rejection ABC (``abc``, :mod:`calibration.abc`).
+
+The ``--out`` folder::
+
+    calibrated.toml          the calibrated [behaviour] values: a scenario fragment to include
+    fit.csv                  target, observed, simulated mean and 90 % interval over replicates at
+                             the calibrated point, tolerance, within tolerance or not
+    fit.png, fit.svg         the same as a chart, in units of tolerance
+    evaluations.parquet      every parameter point evaluated, its moments and distance
+    posterior.parquet        ABC: the accepted points with their distances
+    posterior_summary.csv    ABC: mean, sd, 5/50/95 % of each parameter
+    calibration.json         the configuration, its fingerprint, seeds, versions and the result
+
+Resuming: points are appended to ``evaluations.parquet`` (atomically, chunk by chunk) as they
+finish. Rerunning the same command evaluates only the missing points; a larger ``--budget``
+extends a run (its first points are the same). A different configuration (targets, box,
+territory, scale, years, replicates, seed, method) on the same ``--out`` is refused unless
+``--force``, which discards the folder's calibration files first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.errors import InputError
+
+__all__ = ["METHODS", "OUTPUT_FILES", "add_parser", "calibrated_toml", "cmd_calibrate",
+           "run_calibration"]
+
+METHODS = ("msm", "abc")
+#: Default budget (parameter points) per method; Sobol' designs are best at powers of two.
+DEFAULT_BUDGET = {"msm": 100, "abc": 128}
+#: Files written into ``--out`` (``--force`` removes only these).
+OUTPUT_FILES = ("calibration.json", "evaluations.parquet", "calibrated.toml", "fit.csv",
+                "fit.png", "fit.svg", "posterior.parquet", "posterior_summary.csv")
+#: Significant digits of the calibrated values written (the fit is evaluated at these values).
+DIGITS = 4
+
+
+def _fingerprint(identity: dict[str, Any]) -> str:
+    blob = json.dumps(identity, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(d, dict):
+        return {prefix: d}
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        out.update(_flatten(v, f"{prefix}{k}." if isinstance(v, dict) else f"{prefix}{k}"))
+    return out
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> str:
+    a, b = _flatten(old), _flatten(new)
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    shown = [f"{k}: {a.get(k)!r} → {b.get(k)!r}" for k in keys[:4]]
+    more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
+    return "; ".join(shown) + more if shown else "unknown differences"
+
+
+def _round(value: float, low: float, high: float) -> float:
+    """``value`` to :data:`DIGITS` significant digits, kept inside ``[low, high]``."""
+    return float(min(max(float(f"{value:.{DIGITS}g}"), low), high))
+
+
+def calibrated_toml(point: dict[str, float], header: list[str]) -> str:
+    """Write the scenario fragment holding the calibrated values (``[behaviour]`` table)."""
+    from model.config import to_toml
+    table: dict[str, dict[str, float]] = {}
+    for name, value in point.items():
+        section, key = name.split(".", 1)
+        table.setdefault(section, {})[key] = value
+    lines = "".join(f"# {h}\n" for h in header)
+    return lines + "\n" + to_toml(table) + "\n"
+
+
+def _prepare_out(out: Path, identity: dict[str, Any], force: bool) -> dict[str, Any] | None:
+    """Check that ``out`` holds nothing or this calibration; return its stored record."""
+    marker = out / "calibration.json"
+    old: dict[str, Any] | None = None
+    if marker.is_file():
+        try:
+            old = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+    if force:
+        for name in OUTPUT_FILES:
+            (out / name).unlink(missing_ok=True)
+        return None
+    if old is not None and old.get("fingerprint") != _fingerprint(identity):
+        changed = _changes(old.get("identity") or {}, identity)
+        raise InputError(f"holds a different calibration ({changed}); "
+                         "rerun with --force to discard it, or choose another --out",
+                         source=str(out))
+    if old is None and (out / "evaluations.parquet").is_file():
+        raise InputError("has an evaluations.parquet but no calibration.json, so its points cannot "
+                         "be matched to this calibration; rerun with --force to discard them, or "
+                         "choose another --out", source=str(out))
+    return old
+
+
+def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
+                    budget: int | None = None, jobs: int = 1, scale: float | None = None,
+                    years: int = 5, replicates: int = 3, seed: int = 0,
+                    accept_fraction: float = 0.1, force: bool = False, progress: bool = True,
+                    command: str = "") -> dict[str, Any]:
+    """Calibrate, or resume a calibration, and write its files into ``out``.
+
+    Args:
+        data: ``"default"`` (embedded territory, national targets) or a territory folder with a
+            ``targets.toml``.
+        out: Output folder (created if needed).
+        method: ``"msm"`` or ``"abc"``.
+        budget: Parameter points to evaluate (default :data:`DEFAULT_BUDGET`).
+        jobs: joblib workers.
+        scale: Territory scale (default 0.1 for ``default``, 1 for a folder).
+        years: Simulated years per run.
+        replicates: Runs per parameter point (common random numbers).
+        seed: Root seed.
+        accept_fraction: ABC: share of points kept.
+        force: Discard a different calibration found in ``out``.
+        progress: Show a progress bar on stderr.
+        command: The command line, recorded in the files.
+
+    Returns:
+        ``point`` (calibrated values), ``distance``, ``fit`` (table), ``n_new``, ``n_reused``,
+        ``result`` (the method's result object).
+
+    Raises:
+        InputError: For bad data, targets, options or ``out`` folder, before anything runs.
+
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from calibration.abc import calibrate_abc
+    from calibration.distance import (
+        PointEvaluator,
+        Problem,
+        fit_table,
+        plot_fit,
+        replicate_table,
+    )
+    from calibration.msm import calibrate_msm, de_settings
+    from calibration.targets import default_targets, load_targets
+    from experiments.cli import check_out_dir, progress_bar, versions, write_atomic
+    from model.api import _cached_territory
+    from model.config import Scenario, TerritorySpec
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    check_out_dir(out)
+    if method not in METHODS:
+        raise InputError(f"got {method!r}; expected one of {', '.join(METHODS)}",
+                         source="--method")
+    if not (isinstance(accept_fraction, int | float) and 0 < accept_fraction <= 1):
+        raise InputError(f"got {accept_fraction!r}; expected a share in (0, 1]",
+                         source="--accept-fraction")
+    budget = DEFAULT_BUDGET[method] if budget is None else budget
+    if str(data) == "default":
+        source, targets = "default", default_targets()
+    else:
+        folder = Path(data)
+        if not folder.is_dir():
+            raise InputError("not a folder; give a territory data folder with a targets.toml, "
+                             "or 'default'", source=str(data))
+        targets = load_targets(folder / "targets.toml")
+        source = str(folder.resolve())
+    scale = (0.1 if source == "default" else 1.0) if scale is None else scale
+    try:
+        scenario = Scenario(name="calibration", years=years, seed=seed,
+                            territory=TerritorySpec(source=source, scale=scale))
+    except InputError as err:
+        raise InputError(err.detail, source=f"--{err.field}") from None
+    problem = Problem(scenario, targets, replicates=replicates, seed=seed)
+    if method == "msm":
+        try:
+            de_settings(budget, len(problem.names))
+        except InputError as err:
+            raise InputError(err.detail, source="--budget") from None
+    elif budget < 2:
+        raise InputError(f"got {budget}; ABC needs at least 2 points", source="--budget")
+    _cached_territory(source, scale)  # a bad territory fails here, before anything is written
+
+    identity = {"method": method, **problem.identity()}
+    if method == "abc":
+        identity["accept_fraction"] = float(accept_fraction)
+    out.mkdir(parents=True, exist_ok=True)
+    old = _prepare_out(out, identity, force)
+    evals_path = out / "evaluations.parquet"
+    known = pd.read_parquet(evals_path) if evals_path.is_file() else None
+
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    record: dict[str, Any] = {
+        "fingerprint": _fingerprint(identity), "identity": identity,
+        "created": (old or {}).get("created", now), "updated": now, "command": command,
+        "seed": {"entropy": seed, "replicate_spawn_keys": [list(problem.replicate_seed(r)
+                                                                 .spawn_key)
+                                                            for r in range(replicates)],
+                 "search_spawn_key": list(problem.search_seed().spawn_key)},
+        "targets_source": targets.source, "versions": versions(), "status": "running"}
+
+    def save_record() -> None:
+        blob = json.dumps(record, indent=1, default=str) + "\n"
+        write_atomic(out / "calibration.json", lambda p: p.write_text(blob, encoding="utf-8"))
+
+    save_record()
+    frames = [known] if known is not None else []
+
+    def store(chunk: pd.DataFrame) -> None:
+        frames.append(chunk)
+        table = pd.concat(frames, ignore_index=True)
+        write_atomic(evals_path, lambda p: table.to_parquet(p, index=False))
+
+    with progress_bar(budget, f"calibration ({method})", unit="point") as bar:
+        tick = (lambda n: bar.update(n)) if progress else None
+        evaluator = PointEvaluator(problem, n_jobs=jobs, known=known, on_chunk=store,
+                                   progress=tick, stage=method)
+        if method == "msm":
+            result = calibrate_msm(problem, budget=budget, evaluator=evaluator)
+        else:
+            result = calibrate_abc(problem, budget=budget, accept_fraction=accept_fraction,
+                                   evaluator=evaluator)
+    bounds = problem.targets.parameters
+    point = {n: _round(v, *bounds[n]) for n, v in result.point.items()}
+    reps = replicate_table(problem, point, n_jobs=jobs)
+    fit = fit_table(problem, point, per_replicate=reps)
+    dist = float(np.nansum(fit["contribution"])) if np.isfinite(fit["contribution"]).all() \
+        else math.inf
+
+    where = "default territory" if source == "default" else Path(source).name
+    header = [f"Behaviour parameters calibrated by `mixsim calibrate` ({method}), {now}.",
+              f"Territory: {source}, scale {scale:g}; {years} simulated years, {replicates} "
+              f"replicate(s), seed {seed}; targets: {targets.source}.",
+              f"Distance to the targets at these values: {dist:.3g} (sum of weighted squared "
+              "misfits in units of tolerance; fit.csv gives each target).",
+              "Use it from a scenario file: include = [\"<path to this file>\"]"]
+    text = calibrated_toml(point, header)
+    write_atomic(out / "calibrated.toml", lambda p: p.write_text(text, encoding="utf-8"))
+    write_atomic(out / "fit.csv", lambda p: fit.to_csv(p, index=False))
+    fig = plot_fit(fit, title=f"Calibration fit ({method}, {where}, scale {scale:g})")
+    for ext in ("png", "svg"):
+        write_atomic(out / f"fit.{ext}", lambda p, e=ext: fig.savefig(p, format=e,
+                                                                        bbox_inches="tight",
+                                                                        dpi=120))
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    if method == "abc":
+        write_atomic(out / "posterior.parquet",
+                     lambda p: result.posterior.to_parquet(p, index=False))
+        write_atomic(out / "posterior_summary.csv",
+                     lambda p: result.summary.to_csv(p, index=False))
+    record.update({
+        "status": "done", "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "budget": budget, "points_evaluated": len(evaluator.table()), "n_new": result.n_new,
+        "n_reused": result.n_reused, "calibrated": point, "distance": dist,
+        "search_distance": getattr(result, "distance", None),
+        "abc_threshold": getattr(result, "threshold", None),
+        "wall_time_s": round(time.perf_counter() - t0, 2)})
+    if method == "msm":
+        record["de"] = {"popsize": result.popsize, "members": result.members,
+                        "maxiter": result.maxiter, "generations": result.generations,
+                        "message": result.message}
+    save_record()
+    return {"point": point, "distance": dist, "fit": fit, "n_new": result.n_new,
+            "n_reused": result.n_reused, "result": result}
+
+
+# ------------------------------------------------------------------------------------------------
+# Command line
+# ------------------------------------------------------------------------------------------------
+
+
+def add_parser(sub) -> None:
+    """Register ``mixsim calibrate``."""
+    from experiments.cli import positive_float, positive_int, seed_int
+    p = sub.add_parser("calibrate", help="calibrate behaviour parameters against targets "
+                       "(simulated moments or ABC)", description=__doc__.split("\n\n")[0])
+    p.add_argument("data", metavar="DATA_DIR",
+                   help="territory folder with a targets.toml, or 'default'")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--method", choices=METHODS, default="msm",
+                   help="msm: differential evolution on the distance (default); abc: rejection "
+                   "ABC over a Sobol' design")
+    p.add_argument("--budget", type=positive_int,
+                   help="parameter points to evaluate, each --replicates runs (default: "
+                   + ", ".join(f"{k} {v}" for k, v in DEFAULT_BUDGET.items()) + ")")
+    p.add_argument("--jobs", type=positive_int, default=1, help="parallel workers (default 1)")
+    p.add_argument("--scale", type=positive_float,
+                   help="territory scale (default 0.1 for 'default', 1 for a folder)")
+    p.add_argument("--years", type=positive_int, default=5,
+                   help="simulated years per run (default 5; the first is a burn-in)")
+    p.add_argument("--replicates", type=positive_int, default=3,
+                   help="runs per point, same seeds at every point (default 3)")
+    p.add_argument("--seed", type=seed_int, default=0, help="root seed (default 0)")
+    p.add_argument("--accept-fraction", type=positive_float, default=0.1,
+                   help="ABC: share of the points kept in the posterior (default 0.1)")
+    p.add_argument("--force", action="store_true",
+                   help="discard a different calibration found in --out")
+    p.set_defaults(func=cmd_calibrate)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Run ``mixsim calibrate`` and print the fit."""
+    import os
+    import shlex
+    parts = [args.data, "--out", str(args.out), "--method", args.method]
+    if args.budget is not None:
+        parts += ["--budget", str(args.budget)]
+    if args.scale is not None:
+        parts += ["--scale", f"{args.scale:g}"]
+    parts += ["--years", str(args.years), "--replicates", str(args.replicates),
+              "--seed", str(args.seed), "--jobs", str(args.jobs)]
+    if args.method == "abc":
+        parts += ["--accept-fraction", f"{args.accept_fraction:g}"]
+    command = "mixsim calibrate " + " ".join(shlex.quote(str(a)) for a in parts)
+    print(f"mixsim calibrate: {args.method} on {args.data}, {args.replicates} replicate(s), "
+          f"{args.jobs} job(s)", file=sys.stderr)
+    res = run_calibration(args.data, args.out, method=args.method, budget=args.budget,
+                          jobs=args.jobs, scale=args.scale, years=args.years,
+                          replicates=args.replicates, seed=args.seed,
+                          accept_fraction=args.accept_fraction, force=args.force,
+                          progress=not os.environ.get("MIXSIM_NO_PROGRESS"), command=command)
+    fit = res["fit"]
+    cols = ["target", "observed", "simulated", "simulated_p05", "simulated_p95", "tolerance",
+            "within_tolerance"]
+    print(fit[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    print("\ncalibrated values:")
+    for name, value in res["point"].items():
+        print(f"  {name} = {value:g}")
+    print(f"distance {res['distance']:.3g}; {res['n_new']} point(s) evaluated, "
+          f"{res['n_reused']} reused; files written to {args.out}/")
+    return 0

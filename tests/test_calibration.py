@@ -1,0 +1,355 @@
+"""Calibration (SPEC §7): targets files, moments and distance, MSM and ABC recovery, the CLI.
+
+Recovery tests calibrate against targets the model itself generated at known parameters. They
+run a 4 % default territory for 2 years (about 0.3 s a run) so the file stays near a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration.abc import calibrate_abc, design
+from calibration.distance import (
+    PointEvaluator,
+    Problem,
+    distance,
+    distances,
+    fit_table,
+    replicate_moments,
+    replicate_table,
+)
+from calibration.msm import calibrate_msm, de_settings
+from calibration.targets import (
+    CalibrationTargets,
+    Target,
+    default_targets,
+    load_targets,
+    parse_targets,
+)
+from experiments.cli import main
+from model import InputError, Scenario, load_scenario
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "calibration" / "example_data"
+
+# --- the recovery set-up ------------------------------------------------------------------------
+# Two parameters, each driving one target: apply_rate the applicants per allocation, accept_base
+# the refusals per offer. Truth in the middle of the box; burn-in 0 so both simulated years count.
+TRUTH = {"behaviour.apply_rate": 0.15, "behaviour.accept_base": 0.5}
+BOX = {"behaviour.apply_rate": [0.05, 0.30], "behaviour.accept_base": [-1.0, 2.5]}
+# Tolerances ≈ one Monte Carlo sd of a 2-replicate mean at the truth (scale 0.04, 2 years: sd of
+# one run 0.69 applicants per allocation, 0.02-0.06 refusals per offer).
+TOLS = {"applicants_per_allocation": 0.5, "refusal_rate": 0.04}
+
+
+def recovery_targets(values) -> CalibrationTargets:
+    return parse_targets({
+        "burn_in": 0,
+        "targets": {n: {"value": float(v), "tolerance": TOLS[n], "source": "the model itself"}
+                    for n, v in zip(TOLS, values, strict=True)},
+        "parameters": BOX}, source="recovery")
+
+
+def recovery_problem(values, *, replicates: int, seed: int) -> Problem:
+    scenario = Scenario(years=2).with_overrides({"territory.scale": 0.04})
+    return Problem(scenario, recovery_targets(values), replicates=replicates, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def observed() -> np.ndarray:
+    """Targets generated at the truth: mean of 6 runs on seeds unrelated to the calibration's."""
+    gen = recovery_problem([1.0, 1.0], replicates=6, seed=99)
+    return np.nanmean(replicate_table(gen, TRUTH), axis=0)
+
+
+# --- targets files ------------------------------------------------------------------------------
+
+
+def test_default_targets_are_the_spec_table():
+    t = default_targets()
+    values = {x.name: x.value for x in t.targets}
+    assert values == {"turnover": 0.088, "vacancy": 0.024, "applicants_per_allocation": 4.3,
+                      "transfer_share": 0.30, "mean_wait_days": 520.0,
+                      "q1_share_leases_outside_qpv": 0.155, "refusal_rate": 0.46}
+    assert all(x.source and x.tolerance > 0 and x.indicator == x.name for x in t.targets)
+    assert "per offer" in t["refusal_rate"].note and t["refusal_rate"].weight == 0.5
+    assert t.burn_in == 1 and set(t.parameters) == {
+        "behaviour.apply_rate", "behaviour.accept_base", "behaviour.commission_solvency",
+        "behaviour.transfer_rate", "behaviour.upward_exit_rate"}
+    defaults = Scenario().behaviour
+    for name, (lo, hi) in t.parameters.items():  # today's defaults lie inside the boxes
+        assert lo < getattr(defaults, name.split(".")[1]) < hi
+
+
+def test_example_targets_load_with_default_boxes():
+    t = load_targets(EXAMPLE)  # a folder: its targets.toml
+    assert t.names == default_targets().names
+    assert t.parameters == default_targets().parameters and t.source.endswith("targets.toml")
+
+
+GOOD = """
+[targets.turnover]
+value = 0.09
+tolerance = 0.01
+source = "here"
+"""
+
+
+@pytest.mark.parametrize("text, field, words", [
+    (GOOD.replace("[targets.turnover]", "[targets.turnovr]"), "targets.turnovr",
+     "did you mean 'turnover'"),
+    (GOOD + 'indicator = "vacancyy"\n', "targets.turnover.indicator", "did you mean 'vacancy'"),
+    (GOOD.replace("tolerance = 0.01", "tolerance = 0"), "targets.turnover.tolerance", "> 0"),
+    (GOOD.replace("tolerance = 0.01", "tolerance = -1"), "targets.turnover.tolerance", "> 0"),
+    (GOOD.replace("tolerance = 0.01", 'tolerance = "1"'), "targets.turnover.tolerance",
+     "number"),
+    (GOOD.replace('source = "here"', ""), "targets.turnover.source", "missing"),
+    (GOOD + "toleranse = 2\n", "targets.turnover.toleranse", "did you mean 'tolerance'"),
+    (GOOD + "years = [0, 1]\n", "targets.turnover.years", "≥ 1"),
+    (GOOD + "weight = -1\n", "targets.turnover.weight", "≥ 0"),
+    ("burnin = 1\n" + GOOD, "burnin", "did you mean 'burn_in'"),
+    (GOOD + '[parameters]\n"behaviour.aply_rate" = [0.1, 0.2]\n', "parameters.behaviour.aply_rate",
+     "did you mean 'behaviour.apply_rate'"),
+    (GOOD + '[parameters]\n"levers.quota_q1.share" = [0.1, 0.2]\n',
+     "parameters.levers.quota_q1.share", "only behaviour parameters"),
+    (GOOD + '[parameters]\n"behaviour.apply_rate" = [0.2, 0.1]\n',
+     "parameters.behaviour.apply_rate", "below"),
+    (GOOD + '[parameters]\n"behaviour.apply_rate" = [0.1, 2.0]\n',
+     "parameters.behaviour.apply_rate", "allowed range"),
+    ("[targets]\n", "targets", "one [targets.<name>] table"),
+    ("x = [", None, "not valid TOML"),
+])
+def test_bad_targets_file_names_file_and_field(tmp_path, text, field, words):
+    f = tmp_path / "targets.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_targets(f)
+    assert err.value.source == str(f)
+    assert err.value.field == field
+    assert words in str(err.value)
+
+
+def test_missing_targets_file(tmp_path):
+    with pytest.raises(InputError, match="targets.toml"):
+        load_targets(tmp_path)
+
+
+# --- moments and distance -----------------------------------------------------------------------
+
+
+def test_moments_average_years_after_burn_in_skipping_undefined():
+    yearly = pd.DataFrame({"turnover": [np.nan, 0.5, 0.1, 0.2, np.nan],
+                           "vacancy": [np.nan, 0.9, np.nan, np.nan, np.nan]},
+                          index=pd.Index(range(5), name="year"))
+    t = CalibrationTargets(
+        targets=(Target("turnover", 0.1, 0.05, "s", "turnover"),
+                 Target("late", 0.1, 0.05, "s", "turnover", years=(4,)),
+                 Target("vacancy", 0.02, 0.01, "s", "vacancy")),
+        parameters={"behaviour.apply_rate": (0.1, 0.2)}, burn_in=1)
+    m = replicate_moments(yearly, t, horizon=4)
+    assert m[0] == pytest.approx((0.1 + 0.2) / 2)  # years 2-4, year 4 undefined
+    assert math.isnan(m[1])  # year 4 only, undefined
+    assert math.isnan(m[2])
+    with pytest.raises(InputError, match="no year after the burn-in"):
+        replicate_moments(yearly, t, horizon=1)
+
+
+def test_distance_is_weighted_squared_misfit_in_tolerances():
+    t = CalibrationTargets(
+        targets=(Target("a", 1.0, 0.5, "s", "turnover"),
+                 Target("b", 10.0, 2.0, "s", "vacancy", weight=0.5),
+                 Target("c", 0.0, 1.0, "s", "vacancy", weight=0.0)),
+        parameters={"behaviour.apply_rate": (0.1, 0.2)})
+    # ((2 - 1) / 0.5)² + 0.5 ((4 - 10) / 2)² = 4 + 4.5; weight 0 ignored, even undefined
+    assert distance([2.0, 4.0, np.nan], t) == pytest.approx(8.5)
+    assert distance({"a": 1.0, "b": 10.0, "c": 5.0}, t) == 0.0
+    assert distances(np.array([[np.nan, 10.0, 0.0]]), t)[0] == math.inf
+
+
+def test_distance_is_zero_at_truth_with_the_same_seeds_and_grows_away():
+    gen = recovery_problem([1.0, 1.0], replicates=2, seed=7)
+    obs = np.nanmean(replicate_table(gen, TRUTH), axis=0)
+    problem = recovery_problem(obs, replicates=2, seed=7)  # same replicate seeds
+    ev = PointEvaluator(problem)
+    a0 = TRUTH["behaviour.apply_rate"]
+    X = np.array([[a0, 0.5], [a0 + 0.05, 0.5], [a0 + 0.12, 0.5], [a0, 2.0]])
+    d = ev.distances(X)
+    assert d[0] == 0.0
+    assert 0 < d[1] < d[2] and d[3] > 0
+    assert ev.n_new == 4 and ev.n_reused == 0
+    ev.distances(X[:2])  # cached: no model run
+    assert ev.n_new == 4 and ev.n_reused == 2
+    assert len(ev.table()) == 4 and list(ev.table()["point"]) == [0, 1, 2, 3]
+
+
+def test_evaluations_do_not_depend_on_the_number_of_workers():
+    problem = recovery_problem([3.0, 0.5], replicates=1, seed=3)
+    X = design(problem.bounds, 3, problem.search_seed())
+    one = PointEvaluator(problem, n_jobs=1).moments(X)
+    two = PointEvaluator(problem, n_jobs=2, chunk_size=3).moments(X)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_design_is_prefix_stable_and_inside_the_box():
+    bounds = np.array([[0.0, 1.0], [-2.0, 3.0]])
+    a = design(bounds, 8, 5)
+    b = design(bounds, 16, 5)
+    np.testing.assert_array_equal(a, b[:8])
+    assert (b >= bounds[:, 0]).all() and (b <= bounds[:, 1]).all()
+
+
+def test_de_settings_follow_the_budget():
+    assert de_settings(30, 2) == (5, 10, 2)     # 10 members, 3 generations
+    assert de_settings(300, 5) == (5, 25, 11)
+    assert de_settings(20, 5) == (2, 10, 1)     # small budget: smaller population
+    assert de_settings(40, 5)[:2] == de_settings(20, 5)[:2]  # same population: 40 extends 20
+    with pytest.raises(InputError, match="at least"):
+        de_settings(9, 5)
+
+
+# --- recovery -----------------------------------------------------------------------------------
+# Tolerances of recovery. The targets are a 6-run mean at the truth and each calibration point a
+# 2-run mean on other seeds, so the moments differ by ≈ 0.82 of a run's sd at the truth even
+# there. Through the local slopes (applicants per allocation +20 per unit of apply_rate; refusals
+# per offer −0.14 per unit of accept_base) that is an sd of ≈ 0.028 on apply_rate and ≈ 0.23 on
+# accept_base. We accept 3 sd: 0.085 and 0.7 (a third and a fifth of the boxes).
+RECOVERY_TOL = {"behaviour.apply_rate": 0.085, "behaviour.accept_base": 0.7}
+
+
+@pytest.mark.slow
+def test_msm_recovers_known_parameters(observed):
+    problem = recovery_problem(observed, replicates=2, seed=5)
+    res = calibrate_msm(problem, budget=30)
+    assert res.members == 10 and len(res.evaluations) == 30 and res.n_new == 30
+    for name, tol in RECOVERY_TOL.items():
+        assert abs(res.point[name] - TRUTH[name]) < tol, (name, res.point)
+    assert res.distance == res.evaluations["distance"].min()
+
+
+@pytest.mark.slow
+def test_abc_posterior_covers_known_parameters(observed):
+    problem = recovery_problem(observed, replicates=2, seed=5)
+    res = calibrate_abc(problem, budget=32, accept_fraction=0.25)
+    assert len(res.posterior) == 8 and len(res.evaluations) == 32
+    assert (res.posterior["distance"] <= res.threshold).all()
+    assert res.posterior["distance"].is_monotonic_increasing
+    summary = res.summary.set_index("parameter")
+    for name, tol in RECOVERY_TOL.items():
+        lo, hi = summary.loc[name, ["p05", "p95"]]
+        assert lo <= TRUTH[name] <= hi, (name, lo, hi)
+        assert abs(summary.loc[name, "p50"] - TRUTH[name]) < tol
+        # the posterior is narrower than the prior
+        assert hi - lo < 0.9 * (BOX[name][1] - BOX[name][0])
+    fit = fit_table(problem, res.point)
+    assert list(fit["target"]) == list(TOLS) and fit["simulated"].notna().all()
+    assert (fit["simulated_p05"] <= fit["simulated"]).all()
+    assert (fit["simulated"] <= fit["simulated_p95"]).all()
+
+
+# --- command line -------------------------------------------------------------------------------
+
+QUICK = ["--replicates", "1", "--years", "2", "--scale", "0.5"]
+
+
+def _summary_counts(out: str) -> tuple[int, int]:
+    m = re.search(r"(\d+) point\(s\) evaluated, (\d+) reused", out)
+    assert m, out
+    return int(m.group(1)), int(m.group(2))
+
+
+@pytest.mark.slow
+def test_cli_msm_on_example_data_writes_every_file(tmp_path, capsys):
+    out = tmp_path / "cal"
+    assert main(["calibrate", str(EXAMPLE), "--out", str(out), "--budget", "20", *QUICK]) == 0
+    printed = capsys.readouterr().out
+    assert _summary_counts(printed) == (20, 0)
+    for name in ("calibrated.toml", "fit.csv", "fit.png", "fit.svg", "evaluations.parquet",
+                 "calibration.json"):
+        assert (out / name).is_file(), name
+    assert (out / "fit.png").stat().st_size > 5000
+    fit = pd.read_csv(out / "fit.csv")
+    assert list(fit["target"]) == list(default_targets().names)
+    assert {"observed", "simulated", "simulated_p05", "simulated_p95", "tolerance",
+            "within_tolerance"} <= set(fit.columns)
+    evals = pd.read_parquet(out / "evaluations.parquet")
+    assert len(evals) == 20 and evals["distance"].notna().all()
+    # the calibrated file is a scenario fragment that scenario files can include
+    scen = tmp_path / "scenario.toml"
+    scen.write_text('include = ["cal/calibrated.toml"]\nyears = 3\n', encoding="utf-8")
+    loaded = load_scenario(scen)
+    record = json.loads((out / "calibration.json").read_text())
+    assert record["status"] == "done" and record["de"]["members"] == 10
+    for name, value in record["calibrated"].items():
+        assert getattr(loaded.behaviour, name.split(".")[1]) == value
+    assert "mixsim calibrate" in record["command"]
+    # a larger budget extends the run: the 20 points are reused, 10 more evaluated
+    assert main(["calibrate", str(EXAMPLE), "--out", str(out), "--budget", "30", *QUICK]) == 0
+    assert _summary_counts(capsys.readouterr().out) == (10, 20)
+    again = pd.read_parquet(out / "evaluations.parquet")
+    assert len(again) == 30
+    pd.testing.assert_frame_equal(again.iloc[:20], evals)
+
+
+@pytest.mark.slow
+def test_cli_abc_resumes_after_an_interruption(tmp_path, capsys, monkeypatch):
+    import calibration.distance as dist
+    calls = {"n": 0, "stop_at": 6}  # the first chunk of 4 points is stored, not the second
+    original = dist.MomentModel.__call__
+
+    def counting(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == calls["stop_at"]:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(dist.MomentModel, "__call__", counting)
+    out = tmp_path / "abc"
+    args = ["calibrate", str(EXAMPLE), "--out", str(out), "--method", "abc",
+            "--accept-fraction", "0.25", *QUICK]
+    assert main([*args, "--budget", "8"]) == 130
+    assert len(pd.read_parquet(out / "evaluations.parquet")) == 4
+    assert not (out / "fit.csv").exists()
+    calls.update(n=0, stop_at=-1)
+    assert main([*args, "--budget", "8"]) == 0
+    assert _summary_counts(capsys.readouterr().out) == (4, 4)
+    assert calls["n"] == 4 + 1  # four points, then one run for the fit (1 replicate)
+    first = pd.read_parquet(out / "evaluations.parquet")
+    assert list(first["point"]) == list(range(8))
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert len(post) == 2 and (out / "posterior_summary.csv").is_file()
+    calls["n"] = 0
+    assert main([*args, "--budget", "16"]) == 0  # budget 2N: the first N points are reused
+    assert _summary_counts(capsys.readouterr().out) == (8, 8)
+    assert calls["n"] == 8 + 1
+    evals = pd.read_parquet(out / "evaluations.parquet")
+    pd.testing.assert_frame_equal(evals.iloc[:8], first)
+    # a changed configuration is refused; --force discards the old files
+    assert main([*args, "--budget", "16", "--seed", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "different calibration" in err and "seed" in err and "--force" in err
+    calls["n"] = 0
+    assert main([*args, "--budget", "2", "--seed", "1", "--force"]) == 0
+    assert calls["n"] == 2 + 1
+    assert len(pd.read_parquet(out / "evaluations.parquet")) == 2
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["calibrate", "nowhere", "--out", "{tmp}/o"], "not a folder"),
+    (["calibrate", "{tmp}", "--out", "{tmp}/o"], "targets.toml"),
+    (["calibrate", "default", "--out", "{tmp}/o", "--budget", "5"], "too small"),
+    (["calibrate", "default", "--out", "{tmp}/o", "--years", "1"], "burn-in"),
+    (["calibrate", "default", "--out", "{tmp}/o", "--method", "abc", "--accept-fraction", "2"],
+     "share"),
+])
+def test_cli_bad_input_exits_2_before_running(tmp_path, capsys, argv, words):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mixsim calibrate: error:") and words in err
+    assert not (tmp_path / "o" / "evaluations.parquet").exists()
