@@ -382,7 +382,8 @@ def monitoring_section(data: ReportData, lang: str) -> str:
                          else "<td>—</td>")
         body.append(f"<tr><th>{html.escape(label(n, lang))}</th>{''.join(cells)}</tr>")
     intro = t["monitoring_intro"].format(year=st.attrs["horizon"])
-    return (f"<section><h2>{t['monitoring']}</h2><p>{intro}</p><table><tr><th></th>{head}</tr>{''.join(body)}</table></section>")
+    return (f"<section><h2>{t['monitoring']}</h2><p>{intro}</p><table><tr><th></th>{head}</tr>"
+            f"{''.join(body)}</table></section>")
 
 
 def sensitivity_section(data: ReportData, figs: Figures, lang: str) -> str:

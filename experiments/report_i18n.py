@@ -8,7 +8,7 @@ NBSP = "\u202f"  # narrow no-break space: French thousands separator and before 
 
 
 def fmt_number(v: float, lang: str, digits: int = 2) -> str:
-    """A number with the language's separators (French: ``1 234,5``; English: ``1,234.5``)."""
+    """Format a number with the language's separators (fr ``1 234,5``, en ``1,234.5``)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
     s = f"{v:,.{digits}f}"
@@ -18,7 +18,7 @@ def fmt_number(v: float, lang: str, digits: int = 2) -> str:
 
 
 def fmt_percent(v: float, lang: str, digits: int = 1) -> str:
-    """A share as a percentage (French: ``25,3 %``)."""
+    """Format a share as a percentage (French: ``25,3 %``)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
     num = fmt_number(100.0 * v, lang, digits)
@@ -36,7 +36,8 @@ LABELS: dict[str, dict[str, str]] = {
                         "en": "Share of Q1 households living in QPV"},
     "q1_share_of_qpv_households": {"fr": "Part de ménages Q1 parmi les ménages des QPV",
                                    "en": "Q1 share of QPV households"},
-    "q1_share": {"fr": "Part de ménages du 1er quartile", "en": "Share of first-quartile households"},
+    "q1_share": {"fr": "Part de ménages du 1er quartile",
+                 "en": "Share of first-quartile households"},
     "q1_share_leases_outside_qpv": {"fr": "Baux hors QPV signés par des ménages Q1",
                                     "en": "Leases outside QPV signed by Q1 households"},
     "q234_share_leases_inside_qpv": {"fr": "Baux en QPV signés par des ménages Q2 à Q4",
