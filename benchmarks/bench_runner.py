@@ -10,6 +10,8 @@ that worker start-up is counted and the parent's memory is its own. Reported per
 - ``overhead_s`` = wall − Σ run wall times / workers, with the run wall time measured inside the
   worker around the whole task (model build and run, writing the run's files), and its share
   of the wall time; ``overhead_model_s`` uses the model's own ``wall_time`` instead (stricter);
+- ``first_run_starts_after_s`` (preparation and worker start-up) and
+  ``tables_after_last_run_s`` (final tables and summary), the main parts of the overhead;
 - parent RSS (resident memory, MB) before the experiment, after 10 runs, after all runs and at
   the end, sampled every 50 ms: flat in the number of runs when the last three agree.
 
@@ -30,7 +32,8 @@ from pathlib import Path
 import psutil
 from experiments import run_experiment
 
-jobs, years, scale, replicates = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+jobs, years, replicates = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4])
+scale = float(sys.argv[3])
 experiment = {
     "name": "bench", "years": years, "replicates": replicates, "seed": 1,
     "territory": {"scale": scale},
@@ -59,12 +62,15 @@ def sample():
 rss_before = proc.memory_info().rss / 2**20
 sampler = threading.Thread(target=sample, daemon=True)
 sampler.start()
-t0 = time.perf_counter()
+t0, w0 = time.perf_counter(), time.time()
 res = run_experiment(experiment, out, jobs=jobs, progress=False)
-wall = time.perf_counter() - t0
+wall, w1 = time.perf_counter() - t0, time.time()
 stop.set(); sampler.join()
 runs = res.runs
 n = len(runs)
+from datetime import datetime
+started = min(datetime.fromisoformat(x).timestamp() for x in runs["started_at"])
+finished = max(datetime.fromisoformat(x).timestamp() for x in runs["finished_at"])
 
 def rss_at(k):
     after = [m for d, m in samples if d >= k]
@@ -78,6 +84,8 @@ print(json.dumps({
     "overhead_share": round((wall - runs["task_time_s"].sum() / jobs) / wall, 4),
     "overhead_model_s": round(wall - runs["wall_time_s"].sum() / jobs, 2),
     "overhead_model_share": round((wall - runs["wall_time_s"].sum() / jobs) / wall, 4),
+    "first_run_starts_after_s": round(started - w0, 2),
+    "tables_after_last_run_s": round(w1 - finished, 2),
     "rss_before_mb": round(rss_before, 1), "rss_after_10_runs_mb": rss_at(10),
     "rss_after_all_runs_mb": rss_at(n), "rss_end_mb": round(proc.memory_info().rss / 2**20, 1),
 }))

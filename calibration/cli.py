@@ -19,8 +19,9 @@ The ``--out`` folder::
 Resuming: points are appended to ``evaluations.parquet`` (atomically, chunk by chunk) as they
 finish. Rerunning the same command evaluates only the missing points; a larger ``--budget``
 extends a run (its first points are the same). A different configuration (targets, box,
-territory, scale, years, replicates, seed, method) on the same ``--out`` is refused unless
-``--force``, which discards the folder's calibration files first.
+territory, scale, years, replicates, seed, method, or the model's code: a hash of the ``model``
+package's source and data files) on the same ``--out`` is refused unless ``--force``, which
+discards the folder's calibration files first.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,8 @@ from model.errors import InputError
 __all__ = ["METHODS", "OUTPUT_FILES", "add_parser", "calibrated_toml", "cmd_calibrate",
            "run_calibration"]
 
+logger = logging.getLogger(__name__)
+
 METHODS = ("msm", "abc")
 #: Default budget (parameter points) per method; Sobol' designs are best at powers of two.
 DEFAULT_BUDGET = {"msm": 100, "abc": 128}
@@ -51,6 +56,18 @@ OUTPUT_FILES = ("calibration.json", "evaluations.parquet", "calibrated.toml", "f
                 "fit.png", "fit.svg", "posterior.parquet", "posterior_summary.csv")
 #: Significant digits of the calibrated values written (the fit is evaluated at these values).
 DIGITS = 4
+
+
+def model_code_hash() -> str:
+    """Hash of the model's source files and embedded data (stored evaluations depend on them)."""
+    import model
+    root = Path(model.__file__).parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".csv"):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _fingerprint(identity: dict[str, Any]) -> str:
@@ -120,7 +137,8 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
                     budget: int | None = None, jobs: int = 1, scale: float | None = None,
                     years: int = 5, replicates: int = 3, seed: int = 0,
                     accept_fraction: float = 0.1, force: bool = False, progress: bool = True,
-                    command: str = "") -> dict[str, Any]:
+                    command: str = "", announce: Callable[[str], None] | None = None
+                    ) -> dict[str, Any]:
     """Calibrate, or resume a calibration, and write its files into ``out``.
 
     Args:
@@ -138,10 +156,11 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         force: Discard a different calibration found in ``out``.
         progress: Show a progress bar on stderr.
         command: The command line, recorded in the files.
+        announce: Called with a one-line description once every input is validated.
 
     Returns:
         ``point`` (calibrated values), ``distance``, ``fit`` (table), ``n_new``, ``n_reused``,
-        ``result`` (the method's result object).
+        ``result`` (the method's result object), ``warning`` (or None).
 
     Raises:
         InputError: For bad data, targets, options or ``out`` folder, before anything runs.
@@ -173,6 +192,9 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     if not (isinstance(accept_fraction, int | float) and 0 < accept_fraction <= 1):
         raise InputError(f"got {accept_fraction!r}; expected a share in (0, 1]",
                          source="--accept-fraction")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not (jobs >= 1 or jobs == -1):
+        raise InputError(f"got {jobs!r}; expected a whole number ≥ 1 (or -1 for every core)",
+                         source="--jobs")
     budget = DEFAULT_BUDGET[method] if budget is None else budget
     if str(data) == "default":
         source, targets = "default", default_targets()
@@ -199,13 +221,21 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         raise InputError(f"got {budget}; ABC needs at least 2 points", source="--budget")
     _cached_territory(source, scale)  # a bad territory fails here, before anything is written
 
-    identity = {"method": method, **problem.identity()}
+    code = model_code_hash()
+    identity = {"method": method, **problem.identity(), "model_code": code}
     if method == "abc":
         identity["accept_fraction"] = float(accept_fraction)
     out.mkdir(parents=True, exist_ok=True)
     old = _prepare_out(out, identity, force)
     evals_path = out / "evaluations.parquet"
     known = pd.read_parquet(evals_path) if evals_path.is_file() else None
+    if announce is not None:
+        stored = 0 if known is None else len(known)
+        fitted = sum(t.weight > 0 for t in targets.targets)
+        announce(f"{method} on {'the default territory' if source == 'default' else source} "
+                 f"(scale {scale:g}), {len(problem.names)} parameters, {len(targets.targets)} "
+                 f"targets ({fitted} fitted), budget {budget} points × {replicates} "
+                 "replicate(s)" + (f", {stored} point(s) stored" if stored else ""))
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record: dict[str, Any] = {
@@ -231,8 +261,12 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
 
     with progress_bar(budget, f"calibration ({method})", unit="point") as bar:
         tick = (lambda n: bar.update(n)) if progress else None
-        evaluator = PointEvaluator(problem, n_jobs=jobs, known=known, on_chunk=store,
-                                   progress=tick, stage=method)
+        try:
+            evaluator = PointEvaluator(problem, n_jobs=jobs, known=known, on_chunk=store,
+                                       progress=tick, stage=method)
+        except InputError as err:
+            raise InputError(f"{err.detail}; rerun with --force to start again",
+                             source=str(evals_path)) from None
         if method == "msm":
             result = calibrate_msm(problem, budget=budget, evaluator=evaluator)
         else:
@@ -278,9 +312,13 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         record["de"] = {"popsize": result.popsize, "members": result.members,
                         "maxiter": result.maxiter, "generations": result.generations,
                         "message": result.message}
+    if model_code_hash() != code:
+        record["warning"] = ("the model's source files changed during the calibration: the "
+                             "evaluations may mix model versions; rerun with --force")
+        logger.warning(record["warning"])
     save_record()
     return {"point": point, "distance": dist, "fit": fit, "n_new": result.n_new,
-            "n_reused": result.n_reused, "result": result}
+            "n_reused": result.n_reused, "result": result, "warning": record.get("warning")}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -331,13 +369,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.method == "abc":
         parts += ["--accept-fraction", f"{args.accept_fraction:g}"]
     command = "mixsim calibrate " + " ".join(shlex.quote(str(a)) for a in parts)
-    print(f"mixsim calibrate: {args.method} on {args.data}, {args.replicates} replicate(s), "
-          f"{args.jobs} job(s)", file=sys.stderr)
     res = run_calibration(args.data, args.out, method=args.method, budget=args.budget,
                           jobs=args.jobs, scale=args.scale, years=args.years,
                           replicates=args.replicates, seed=args.seed,
                           accept_fraction=args.accept_fraction, force=args.force,
-                          progress=not os.environ.get("MIXSIM_NO_PROGRESS"), command=command)
+                          progress=not os.environ.get("MIXSIM_NO_PROGRESS"), command=command,
+                          announce=lambda text: print(f"mixsim calibrate: {text}",
+                                                      file=sys.stderr))
     fit = res["fit"]
     cols = ["target", "observed", "simulated", "simulated_p05", "simulated_p95", "tolerance",
             "within_tolerance"]
@@ -347,4 +385,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"  {name} = {value:g}")
     print(f"distance {res['distance']:.3g}; {res['n_new']} point(s) evaluated, "
           f"{res['n_reused']} reused; files written to {args.out}/")
+    if res.get("warning"):
+        print(f"mixsim calibrate: warning: {res['warning']}", file=sys.stderr)
     return 0

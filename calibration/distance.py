@@ -465,11 +465,16 @@ def plot_fit(fit: pd.DataFrame, title: str = "Calibration fit") -> Figure:
     ax.axvspan(-1, 1, color="tab:green", alpha=0.12, label="observed ± tolerance")
     ax.axvline(0, color="tab:green", lw=1.2)
     ax.hlines(y, lo, hi, color="tab:blue", lw=2, label="simulated, 90 % interval")
+    fitted = fit["weight"].to_numpy(float) > 0 if "weight" in fit else np.ones(n, bool)
     inside = np.abs(mid) <= 1
-    ax.plot(mid[inside], y[inside], "o", color="tab:blue", label="simulated mean")
-    ax.plot(mid[~inside], y[~inside], "o", color="tab:red", label="mean outside tolerance")
-    labels = [f"{r.target}\nobs {r.observed:.3g}, sim {r.simulated:.3g}"
-              for r in fit.itertuples()]
+    for mask, style, label in (
+            (fitted & inside, dict(color="tab:blue"), "simulated mean"),
+            (fitted & ~inside, dict(color="tab:red"), "mean outside tolerance"),
+            (~fitted, dict(color="grey", mfc="white"), "not fitted (weight 0)")):
+        if mask.any():
+            ax.plot(mid[mask], y[mask], "o", label=label, **style)
+    labels = [f"{r.target}{'' if f else ' (not fitted)'}\nobs {r.observed:.3g}, "
+              f"sim {r.simulated:.3g}" for r, f in zip(fit.itertuples(), fitted, strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
     span = np.nanmax(np.abs(np.r_[lo, hi, mid, 1.5]))
     ax.set_xlim(-1.1 * span, 1.1 * span)

@@ -152,6 +152,10 @@ class CalibrationTargets:
             raise InputError("no parameter to calibrate", source=self.source, field="parameters")
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
 
+    def __reduce__(self):
+        """Pickle through a plain dict (a mapping proxy does not pickle; workers need it)."""
+        return (type(self), (self.targets, dict(self.parameters), self.burn_in, self.source))
+
     @property
     def names(self) -> tuple[str, ...]:
         """Target names, in order."""

@@ -41,6 +41,7 @@ import platform
 import shutil
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterator, Mapping
@@ -141,6 +142,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         "seed_entropy": str(plan.seed_entropy), "spawn_key": list(plan.spawn_key),
         "config_hash": plan.config_hash, "fingerprint": task.fingerprint,
         "wall_time_s": float("nan"), "task_time_s": float("nan"),
+        "started_at": _now(), "finished_at": "",
         "host": socket.gethostname(), "pid": os.getpid(),
         **{f"version_{k}": v for k, v in _versions().items()},
         "levers": dict(plan.levers), "uncertain": dict(plan.uncertain)}
@@ -168,6 +170,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         tables = {}
         meta.update(error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
     meta["task_time_s"] = round(time.perf_counter() - t0, 4)
+    meta["finished_at"] = _now()
     if task.out_dir is None:
         return {"meta": meta, "tables": tables}
     write_run_files(Path(task.out_dir) / RUNS_DIR, meta, tables)
@@ -242,6 +245,10 @@ def write_run_files(runs_dir: Path, meta: Mapping[str, Any], tables: Mapping[str
             path.unlink(missing_ok=True)  # left by an earlier attempt
     text = json.dumps(meta, indent=1, default=str) + "\n"
     write_atomic(runs_dir / f"{rid}.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _run_file(runs_dir: Path, rid: str, name: str) -> Path:
@@ -348,26 +355,32 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
     check_out_dir(out, "out")
     backend = _check_options(jobs, backend, scheduler)
 
-    from model.api import _cached_territory  # a bad territory fails here, before any run
-    _cached_territory(exp.territory.source, exp.territory.scale)
-
     plans = exp.runs()
-    _prepare_out(out, exp, force)
-    runs_dir = out / RUNS_DIR
     fingerprint = exp.fingerprint()
-    done = _finished(runs_dir, plans, fingerprint, exp.outputs.moves)
+    old = _check_out(out, exp, force)
+    done = set() if force else _finished(out / RUNS_DIR, plans, fingerprint, exp.outputs.moves)
     todo = [p for p in plans if p.run_id not in done]
     where = _describe_backend(backend, jobs, scheduler)
     logger.info("%s: %d scenarios × %d replicates = %d runs; %s", exp.name, len(exp.scenarios),
                 exp.replicates, len(plans),
                 f"{len(done)} already done, {len(todo)} to run {where}" if done
                 else f"running {where}")
-
-    n_failed = 0
+    # loky workers take seconds to start: they start now, while this process goes on
+    warm = _start_workers(exp, jobs) if todo and backend == "loky" and jobs != 1 else None
+    try:
+        from model.api import _cached_territory  # a bad territory fails before anything is written
+        _cached_territory(exp.territory.source, exp.territory.scale)
+        _write_out(out, exp, force, old)
+    finally:
+        if warm is not None:
+            warm.join()
+    logger.debug("ready to run after %.2f s", time.perf_counter() - t0)
     if todo:
-        n_failed = _execute(todo, exp, out, fingerprint, jobs=jobs, backend=backend,
-                            scheduler=scheduler, progress=progress)
+        _execute(todo, exp, out, fingerprint, jobs=jobs, backend=backend, scheduler=scheduler,
+                 progress=progress)
+    logger.debug("runs finished after %.2f s", time.perf_counter() - t0)
     runs, summary = _assemble(out, exp, plans)
+    logger.debug("tables written after %.2f s", time.perf_counter() - t0)
     n_failed = int((runs["status"] != "ok").sum())
     return ExperimentResult(out=out, experiment=exp, runs=runs, summary=summary,
                             n_skipped=len(done), n_ran=len(todo), n_failed=n_failed,
@@ -417,11 +430,9 @@ def _n_workers(jobs: int) -> int:
 # -- the experiment folder -----------------------------------------------------------------------
 
 
-def _prepare_out(out: Path, exp: Experiment, force: bool) -> None:
-    """Check that ``out`` holds nothing or this experiment; write ``experiment.toml/json``."""
+def _check_out(out: Path, exp: Experiment, force: bool) -> dict[str, Any] | None:
+    """Refuse an ``out`` folder holding another experiment (read-only); return its record."""
     marker = out / "experiment.json"
-    runs_dir = out / RUNS_DIR
-    fingerprint = exp.fingerprint()
     old: dict[str, Any] | None = None
     if marker.is_file():
         try:
@@ -429,20 +440,29 @@ def _prepare_out(out: Path, exp: Experiment, force: bool) -> None:
         except (OSError, ValueError):
             old = {}
     if force:
-        _clear(out)
-        old = None
-    elif old is not None and old.get("fingerprint") != fingerprint:
+        return None
+    if old is not None and old.get("fingerprint") != exp.fingerprint():
         changed = _changes(old.get("identity") or {}, exp.identity())
         raise InputError(
             f"holds the runs of a different experiment ({changed}); rerun with --force to "
             "discard them and start again, or choose another --out", source=str(out))
-    elif old is None and runs_dir.is_dir() and any(runs_dir.iterdir()):
+    runs_dir = out / RUNS_DIR
+    if old is None and runs_dir.is_dir() and any(runs_dir.iterdir()):
         raise InputError(f"has a {RUNS_DIR}/ folder but no experiment.json, so its runs cannot be "
                          "matched to this experiment; rerun with --force to discard them, or "
                          "choose another --out", source=str(out))
+    return old
+
+
+def _write_out(out: Path, exp: Experiment, force: bool, old: dict[str, Any] | None) -> None:
+    """Start or reopen the folder: ``experiment.toml``, ``experiment.json``, a clean ``runs/``."""
+    if force:
+        _clear(out)
+    runs_dir = out / RUNS_DIR
     runs_dir.mkdir(parents=True, exist_ok=True)
     for tmp in runs_dir.glob(".*.tmp"):  # left by a write that was killed
         tmp.unlink(missing_ok=True)
+    fingerprint = exp.fingerprint()
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     info = {"name": exp.name, "fingerprint": fingerprint, "identity": exp.identity(),
             "created": (old or {}).get("created", now), "updated": now, "source": exp.source,
@@ -453,7 +473,7 @@ def _prepare_out(out: Path, exp: Experiment, force: bool) -> None:
     text = header + exp.to_toml()
     write_atomic(out / "experiment.toml", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     blob = json.dumps(info, indent=1) + "\n"
-    write_atomic(marker, lambda tmp: tmp.write_text(blob, encoding="utf-8"))
+    write_atomic(out / "experiment.json", lambda tmp: tmp.write_text(blob, encoding="utf-8"))
 
 
 def _clear(out: Path) -> None:
@@ -509,6 +529,30 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 # -- execution -----------------------------------------------------------------------------------
 
 
+def _warm_worker(source: str, scale: float) -> int:
+    """Load the worker's modules and territory (the first task a loky worker gets)."""
+    from model.api import _cached_territory
+    _cached_territory(source, scale)
+    return os.getpid()
+
+
+def _start_workers(exp: Experiment, jobs: int) -> threading.Thread:
+    """Start the loky workers in a background thread; joblib reuses them for the runs."""
+    n = _n_workers(jobs)
+    source, scale = exp.territory.source, exp.territory.scale
+
+    def warm() -> None:
+        try:
+            joblib.Parallel(n_jobs=n, backend="loky")(
+                joblib.delayed(_warm_worker)(source, scale) for _ in range(n))
+        except Exception as err:  # the runs will meet the same problem and report it
+            logger.debug("warming the workers failed: %s", err)
+
+    thread = threading.Thread(target=warm, name="mixsim-warm-workers", daemon=True)
+    thread.start()
+    return thread
+
+
 def _failing_runs() -> list[str]:
     """Run-id patterns of the test hook ``MIXSIM_FAIL_RUN``."""
     return [p.strip() for p in os.environ.get(FAIL_ENV, "").split(",") if p.strip()]
@@ -526,8 +570,12 @@ def _execute(todo: list[RunPlan], exp: Experiment, out: Path, fingerprint: str, 
                          out_dir=str(out) if workers_write else None,
                          fail=any(fnmatch.fnmatchcase(p.run_id, pat) for pat in fail))
                  for p in todo)
-        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered",
-                                   batch_size=1, pre_dispatch="2*n_jobs")
+        try:  # results as they finish (joblib ≥ 1.4), else in order
+            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered",
+                                       batch_size=1, pre_dispatch="2*n_jobs")
+        except ValueError:
+            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1,
+                                       pre_dispatch="2*n_jobs")
         results = parallel(joblib.delayed(execute_run)(t) for t in tasks)
         with _bar(len(todo), exp.name, progress) as bar:
             bar.set_postfix(failed=0, refresh=False)

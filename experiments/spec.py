@@ -45,6 +45,7 @@ __all__ = [
     "Uncertainty",
     "experiment_from_dict",
     "known_indicators",
+    "latin_hypercube",
     "load_experiment",
 ]
 
@@ -257,16 +258,9 @@ class Experiment:
         """
         if not self.uncertainties:
             return [{} for _ in range(self.replicates)]
-        from scipy.stats import qmc
-
         rng = np.random.default_rng(np.random.SeedSequence(self.seed,
                                                            spawn_key=(UNCERTAINTY_KEY,)))
-        d = len(self.uncertainties)
-        try:
-            sampler = qmc.LatinHypercube(d=d, rng=rng)
-        except TypeError:  # scipy < 1.15 names it `seed`
-            sampler = qmc.LatinHypercube(d=d, seed=rng)
-        unit = sampler.random(self.replicates)
+        unit = latin_hypercube(self.replicates, len(self.uncertainties), rng)
         lows = np.array([u.low for u in self.uncertainties])
         highs = np.array([u.high for u in self.uncertainties])
         values = lows + unit * (highs - lows)
@@ -351,6 +345,17 @@ class Experiment:
         """One row per scenario: name, origin and the values of the varying parameters."""
         return [{"scenario": s.name, "origin": s.origin,
                  **{p: _get(s.scenario, p) for p in self.varying}} for s in self.scenarios]
+
+
+def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` points in ``[0, 1)^d``, one in each of the ``n`` equal strata of every axis.
+
+    Latin hypercube sampling (McKay, Beckman & Conover 1979, Technometrics 21, 239–245): on each
+    axis, the strata ``[k/n, (k+1)/n)`` are shuffled independently and a point is drawn uniformly
+    inside its stratum. Every replicate then sees a different part of each range.
+    """
+    strata = np.stack([rng.permutation(n) for _ in range(d)], axis=1)
+    return (strata + rng.random((n, d))) / n
 
 
 def run_id(scenario: str, replicate: int) -> str:

@@ -16,6 +16,7 @@ Reference rules used here (REFERENCES §1):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -272,6 +273,45 @@ def monthly_hazard(annual: float, multiplier: np.ndarray | float = 1.0) -> np.nd
     """
     lam = -np.log1p(-min(float(annual), 0.999999)) / 12.0
     return -np.expm1(-lam * np.asarray(multiplier))
+
+
+def living_by_tenure(hh: Table) -> dict[int, np.ndarray]:
+    """Return the indices of living households per tenure code (ascending in each tenure)."""
+    alive = np.flatnonzero(hh.alive)
+    tenure = hh.tenure[alive]
+    order = np.argsort(tenure, kind="stable")  # a radix sort on int8 codes, one pass
+    bounds = np.searchsorted(tenure[order], np.arange(len(TENURE_NAMES) + 1))
+    alive = alive[order]
+    return {t: alive[bounds[t]:bounds[t + 1]] for t in range(len(TENURE_NAMES))}
+
+
+def bernoulli_subset(rng: np.random.Generator, idx: np.ndarray, p: float) -> np.ndarray:
+    """Members of ``idx`` hit by an event of probability ``p``, each independently (sorted).
+
+    Draws the number of events from a binomial and picks that many members without replacement:
+    the same law as one uniform per member compared with ``p``, far cheaper when ``p`` is small
+    and ``idx`` large.
+    """
+    n = len(idx)
+    k = int(rng.binomial(n, min(max(float(p), 0.0), 1.0))) if n else 0
+    if k == 0:
+        return idx[:0]
+    return idx[np.sort(rng.choice(n, size=k, replace=False))]
+
+
+def thinned(rng: np.random.Generator, idx: np.ndarray, bound: float,
+            hazard: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Members of ``idx`` hit by events of individual probabilities ``hazard(members)``.
+
+    Thinning (Lewis & Shedler 1979): candidates are drawn with the probability ``bound`` ≥ every
+    individual probability (:func:`bernoulli_subset`), then each is kept with probability
+    hazard / bound. The law is that of one uniform per member compared with its probability,
+    but the probabilities are only computed for the few candidates.
+    """
+    cand = bernoulli_subset(rng, idx, bound)
+    if len(cand) == 0:
+        return cand
+    return cand[rng.random(len(cand)) * bound < hazard(cand)]
 
 
 def draw_wishes(rng: np.random.Generator, home_commune: np.ndarray, breadth: int,

@@ -371,3 +371,12 @@ def test_changed_file_is_refused_unless_forced(tiny_file, tmp_path, capsys):
     info = json.loads((out / "experiment.json").read_text())
     assert info["fingerprint"] == load_experiment(changed).with_settings(
         replicates=1, years=1).fingerprint()
+
+
+def test_documented_example_compares_at_least_four_lever_combinations():
+    root = Path(__file__).resolve().parents[1]
+    example = root / "experiments" / "compare_levers.toml"
+    assert example.read_text() in (root / "docs" / "experiments.md").read_text()
+    exp = load_experiment(example)
+    assert len(exp.scenarios) >= 4 and exp.reference == "today"
+    assert len({s.scenario.config_hash() for s in exp.scenarios}) == len(exp.scenarios)

@@ -100,8 +100,9 @@ def composition_rows(state: State) -> list[Row]:
                 dissimilarity(by_res[:, 0], by_res.sum(1)))
             add("epci", "EPCI", "income", "theil_h_quartiles_by_residences_social",
                 theil_h(by_res))
+            res_commune = _residence_commune(state)
             for c in range(n_com):
-                sub = by_res[_residence_commune(state) == c]
+                sub = by_res[res_commune == c]
                 add("commune", state.commune_ids[c], "income",
                     "dissimilarity_q1_by_residences_social", dissimilarity(sub[:, 0],
                                                                            sub.sum(1)))

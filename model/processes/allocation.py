@@ -26,6 +26,7 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +53,8 @@ PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
 HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
-SCAN_HEAD = 24  # candidates a vacancy examines one by one before switching to numpy
-SHORT_POOL = 32  # pools up to this length are examined in plain Python, without ranked lists
+SHORT_POOL = 32  # candidate lists up to this length are examined in plain Python
+SCAN_HEAD = 24  # head of a long list examined in plain Python before numpy takes over
 
 
 @dataclass
@@ -100,6 +101,25 @@ def applicant_scores(state: State, idx: np.ndarray, levers: Levers, sit: dict[st
             - w.refusal_penalty * hh.refusals[idx])
 
 
+def _situation(state: State, apps: np.ndarray) -> dict[str, np.ndarray]:
+    """Over-crowding and effort rate of applicants (both 0 for those without a dwelling)."""
+    housed = state.hh.dwelling[apps] >= 0
+    sit = housing_situation(state, apps[housed])
+    out = {"overcrowded": np.zeros(len(apps), bool), "effort": np.zeros(len(apps))}
+    for name, values in out.items():
+        values[housed] = sit[name]
+    return out
+
+
+def _by_decreasing(score: np.ndarray) -> np.ndarray:
+    """Return the indices by decreasing score, ties in index order (as numpy's stable sort)."""
+    order = np.argsort(-score)
+    ranked = score[order]
+    if (ranked[1:] == ranked[:-1]).any():  # ties (practically never: scores carry noise)
+        order = np.argsort(-score, kind="stable")
+    return order
+
+
 LEASE_FIELDS = ("households", "dwellings", "holders", "in_qpv", "q1", "relocation", "transfer",
                 "priority", "new_unit", "wait", "quartile")
 
@@ -127,19 +147,18 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
 class _Applicants:
     """Applicant attributes fixed for one round, and cached score-sorted candidate lists.
 
-    Lists hold local applicant indices (positions in ``apps``). Three levels are cached, each
-    built once per round from the one above: per (commune, rooms, financing, slack) the applicants
-    wishing the commune whose income and size fit (:meth:`static_list`); per holder the part of
-    it the holder may designate (:meth:`pool`); for long pools, per reserved group and set of
-    cotation bonuses, the same list in the order of the effective score (:meth:`ranked`). Only
-    availability and the effort rate, which depends on the dwelling's rent, are checked vacancy
-    by vacancy.
+    Lists hold local applicant indices (positions in ``apps``), sorted by decreasing base score.
+    They are cached, each built once per round: per (commune, rooms, financing, slack) the
+    applicants wishing the commune whose income and size fit (:meth:`static_list`); per holder
+    the part of it the holder may designate (:meth:`pool`); for long pools, per reserved groups
+    and bonuses, the pool's members of the groups split by bonus (:meth:`parts`). Availability
+    and the effort rate, which depends on the dwelling's rent, are checked vacancy by vacancy.
     """
 
     def __init__(self, state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
                  apps: np.ndarray):
         hh, nb = state.hh, state.nb
-        sit = housing_situation(state, apps)
+        sit = _situation(state, apps)
         self.size = household_size(hh, apps)
         self.need = rooms_needed(self.size)
         self.max_rooms = self.size + 1
@@ -166,19 +185,19 @@ class _Applicants:
         self.apl_part = 0.35 * np.maximum(0.0, self.income / 12.0 - 500.0
                                           - 100.0 * (self.size - 1))
         self.rls_relief = rls_relief(self.income, levers)
-        # the same terms as Python lists: a vacancy examines a few candidates one by one
-        self.base_l = self.base.tolist()
-        self.asp_l = aspiration(hh.z[apps]).tolist()
-        self.accept_adj_l = accept_adj.tolist()
+        # effort terms as Python lists: short candidate lists are examined one by one; other
+        # terms are read for a few candidates only, through memoryviews (no copy)
         self.income_m_l = self.income_m.tolist()
         self.apl_cap_l = self.apl_cap.tolist()
         self.apl_part_l = self.apl_part.tolist()
         self.rls_l = self.rls_relief.tolist()
         self.q1_l = self.q1.tolist()
-        self.reloc_l = self.reloc.tolist()
-        self.prio_l = self.prio.tolist()
-        self.transfer_l = self.transfer.tolist()
-        self.home_l = self.home.tolist()
+        self.base_m = memoryview(self.base)
+        self.asp_m = memoryview(aspiration(hh.z[apps]))
+        self.accept_adj_m = memoryview(accept_adj)
+        self.reloc_m, self.prio_m = memoryview(self.reloc), memoryview(self.prio)
+        self.home_m = memoryview(self.home)
+        self.transfer_m = memoryview(self.transfer)
         # availability: one buffer seen both as bytes (scalar access) and as a numpy array
         self.avail = bytearray(b"\x01") * len(apps)
         self.available = np.frombuffer(self.avail, dtype=np.bool_)
@@ -186,17 +205,21 @@ class _Applicants:
         q1_group = self.q1 | self.reloc if levers.renewal.relocation_priority else self.q1
         self.groups = {"q1": q1_group, "q234": ~self.q1, "prio": self.prio,
                        "transfer": self.transfer}
-        self.groups_l = {name: g.tolist() for name, g in self.groups.items()}
+        self.groups_m = {name: memoryview(g) for name, g in self.groups.items()}
         self._local: dict[int, np.ndarray] = {}
-        order = np.argsort(-self.base, kind="stable")
+        order = _by_decreasing(self.base)
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        self.rank_m = memoryview(rank)  # position in the score order
         wishes = hh.wishes[apps][order]
         reloc = self.reloc[order]
         self.lists = [order[((wishes >> c) & 1).astype(bool) | reloc]
                       for c in range(len(state.commune_ids))]
         self._fit: dict[int, tuple] = {}
         self._static: dict[tuple[int, int, int, int], np.ndarray] = {}
-        self._pooled: dict[tuple, tuple[np.ndarray, list[int]]] = {}
-        self._ranked: dict[tuple, tuple[np.ndarray, list[int]]] = {}
+        self._pooled: dict[tuple, np.ndarray] = {}
+        self._pooled_l: dict[tuple, list[int]] = {}
+        self._parts: dict[tuple, list] = {}
 
     def group(self, name: str, commune: int) -> np.ndarray:
         """Membership mask of a named group (``local``: residents of ``commune``)."""
@@ -210,8 +233,8 @@ class _Applicants:
     def member(self, name: str, i: int, commune: int) -> bool:
         """Whether applicant ``i`` belongs to a named group (scalar version of :meth:`group`)."""
         if name == "local":
-            return self.home_l[i] == commune
-        return self.groups_l[name][i]
+            return self.home_m[i] == commune
+        return self.groups_m[name][i]
 
     def static_list(self, commune: int, rooms: int, financing: int, slack: int = 0
                     ) -> np.ndarray:
@@ -237,48 +260,70 @@ class _Applicants:
                                         self.need[c], self.max_rooms[c])
         return out
 
-    def pool(self, key: tuple, holder: int) -> tuple[np.ndarray, list[int]]:
-        """Return the part of the static list of ``key`` that a holder may designate (cached).
-
-        Returns:
-            The list as an array and as a Python list.
-        """
+    def pool(self, key: tuple, holder: int) -> np.ndarray:
+        """Return the part of the static list of ``key`` that a holder may designate (cached)."""
         pkey = key + (holder,)
         out = self._pooled.get(pkey)
         if out is None:
             commune = key[0]
-            lst = self.static_list(*key)
+            out = self.static_list(*key)
             if holder == COMMUNE:
-                lst = lst[self.home[lst] == commune]
+                out = out[self.home[out] == commune]
             elif holder != BAILLEUR:
-                lst = lst[self.pools[holder][lst]]
-            out = self._pooled[pkey] = (lst, lst.tolist())
+                out = out[self.pools[holder][out]]
+            self._pooled[pkey] = out
         return out
 
-    def ranked(self, key: tuple, holder: int, strict: tuple[str, ...],
-               bonus: tuple[tuple[str, float], ...]) -> tuple[np.ndarray, list[int]]:
-        """Holder's pool restricted to the ``strict`` groups, by decreasing effective score.
+    def pool_list(self, key: tuple, holder: int) -> list[int]:
+        """Return :meth:`pool` as a Python list (cached; for short pools)."""
+        pkey = key + (holder,)
+        out = self._pooled_l.get(pkey)
+        if out is None:
+            out = self._pooled_l[pkey] = self.pool(key, holder).tolist()
+        return out
 
-        The effective score is the base score plus the ``bonus`` points of the groups a candidate
-        belongs to; group memberships are fixed during the round, so the order is too.
+    def parts(self, key: tuple, holder: int, groups: tuple[str, ...],
+              bonus: tuple[tuple[str, float], ...]) -> list[_Part]:
+        """Return the holder's pool restricted to ``groups``, split by bonus membership (cached).
+
+        All candidates of a part get the same bonus points, so within a part the order of the
+        effective score is the base order: a part's best candidates are at its head.
 
         Returns:
-            The list as an array and as a Python list.
+            The non-empty parts.
         """
-        rkey = (key, holder, strict, bonus)
-        out = self._ranked.get(rkey)
+        pkey = (key, holder, groups, tuple(name for name, _ in bonus))
+        out = self._parts.get(pkey)
         if out is None:
             commune = key[0]
-            lst = self.pool(key, holder)[0]
-            for name in strict:
+            lst = self.pool(key, holder)
+            for name in groups:
                 lst = lst[self.group(name, commune)[lst]]
-            if bonus and len(lst) > 1:
-                score = self.base[lst]
-                for name, b in bonus:
-                    score = score + b * self.group(name, commune)[lst]
-                lst = lst[np.argsort(-score, kind="stable")]
-            out = self._ranked[rkey] = (lst, lst.tolist())
+            parts = [lst]
+            for name, _ in bonus:  # split every part by membership of each bonus group
+                split = []
+                for part in parts:
+                    g = self.group(name, commune)[part]
+                    split += [part[g], part[~g]]
+                parts = split
+            out = self._parts[pkey] = [_Part(part) for part in parts if len(part)]
         return out
+
+
+class _Part:
+    """Part of a candidate list with equal bonuses, in base-score order (see :meth:`parts`)."""
+
+    __slots__ = ("idx", "view")
+
+    def __init__(self, idx: np.ndarray):
+        self.idx, self.view = idx, memoryview(idx)
+
+    def drop_unavailable(self, a: _Applicants) -> None:
+        """Remove candidates who left the round's pool (they never come back within a round)."""
+        keep = a.available[self.idx]
+        if not keep.all():
+            self.idx = self.idx[keep]
+            self.view = memoryview(self.idx)
 
 
 class _Offer:
@@ -302,59 +347,13 @@ class _Offer:
         self.rent_other = base_rent * self.factor_other
 
 
-def _first_fitting(a: _Applicants, ranked: tuple[np.ndarray, list[int]], offer: _Offer, k: int
-                   ) -> tuple[list[int], list[float]]:
-    """First ``k`` available candidates of a ranked list whose effort rate fits the dwelling.
+def _fitting_short(a: _Applicants, pool: Iterable[int], offer: _Offer, k: int = 0
+                   ) -> list[tuple[int, float]]:
+    """Available candidates of a list whose effort rate fits, with that rate (plain Python).
 
     The effort rate is :func:`model.state.effort_rate` with the applicant terms precomputed:
-    (rent + charges − housing benefit − RLS relief) / monthly income. The head of the list is
-    examined one candidate at a time in plain Python (usually enough); the rest, if needed, at
-    once with numpy (same formula, same floating-point operations).
-
-    Returns:
-        Local applicant indices (best first) and their effort rates in this dwelling.
-    """
-    lst, lst_l = ranked
-    sel: list[int] = []
-    eff: list[float] = []
-    avail, q1 = a.avail, a.q1_l
-    cap, part, rls, inc = a.apl_cap_l, a.apl_part_l, a.rls_l, a.income_m_l
-    rent_q1, rent_other, charges, max_e = (offer.rent_q1, offer.rent_other, offer.charges,
-                                           offer.max_effort)
-    head = lst_l[:SCAN_HEAD]
-    for i in head:
-        if not avail[i]:
-            continue
-        rent = rent_q1 if q1[i] else rent_other
-        apl = min(rent, cap[i]) - part[i]
-        if apl < 0.0:
-            apl = 0.0
-        e = (rent + charges - apl - rls[i]) / inc[i]
-        if e <= max_e:
-            sel.append(i)
-            eff.append(e)
-            if len(sel) == k:
-                return sel, eff
-    if len(lst_l) > SCAN_HEAD:
-        rest = lst[SCAN_HEAD:]
-        rest = rest[a.available[rest]]
-        rent = np.where(a.q1[rest], rent_q1, rent_other)
-        apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[rest]) - a.apl_part[rest])
-        e = (rent + charges - apl - a.rls_relief[rest]) / a.income_m[rest]
-        ok = np.flatnonzero(e <= max_e)[: k - len(sel)]
-        sel += rest[ok].tolist()
-        eff += e[ok].tolist()
-    return sel, eff
-
-
-def _choose_short(a: _Applicants, pool: list[int], offer: _Offer, strict: tuple[str, ...],
-                  bonus: tuple[tuple[str, float], ...], k: int, commune: int
-                  ) -> tuple[list[int], list[float]]:
-    """:meth:`_Round.designate` for a short pool, in plain Python.
-
-    Same rules as the ranked lists: the available candidates whose effort rate fits, restricted
-    to the strict groups (all of them, else one at a time, else none), the ``k`` best by base
-    score plus bonuses (same floating-point sums, stable order).
+    (rent + charges − housing benefit − RLS relief) / monthly income. Stops after ``k``
+    candidates when ``k`` > 0.
     """
     fit = []
     avail, q1 = a.avail, a.q1_l
@@ -371,8 +370,43 @@ def _choose_short(a: _Applicants, pool: list[int], offer: _Offer, strict: tuple[
         e = (rent + charges - apl - rls[i]) / inc[i]
         if e <= max_e:
             fit.append((i, e))
-    if not fit:
-        return [], []
+            if len(fit) == k:
+                break
+    return fit
+
+
+def _first_fitting(a: _Applicants, part: _Part, offer: _Offer, k: int, head: int = SCAN_HEAD
+                   ) -> list[tuple[int, float]]:
+    """First ``k`` available candidates of a list whose effort rate fits, with that rate.
+
+    The first ``head`` candidates are examined one at a time in plain Python (usually enough
+    when some fit), the rest, if needed, at once with numpy (same floating-point operations).
+    """
+    if len(part.idx) > head:
+        part.drop_unavailable(a)
+    fit = _fitting_short(a, part.view[:head], offer, k) if head else []
+    if len(fit) < k and len(part.idx) > head:
+        rest = part.idx[head:]  # all available
+        if offer.rent_q1 == offer.rent_other:
+            rent = offer.rent_q1
+        else:
+            rent = np.where(a.q1[rest], offer.rent_q1, offer.rent_other)
+        apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[rest]) - a.apl_part[rest])
+        e = (rent + offer.charges - apl - a.rls_relief[rest]) / a.income_m[rest]
+        ok = np.flatnonzero(e <= offer.max_effort)[: k - len(fit)]
+        fit += zip(rest[ok].tolist(), e[ok].tolist(), strict=True)
+    return fit
+
+
+def _pick(a: _Applicants, fit: list[tuple[int, float]], strict: tuple[str, ...],
+          bonus: tuple[tuple[str, float], ...], k: int, commune: int
+          ) -> tuple[list[int], list[float]]:
+    """Choose the ``k`` candidates a holder proposes among the fitting ones (plain Python).
+
+    Strict groups first (members of all of them, else of one at a time, else anybody), then by
+    decreasing effective score: base score plus the bonuses of the candidate's groups (same
+    floating-point sums and stable order as numpy).
+    """
     if strict:
         member = a.member
         cand = [x for x in fit if all(member(g, x[0], commune) for g in strict)]
@@ -383,7 +417,7 @@ def _choose_short(a: _Applicants, pool: list[int], offer: _Offer, strict: tuple[
                     break
         fit = cand or fit
     if bonus and len(fit) > 1:
-        base, member = a.base_l, a.member
+        base, member = a.base_m, a.member
         scores = []
         for i, _ in fit:
             score = base[i]
@@ -409,10 +443,26 @@ class _Round:
         # the smallest (rent, area) that failed; effort rises with both, so dearer or larger
         # dwellings of the same class fail too (candidates only leave the pool during a round)
         self.failed: dict[tuple, tuple[float, float]] = {}
+        self._groups: dict[tuple[int, bool], tuple] = {}  # until the counters change
+
+    def count_lease(self, in_qpv: bool, winner: int, holder: int) -> None:
+        """Update the year's counters for a signed lease (see :func:`_count_lease`)."""
+        a = self.a
+        _count_lease(self.state, self.L, in_qpv, a.q1_l[winner], a.reloc_m[winner],
+                     a.prio_m[winner], a.transfer_m[winner], holder)
+        self._groups.clear()
 
     def groups(self, holder: int, v_qpv: bool
                ) -> tuple[tuple[str, ...], tuple[tuple[str, float], ...]]:
         """Reserved groups (strict) and cotation bonuses (target) that apply now, by name."""
+        out = self._groups.get((holder, v_qpv))
+        if out is None:
+            out = self._groups[(holder, v_qpv)] = self._lagging(holder, v_qpv)
+        return out
+
+    def _lagging(self, holder: int, v_qpv: bool
+                 ) -> tuple[tuple[str, ...], tuple[tuple[str, float], ...]]:
+        """Compute :meth:`groups` from the year's counters."""
         L, c = self.L, self.c
         strict: list[str] = []
         bonus: list[tuple[str, float]] = []
@@ -436,6 +486,11 @@ class _Round:
             bonus.append(("transfer", L.transfers.bonus_points))
         return tuple(strict), tuple(bonus)
 
+    @staticmethod
+    def _fails(failed: tuple[float, float] | None, offer: _Offer) -> bool:
+        """Whether a recorded failure covers the offer (no cheaper and no smaller dwelling)."""
+        return failed is not None and offer.base_rent >= failed[0] and offer.area >= failed[1]
+
     def designate(self, key: tuple, offer: _Offer, holder: int, v_qpv: bool
                   ) -> tuple[list[int], list[float]]:
         """Ranked candidates the holder designates, with their effort rates in the dwelling.
@@ -445,40 +500,50 @@ class _Round:
         """
         fkey = key + (v_qpv, holder)
         prev = self.failed.get(fkey)
-        if prev is not None and offer.base_rent >= prev[0] and offer.area >= prev[1]:
+        if self._fails(prev, offer) or (holder != BAILLEUR and self._fails(
+                self.failed.get(key + (v_qpv, BAILLEUR)), offer)):  # every pool is in his
             return [], []
         a, k = self.a, self.k_max
-        pool = a.pool(key, holder)[1]
-        if not pool:
+        pool = a.pool(key, holder)
+        if len(pool) == 0:
             self.failed[fkey] = (-np.inf, -np.inf)
             return [], []
         strict, bonus = self.groups(holder, v_qpv)
         if len(pool) <= SHORT_POOL:
-            sel, eff = _choose_short(a, pool, offer, strict, bonus, k, key[0])
+            fit = _fitting_short(a, a.pool_list(key, holder), offer)
+            sel, eff = _pick(a, fit, strict, bonus, k, key[0]) if fit else ([], [])
         else:
-            sel, eff = self._choose_ranked(key, holder, offer, strict, bonus)
+            # members of every reserved group, else of one at a time, else anybody
+            attempts = [strict] if strict else []
+            if len(strict) > 1:
+                attempts += [(g,) for g in strict]
+            # after a failure of the class, another is likely: no candidate-by-candidate head
+            head = 0 if prev is not None else SCAN_HEAD
+            for groups in attempts + [()]:
+                sel, eff = self._best(key, holder, groups, bonus, offer, head)
+                if sel:
+                    break
         if not sel:
             r0, a0 = prev if prev is not None else (np.inf, np.inf)
             if offer.base_rent <= r0 and offer.area <= a0:
                 self.failed[fkey] = (offer.base_rent, offer.area)
         return sel, eff
 
-    def _choose_ranked(self, key: tuple, holder: int, offer: _Offer, strict: tuple[str, ...],
-                       bonus: tuple[tuple[str, float], ...]) -> tuple[list[int], list[float]]:
-        """:meth:`designate` for a long pool, through the cached ranked lists."""
+    def _best(self, key: tuple, holder: int, groups: tuple[str, ...],
+              bonus: tuple[tuple[str, float], ...], offer: _Offer, head: int
+              ) -> tuple[list[int], list[float]]:
+        """Best ``k`` fitting candidates of a long pool restricted to ``groups``.
+
+        The best of each part (same bonus) are at its head; they are merged in the order of the
+        effective score, ties in the pool's order (the order of numpy's stable sort).
+        """
         a, k = self.a, self.k_max
-        sel: list[int] = []
-        eff: list[float] = []
-        if strict:
-            sel, eff = _first_fitting(a, a.ranked(key, holder, strict, bonus), offer, k)
-            if not sel and len(strict) > 1:
-                for g in strict:  # relax to one reservation at a time
-                    sel, eff = _first_fitting(a, a.ranked(key, holder, (g,), bonus), offer, k)
-                    if sel:
-                        break
-        if not sel:
-            sel, eff = _first_fitting(a, a.ranked(key, holder, (), bonus), offer, k)
-        return sel, eff
+        parts = a.parts(key, holder, groups, bonus)
+        fit = [x for part in parts for x in _first_fitting(a, part, offer, k, head)]
+        if len(parts) > 1:
+            fit.sort(key=lambda x: a.rank_m[x[0]])
+            return _pick(a, fit, (), bonus, k, key[0])
+        return [x[0] for x in fit], [x[1] for x in fit]
 
     def flux_designate(self, key: tuple, offer: _Offer, v_qpv: bool, shares: list[float]
                        ) -> tuple[int, list[int], list[float]]:
@@ -509,8 +574,8 @@ class _Round:
         """
         a, beh = self.a, self.beh
         for j, i in enumerate(sel):
-            logit = (beh.accept_base + beh.accept_attractiveness * (attractiveness - a.asp_l[i])
-                     - beh.accept_effort * (eff[j] - 0.25) + a.accept_adj_l[i])
+            logit = (beh.accept_base + beh.accept_attractiveness * (attractiveness - a.asp_m[i])
+                     - beh.accept_effort * (eff[j] - 0.25) + a.accept_adj_m[i])
             if u[j] * (1.0 + math.exp(-logit)) < 1.0:
                 return j
         return -1
@@ -585,8 +650,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
             a.avail[winner] = 0
             fac = offer.factor_q1 if a.q1_l[winner] else offer.factor_other
             signed.append((winner, v, holder, fac))
-            _count_lease(state, L, v_qpv, a.q1_l[winner], a.reloc_l[winner], a.prio_l[winner],
-                         a.transfer_l[winner], holder)
+            rnd.count_lease(v_qpv, winner, holder)
             res["offers"] += first + 1
         else:
             refused = sel

@@ -22,6 +22,7 @@ from ..state import (
     SINGLE,
     SINGLE_PARENT,
     State,
+    bernoulli_subset,
     household_income,
     income_from_z,
     monthly_hazard,
@@ -75,7 +76,12 @@ def new_households(state: State, parents: np.ndarray, age: np.ndarray, z: np.nda
 
 def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: MoveLog,
                wish_breadth: int = 2) -> dict[str, int]:
-    """Apply one month of demographic events; return event counts."""
+    """Apply one month of demographic events; return event counts.
+
+    Events of equal probability within a group are drawn with :func:`bernoulli_subset` (a
+    binomial count, then that many members without replacement): the same law as one uniform
+    per household or per child.
+    """
     hh = state.hh
     alive = np.flatnonzero(hh.alive)
     hh.age[alive] += np.float32(1.0 / 12.0)
@@ -84,21 +90,27 @@ def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: Move
     couples = ((types == COUPLE) | (types == COUPLE_CHILDREN)) & (hh.adults[alive] >= 2)
 
     # births
-    fertile = alive[couples & (age < 45)]
-    born = fertile[rng.random(len(fertile)) < monthly_hazard(beh.birth_rate)]
+    born = bernoulli_subset(rng, alive[couples & (age < 45)], monthly_hazard(beh.birth_rate))
     hh.kids_u14[born] += 1
     hh.hh_type[born] = COUPLE_CHILDREN
 
-    # children under 14 turn 14 (about 1/14 of them each year)
+    # children under 14 turn 14 (about 1/14 of them each year), each child independently
     young = alive[hh.kids_u14[alive] > 0]
-    grow = rng.binomial(hh.kids_u14[young], monthly_hazard(1.0 / 14.0)).astype(np.int8)
+    slots = np.cumsum(hh.kids_u14[young], dtype=np.int64)  # children of young[:i + 1]
+    turning = bernoulli_subset(rng, np.arange(slots[-1] if len(slots) else 0),
+                               monthly_hazard(1.0 / 14.0))
+    grow = np.bincount(np.searchsorted(slots, turning, side="right"),
+                       minlength=len(young)).astype(np.int8)
     hh.kids_u14[young] -= grow
     hh.kids_14p[young] += grow
 
-    # children aged 14+ leave home: a new hosted household
+    # children aged 14+ leave home: a new hosted household (hazard rate × number of children)
     with_older = alive[hh.kids_14p[alive] > 0]
-    p_leave = monthly_hazard(beh.child_leave_rate, hh.kids_14p[with_older])
-    leavers = with_older[rng.random(len(with_older)) < p_leave]
+    n_older = hh.kids_14p[with_older]
+    leavers = [bernoulli_subset(rng, with_older[n_older == k],
+                                monthly_hazard(beh.child_leave_rate, k))
+               for k in np.unique(n_older).tolist()]
+    leavers = np.sort(np.concatenate(leavers)) if leavers else with_older[:0]
     hh.kids_14p[leavers] -= 1
     _fix_types(hh, leavers)
     # young adults: income rank tied to the parents', lower on average
@@ -107,8 +119,7 @@ def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: Move
                           separated=False, wish_breadth=wish_breadth)
 
     # separations: one partner leaves
-    pairs = alive[couples]
-    split = pairs[rng.random(len(pairs)) < monthly_hazard(beh.separation_rate)]
+    split = bernoulli_subset(rng, alive[couples], monthly_hazard(beh.separation_rate))
     split = split[hh.alive[split]]
     hh.adults[split] -= 1
     _fix_types(hh, split)

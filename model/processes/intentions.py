@@ -27,22 +27,46 @@ from ..state import (
     SEEK_RENT,
     SOCIAL,
     State,
+    bernoulli_subset,
     effort_rate,
     household_income,
     household_size,
+    living_by_tenure,
     monthly_hazard,
     open_applications,
     plus_ceiling,
     rooms_needed,
     social_rent,
+    thinned,
 )
 
 ASPIRATION_SLOPE = 0.7  # attractiveness units per standard deviation of the income score
+# multipliers of the application hazard of private tenants: effort rate above 35 %, income
+# score below −0.5 (else), household of 1, 2, 3 or more persons
+APPLY_EFFORT = 2.0
+APPLY_LOW_INCOME = (1.5, 0.6)
+APPLY_FAMILY = (1.0, 1.5, 2.5)
 
 
 def aspiration(z: np.ndarray) -> np.ndarray:
     """Neighbourhood attractiveness a household's income lets it aspire to."""
     return ASPIRATION_SLOPE * z
+
+
+def crowding(state: State, idx: np.ndarray, size: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Return over-crowding and under-occupation of households ``idx``.
+
+    Over-crowded: fewer rooms than needed; under-occupying: rooms > size + 1 (loi ELAN). Both
+    are false for households without a dwelling.
+    """
+    hh, dw = state.hh, state.dw
+    d = hh.dwelling[idx]
+    has = d >= 0
+    if size is None:
+        size = household_size(hh, idx)
+    rooms = np.where(has, dw.rooms[np.maximum(d, 0)], 0)
+    return has & (rooms < rooms_needed(size)), has & (rooms > size + 1)
 
 
 def housing_situation(state: State, idx: np.ndarray) -> dict[str, np.ndarray]:
@@ -51,15 +75,15 @@ def housing_situation(state: State, idx: np.ndarray) -> dict[str, np.ndarray]:
     d = hh.dwelling[idx]
     has = d >= 0
     size = household_size(hh, idx)
-    rooms = np.where(has, dw.rooms[np.maximum(d, 0)], 0)
+    over, under = crowding(state, idx, size)
     area = np.where(has, dw.area[np.maximum(d, 0)], AREA_BY_ROOMS[1])
     income = household_income(hh, idx)
     rent = np.where(hh.tenure[idx] == SOCIAL, social_rent(dw, np.maximum(d, 0)),
                     nb.private_rent_m2[hh.nbhd[idx]] * area)
     rent = np.where(has & (hh.tenure[idx] != OWNER), rent, 0.0)
     return {
-        "overcrowded": has & (rooms < rooms_needed(size)),
-        "under_occupied": has & (rooms > size + 1),
+        "overcrowded": over,
+        "under_occupied": under,
         "effort": np.where(has, effort_rate(income, size, rent, area), 0.0),
         "size": size,
         "income": income,
@@ -68,78 +92,109 @@ def housing_situation(state: State, idx: np.ndarray) -> dict[str, np.ndarray]:
 
 def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator,
                     log: MoveLog) -> dict[str, int]:
-    """Draw this month's transfer requests, applications, upward exits and departures."""
-    hh, nb = state.hh, state.nb
-    breadth = levers.information.wish_breadth
-    out: dict[str, int] = {}
-    tenure = hh.tenure
-    alive = hh.alive
+    """Draw this month's transfer requests, applications, upward exits and departures.
 
-    # social tenants: transfer requests and upward exits (SLS, loss of the right to stay)
-    soc = np.flatnonzero(alive & (tenure == SOCIAL))
-    sit = housing_situation(state, soc)
-    z = hh.z[soc]
-    crowd = np.where(sit["overcrowded"], beh.mismatch_effect,
-                     np.where(sit["under_occupied"], np.sqrt(beh.mismatch_effect), 1.0))
-    gap = np.maximum(0.0, aspiration(z) - nb.attractiveness[hh.nbhd[soc]])
-    u = rng.random((3, len(soc)))
-    h_tr = monthly_hazard(beh.transfer_rate, crowd * np.exp(beh.aspiration_effect * gap))
-    tr = soc[(hh.app[soc] == APP_NONE) & (u[0] < h_tr)]
-    open_applications(state, tr, APP_TRANSFER, rng, breadth)
-    out["transfer_requests"] = len(tr)
-    rules = levers.over_income
-    mult = np.exp(1.5 * z) * np.where(hh.months_over[soc] > 0, rules.sls_exit_multiplier, 1.0)
-    up = (hh.seek[soc] == SEEK_NONE) & (u[1] < monthly_hazard(beh.upward_exit_rate, mult))
-    if rules.loss_enabled:
-        up |= (hh.seek[soc] == SEEK_NONE) & (hh.months_over_loss[soc] >= 12 * rules.loss_years)
-    own_p = beh.ownership_share * 2.0 / (1.0 + np.exp(-1.5 * z))
-    hh.seek[soc[up]] = np.where(u[2][up] < own_p[up], SEEK_OWN, SEEK_RENT)
-    out["exit_intentions"] = int(up.sum())
-
-    # private tenants: moves and applications
-    priv = np.flatnonzero(alive & (tenure == PRIVATE))
-    sit = housing_situation(state, priv)
-    z = hh.z[priv]
-    u = rng.random((3, len(priv)))
-    crowd = np.where(sit["overcrowded"], beh.mismatch_effect, 1.0)
-    mv = (hh.seek[priv] == SEEK_NONE) & (u[0] < monthly_hazard(beh.private_move_rate, crowd))
-    buy = (z > 0.3) & (u[2] < 0.35)
-    hh.seek[priv[mv]] = np.where(buy[mv], SEEK_OWN, SEEK_RENT)
-    eligible = sit["income"] <= plus_ceiling(hh, priv, state.ceiling_index)
-    # families apply more often (SNE: 45 % of applicants live alone, far fewer than in the
-    # pool of low-income private tenants)
-    family = np.where(sit["size"] >= 3, 2.5, np.where(sit["size"] == 2, 1.5, 1.0))
-    mult = (np.where(sit["effort"] > 0.35, 2.0, 1.0) * np.where(z < -0.5, 1.5, 0.6) * crowd
-            * family)
-    ap = priv[(hh.app[priv] == APP_NONE) & eligible
-              & (u[1] < monthly_hazard(beh.apply_rate, mult))]
-    open_applications(state, ap, APP_FIRST, rng, breadth)
-    out["applications"] = len(ap)
+    Hazards that are equal for a whole group are drawn with :func:`bernoulli_subset`; the others
+    with one uniform per household, for the households they concern only.
+    """
+    hh = state.hh
+    by_tenure = living_by_tenure(hh)  # no tenure changes before the departures at the end
+    out = _social_tenants(state, beh, levers, rng, by_tenure[SOCIAL])
+    out.update(_private_tenants(state, beh, levers, rng, by_tenure[PRIVATE]))
 
     # owners move rarely
-    own = np.flatnonzero(alive & (tenure == OWNER) & (hh.seek == SEEK_NONE))
-    mv = own[rng.random(len(own)) < monthly_hazard(beh.owner_move_rate)]
+    own = by_tenure[OWNER]
+    mv = bernoulli_subset(rng, own[hh.seek[own] == SEEK_NONE], monthly_hazard(beh.owner_move_rate))
     hh.seek[mv] = np.where(hh.z[mv] < -0.5, SEEK_RENT, SEEK_OWN)
 
     # applicants cancel; hosted ones that cancel leave the territory
-    apps = np.flatnonzero(alive & (hh.app != APP_NONE) & ~hh.relocation)
-    cancel = apps[rng.random(len(apps)) < monthly_hazard(beh.give_up_rate)]
+    alive = np.concatenate([by_tenure[t] for t in (SOCIAL, PRIVATE, OWNER, HOSTED)])
+    apps = np.sort(alive[(hh.app[alive] != APP_NONE) & ~hh.relocation[alive]])
+    cancel = bernoulli_subset(rng, apps, monthly_hazard(beh.give_up_rate))
     hh.app[cancel] = APP_NONE
     hh.priority[cancel] = False
-    gone = cancel[tenure[cancel] == HOSTED]
+    gone = cancel[hh.tenure[cancel] == HOSTED]
     out["cancellations"] = len(cancel)
 
-    # departures from the territory (relocated households wait for their offer)
-    cand = np.flatnonzero(alive & ~hh.relocation)
-    t = tenure[cand]
-    # hosted households that do not apply and find nothing go elsewhere (×8)
-    mult = np.select([t == SOCIAL, t == OWNER, (t == HOSTED) & (hh.app[cand] == APP_NONE),
-                      t == HOSTED], [0.8, 0.5, 8.0, 1.5], 1.0)
-    leave = cand[rng.random(len(cand)) < monthly_hazard(beh.leave_rate, mult)]
-    leave = np.union1d(leave, gone)
+    # departures from the territory (relocated households wait for their offer); hosted
+    # households that do not apply and find nothing go elsewhere (×8)
+    hosted = by_tenure[HOSTED]
+    applying = hh.app[hosted] != APP_NONE
+    groups = ((by_tenure[SOCIAL], 0.8), (by_tenure[OWNER], 0.5), (by_tenure[PRIVATE], 1.0),
+              (hosted[~applying], 8.0), (hosted[applying], 1.5))
+    leave = [bernoulli_subset(rng, g[~hh.relocation[g]], monthly_hazard(beh.leave_rate, mult))
+             for g, mult in groups]
+    leave = np.union1d(np.concatenate(leave), gone)
     remove(state, leave, log, "departure")
     out["departures"] = len(leave)
     return out
+
+
+def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator,
+                    soc: np.ndarray) -> dict[str, int]:
+    """Draw social tenants' transfer requests and upward exits (SLS, loss of the right to stay)."""
+    hh, nb = state.hh, state.nb
+    rules = levers.over_income
+    # transfer requests, among tenants without an application
+    tr = soc[hh.app[soc] == APP_NONE]
+    over, under = crowding(state, tr)
+    crowd = np.where(over, beh.mismatch_effect, np.where(under, np.sqrt(beh.mismatch_effect), 1.0))
+    gap = np.maximum(0.0, aspiration(hh.z[tr]) - nb.attractiveness[hh.nbhd[tr]])
+    h_tr = monthly_hazard(beh.transfer_rate, crowd * np.exp(beh.aspiration_effect * gap))
+    tr = tr[rng.random(len(tr)) < h_tr]
+    open_applications(state, tr, APP_TRANSFER, rng, levers.information.wish_breadth)
+    # upward exits, among tenants not already looking
+    idle = soc[hh.seek[soc] == SEEK_NONE]
+    z = hh.z[idle]
+    mult = np.exp(1.5 * z) * np.where(hh.months_over[idle] > 0, rules.sls_exit_multiplier, 1.0)
+    up = rng.random(len(idle)) < monthly_hazard(beh.upward_exit_rate, mult)
+    if rules.loss_enabled:
+        up |= hh.months_over_loss[idle] >= 12 * rules.loss_years
+    own_p = beh.ownership_share * 2.0 / (1.0 + np.exp(-1.5 * z[up]))
+    hh.seek[idle[up]] = np.where(rng.random(len(own_p)) < own_p, SEEK_OWN, SEEK_RENT)
+    return {"transfer_requests": len(tr), "exit_intentions": int(up.sum())}
+
+
+def _private_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator,
+                     priv: np.ndarray) -> dict[str, int]:
+    """Draw the moves of private tenants and their applications for social housing.
+
+    Both are drawn by thinning (:func:`thinned`): the individual hazards are only computed for
+    the few tenants drawn with the largest one.
+    """
+    hh = state.hh
+    idle = priv[hh.seek[priv] == SEEK_NONE]
+    mv = thinned(rng, idle, monthly_hazard(beh.private_move_rate, beh.mismatch_effect),
+                 lambda c: _move_hazard(state, beh, c))
+    buy = (hh.z[mv] > 0.3) & (rng.random(len(mv)) < 0.35)
+    hh.seek[mv] = np.where(buy, SEEK_OWN, SEEK_RENT)
+    # applications, among eligible tenants without one
+    top = max(APPLY_LOW_INCOME) * APPLY_EFFORT * beh.mismatch_effect * max(APPLY_FAMILY)
+    ap = thinned(rng, priv[hh.app[priv] == APP_NONE], monthly_hazard(beh.apply_rate, top),
+                 lambda c: _apply_hazard(state, beh, c))
+    open_applications(state, ap, APP_FIRST, rng, levers.information.wish_breadth)
+    return {"applications": len(ap)}
+
+
+def _move_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
+    """Monthly move probability of private tenants ``idx`` (more when over-crowded)."""
+    over, _ = crowding(state, idx)
+    return monthly_hazard(beh.private_move_rate, np.where(over, beh.mismatch_effect, 1.0))
+
+
+def _apply_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
+    """Monthly probability that private tenants ``idx`` apply for social housing (0: ineligible)."""
+    hh = state.hh
+    eligible = household_income(hh, idx) <= plus_ceiling(hh, idx, state.ceiling_index)
+    sit = housing_situation(state, idx)
+    z = hh.z[idx]
+    crowd = np.where(sit["overcrowded"], beh.mismatch_effect, 1.0)
+    # families apply more often (SNE: 45 % of applicants live alone, far fewer than in the
+    # pool of low-income private tenants)
+    family = np.asarray(APPLY_FAMILY)[np.clip(sit["size"], 1, 3) - 1]
+    mult = (np.where(sit["effort"] > 0.35, APPLY_EFFORT, 1.0)
+            * np.where(z < -0.5, *APPLY_LOW_INCOME) * crowd * family)
+    return np.where(eligible, monthly_hazard(beh.apply_rate, mult), 0.0)
 
 
 def give_up_seeking(state: State, rng: np.random.Generator, p: float = 0.2) -> None:

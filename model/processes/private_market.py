@@ -23,6 +23,7 @@ from ..state import (
     PRIVATE,
     S_OWNER,
     S_PRIVATE,
+    SEEK_NONE,
     SEEK_OWN,
     SEEK_RENT,
     SOCIAL,
@@ -55,7 +56,7 @@ def arrivals(state: State, beh: Behaviour, rng: np.random.Generator, wish_breadt
     """
     hh, dw = state.hh, state.dw
     target = state.start_households * (1.0 + beh.growth) ** (state.month / 12.0)
-    housed = int((hh.alive & (hh.dwelling >= 0)).sum())
+    housed = int((dw.occupant >= 0).sum())  # households with a dwelling
     want = 1.3 * max(0.0, target - housed)
     n = int(np.floor(want) + (rng.random() < want % 1))
     n = min(n, max(1, int(0.02 * housed)))
@@ -122,79 +123,35 @@ def private_market(state: State, beh: Behaviour, rng: np.random.Generator, log: 
         only: Restrict the movers to these households (used for this month's arrivals, who come
             after residents).
     """
-    hh, dw, nb = state.hh, state.dw, state.nb
-    # each month a seeker is active on the market with probability SEARCH_INTENSITY (halved for
-    # hosted households, who can wait where they are)
-    allowed = rng.random(hh.n) < np.where(hh.tenure == HOSTED, 0.5, 1.0) * SEARCH_INTENSITY
-    if only is not None:
-        allowed[:] = False
-        allowed[only] = True
-    arriving = np.zeros(hh.n, bool)
-    arriving[state.pending_arrivals] = True
+    hh, dw = state.hh, state.dw
+    if only is None:
+        # each month a seeker is active on the market with probability SEARCH_INTENSITY (halved
+        # for hosted households, who can wait where they are); drawn for seekers only
+        seekers = np.flatnonzero(hh.seek != SEEK_NONE)
+        seekers = seekers[hh.alive[seekers]]
+        p = np.where(hh.tenure[seekers] == HOSTED, 0.5, 1.0) * SEARCH_INTENSITY
+        active = seekers[rng.random(len(seekers)) < p]
+    else:
+        active = np.asarray(only, np.int64)
+        active = active[hh.alive[active]]
     out = {"private_moves": 0, "exit_ownership": 0, "exit_private_rental": 0}
-    n_nb = len(nb)
-    for sector, seek, tenure in ((S_PRIVATE, SEEK_RENT, PRIVATE), (S_OWNER, SEEK_OWN, OWNER)):
-        movers = np.flatnonzero(hh.alive & (hh.seek == seek) & allowed)
-        vac = np.flatnonzero((dw.sector == sector) & dw.active & (dw.occupant < 0))
+    free = np.flatnonzero(dw.active & (dw.occupant < 0))
+    free_sector = dw.sector[free]
+    seek = hh.seek[active]
+    for sector, wanted, tenure in ((S_PRIVATE, SEEK_RENT, PRIVATE), (S_OWNER, SEEK_OWN, OWNER)):
+        movers = active[seek == wanted]
+        vac = free[free_sector == sector]
         if len(movers) == 0 or len(vac) == 0:
             continue
-        cell = dw.nbhd[vac].astype(np.int64) * 5 + dw.rooms[vac] - 1
-        cap = np.bincount(cell, minlength=n_nb * 5).astype(np.int64)
-        cost = nb.private_rent_m2[:, None] * AREA_BY_ROOMS[None, 1:]  # (n_nb, 5) €/month
-        if sector == S_OWNER:
-            cost = cost * OWNER_COST_RATIO
-        income_m = np.maximum(household_income(hh, movers) / 12.0, 1.0)
-        # each mover considers one room less than it needs (crowded) up to two more, in a
-        # random sample of neighbourhoods drawn uniformly with replacement (sampling of
-        # alternatives, McFadden 1978): the logit keeps its ranking of what it compares
-        need = np.minimum(rooms_needed(household_size(hh, movers)), 5).astype(np.int64)
-        offsets = np.array([-1, 0, 1, 2])
-        rooms = np.clip(need[:, None] + offsets[None, :], 1, 5)  # (M, 4)
-        n_s = min(n_nb, CHOICE_SET)
-        sample = rng.integers(0, n_nb, size=(len(movers), n_s))  # (M, S), with replacement
-        cols = (sample[:, None, :] * 5 + rooms[:, :, None] - 1).reshape(len(movers), -1)
-        burden = cost.reshape(-1)[cols] / income_m[:, None]
-        crowded = np.repeat((rooms < need[:, None]) * CROWDING_PENALTY, n_s, axis=1)
-        base_u = beh.market_attractiveness * nb.attractiveness[cols // 5] \
-            - beh.market_price * burden - crowded
-        base_u[burden > beh.budget_share] = -np.inf
-        chosen = np.full(len(movers), -1)
-        pending = np.arange(len(movers))
-        for _ in range(ROUNDS):
-            if len(pending) == 0:
-                break
-            c_p = cols[pending]
-            with np.errstate(divide="ignore"):
-                u = base_u[pending] + np.log(cap[c_p]) + rng.gumbel(size=c_p.shape)
-            j = np.argmax(u, axis=1)
-            has = np.isfinite(u[np.arange(len(pending)), j])
-            cand, pick = pending[has], c_p[has, j[has]]
-            order = np.lexsort((rng.random(len(cand)), pick))
-            cand, pick = cand[order], pick[order]
-            rank = np.arange(len(pick)) - np.searchsorted(pick, pick, side="left")
-            win = rank < cap[pick]
-            chosen[cand[win]] = pick[win]
-            np.subtract.at(cap, pick[win], 1)
-            pending = np.setdiff1d(pending[has], cand[win])
-        got = np.flatnonzero(chosen >= 0)
-        if len(got) == 0:
+        who, target = _match(state, beh, rng, movers, vac, sector)
+        if len(who) == 0:
             continue
-        who = movers[got]
-        c = chosen[got]
-        # concrete dwellings: the first vacancies of each cell in a random order
-        vorder = np.lexsort((rng.random(len(vac)), cell))
-        vac_sorted, cell_sorted = vac[vorder], cell[vorder]
-        worder = np.argsort(c, kind="stable")
-        who, c = who[worder], c[worder]
-        start = np.searchsorted(cell_sorted, c, side="left")
-        k = np.arange(len(c)) - np.searchsorted(c, c, side="left")
-        target = vac_sorted[start + k]
         old_ten = hh.tenure[who].copy()
         from_dw, from_nb = hh.dwelling[who].copy(), hh.nbhd[who].copy()
         move_into(state, who, target, tenure)
         was_social = old_ten == SOCIAL
         kind = np.where(was_social, 4 if tenure == OWNER else 5, 3)
-        kind = np.where(arriving[who], 6, kind)
+        kind = np.where(np.isin(who, state.pending_arrivals), 6, kind)
         log.add(who, state.month, from_dw, from_nb, target, dw.nbhd[target], kind)
         out["private_moves"] += int((~was_social).sum())
         if tenure == OWNER:
@@ -202,6 +159,94 @@ def private_market(state: State, beh: Behaviour, rng: np.random.Generator, log: 
         else:
             out["exit_private_rental"] += int(was_social.sum())
     return out
+
+
+def _choice_weights(state: State, beh: Behaviour, rng: np.random.Generator, movers: np.ndarray,
+                    sector: int) -> tuple[np.ndarray, np.ndarray]:
+    """Choice sets of the movers and the logit weight of each alternative.
+
+    Each mover considers one room less than it needs (crowded) up to two more, in a random
+    sample of neighbourhoods drawn uniformly with replacement (sampling of alternatives,
+    McFadden 1978): the logit keeps its ranking of what it compares.
+
+    Returns:
+        Cells (neighbourhood × 5 + rooms − 1) of each alternative, shape (M, 4 × CHOICE_SET),
+        and exp(utility without the vacancy term) up to a factor per row, 0 where the rent
+        exceeds the budget.
+    """
+    hh, nb = state.hh, state.nb
+    n_nb = len(nb)
+    cost = nb.private_rent_m2[:, None] * AREA_BY_ROOMS[None, 1:]  # (n_nb, 5) €/month
+    if sector == S_OWNER:
+        cost = cost * OWNER_COST_RATIO
+    attraction = np.repeat(beh.market_attractiveness * nb.attractiveness, 5)  # per cell
+    income_m = np.maximum(household_income(hh, movers) / 12.0, 1.0)
+    need = np.minimum(rooms_needed(household_size(hh, movers)), 5).astype(np.int64)
+    offsets = np.array([-1, 0, 1, 2])
+    rooms = np.clip(need[:, None] + offsets[None, :], 1, 5)  # (M, 4)
+    n_s = min(n_nb, CHOICE_SET)
+    sample = rng.integers(0, n_nb, size=(len(movers), n_s))  # (M, S), with replacement
+    cols = (sample[:, None, :] * 5 + rooms[:, :, None] - 1).reshape(len(movers), -1)
+    burden = cost.reshape(-1)[cols] / income_m[:, None]
+    util = attraction[cols] - beh.market_price * burden
+    # one room less than needed (the first S alternatives, when the mover needs 2 rooms or more)
+    crowded = util[:, :n_s]
+    crowded[need >= 2] -= CROWDING_PENALTY
+    # exp(utility), scaled by each row's largest utility (utilities span far less than the
+    # ~700 that would underflow); rents above the budget are excluded
+    weight = np.exp(util - util.max(axis=1)[:, None])
+    weight[burden > beh.budget_share] = 0.0
+    return cols, weight
+
+
+def _match(state: State, beh: Behaviour, rng: np.random.Generator, movers: np.ndarray,
+           vac: np.ndarray, sector: int) -> tuple[np.ndarray, np.ndarray]:
+    """Logit choice of cells in ROUNDS rounds, then concrete dwellings.
+
+    Utility = attractiveness and price terms + ln(vacancies in the cell) + Gumbel noise. The
+    argmax of utilities with Gumbel noise is a draw from the multinomial logit, so each mover
+    draws its alternative directly with probability ∝ exp(utility) × vacancies (the same law
+    as drawing one Gumbel per alternative, with one uniform per mover). A cell with fewer
+    vacancies than choosers takes a random subset; the others choose again in the next round.
+
+    Returns:
+        The movers who found a dwelling and their dwellings.
+    """
+    dw = state.dw
+    cell = dw.nbhd[vac].astype(np.int64) * 5 + dw.rooms[vac] - 1
+    cap = np.bincount(cell, minlength=len(state.nb) * 5).astype(np.int64)
+    cols, weight = _choice_weights(state, beh, rng, movers, sector)
+    chosen = np.full(len(movers), -1)
+    pending = np.arange(len(movers))
+    for n_round in range(ROUNDS):
+        if len(pending) == 0:
+            break
+        c_p = cols[pending] if n_round else cols
+        cum = np.cumsum((weight[pending] if n_round else weight) * cap[c_p], axis=1)
+        total = cum[:, -1]
+        has = total > 0
+        cum, total, c_p, cand = cum[has], total[has], c_p[has], pending[has]
+        # inverse CDF; u × total < total keeps the draw off the zero-weight tail
+        r = np.minimum(rng.random(len(cand)) * total, np.nextafter(total, 0.0))
+        pick = c_p[np.arange(len(cand)), (cum <= r[:, None]).sum(axis=1)]
+        order = np.lexsort((rng.random(len(cand)), pick))
+        cand, pick = cand[order], pick[order]
+        rank = np.arange(len(pick)) - np.searchsorted(pick, pick, side="left")
+        win = rank < cap[pick]
+        chosen[cand[win]] = pick[win]
+        np.subtract.at(cap, pick[win], 1)
+        pending = cand[~win]
+    got = np.flatnonzero(chosen >= 0)
+    who = movers[got]
+    c = chosen[got]
+    # concrete dwellings: the first vacancies of each cell in a random order
+    vorder = np.lexsort((rng.random(len(vac)), cell))
+    vac_sorted, cell_sorted = vac[vorder], cell[vorder]
+    worder = np.argsort(c, kind="stable")
+    who, c = who[worder], c[worder]
+    start = np.searchsorted(cell_sorted, c, side="left")
+    k = np.arange(len(c)) - np.searchsorted(c, c, side="left")
+    return who, vac_sorted[start + k]
 
 
 def yearly_private_rents(state: State, beh: Behaviour) -> None:
