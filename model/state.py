@@ -277,12 +277,8 @@ def monthly_hazard(annual: float, multiplier: np.ndarray | float = 1.0) -> np.nd
 
 def living_by_tenure(hh: Table) -> dict[int, np.ndarray]:
     """Return the indices of living households per tenure code (ascending in each tenure)."""
-    alive = np.flatnonzero(hh.alive)
-    tenure = hh.tenure[alive]
-    order = np.argsort(tenure, kind="stable")  # a radix sort on int8 codes, one pass
-    bounds = np.searchsorted(tenure[order], np.arange(len(TENURE_NAMES) + 1))
-    alive = alive[order]
-    return {t: alive[bounds[t]:bounds[t + 1]] for t in range(len(TENURE_NAMES))}
+    alive, tenure = hh.alive, hh.tenure
+    return {t: np.flatnonzero(alive & (tenure == t)) for t in (SOCIAL, PRIVATE, OWNER, HOSTED)}
 
 
 def bernoulli_subset(rng: np.random.Generator, idx: np.ndarray, p: float) -> np.ndarray:

@@ -21,6 +21,15 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
    first who accepts signs. Acceptance rises with attractiveness relative to aspiration, falls with
    the effort rate; refusals are counted and may cost points.
 6. **Unlet** — a dwelling nobody accepts stays vacant and returns next month.
+
+Implementation. The round costs a few Python steps per vacancy, whatever the number of
+applicants: candidate lists sorted by score are cached per dwelling class (commune, rooms,
+financing, hard-to-let slack) and holder; a short list is examined candidate by candidate in
+plain Python, a long one is split by the bonuses that apply (within a part the best are at the
+head) and only its head is examined in Python, the rest with numpy if needed. When nobody left
+fits the lowest rent and area of a class's vacancies, the class fails for the holder for the
+rest of the round (candidates only leave the pool). Same rules and same random draws as a
+plain scan of every applicant for every vacancy.
 """
 
 from __future__ import annotations
@@ -55,6 +64,9 @@ RLS_PASS_THROUGH = 0.05
 HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
 SHORT_POOL = 32  # candidate lists up to this length are examined in plain Python
 SCAN_HEAD = 24  # head of a long list examined in plain Python before numpy takes over
+# yearly counters per holder (see _count_lease)
+ALLOC_KEYS = tuple(f"alloc_h{h}" for h in range(4))
+PRIO_KEYS = tuple(f"prio_h{h}" for h in range(4))
 
 
 @dataclass
@@ -306,24 +318,33 @@ class _Applicants:
                     g = self.group(name, commune)[part]
                     split += [part[g], part[~g]]
                 parts = split
-            out = self._parts[pkey] = [_Part(part) for part in parts if len(part)]
+            out = self._parts[pkey] = [_Part(self, part) for part in parts if len(part)]
         return out
 
 
 class _Part:
-    """Part of a candidate list with equal bonuses, in base-score order (see :meth:`parts`)."""
+    """Part of a candidate list with equal bonuses, in base-score order (see :meth:`parts`).
 
-    __slots__ = ("idx", "view")
+    Long parts also hold their members' effort terms, aligned with the list, for the numpy
+    examination of their tail.
+    """
 
-    def __init__(self, idx: np.ndarray):
+    __slots__ = ("idx", "view", "q1", "apl_cap", "apl_part", "rls", "income_m")
+
+    def __init__(self, a: _Applicants, idx: np.ndarray):
         self.idx, self.view = idx, memoryview(idx)
+        if len(idx) > SCAN_HEAD:
+            self.q1, self.apl_cap, self.apl_part = a.q1[idx], a.apl_cap[idx], a.apl_part[idx]
+            self.rls, self.income_m = a.rls_relief[idx], a.income_m[idx]
 
-    def drop_unavailable(self, a: _Applicants) -> None:
-        """Remove candidates who left the round's pool (they never come back within a round)."""
-        keep = a.available[self.idx]
-        if not keep.all():
-            self.idx = self.idx[keep]
-            self.view = memoryview(self.idx)
+    def effort(self, offer: _Offer, start: int) -> np.ndarray:
+        """Effort rates of the members from position ``start`` on (see :func:`_effort`)."""
+        if offer.rent_q1 == offer.rent_other:
+            rent = offer.rent_q1
+        else:
+            rent = np.where(self.q1[start:], offer.rent_q1, offer.rent_other)
+        apl = np.maximum(0.0, np.minimum(rent, self.apl_cap[start:]) - self.apl_part[start:])
+        return (rent + offer.charges - apl - self.rls[start:]) / self.income_m[start:]
 
 
 class _Offer:
@@ -358,16 +379,20 @@ def _fitting_short(a: _Applicants, pool: Iterable[int], offer: _Offer, k: int = 
     fit = []
     avail, q1 = a.avail, a.q1_l
     cap, part, rls, inc = a.apl_cap_l, a.apl_part_l, a.rls_l, a.income_m_l
-    rent_q1, rent_other, charges, max_e = (offer.rent_q1, offer.rent_other, offer.charges,
-                                           offer.max_effort)
+    rent_q1, rent_other, max_e = offer.rent_q1, offer.rent_other, offer.max_effort
+    paid_q1, paid_other = rent_q1 + offer.charges, rent_other + offer.charges
     for i in pool:
         if not avail[i]:
             continue
-        rent = rent_q1 if q1[i] else rent_other
-        apl = min(rent, cap[i]) - part[i]
+        if q1[i]:
+            rent, paid = rent_q1, paid_q1
+        else:
+            rent, paid = rent_other, paid_other
+        c = cap[i]
+        apl = (rent if rent < c else c) - part[i]  # housing benefit before the floor at 0
         if apl < 0.0:
             apl = 0.0
-        e = (rent + charges - apl - rls[i]) / inc[i]
+        e = (paid - apl - rls[i]) / inc[i]
         if e <= max_e:
             fit.append((i, e))
             if len(fit) == k:
@@ -382,20 +407,25 @@ def _first_fitting(a: _Applicants, part: _Part, offer: _Offer, k: int, head: int
     The first ``head`` candidates are examined one at a time in plain Python (usually enough
     when some fit), the rest, if needed, at once with numpy (same floating-point operations).
     """
-    if len(part.idx) > head:
-        part.drop_unavailable(a)
+    if len(part.idx) <= SCAN_HEAD:
+        return _fitting_short(a, part.view, offer, k)
     fit = _fitting_short(a, part.view[:head], offer, k) if head else []
-    if len(fit) < k and len(part.idx) > head:
-        rest = part.idx[head:]  # all available
-        if offer.rent_q1 == offer.rent_other:
-            rent = offer.rent_q1
-        else:
-            rent = np.where(a.q1[rest], offer.rent_q1, offer.rent_other)
-        apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[rest]) - a.apl_part[rest])
-        e = (rent + offer.charges - apl - a.rls_relief[rest]) / a.income_m[rest]
-        ok = np.flatnonzero(e <= offer.max_effort)[: k - len(fit)]
-        fit += zip(rest[ok].tolist(), e[ok].tolist(), strict=True)
+    if len(fit) < k:
+        e = part.effort(offer, head)
+        ok = np.flatnonzero(e <= offer.max_effort)
+        ok = ok[a.available[part.idx[ok + head]]][: k - len(fit)]
+        fit += zip(part.idx[ok + head].tolist(), e[ok].tolist(), strict=True)
     return fit
+
+
+def _effort(a: _Applicants, idx: np.ndarray, offer: _Offer) -> np.ndarray:
+    """Effort rates of candidates ``idx`` (numpy; the operations of :func:`_fitting_short`)."""
+    if offer.rent_q1 == offer.rent_other:
+        rent = offer.rent_q1
+    else:
+        rent = np.where(a.q1[idx], offer.rent_q1, offer.rent_other)
+    apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[idx]) - a.apl_part[idx])
+    return (rent + offer.charges - apl - a.rls_relief[idx]) / a.income_m[idx]
 
 
 def _pick(a: _Applicants, fit: list[tuple[int, float]], strict: tuple[str, ...],
@@ -437,13 +467,16 @@ class _Round:
         self.state, self.L, self.beh, self.a = state, levers, beh, a
         self.c = state.counters
         self.k_max = levers.commission.candidates_per_dwelling
-        self.prio_key = [f"prio_h{h}" for h in range(4)]
-        self.alloc_key = [f"alloc_h{h}" for h in range(4)]
         # vacancies proven to have no eligible candidate this month, by (class, holder):
         # the smallest (rent, area) that failed; effort rises with both, so dearer or larger
         # dwellings of the same class fail too (candidates only leave the pool during a round)
         self.failed: dict[tuple, tuple[float, float]] = {}
         self._groups: dict[tuple[int, bool], tuple] = {}  # until the counters change
+        self.floors: dict[tuple, tuple[float, float]] = {}  # see _record_failure
+        self._floor_checked: dict[tuple, int] = {}
+        self.taken = 0  # candidates who left the pool (signed or refused) so far
+        self.offer_terms: tuple[float, float, float] = (levers.rent.modulation, 0.0,
+                                                        beh.max_effort_rate)
 
     def count_lease(self, in_qpv: bool, winner: int, holder: int) -> None:
         """Update the year's counters for a signed lease (see :func:`_count_lease`)."""
@@ -477,19 +510,14 @@ class _Round:
             (strict.append("q234") if L.quota_qpv.enforcement == "strict"
              else bonus.append(("q234", L.quota_qpv.bonus_points)))
         if L.priority.enforcement != "none" and \
-                c.get(self.prio_key[holder], 0) < L.priority.share * (
-                    c.get(self.alloc_key[holder], 0) + 1):
+                c.get(PRIO_KEYS[holder], 0) < L.priority.share * (
+                    c.get(ALLOC_KEYS[holder], 0) + 1):
             (strict.append("prio") if L.priority.enforcement == "strict"
              else bonus.append(("prio", L.priority.bonus_points)))
         if L.transfers.share > 0 and \
                 c.get("transfers", 0) < L.transfers.share * (c.get("leases", 0) + 1):
             bonus.append(("transfer", L.transfers.bonus_points))
         return tuple(strict), tuple(bonus)
-
-    @staticmethod
-    def _fails(failed: tuple[float, float] | None, offer: _Offer) -> bool:
-        """Whether a recorded failure covers the offer (no cheaper and no smaller dwelling)."""
-        return failed is not None and offer.base_rent >= failed[0] and offer.area >= failed[1]
 
     def designate(self, key: tuple, offer: _Offer, holder: int, v_qpv: bool
                   ) -> tuple[list[int], list[float]]:
@@ -500,9 +528,13 @@ class _Round:
         """
         fkey = key + (v_qpv, holder)
         prev = self.failed.get(fkey)
-        if self._fails(prev, offer) or (holder != BAILLEUR and self._fails(
-                self.failed.get(key + (v_qpv, BAILLEUR)), offer)):  # every pool is in his
+        rent, area = offer.base_rent, offer.area
+        if prev is not None and rent >= prev[0] and area >= prev[1]:
             return [], []
+        if holder != BAILLEUR:  # every holder's pool is part of the landlord's
+            landlord = self.failed.get(key + (v_qpv, BAILLEUR))
+            if landlord is not None and rent >= landlord[0] and area >= landlord[1]:
+                return [], []
         a, k = self.a, self.k_max
         pool = a.pool(key, holder)
         if len(pool) == 0:
@@ -510,7 +542,9 @@ class _Round:
             return [], []
         strict, bonus = self.groups(holder, v_qpv)
         if len(pool) <= SHORT_POOL:
-            fit = _fitting_short(a, a.pool_list(key, holder), offer)
+            # (without reserved groups or bonuses, the first k who fit are the best)
+            fit = _fitting_short(a, a.pool_list(key, holder), offer,
+                                 0 if strict or bonus else k)
             sel, eff = _pick(a, fit, strict, bonus, k, key[0]) if fit else ([], [])
         else:
             # members of every reserved group, else of one at a time, else anybody
@@ -524,10 +558,36 @@ class _Round:
                 if sel:
                     break
         if not sel:
-            r0, a0 = prev if prev is not None else (np.inf, np.inf)
-            if offer.base_rent <= r0 and offer.area <= a0:
-                self.failed[fkey] = (offer.base_rent, offer.area)
+            self._record_failure(key, holder, v_qpv, offer)
         return sel, eff
+
+    def _record_failure(self, key: tuple, holder: int, v_qpv: bool, offer: _Offer) -> None:
+        """Remember that nobody in the holder's pool fits the dwelling.
+
+        When nobody fits either the round's cheapest and smallest dwelling of the class (its
+        floor: the lowest rent and area of its vacancies), every later vacancy of the class fails
+        for this holder; that is remembered instead.
+        """
+        fkey = key + (v_qpv, holder)
+        prev = self.failed.get(fkey)
+        r0, a0 = prev if prev is not None else (np.inf, np.inf)
+        if offer.base_rent <= r0 and offer.area <= a0:
+            self.failed[fkey] = r0, a0 = (offer.base_rent, offer.area)
+        rent, area = self.floors.get((key, v_qpv), (r0, a0))
+        # (checked again only after candidates have left the pool since the last check)
+        if (rent < r0 or area < a0) and self._floor_checked.get(fkey) != self.taken:
+            self._floor_checked[fkey] = self.taken
+            if not self._fits_any(key, holder, _Offer(v_qpv, area, rent, *self.offer_terms)):
+                self.failed[fkey] = (rent, area)
+
+    def _fits_any(self, key: tuple, holder: int, offer: _Offer) -> bool:
+        """Whether some available candidate of the holder's pool fits the dwelling."""
+        a = self.a
+        pool = a.pool(key, holder)
+        if len(pool) <= SHORT_POOL:
+            return bool(_fitting_short(a, a.pool_list(key, holder), offer, 1))
+        pool = pool[a.available[pool]]
+        return bool((_effort(a, pool, offer) <= offer.max_effort).any())
 
     def _best(self, key: tuple, holder: int, groups: tuple[str, ...],
               bonus: tuple[tuple[str, float], ...], offer: _Offer, head: int
@@ -615,15 +675,22 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     holder_l = dw.holder[order].tolist()
     handback = L.reservation.handback_months
     refused_all: list[int] = []
+    # class of each vacancy: commune, rooms, financing, and the extra rooms tolerated when
+    # hard to let; each class's floor (lowest rent and area) for the failure memory
+    slack_l = [int(mv >= HARD_TO_LET_MONTHS) + int(mv >= 2 * HARD_TO_LET_MONTHS) for mv in mv_l]
+    key_l = list(zip(v_com_l, rooms_l, fin_l, slack_l, strict=True))
+    for key, v_qpv, rent, area in zip(key_l, v_qpv_l, rent_l, area_l, strict=True):
+        floor = rnd.floors.get((key, v_qpv))
+        rnd.floors[(key, v_qpv)] = ((rent, area) if floor is None
+                                    else (min(floor[0], rent), min(floor[1], area)))
+    rnd.offer_terms = (m, uplift, beh.max_effort_rate)
 
     for n_v, v in enumerate(order.tolist()):
-        v_com, v_qpv, rooms, fin = v_com_l[n_v], v_qpv_l[n_v], rooms_l[n_v], fin_l[n_v]
-        slack = int(mv_l[n_v] >= HARD_TO_LET_MONTHS) + int(mv_l[n_v] >= 2 * HARD_TO_LET_MONTHS)
-        key = (v_com, rooms, fin, slack)
+        key, v_qpv = key_l[n_v], v_qpv_l[n_v]
         if len(a.static_list(*key)) == 0:
             res["unlet_no_candidate"] += 1
             continue
-        offer = _Offer(v_qpv, area_l[n_v], rent_l[n_v], m, uplift, beh.max_effort_rate)
+        offer = _Offer(v_qpv, area_l[n_v], rent_l[n_v], *rnd.offer_terms)
 
         # ---- channel and designation
         if flux:
@@ -660,6 +727,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         for i in refused:
             a.avail[i] = 0
         refused_all += refused
+        rnd.taken += len(refused) + (first >= 0)
     # each refuser is offered one dwelling at most in a round: the indices are distinct
     state.hh.refusals[apps[np.array(refused_all, np.int64)]] += 1
     return a.q1
@@ -678,20 +746,22 @@ def rls_relief(income: np.ndarray, levers: Levers) -> np.ndarray:
 def _count_lease(state: State, levers: Levers, in_qpv: bool, q1: bool, reloc: bool, prio: bool,
                  transfer: bool, holder: int) -> None:
     """Update the year's counters (quotas are counted on signed leases)."""
-    _count(state, "leases")
-    _count(state, f"alloc_h{holder}")
+    keys = ["leases", ALLOC_KEYS[holder]]
     if prio:
-        _count(state, f"prio_h{holder}")
+        keys.append(PRIO_KEYS[holder])
     if transfer:
-        _count(state, "transfers")
+        keys.append("transfers")
     if in_qpv:
-        _count(state, "leases_in")
+        keys.append("leases_in")
         if not q1:
-            _count(state, "q234_in")
+            keys.append("q234_in")
     else:
-        _count(state, "leases_out")
+        keys.append("leases_out")
         if q1 or (reloc and levers.renewal.relocation_priority):
-            _count(state, "q1_out")
+            keys.append("q1_out")
+    c = state.counters
+    for key in keys:
+        c[key] = c.get(key, 0) + 1
 
 
 def _sign_all(state: State, apps: np.ndarray, q1_local: np.ndarray, signed: list, log: MoveLog

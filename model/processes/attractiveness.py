@@ -16,17 +16,12 @@ from ..state import S_SOCIAL, State
 
 
 def neighbourhood_q1_shares(state: State) -> tuple[np.ndarray, float]:
-    """Share of housed households in income quartile 1, per neighbourhood and overall.
-
-    Housed households are the occupants of dwellings (half as many rows as households, which
-    keep the rows of those who left), in their dwelling's neighbourhood.
-    """
-    hh, dw = state.hh, state.dw
-    occupied = np.flatnonzero(dw.occupant >= 0)
-    nbhd = dw.nbhd[occupied]
+    """Share of housed households in income quartile 1, per neighbourhood and overall."""
+    hh = state.hh
+    housed = hh.alive & (hh.dwelling >= 0)
     n_nb = len(state.nb)
-    tot = np.bincount(nbhd, minlength=n_nb)
-    q1 = np.bincount(nbhd[hh.quartile[dw.occupant[occupied]] == 1], minlength=n_nb)
+    tot = np.bincount(hh.nbhd[housed], minlength=n_nb)
+    q1 = np.bincount(hh.nbhd[housed & (hh.quartile == 1)], minlength=n_nb)
     overall = q1.sum() / max(1, tot.sum())
     share = np.where(tot > 0, q1 / np.maximum(tot, 1), overall)
     return share, float(overall)

@@ -82,20 +82,25 @@ def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: Move
     binomial count, then that many members without replacement): the same law as one uniform
     per household or per child.
     """
+    # Groups are found with masks over all rows (narrow columns, no gathers), restricted to
+    # living households; rows added this month (new households) are not in them.
     hh = state.hh
-    alive = np.flatnonzero(hh.alive)
-    hh.age[alive] += np.float32(1.0 / 12.0)
-    types = hh.hh_type[alive]
-    age = hh.age[alive]
-    couples = ((types == COUPLE) | (types == COUPLE_CHILDREN)) & (hh.adults[alive] >= 2)
+    alive = hh.alive
+    age = hh.age
+    age += np.float32(1.0 / 12.0) * alive  # the living age by one month (others: + 0)
+    types = hh.hh_type
+    couples = ((types == COUPLE) | (types == COUPLE_CHILDREN)) & (hh.adults >= 2) & alive
+    old = np.flatnonzero(alive & (age >= 75))
+    fertile = np.flatnonzero(couples & (age < 45))
+    couples = np.flatnonzero(couples)
 
     # births
-    born = bernoulli_subset(rng, alive[couples & (age < 45)], monthly_hazard(beh.birth_rate))
+    born = bernoulli_subset(rng, fertile, monthly_hazard(beh.birth_rate))
     hh.kids_u14[born] += 1
     hh.hh_type[born] = COUPLE_CHILDREN
 
     # children under 14 turn 14 (about 1/14 of them each year), each child independently
-    young = alive[hh.kids_u14[alive] > 0]
+    young = np.flatnonzero(hh.alive & (hh.kids_u14 > 0))
     slots = np.cumsum(hh.kids_u14[young], dtype=np.int64)  # children of young[:i + 1]
     turning = bernoulli_subset(rng, np.arange(slots[-1] if len(slots) else 0),
                                monthly_hazard(1.0 / 14.0))
@@ -105,7 +110,7 @@ def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: Move
     hh.kids_14p[young] += grow
 
     # children aged 14+ leave home: a new hosted household (hazard rate × number of children)
-    with_older = alive[hh.kids_14p[alive] > 0]
+    with_older = np.flatnonzero(hh.alive & (hh.kids_14p > 0))
     n_older = hh.kids_14p[with_older]
     leavers = [bernoulli_subset(rng, with_older[n_older == k],
                                 monthly_hazard(beh.child_leave_rate, k))
@@ -119,7 +124,7 @@ def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: Move
                           separated=False, wish_breadth=wish_breadth)
 
     # separations: one partner leaves
-    split = bernoulli_subset(rng, alive[couples], monthly_hazard(beh.separation_rate))
+    split = bernoulli_subset(rng, couples, monthly_hazard(beh.separation_rate))
     split = split[hh.alive[split]]
     hh.adults[split] -= 1
     _fix_types(hh, split)
@@ -129,7 +134,7 @@ def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: Move
     hh.separated[split] = True
 
     # deaths of the oldest: persons living alone die, couples lose a partner
-    old = alive[(age >= 75) & hh.alive[alive]]
+    old = old[hh.alive[old]]
     hazard = monthly_hazard(beh.death_rate_75, np.exp(0.09 * (hh.age[old] - 75)))
     dies = old[rng.random(len(old)) < hazard]
     alone = dies[hh.adults[dies] == 1]

@@ -94,8 +94,9 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
                     log: MoveLog) -> dict[str, int]:
     """Draw this month's transfer requests, applications, upward exits and departures.
 
-    Hazards that are equal for a whole group are drawn with :func:`bernoulli_subset`; the others
-    with one uniform per household, for the households they concern only.
+    Hazards that are equal for a whole group are drawn with :func:`bernoulli_subset`, those of
+    private tenants by thinning (:func:`thinned`), the others with one uniform per household,
+    for the households they concern only: the laws of one uniform per household throughout.
     """
     hh = state.hh
     by_tenure = living_by_tenure(hh)  # no tenure changes before the departures at the end
@@ -108,8 +109,7 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
     hh.seek[mv] = np.where(hh.z[mv] < -0.5, SEEK_RENT, SEEK_OWN)
 
     # applicants cancel; hosted ones that cancel leave the territory
-    alive = np.concatenate([by_tenure[t] for t in (SOCIAL, PRIVATE, OWNER, HOSTED)])
-    apps = np.sort(alive[(hh.app[alive] != APP_NONE) & ~hh.relocation[alive]])
+    apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE) & ~hh.relocation)
     cancel = bernoulli_subset(rng, apps, monthly_hazard(beh.give_up_rate))
     hh.app[cancel] = APP_NONE
     hh.priority[cancel] = False

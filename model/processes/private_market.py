@@ -56,7 +56,7 @@ def arrivals(state: State, beh: Behaviour, rng: np.random.Generator, wish_breadt
     """
     hh, dw = state.hh, state.dw
     target = state.start_households * (1.0 + beh.growth) ** (state.month / 12.0)
-    housed = int((dw.occupant >= 0).sum())  # households with a dwelling
+    housed = int((hh.alive & (hh.dwelling >= 0)).sum())
     want = 1.3 * max(0.0, target - housed)
     n = int(np.floor(want) + (rng.random() < want % 1))
     n = min(n, max(1, int(0.02 * housed)))
