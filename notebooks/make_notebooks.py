@@ -73,10 +73,8 @@ summary.head()'''),
 key.pivot_table(index="scenario", columns="indicator", values="mean").round(3)'''),
         new_markdown_cell("""The indicator table stacks every run. Here are the trajectories of one indicator,
 one line per scenario."""),
-        new_code_cell('''ind = pd.read_parquet(f"{out}/indicators.parquet")
-runs = pd.read_parquet(f"{out}/runs.parquet")
+        new_code_cell('''ind = pd.read_parquet(f"{out}/indicators.parquet")  # one row per run, year and indicator
 d = ind[(ind.indicator == "q1_share_leases_outside_qpv") & (ind.unit == "EPCI")]
-d = d.merge(runs[["run_id", "scenario"]], on="run_id")
 d.groupby(["year", "scenario"])["value"].mean().unstack().plot(
     title="Q1 share of leases outside QPV", xlabel="year");'''),
     ],
