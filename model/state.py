@@ -47,19 +47,31 @@ CHARGES_M2 = 2.0  # €/m²/month of charges
 
 
 class Table:
-    """Growable set of equal-length numpy columns; ``table.col`` is a view of the used rows."""
+    """Growable set of equal-length numpy columns; ``table.col`` is a view of the used rows.
+
+    The views are plain instance attributes (rebuilt when rows are added), so that reading a
+    column costs an attribute lookup; assigning ``table.col = values`` writes into the column.
+    """
 
     def __init__(self, spec: dict[str, tuple[np.dtype, object]], n: int = 0):
         self.__dict__["_spec"] = spec
         self.__dict__["n"] = n
         cap = max(16, n)
         self.__dict__["_data"] = {k: np.full(cap, d, dtype=t) for k, (t, d) in spec.items()}
+        self._refresh()
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        data = self.__dict__.get("_data")
-        if data is not None and name in data:
-            return data[name][: self.__dict__["n"]]
-        raise AttributeError(name)
+    def _refresh(self) -> None:
+        """Point the column attributes at the used rows."""
+        n, d = self.__dict__["n"], self.__dict__
+        for name, arr in d["_data"].items():
+            d[name] = arr[:n]
+
+    def __getstate__(self) -> dict:
+        return {"_spec": self._spec, "n": self.n, "_data": self._data}
+
+    def __setstate__(self, st: dict) -> None:
+        self.__dict__.update(st)
+        self._refresh()
 
     def __setattr__(self, name: str, value) -> None:
         if name in self.__dict__["_data"]:
@@ -82,6 +94,7 @@ class Table:
                 arr[:n] = data[name][:n]
                 data[name] = arr
         self.__dict__["n"] = n + k
+        self._refresh()
         return np.arange(n, n + k)
 
     def columns(self) -> list[str]:
@@ -186,6 +199,8 @@ class State:
     start_households: int = 0
     pending_arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     commune_w: np.ndarray = field(default_factory=lambda: np.ones(1))
+    # work-saving hints the allocation round leaves for the next month (never change results)
+    allocation_hints: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------------

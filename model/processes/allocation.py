@@ -67,6 +67,7 @@ SCAN_HEAD = 24  # head of a long list examined in plain Python before numpy take
 # yearly counters per holder (see _count_lease)
 ALLOC_KEYS = tuple(f"alloc_h{h}" for h in range(4))
 PRIO_KEYS = tuple(f"prio_h{h}" for h in range(4))
+UNLET_KEYS = tuple(f"unlet_holder_h{h}" for h in range(4))
 
 
 @dataclass
@@ -304,7 +305,7 @@ class _Applicants:
         Returns:
             The non-empty parts.
         """
-        pkey = (key, holder, groups, tuple(name for name, _ in bonus))
+        pkey = (key, holder, groups, bonus)
         out = self._parts.get(pkey)
         if out is None:
             commune = key[0]
@@ -475,6 +476,9 @@ class _Round:
         self.floors: dict[tuple, tuple[float, float]] = {}  # see _record_failure
         self._floor_checked: dict[tuple, int] = {}
         self.taken = 0  # candidates who left the pool (signed or refused) so far
+        # classes that failed for a holder last month (a hint, see designate): likely to fail
+        # again, so their floor is checked first; the hint changes no result, only the work
+        self.failed_before: set = state.allocation_hints.get("failed", set())
         self.offer_terms: tuple[float, float, float] = (levers.rent.modulation, 0.0,
                                                         beh.max_effort_rate)
 
@@ -540,6 +544,14 @@ class _Round:
         if len(pool) == 0:
             self.failed[fkey] = (-np.inf, -np.inf)
             return [], []
+        if prev is None and fkey in self.failed_before and len(pool) > SHORT_POOL:
+            # failed last month: if nobody fits the class's floor (its cheapest, smallest
+            # vacancy), every vacancy of the class fails for this holder this month
+            self.failed_before.discard(fkey)
+            rent0, area0 = self.floors[(key, v_qpv)]
+            if not self._fits_any(key, holder, _Offer(v_qpv, area0, rent0, *self.offer_terms)):
+                self.failed[fkey] = (rent0, area0)
+                return [], []
         strict, bonus = self.groups(holder, v_qpv)
         if len(pool) <= SHORT_POOL:
             # (without reserved groups or bonuses, the first k who fit are the best)
@@ -687,7 +699,10 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
 
     for n_v, v in enumerate(order.tolist()):
         key, v_qpv = key_l[n_v], v_qpv_l[n_v]
-        if len(a.static_list(*key)) == 0:
+        static = a._static.get(key)
+        if static is None:
+            static = a.static_list(*key)
+        if len(static) == 0:
             res["unlet_no_candidate"] += 1
             continue
         offer = _Offer(v_qpv, area_l[n_v], rent_l[n_v], *rnd.offer_terms)
@@ -707,7 +722,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
                 sel, eff = rnd.designate(key, offer, holder, v_qpv)
         if not sel:
             res["unlet_no_candidate"] += 1
-            _count(state, f"unlet_holder_h{holder}")
+            _count(state, UNLET_KEYS[holder])
             continue
         # ---- commission: ranked candidates, the first who accepts signs
         first = rnd.commission(sel, eff, attr_l[n_v], u_all[n_v])
@@ -728,6 +743,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
             a.avail[i] = 0
         refused_all += refused
         rnd.taken += len(refused) + (first >= 0)
+    state.allocation_hints["failed"] = set(rnd.failed)
     # each refuser is offered one dwelling at most in a round: the indices are distinct
     state.hh.refusals[apps[np.array(refused_all, np.int64)]] += 1
     return a.q1
