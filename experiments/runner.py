@@ -3,10 +3,12 @@
 The parallelism of mixsim lives here (house rule 9). Each run is a task for a top-level worker
 function, :func:`execute_run`, that receives plain picklable arguments, runs the model, writes its
 own files atomically into ``OUT/runs/`` and returns a small metadata row, so the parent's memory
-does not grow with the number of runs. Tasks go to joblib: in-process with ``jobs=1``, loky
-worker processes otherwise, or, with ``backend="dask"``, a Dask distributed cluster through
-joblib's Dask backend (a ``LocalCluster`` of ``jobs`` single-threaded processes when no scheduler
-address is given).
+does not grow with the number of runs. Tasks run in-process with ``jobs=1``. With ``jobs = k > 1``
+this process and ``k − 1`` loky worker processes (joblib's bundled process pool) take the runs
+one at a time from a shared queue, so that the seconds a fresh worker spends importing Mesa and
+pandas are not lost: this process starts running at once. With ``backend="dask"`` the runs go to a
+Dask distributed cluster through joblib's Dask backend (a ``LocalCluster`` of ``jobs``
+single-threaded processes when no scheduler address is given).
 
 The ``--out`` folder::
 
@@ -44,7 +46,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -366,18 +368,20 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
                 f"{len(done)} already done, {len(todo)} to run {where}" if done
                 else f"running {where}")
     # loky workers take seconds to start: they start now, while this process goes on
-    warm = _start_workers(exp, jobs) if todo and backend == "loky" and jobs != 1 else None
+    pool = (_LocalPool(exp, _n_workers(jobs) - 1)
+            if todo and backend == "loky" and _n_workers(jobs) > 1 else None)
     try:
         from model.api import _cached_territory  # a bad territory fails before anything is written
         _cached_territory(exp.territory.source, exp.territory.scale)
         _write_out(out, exp, force, old)
-    finally:
-        if warm is not None:
-            warm.join()
+    except BaseException:
+        if pool is not None:
+            pool.shutdown()
+        raise
     logger.debug("ready to run after %.2f s", time.perf_counter() - t0)
     if todo:
         _execute(todo, exp, out, fingerprint, jobs=jobs, backend=backend, scheduler=scheduler,
-                 progress=progress)
+                 progress=progress, pool=pool)
     logger.debug("runs finished after %.2f s", time.perf_counter() - t0)
     runs, summary = _assemble(out, exp, plans)
     logger.debug("tables written after %.2f s", time.perf_counter() - t0)
@@ -420,7 +424,8 @@ def _describe_backend(backend: str, jobs: int, scheduler: str | None) -> str:
     if backend == "dask":
         return (f"on the Dask cluster at {scheduler}" if scheduler
                 else f"on a local Dask cluster of {_n_workers(jobs)} processes")
-    return "in this process" if jobs == 1 else f"on {_n_workers(jobs)} loky workers"
+    return ("in this process" if _n_workers(jobs) == 1
+            else f"in this process and {_n_workers(jobs) - 1} loky worker(s)")
 
 
 def _n_workers(jobs: int) -> int:
@@ -536,21 +541,98 @@ def _warm_worker(source: str, scale: float) -> int:
     return os.getpid()
 
 
-def _start_workers(exp: Experiment, jobs: int) -> threading.Thread:
-    """Start the loky workers in a background thread; joblib reuses them for the runs."""
-    n = _n_workers(jobs)
-    source, scale = exp.territory.source, exp.territory.scale
+class _TaskSource:
+    """Thread-safe queue of tasks shared by this process and the pool's workers."""
 
-    def warm() -> None:
+    def __init__(self, tasks: Iterator[RunTask]):
+        self._tasks = tasks
+        self._lock = threading.Lock()
+        self.stopped = False
+
+    def next(self) -> RunTask | None:
+        """Return the next task, or None when none is left or the source was stopped."""
+        with self._lock:
+            if self.stopped:
+                return None
+            task = next(self._tasks, None)
+            if task is None:
+                self.stopped = True
+            return task
+
+    def stop(self) -> None:
+        """Hand out no more tasks."""
+        with self._lock:
+            self.stopped = True
+
+
+class _LocalPool:
+    """``k`` loky worker processes (joblib's bundled loky executor) working beside this process.
+
+    Created before the experiment folder is prepared, so that the workers import the model and
+    load the territory meanwhile. Each worker has one task at a time: when it finishes, the
+    executor's callback hands it the next one from the shared source, whatever this process is
+    doing.
+    """
+
+    def __init__(self, exp: Experiment, k: int):
+        from joblib.externals.loky import get_reusable_executor
+        self.k = k
+        # one thread per worker for numerical libraries: the processes share the cores
+        env = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+        self.executor = get_reusable_executor(max_workers=k, timeout=300, env=env)
+        for _ in range(k):
+            self.executor.submit(_warm_worker, exp.territory.source, exp.territory.scale)
+        self._cond = threading.Condition()
+        self._inflight = 0
+        self.errors: list[BaseException] = []
+
+    def start(self, source: _TaskSource, handle: Callable[[dict[str, Any]], None]) -> None:
+        """Give every worker its first task; ``handle(result)`` is called as each finishes."""
+        self._source, self._handle = source, handle
+        for _ in range(self.k):
+            self._submit()
+
+    def _submit(self) -> None:
+        task = self._source.next()
+        if task is None:
+            return
+        with self._cond:
+            self._inflight += 1
         try:
-            joblib.Parallel(n_jobs=n, backend="loky")(
-                joblib.delayed(_warm_worker)(source, scale) for _ in range(n))
-        except Exception as err:  # the runs will meet the same problem and report it
-            logger.debug("warming the workers failed: %s", err)
+            self.executor.submit(execute_run, task).add_done_callback(self._done)
+        except BaseException as err:  # the executor is broken
+            self.errors.append(err)
+            self._source.stop()
+            with self._cond:
+                self._inflight -= 1
+                self._cond.notify_all()
 
-    thread = threading.Thread(target=warm, name="mixsim-warm-workers", daemon=True)
-    thread.start()
-    return thread
+    def _done(self, future: Any) -> None:
+        try:
+            res = future.result()
+        except BaseException as err:  # the worker died or was interrupted: stop the ensemble
+            self.errors.append(err)
+            self._source.stop()
+        else:
+            try:
+                self._handle(res)
+            except BaseException as err:
+                self.errors.append(err)
+                self._source.stop()
+            self._submit()
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the workers have no task left; False if ``timeout`` ran out first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._inflight == 0, timeout)
+
+    def shutdown(self) -> None:
+        """Stop the workers now (their unfinished runs are lost; finished ones are on disk)."""
+        self.executor.shutdown(wait=False, kill_workers=True)
 
 
 def _failing_runs() -> list[str]:
@@ -559,17 +641,16 @@ def _failing_runs() -> list[str]:
 
 
 def _execute(todo: list[RunPlan], exp: Experiment, out: Path, fingerprint: str, *, jobs: int,
-             backend: str, scheduler: str | None, progress: bool) -> int:
+             backend: str, scheduler: str | None, progress: bool,
+             pool: _LocalPool | None = None) -> int:
     """Run the tasks on the backend, writing each run as it finishes; return the failures."""
     fail = _failing_runs()
     runs_dir = out / RUNS_DIR
+    if pool is not None:
+        return _execute_local(todo, exp, fingerprint, out, fail, progress, pool)
     n_failed = 0
     with _parallel(backend, jobs, scheduler) as (n_jobs, workers_write):
-        tasks = (RunTask(plan=p, fingerprint=fingerprint, indicators=exp.outputs.indicators,
-                         scales=exp.outputs.scales, moves=exp.outputs.moves,
-                         out_dir=str(out) if workers_write else None,
-                         fail=any(fnmatch.fnmatchcase(p.run_id, pat) for pat in fail))
-                 for p in todo)
+        tasks = _tasks(todo, exp, fingerprint, out if workers_write else None, fail)
         try:  # results as they finish (joblib ≥ 1.4), else in order
             parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered",
                                        batch_size=1, pre_dispatch="2*n_jobs")
@@ -597,6 +678,60 @@ def _execute(todo: list[RunPlan], exp: Experiment, out: Path, fingerprint: str, 
                 raise ExperimentError(
                     f"the {backend} workers failed ({type(err).__name__}: {err}); finished runs "
                     f"are kept in {runs_dir}, rerun the same command to resume") from err
+    return n_failed
+
+
+def _tasks(todo: list[RunPlan], exp: Experiment, fingerprint: str, out: Path | None,
+           fail: list[str]) -> Iterator[RunTask]:
+    """Tasks of the runs to do (``out``: the folder workers write into, None: they return)."""
+    return (RunTask(plan=p, fingerprint=fingerprint, indicators=exp.outputs.indicators,
+                    scales=exp.outputs.scales, moves=exp.outputs.moves,
+                    out_dir=str(out) if out is not None else None,
+                    fail=any(fnmatch.fnmatchcase(p.run_id, pat) for pat in fail))
+            for p in todo)
+
+
+#: Seconds an interrupted ensemble waits for the workers' runs in progress before killing them.
+INTERRUPT_GRACE_S = 60.0
+
+
+def _execute_local(todo: list[RunPlan], exp: Experiment, fingerprint: str, out: Path,
+                   fail: list[str], progress: bool, pool: _LocalPool) -> int:
+    """Let this process and the pool's workers take the runs from one queue (see _LocalPool)."""
+    source = _TaskSource(_tasks(todo, exp, fingerprint, out, fail))
+    lock = threading.Lock()
+    n_failed = 0
+    with _bar(len(todo), exp.name, progress) as bar:
+        bar.set_postfix(failed=0, refresh=False)
+
+        def handle(res: dict[str, Any]) -> None:
+            nonlocal n_failed
+            meta = res["meta"]
+            with lock:
+                if meta["status"] != "ok":
+                    n_failed += 1
+                    logger.debug("run %s failed: %s", meta["run_id"], meta["error"])
+                bar.update(1)
+                bar.set_postfix(failed=n_failed, refresh=False)
+
+        pool.start(source, handle)
+        try:
+            while (task := source.next()) is not None:
+                handle(execute_run(task))
+            pool.wait()
+        except BaseException:
+            # no new runs; the workers finish the runs they have (kept), then the caller goes on
+            source.stop()
+            if not pool.wait(INTERRUPT_GRACE_S):
+                pool.shutdown()
+            raise
+    if pool.errors:
+        err = pool.errors[0]
+        if isinstance(err, KeyboardInterrupt | InputError):
+            raise err
+        raise ExperimentError(
+            f"the loky workers failed ({type(err).__name__}: {err}); finished runs are kept in "
+            f"{out / RUNS_DIR}, rerun the same command to resume") from err
     return n_failed
 
 
