@@ -43,8 +43,11 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +87,8 @@ DEFAULT_N: Mapping[str, int] = MappingProxyType({"sobol": 1024, "morris": 100})
 
 #: Rows per parallel task, as a share of the work: about this many tasks per worker.
 _TASKS_PER_WORKER = 16
+#: With a cache, at most this many rows per task, so that an interruption loses little work.
+_CACHED_TASK_ROWS = 8
 
 
 class ModelOutputError(ValueError):
@@ -432,14 +437,17 @@ def _evaluate_rows(
     start: int,
     replicates: int,
     outcomes: Sequence[str],
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Replicate-averaged outcomes of consecutive sample rows (a top-level, picklable work unit).
+    """Replicate-averaged outcomes of sample rows (a top-level, picklable work unit).
 
     Args:
         model_fn: The model (see the module docstring for the contract).
         names: Parameter names, one per column of ``X``.
         X: Sample rows to run, shape ``(rows, len(names))``.
         start: Index of ``X[0]`` in the full sample (for error messages).
+        rows: Indices of all the rows of ``X`` in the full sample (default: consecutive from
+            ``start``).
         replicates: Calls per row; ``replicate`` is passed only when > 1.
         outcomes: Outcomes to keep, in column order.
 
@@ -450,7 +458,8 @@ def _evaluate_rows(
     result = np.empty((len(X), len(outcomes)))
     for i, x in enumerate(X):
         params = {name: float(v) for name, v in zip(names, x, strict=True)}
-        result[i] = _row_values(model_fn, params, start + i, replicates, outcomes)
+        row = start + i if rows is None else int(rows[i])
+        result[i] = _row_values(model_fn, params, row, replicates, outcomes)
     return result
 
 
@@ -463,12 +472,20 @@ def evaluate(
     replicates: int = 1,
     progress: Progress | None = None,
     outcomes: Sequence[str] | None = None,
+    cache: str | Path | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Run the model at every sample row, averaging over replicates.
 
-    The first row runs in-process to learn (and check) the outcomes; the others run in ordered
-    chunks, in-process with ``n_jobs == 1`` or on ``joblib`` workers otherwise. The result is in
+    The first row runs in-process to learn (and check) the outcomes; the others run in chunks,
+    in-process with ``n_jobs == 1`` or on ``joblib`` workers otherwise. The result is in
     sample order and identical whatever ``n_jobs``.
+
+    With a ``cache`` folder every finished chunk is saved there at once (its rows, their
+    parameter values and outcomes); a later call with the same cache reuses the saved rows whose
+    parameter values and outcome names match, and runs only the others. An interrupted analysis
+    thus resumes, and a Sobol' design at 2n reuses the rows of the design at n it extends. The
+    cache does not know the model: the caller keeps one cache per model (the command line keeps
+    it in the output folder, whose specification it checks).
 
     Args:
         model_fn: ``model_fn(**params[, replicate=r]) -> {outcome: value}`` (see module docstring).
@@ -480,6 +497,7 @@ def evaluate(
             rows (each ``replicates`` model calls) out of ``total = len(X)``.
         outcomes: Outcomes to keep, in this order; by default all outcomes of the first row, in the
             order the model returns them.
+        cache: Folder of saved evaluations (created if needed), or None.
 
     Returns:
         ``(Y, outcome_names)`` with ``Y`` of shape ``(rows, len(outcome_names))``.
@@ -502,54 +520,143 @@ def evaluate(
         )
     requested = _check_outcomes(outcomes)
     total = len(X)
+    store = _EvaluationCache(cache) if cache is not None else None
+    saved_names, saved = store.load(X) if store is not None else (None, {})
+    if requested is None and saved_names is not None and 0 in saved:
+        requested = saved_names  # the outcomes the model returned at row 0 when it was saved
+    if requested is not None and saved_names is not None and list(saved_names) != requested:
+        saved = {}  # saved for other outcomes
 
-    # First row in-process: it fixes the outcome names and fails fast on a bad specification.
-    params0 = {name: float(v) for name, v in zip(names, X[0], strict=True)}
-    first = _call(model_fn, params0, 0, None if replicates == 1 else 0)
-    if requested is None:
-        selected = [str(k) for k in first]
-        if not selected:
-            raise ModelOutputError("sample row 0: model returned no outcomes", row=0)
-    else:
-        missing = [o for o in requested if o not in first]
-        if missing:
-            raise InputError(
-                f"requested {missing} not returned by the model; it returns {sorted(first)}",
-                field="outcomes",
-            )
+    done_rows = np.zeros(total, bool)
+    if 0 in saved:
         selected = requested
-
-    Y = np.empty((total, len(selected)))
-    Y[0] = _row_values(model_fn, params0, 0, replicates, selected, first=first)
-    done = 1
+        Y = np.empty((total, len(selected)))
+    else:
+        # First row in-process: it fixes the outcome names and fails fast on a bad specification.
+        params0 = {name: float(v) for name, v in zip(names, X[0], strict=True)}
+        first = _call(model_fn, params0, 0, None if replicates == 1 else 0)
+        if requested is None:
+            selected = [str(k) for k in first]
+            if not selected:
+                raise ModelOutputError("sample row 0: model returned no outcomes", row=0)
+        else:
+            missing = [o for o in requested if o not in first]
+            if missing:
+                raise InputError(
+                    f"requested {missing} not returned by the model; it returns {sorted(first)}",
+                    field="outcomes",
+                )
+            selected = requested
+        if saved_names is not None and list(saved_names) != selected:
+            saved = {}  # saved for other outcomes
+        Y = np.empty((total, len(selected)))
+        Y[0] = _row_values(model_fn, params0, 0, replicates, selected, first=first)
+        if store is not None:
+            store.save(np.array([0]), X[:1], Y[:1], selected)
+    for row, values in saved.items():
+        Y[row] = values
+        done_rows[row] = True
+    done_rows[0] = True
+    done = int(done_rows.sum())
+    if saved:
+        logger.info("%d of %d sample rows reused from %s", len(saved), total, cache)
     if progress is not None:
         progress(done, total)
-    blocks: Any
+
+    todo = np.flatnonzero(~done_rows)
+    if len(todo) == 0:
+        return Y, selected
     if n_jobs == 1:
-        # One row per block, in-process: the finest progress and no pickling.
-        blocks = (
-            _evaluate_rows(model_fn, names, X[i : i + 1], i, replicates, selected)
-            for i in range(1, total)
-        )
-        sizes = [1] * (total - 1)
+        size = 1  # one row per chunk, in-process: the finest progress and no pickling
     else:
         workers = joblib.effective_n_jobs(n_jobs)
-        size = max(1, math.ceil((total - 1) / (workers * _TASKS_PER_WORKER)))
-        starts = range(1, total, size)
-        sizes = [min(size, total - s) for s in starts]
-        logger.debug("evaluating %d rows in %d chunks on %d workers", total, len(sizes), workers)
-        blocks = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
-            joblib.delayed(_evaluate_rows)(
-                model_fn, names, X[s : s + size], s, replicates, selected
-            )
-            for s in starts
+        size = max(1, math.ceil(len(todo) / (workers * _TASKS_PER_WORKER)))
+        if store is not None:
+            size = min(size, _CACHED_TASK_ROWS)
+    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    if n_jobs == 1:
+        blocks: Any = (
+            (rows, _evaluate_rows(model_fn, names, X[rows], int(rows[0]), replicates, selected,
+                                  rows))
+            for rows in chunks
         )
-    for block, rows in zip(blocks, sizes, strict=True):
-        Y[done : done + rows] = block
-        done += rows
+    else:
+        logger.debug("evaluating %d rows in %d chunks on %d workers", len(todo), len(chunks),
+                     workers)
+        blocks = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            joblib.delayed(_evaluate_chunk)(model_fn, names, X[rows], rows, replicates, selected)
+            for rows in chunks
+        )
+    for rows, block in blocks:
+        Y[rows] = block
+        if store is not None:
+            store.save(rows, X[rows], block, selected)
+        done += len(rows)
         if progress is not None:
             progress(done, total)
     return Y, selected
+
+
+def _evaluate_chunk(
+    model_fn: ModelFn,
+    names: Sequence[str],
+    X: np.ndarray,
+    rows: np.ndarray,
+    replicates: int,
+    outcomes: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_evaluate_rows` on sample rows ``rows``; return them with their values."""
+    return rows, _evaluate_rows(model_fn, names, X, int(rows[0]), replicates, outcomes, rows)
+
+
+class _EvaluationCache:
+    """Saved evaluations: one ``.npz`` file per finished chunk (rows, parameters, outcomes)."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InputError(f"{self.folder} exists and is not a folder", field="cache")
+
+    def load(self, X: np.ndarray) -> tuple[list[str] | None, dict[int, np.ndarray]]:
+        """Return the saved rows whose parameters equal ``X``'s and their outcome names (or None).
+
+        Only files saved for the outcomes of the file holding row 0 are read; unreadable files
+        (a crash while writing leaves none: writes are atomic) are skipped.
+        """
+        if not self.folder.is_dir():
+            return None, {}
+        files = sorted(self.folder.glob("rows-*.npz"))
+        chunks = []
+        for f in files:
+            try:
+                with np.load(f, allow_pickle=False) as z:
+                    chunks.append((z["rows"], z["X"], z["Y"], [str(o) for o in z["outcomes"]]))
+            except (OSError, ValueError, KeyError) as err:
+                logger.warning("skipping unreadable saved evaluations %s: %s", f, err)
+        names = next((c[3] for c in chunks if 0 in c[0]), chunks[0][3] if chunks else None)
+        out: dict[int, np.ndarray] = {}
+        for rows, x, y, outcomes in chunks:
+            if outcomes != names or x.shape[1:] != X.shape[1:] or y.shape[1] != len(outcomes):
+                continue
+            for r, xr, yr in zip(rows.tolist(), x, y, strict=True):
+                if 0 <= r < len(X) and np.array_equal(xr, X[r]):
+                    out[r] = yr
+        return names, out
+
+    def save(self, rows: np.ndarray, X: np.ndarray, Y: np.ndarray, outcomes: Sequence[str]
+             ) -> None:
+        """Save one finished chunk (atomic: a temporary file renamed into place)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"rows-{int(rows[0]):07d}-{int(rows[-1]):07d}.npz"
+        fd, tmp = tempfile.mkstemp(prefix=".rows-", suffix=".npz", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, rows=np.asarray(rows, np.int64), X=X, Y=Y,
+                         outcomes=np.array(list(outcomes), dtype=str))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -588,6 +695,7 @@ def analyze(
     outcomes: Sequence[str] | None = None,
     progress: Progress | None = None,
     conf_level: float = 0.95,
+    cache: str | Path | None = None,
 ) -> pd.DataFrame:
     """Sobol' or Morris sensitivity indices of a model's outcomes to uniform parameters.
 
@@ -612,6 +720,8 @@ def analyze(
         outcomes: Outcomes to analyse, in this order; default all that the model returns.
         progress: Optional ``progress(done, total)`` called as sample points finish.
         conf_level: Confidence level of the bootstrap intervals (``*_conf`` are half-widths).
+        cache: Folder where evaluations are saved as they finish and reused by a later call
+            (resuming an interrupted analysis); see :func:`evaluate`.
 
     Returns:
         One row per (outcome, parameter). Sobol': ``outcome, parameter, S1, S1_conf, ST, ST_conf``.
@@ -665,6 +775,7 @@ def analyze(
         replicates=replicates,
         progress=progress,
         outcomes=requested,
+        cache=cache,
     )
 
     frames = []

@@ -28,7 +28,9 @@ seed::
 
 Outputs: ``indices.csv`` (one row per outcome and parameter), ``second_order.csv`` when asked,
 ``convergence.csv``, one bar chart per outcome (PNG and SVG) with confidence intervals, and the
-resolved specification ``sensitivity.toml``.
+resolved specification ``sensitivity.toml``. Every model evaluation is saved in
+``evaluations/`` as it finishes: rerunning the same command on the same ``--out`` resumes an
+interrupted analysis (``--force`` discards the evaluations of another specification).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,9 +198,18 @@ class MixsimOutcomes:
         return out
 
 
+EVALUATIONS = "evaluations"
+
+
 def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
-                    progress: bool = True) -> dict[str, Any]:
-    """Run the analysis and write tables and charts into ``out``; return the frames."""
+                    progress: bool = True, force: bool = False) -> dict[str, Any]:
+    """Run the analysis and write tables and charts into ``out``; return the frames.
+
+    Every finished model evaluation is saved in ``out/evaluations/``: run again on the same
+    ``out``, the analysis reuses them and runs only the rest (an interrupted analysis resumes;
+    the 2n design of the convergence check reuses the n design's points). A folder holding the
+    evaluations of another specification is refused unless ``force``, which discards them.
+    """
     import matplotlib
     matplotlib.use("Agg")
 
@@ -208,18 +220,39 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
     params = {to_identifier(k): v for k, v in spec.parameters.items()}
     opts = dict(method=spec.method, seed=spec.seed, n_jobs=jobs, replicates=spec.replicates,
                 second_order=spec.second_order, num_levels=spec.num_levels)
+    text = _spec_toml(spec)
+    cache = out / EVALUATIONS
+    old = out / "sensitivity.toml"
+    if old.is_file() and old.read_text() != text and cache.is_dir():
+        if not force:
+            raise InputError(
+                f"{out} holds the evaluations of another specification ({old}); choose another "
+                "--out, or pass --force to discard them", source=str(out), field="--out")
+        shutil.rmtree(cache)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(_spec_toml(spec)))
-    per_point = len(spec.parameters) + 2 if spec.method == "sobol" else len(spec.parameters) + 1
-    total = spec.n * per_point * (3 if spec.convergence and spec.method == "sobol" else 1)
+    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(text))
+    if spec.method == "sobol":
+        per_point = 2 * len(spec.parameters) + 2 if spec.second_order else len(spec.parameters) + 2
+    else:
+        per_point = len(spec.parameters) + 1
+    # the 2n design of the convergence check extends the n design: n × per_point points more
+    total = spec.n * per_point * (2 if spec.convergence and spec.method == "sobol" else 1)
     with progress_bar(total, "model evaluations", unit="point") as bar:
-        tick = (lambda done, tot: bar.update(1)) if progress else None
-        df = analyze(model_fn, params, n=spec.n, progress=tick, **opts)
+        last = [0]
+
+        def tick(done: int, tot: int) -> None:
+            if done < last[0]:  # a new design (the 2n one): its first points were counted
+                last[0] = 0
+            bar.update(done - last[0])
+            last[0] = done
+
+        tick = tick if progress else None
+        df = analyze(model_fn, params, n=spec.n, progress=tick, cache=cache, **opts)
         conv = None
         if spec.convergence and spec.method == "sobol":
             # the 2n design extends the n design (same seed): compare the indices
             df_n = df
-            df = analyze(model_fn, params, n=2 * spec.n, progress=tick, **opts)
+            df = analyze(model_fn, params, n=2 * spec.n, progress=tick, cache=cache, **opts)
             conv = convergence_table(df_n, df)
     df["parameter"] = df["parameter"].map(from_identifier)
     if conv is not None:
@@ -278,6 +311,8 @@ def add_parser(sub) -> None:
     p.add_argument("--n", type=positive_int, help="override the sample size")
     p.add_argument("--scale", type=positive_float, help="override the territory scale")
     p.add_argument("--years", type=positive_int, help="override the horizon")
+    p.add_argument("--force", action="store_true",
+                   help="discard the saved evaluations of another specification in --out")
     p.set_defaults(func=cmd_sensitivity)
 
 
@@ -304,7 +339,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     _cached_territory(sc.territory.source, sc.territory.scale)  # validate before running
     print(f"mixsim sensitivity: {spec.method}, {len(spec.parameters)} parameters, n = {spec.n},"
           f" {spec.replicates} replicate(s), {args.jobs} job(s)", file=sys.stderr)
-    res = run_sensitivity(spec, args.out, jobs=args.jobs,
+    res = run_sensitivity(spec, args.out, jobs=args.jobs, force=args.force,
                           progress=not os.environ.get("MIXSIM_NO_PROGRESS"))
     df = res["indices"]
     cols = ["outcome", "parameter"] + [c for c in ("S1", "ST", "mu_star", "sigma")

@@ -387,3 +387,67 @@ def test_model_output_error_pickles_with_its_attributes():
     error = sa.ModelOutputError("boom", row=3, outcome="y", replicate=1)
     copy = pickle.loads(pickle.dumps(error))
     assert (str(copy), copy.row, copy.outcome, copy.replicate) == ("boom", 3, "y", 1)
+
+
+# Saved evaluations (resuming). ------------------------------------------------------------------
+
+
+class Counted:
+    """``cheap`` that counts its calls and can be made to fail after some calls."""
+
+    def __init__(self, fail_after: int | None = None):
+        self.calls = 0
+        self.fail_after = fail_after
+
+    def __call__(self, a: float, b: float, c: float) -> dict[str, float]:
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise KeyboardInterrupt  # as Ctrl-C in the middle of an analysis
+        self.calls += 1
+        return cheap(a, b, c)
+
+
+def test_interrupted_analysis_resumes_from_saved_evaluations(tmp_path):
+    bounds = {"a": (0.0, 1.0), "b": (-1.0, 2.0), "c": (0.0, math.pi)}
+    reference = sa.analyze(cheap, bounds, n=32, seed=5)
+    n_points = 32 * (3 + 2)
+    broken = Counted(fail_after=57)
+    with pytest.raises(KeyboardInterrupt):
+        sa.analyze(broken, bounds, n=32, seed=5, cache=tmp_path / "ev")
+    assert len(list((tmp_path / "ev").glob("rows-*.npz"))) == 57  # one file per finished row
+    resumed = Counted()
+    df = sa.analyze(resumed, bounds, n=32, seed=5, cache=tmp_path / "ev")
+    assert resumed.calls == n_points - 57  # only the rows not saved were run
+    pd.testing.assert_frame_equal(df, reference, check_exact=True)
+    again = Counted()
+    pd.testing.assert_frame_equal(sa.analyze(again, bounds, n=32, seed=5, n_jobs=2,
+                                             cache=tmp_path / "ev"), reference, check_exact=True)
+    assert again.calls == 0
+
+
+def test_saved_evaluations_serve_only_the_same_points_and_outcomes(tmp_path):
+    bounds = {"a": (0.0, 1.0), "b": (-1.0, 2.0), "c": (0.0, math.pi)}
+    cache = tmp_path / "ev"
+    first = Counted()
+    sa.analyze(first, bounds, n=16, seed=5, cache=cache)
+    assert first.calls == 16 * 5
+    # the 2n design extends the n design: only its new half is run
+    second = Counted()
+    df = sa.analyze(second, bounds, n=32, seed=5, cache=cache)
+    assert second.calls == 16 * 5
+    pd.testing.assert_frame_equal(df, sa.analyze(cheap, bounds, n=32, seed=5), check_exact=True)
+    # another seed gives other points: nothing is reused
+    other = Counted()
+    sa.analyze(other, bounds, n=16, seed=6, cache=tmp_path / "ev")
+    assert other.calls == 16 * 5
+    # other outcomes: the saved values are not used
+    Y, names = sa.evaluate(constant, ["x1", "x2"], np.full((4, 2), 0.5), cache=tmp_path / "c2")
+    Y2, names2 = sa.evaluate(constant, ["x1", "x2"], np.full((4, 2), 0.5),
+                             outcomes=["k"], cache=tmp_path / "c2")
+    assert names2 == ["k"] and (Y2 == 3.0).all()
+
+
+def test_cache_path_that_is_a_file_is_refused(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(sa.InputError, match="not a folder"):
+        sa.evaluate(cheap, ["a", "b", "c"], np.full((2, 3), 0.5), cache=f)

@@ -56,3 +56,27 @@ def test_bad_specifications_exit_2(tmp_path, capsys, change, words):
     assert main(["sensitivity", str(f), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert words in err and str(f) in err and "Traceback" not in err
+
+
+def test_rerun_reuses_saved_evaluations_and_a_changed_file_is_refused(tmp_path, capsys):
+    f = tmp_path / "s.toml"
+    f.write_text(BASE)
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(f), "--out", str(out)]) == 0
+    saved = {p.name: p.stat().st_mtime_ns for p in (out / "evaluations").glob("rows-*.npz")}
+    # n = 2 and 2n = 4 with 2 parameters: 4 × 4 points in all, each saved once
+    assert len(saved) == 4 * 4
+    first = pd.read_csv(out / "indices.csv")
+    assert main(["sensitivity", str(f), "--out", str(out)]) == 0
+    again = {p.name: p.stat().st_mtime_ns for p in (out / "evaluations").glob("rows-*.npz")}
+    assert again == saved  # nothing was run again
+    pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), first)
+    capsys.readouterr()
+
+    f.write_text(BASE.replace("seed = 3", "seed = 4"))
+    assert main(["sensitivity", str(f), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "evaluations of another specification" in err and "--force" in err
+    assert main(["sensitivity", str(f), "--out", str(out), "--force"]) == 0
+    renewed = {p.name: p.stat().st_mtime_ns for p in (out / "evaluations").glob("rows-*.npz")}
+    assert len(renewed) == 4 * 4 and not set(renewed.items()) & set(saved.items())
