@@ -566,7 +566,7 @@ class _TaskSource:
 
 
 class _LocalPool:
-    """``k`` loky worker processes (joblib's bundled loky executor) working beside this process.
+    """``k`` loky worker processes (joblib's reusable loky executor) working beside this process.
 
     Created before the experiment folder is prepared, so that the workers import the model and
     load the territory meanwhile. Each worker has one task at a time: when it finishes, the
@@ -575,11 +575,12 @@ class _LocalPool:
     """
 
     def __init__(self, exp: Experiment, k: int):
-        from joblib.externals.loky import get_reusable_executor
+        # joblib's own reusable loky executor (the one joblib.Parallel uses: one per process)
+        from joblib.executor import get_memmapping_executor
         self.k = k
         # one thread per worker for numerical libraries: the processes share the cores
         env = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        self.executor = get_reusable_executor(max_workers=k, timeout=300, env=env)
+        self.executor = get_memmapping_executor(k, timeout=300, env=env)
         for _ in range(k):
             self.executor.submit(_warm_worker, exp.territory.source, exp.territory.scale)
         self._cond = threading.Condition()

@@ -188,7 +188,8 @@ class MixsimOutcomes:
         values = {k: (int(round(v)) if k in self.ints else float(v)) for k, v in params.items()}
         scenario = from_dict(Scenario, self.base).with_overrides(values)
         seq = np.random.SeedSequence(self.seed, spawn_key=(int(replicate),))
-        wide = run_scenario(scenario, seed=seq, keep_moves=False).yearly()
+        wide = run_scenario(scenario, seed=seq, keep_moves=False,
+                            composition_years=self.years).yearly()
         out = {}
         for name in self.indicators:
             if name not in wide.columns:

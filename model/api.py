@@ -71,19 +71,20 @@ def _cached_territory(source: str, scale: float) -> Territory:
 
 
 def build_model(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
-                = None, territory: Territory | None = None, run_id: str = "run"
-                ) -> HousingModel:
+                = None, territory: Territory | None = None, run_id: str = "run",
+                composition_years=None) -> HousingModel:
     """Build a model from a scenario (territory loaded and scaled as the scenario says)."""
     scenario = scenario or Scenario()
     if territory is None:
         territory = _cached_territory(scenario.territory.source, scenario.territory.scale)
-    return HousingModel(scenario, territory=territory, rng=seed, run_id=run_id)
+    return HousingModel(scenario, territory=territory, rng=seed, run_id=run_id,
+                        composition_years=composition_years)
 
 
 def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
                  = None, years: int | None = None, scale: float | None = None,
                  territory: Territory | None = None, run_id: str = "run", progress=None,
-                 keep_moves: bool = True) -> RunResult:
+                 keep_moves: bool = True, composition_years=None) -> RunResult:
     """Run one scenario and return its tables.
 
     Args:
@@ -95,6 +96,8 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
         run_id: Identifier written in the tables.
         progress: Optional callable ``(months_done, months_total)``.
         keep_moves: Keep the move log in the result (it can be large).
+        composition_years: Years whose composition (polarisation) indicators are computed;
+            None, the default, for every year. Reading a few years only is faster.
     """
     scenario = scenario or Scenario()
     if years is not None:
@@ -104,7 +107,8 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
             source=scenario.territory.source, scale=float(scale)))
     seq = as_seed_sequence(scenario.seed if seed is None else seed)
     t0 = time.perf_counter()
-    model = build_model(scenario, seed=seq, territory=territory, run_id=run_id)
+    model = build_model(scenario, seed=seq, territory=territory, run_id=run_id,
+                        composition_years=composition_years)
     model.run(scenario.years, progress=progress)
     wall = time.perf_counter() - t0
     s = model.state

@@ -68,10 +68,13 @@ class HousingModel(mesa.Model):
         territory: A loaded territory; by default the scenario's (embedded default, scaled).
         rng: Seed (int or ``numpy.random.SeedSequence``); defaults to ``scenario.seed``.
         run_id: Identifier written in the indicator rows.
+        composition_years: Years whose composition indicators are recorded (default: every
+            year; see :class:`~model.recorder.Recorder`).
     """
 
     def __init__(self, scenario: Scenario | None = None, *, territory: Territory | None = None,
-                 rng: int | np.random.SeedSequence | None = None, run_id: str = "run"):
+                 rng: int | np.random.SeedSequence | None = None, run_id: str = "run",
+                 composition_years=None):
         scenario = scenario or Scenario()
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
         super().__init__(rng=seq)
@@ -90,7 +93,7 @@ class HousingModel(mesa.Model):
         anchor_base(self.state, self.behaviour)
         self.attractiveness_start = self.state.nb.attractiveness.copy()
         self.log = MoveLog()
-        self.recorder = Recorder(run_id)
+        self.recorder = Recorder(run_id, composition_years)
         self.neighbourhoods = [Neighbourhood(self, j) for j in range(len(self.state.nb))]
         hh = self.state.hh
         self.cohort_start = {"nbhd": hh.nbhd.copy(), "tenure": hh.tenure.copy(),

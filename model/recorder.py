@@ -23,10 +23,20 @@ COLUMNS = ["run_id", "year", "month", "scale", "unit", "register", "indicator", 
 
 
 class Recorder:
-    """Collects the indicator rows of one run."""
+    """Collects the indicator rows of one run.
 
-    def __init__(self, run_id: str = "run") -> None:
+    Args:
+        run_id: Identifier written in every row.
+        composition_years: Years whose composition (polarisation) rows are computed; None for
+            every year. Allocation and mobility rows are kept every year. The composition is
+            most of the recording cost: a caller that reads a few years only (a sensitivity
+            analysis) computes just those.
+    """
+
+    def __init__(self, run_id: str = "run", composition_years=None) -> None:
         self.run_id = run_id
+        self.composition_years = (None if composition_years is None
+                                  else frozenset(int(y) for y in composition_years))
         self._rows: list[tuple] = []
         self._allocs: list[AllocationResult] = []
         self._log_pos = 0
@@ -36,7 +46,8 @@ class Recorder:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, state: State, log: MoveLog) -> None:
         """Record the initial composition (year 0) and open the first year."""
-        self._add_rows(0, state.month, composition_rows(state))
+        if self._composition(0):
+            self._add_rows(0, state.month, composition_rows(state))
         self._open_year(state, log)
 
     def _open_year(self, state: State, log: MoveLog) -> None:
@@ -52,11 +63,14 @@ class Recorder:
 
     def end_year(self, state: State, log: MoveLog, year: int) -> None:
         """Summarise the year just ended (call after the December step)."""
-        rows = composition_rows(state)
+        rows = composition_rows(state) if self._composition(year) else []
         rows += self._allocation_rows(state)
         rows += self._mobility_rows(state, log.array(self._log_pos))
         self._add_rows(year, state.month, rows)
         self._open_year(state, log)
+
+    def _composition(self, year: int) -> bool:
+        return self.composition_years is None or year in self.composition_years
 
     def _add_rows(self, year: int, month: int, rows: list[tuple]) -> None:
         self._rows.extend((self.run_id, year, month) + r for r in rows)

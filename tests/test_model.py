@@ -171,3 +171,17 @@ def test_random_allocation_without_feedback_moves_d_toward_random_level():
     # (averaged over seeds and the last three years: single years are noisy at this scale,
     # where one neighbourhood holds only ~20-100 social tenants)
     assert np.mean(gaps_random) < 0.67
+
+
+def test_composition_years_keep_only_those_years_and_change_nothing_else():
+    full = run_scenario(Scenario(years=3), scale=0.02, seed=4).indicators
+    some = run_scenario(Scenario(years=3), scale=0.02, seed=4, composition_years=[2]).indicators
+    composition = "dissimilarity_q1_by_neighbourhoods"
+    assert set(some.loc[some.indicator == composition, "year"]) == {2}
+    assert set(full.loc[full.indicator == composition, "year"]) == {0, 1, 2, 3}
+    # the rows kept are those of the full run (recording draws no random numbers)
+    key = ["year", "scale", "unit", "register", "indicator"]
+    merged = some.merge(full, on=key, suffixes=("_some", "_full"), how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()
+    np.testing.assert_array_equal(merged["value_some"], merged["value_full"])  # NaN == NaN here
+    assert len(some) < len(full)
