@@ -40,7 +40,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from model.config import Behaviour, iter_parameters
+from model.config import Behaviour, iter_parameters, parse_toml_file
 from model.errors import InputError
 
 __all__ = [
@@ -365,13 +365,7 @@ def load_targets(path: str | Path) -> CalibrationTargets:
         raise InputError("file not found (a territory folder needs a targets.toml listing its "
                          "calibration targets; see calibration/example_data/targets.toml)",
                          source=str(path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"not valid TOML: {err}", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", source=str(path)) from None
-    return parse_targets(data, source=str(path))
+    return parse_targets(parse_toml_file(path), source=str(path))
 
 
 @lru_cache(maxsize=1)

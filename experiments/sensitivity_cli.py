@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.config import Scenario, _read_toml, from_dict, iter_parameters, to_toml
+from model.config import Scenario, from_dict, iter_parameters, read_toml, to_toml
 from model.errors import InputError
 
 METHODS = ("sobol", "morris")
@@ -76,7 +76,7 @@ def load_spec(path: str | Path) -> SensitivitySpec:
     """Read and validate a sensitivity file (errors name the file and the field)."""
     path = Path(path)
     src = str(path)
-    data = _read_toml(path)
+    data = read_toml(path)
     sens = data.pop("sensitivity", None)
     if not isinstance(sens, dict):
         raise InputError("missing [sensitivity] table", source=src, field="sensitivity")

@@ -24,7 +24,6 @@ import itertools
 import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,7 +32,16 @@ from typing import Any
 
 import numpy as np
 
-from model.config import Scenario, TerritorySpec, from_dict, iter_parameters, load_scenario, to_toml
+from model.config import (
+    Scenario,
+    TerritorySpec,
+    deep_merge,
+    from_dict,
+    iter_parameters,
+    load_scenario,
+    parse_toml_file,
+    to_toml,
+)
 from model.errors import InputError
 
 __all__ = [
@@ -385,13 +393,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "file not found"
         raise InputError(what, source=str(path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"not valid TOML: {err}", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", source=str(path)) from None
-    return experiment_from_dict(data, source=str(path), base_dir=path.parent)
+    return experiment_from_dict(parse_toml_file(path), source=str(path), base_dir=path.parent)
 
 
 def experiment_from_dict(data: Mapping[str, Any], *, source: str = "<dict>",
@@ -457,7 +459,7 @@ def _base_scenario(data: Mapping[str, Any], source: str, base_dir: Path, seed: i
         if key in data:
             if not isinstance(data[key], Mapping):
                 raise InputError(f"expected a table, got {data[key]!r}", source=source, field=key)
-            _merge(start[key], data[key])
+            deep_merge(start[key], data[key])
     if "years" in data:
         start["years"] = data["years"]
     src = start["territory"].get("source")
@@ -677,14 +679,6 @@ def _name(value: Any, source: str, where: str) -> str:
                          "_ . = + , - (it names files), starting with a letter or digit",
                          source=source, field=where)
     return value
-
-
-def _merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
-    for k, v in new.items():
-        if isinstance(v, Mapping) and isinstance(into.get(k), dict):
-            _merge(into[k], v)
-        else:
-            into[k] = dict(v) if isinstance(v, Mapping) else v
 
 
 def _parameter_paths(table: Mapping[str, Any], source: str, where: str) -> dict[str, Any]:

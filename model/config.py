@@ -537,19 +537,25 @@ def load_scenario(path: str | Path) -> Scenario:
     tables are merged first, the file's own values win (used for calibrated parameter files).
     """
     path = Path(path)
-    data = _read_toml(path)
+    data = read_toml(path)
     return from_dict(Scenario, data, source=str(path))
 
 
-def _read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    if not path.is_file():
-        raise InputError("file not found", source=str(path))
+def parse_toml_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML file that exists; errors name the file (not TOML, not UTF-8 text)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"not valid TOML: {err}", source=str(path)) from None
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file", source=str(path)) from None
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a TOML file with its ``include`` files merged first (its own values win)."""
+    if not path.is_file():
+        raise InputError("file not found", source=str(path))
+    data = parse_toml_file(path)
     includes = data.pop("include", [])
     if isinstance(includes, str):
         includes = [includes]
@@ -560,15 +566,16 @@ def _read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         inc_path = (path.parent / inc).resolve()
         if inc_path in _seen:
             raise InputError(f"include cycle through {inc}", source=str(path), field="include")
-        _deep_merge(merged, _read_toml(inc_path, _seen + (path.resolve(),)))
-    _deep_merge(merged, data)
+        deep_merge(merged, read_toml(inc_path, _seen + (path.resolve(),)))
+    deep_merge(merged, data)
     return merged
 
 
-def _deep_merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
+def deep_merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
+    """Merge nested mapping ``new`` into ``into`` in place (``new``'s values win)."""
     for k, v in new.items():
         if isinstance(v, Mapping) and isinstance(into.get(k), dict):
-            _deep_merge(into[k], v)
+            deep_merge(into[k], v)
         else:
             into[k] = dict(v) if isinstance(v, Mapping) else v
 
