@@ -123,10 +123,26 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
     if keep_moves:
         moves.insert(0, "run_id", run_id)
     entropy = seq.entropy if isinstance(seq.entropy, int) else int(np.asarray(seq.entropy)[0])
+    cohort = cohort_table(model)
+    _forget(model)
     return RunResult(run_id=run_id, scenario=scenario, config_hash=scenario.config_hash(),
                      seed_entropy=entropy, spawn_key=tuple(seq.spawn_key),
                      indicators=model.recorder.frame(), moves=moves, neighbourhoods=nbdf,
-                     cohort=cohort_table(model), wall_time=wall)
+                     cohort=cohort, wall_time=wall)
+
+
+def _forget(model: HousingModel) -> None:
+    """Drop a finished model from Mesa's class-level registry of agents.
+
+    mesa <= 3.3 keeps every model that created agents alive through ``mesa.Agent._ids`` (a dict
+    keyed by model; mesa issue #3179, fixed by mesa PR #3180), so a process running many models
+    (a sensitivity analysis, a calibration) grew by a whole model per run, and loky restarted its
+    workers as leaking. The result tables hold no reference to the model.
+    """
+    import mesa
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
 
 
 def cohort_table(model: HousingModel) -> pd.DataFrame:

@@ -185,3 +185,13 @@ def test_composition_years_keep_only_those_years_and_change_nothing_else():
     assert (merged["_merge"] == "both").all()
     np.testing.assert_array_equal(merged["value_some"], merged["value_full"])  # NaN == NaN here
     assert len(some) < len(full)
+
+
+def test_finished_runs_are_not_kept_alive():
+    # mesa <= 3.3 keeps every model that created agents in mesa.Agent._ids; a long sensitivity
+    # analysis then grew by one model per run until loky restarted its workers
+    import gc
+    for seed in (1, 2):
+        run_scenario(Scenario(years=1), scale=0.02, seed=seed, keep_moves=False)
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, HousingModel)]
