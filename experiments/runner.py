@@ -152,12 +152,11 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     try:
         if task.fail:
             raise RuntimeError(f"test failure of run {plan.run_id} requested by {FAIL_ENV}")
-        known_models = _mesa_models()
         try:
             result = run_scenario(plan.scenario, seed=plan.seed(), run_id=plan.run_id,
                                   keep_moves=task.moves)
         finally:
-            _release_models(known_models, time.perf_counter() - t0)
+            _collect_garbage(time.perf_counter() - t0)
         if result.config_hash != plan.config_hash:
             raise RuntimeError(f"the run's config hash {result.config_hash} differs from the "
                                f"planned {plan.config_hash}")
@@ -179,32 +178,17 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     return {"meta": meta}
 
 
-# Memory of long ensembles. mesa <= 3.3 keeps every model that created agents alive through the
-# class attribute ``mesa.Agent._ids`` (a defaultdict keyed by model; mesa issue #3179, fixed by
-# mesa PR #3180), so a worker running many models would grow by a whole model per run (≈ 2.4 MB at
-# scale 0.1). After each run the worker drops the entries of the models that run created (they
-# are finished: they create no more agents) and collects the garbage cycles a model forms with its
+# Memory of long ensembles. run_scenario drops its model from Mesa's agent registry (see
+# model.api._released_models); the worker then collects the garbage cycles a model forms with its
 # agents, as often as keeps the collector's cost under ~2 % of the run time.
 _GC_SHARE = 0.02
 _gc_state = {"run_time": 0.0, "cost": 0.0}
 
 
-def _mesa_models() -> set[Any]:
-    """Models known to ``mesa.Agent._ids`` now (empty when mesa no longer keeps them)."""
-    import mesa
-    ids = getattr(mesa.Agent, "_ids", None)
-    return set(ids) if isinstance(ids, dict) else set()
-
-
-def _release_models(known: set[Any], run_time: float) -> None:
-    """Forget the models created since ``known`` was taken; collect garbage now and then."""
+def _collect_garbage(run_time: float) -> None:
+    """Collect garbage after runs totalling enough time to keep its cost under _GC_SHARE."""
     import gc
 
-    import mesa
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        for model in [m for m in ids if m not in known]:
-            del ids[model]
     _gc_state["run_time"] += run_time
     if _gc_state["run_time"] * _GC_SHARE >= _gc_state["cost"]:
         t = time.perf_counter()

@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -107,42 +109,48 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
             source=scenario.territory.source, scale=float(scale)))
     seq = as_seed_sequence(scenario.seed if seed is None else seed)
     t0 = time.perf_counter()
-    model = build_model(scenario, seed=seq, territory=territory, run_id=run_id,
-                        composition_years=composition_years)
-    model.run(scenario.years, progress=progress)
-    wall = time.perf_counter() - t0
-    s = model.state
-    nb = s.nb
-    nbdf = pd.DataFrame({
-        "neighbourhood": nb.ids, "name": nb.names,
-        "commune": [s.commune_ids[c] for c in nb.commune], "qpv": nb.qpv, "x": nb.x, "y": nb.y,
-        "attractiveness_start": model.territory.neighbourhoods.base_attractiveness.to_numpy(),
-        "attractiveness_end": nb.attractiveness.copy(),
-    })
-    moves = model.log.to_frame(nb.ids) if keep_moves else pd.DataFrame()
-    if keep_moves:
-        moves.insert(0, "run_id", run_id)
-    entropy = seq.entropy if isinstance(seq.entropy, int) else int(np.asarray(seq.entropy)[0])
-    cohort = cohort_table(model)
-    _forget(model)
-    return RunResult(run_id=run_id, scenario=scenario, config_hash=scenario.config_hash(),
-                     seed_entropy=entropy, spawn_key=tuple(seq.spawn_key),
-                     indicators=model.recorder.frame(), moves=moves, neighbourhoods=nbdf,
-                     cohort=cohort, wall_time=wall)
+    with _released_models():  # the tables hold no reference to the model
+        model = build_model(scenario, seed=seq, territory=territory, run_id=run_id,
+                            composition_years=composition_years)
+        model.run(scenario.years, progress=progress)
+        wall = time.perf_counter() - t0
+        s = model.state
+        nb = s.nb
+        nbdf = pd.DataFrame({
+            "neighbourhood": nb.ids, "name": nb.names,
+            "commune": [s.commune_ids[c] for c in nb.commune], "qpv": nb.qpv, "x": nb.x, "y": nb.y,
+            "attractiveness_start": model.territory.neighbourhoods.base_attractiveness.to_numpy(),
+            "attractiveness_end": nb.attractiveness.copy(),
+        })
+        moves = model.log.to_frame(nb.ids) if keep_moves else pd.DataFrame()
+        if keep_moves:
+            moves.insert(0, "run_id", run_id)
+        entropy = seq.entropy if isinstance(seq.entropy, int) else int(np.asarray(seq.entropy)[0])
+        cohort = cohort_table(model)
+        return RunResult(run_id=run_id, scenario=scenario, config_hash=scenario.config_hash(),
+                         seed_entropy=entropy, spawn_key=tuple(seq.spawn_key),
+                         indicators=model.recorder.frame(), moves=moves, neighbourhoods=nbdf,
+                         cohort=cohort, wall_time=wall)
 
 
-def _forget(model: HousingModel) -> None:
-    """Drop a finished model from Mesa's class-level registry of agents.
+@contextlib.contextmanager
+def _released_models() -> Iterator[None]:
+    """Drop the models created inside the block from Mesa's class-level registry of agents.
 
     mesa <= 3.3 keeps every model that created agents alive through ``mesa.Agent._ids`` (a dict
     keyed by model; mesa issue #3179, fixed by mesa PR #3180), so a process running many models
-    (a sensitivity analysis, a calibration) grew by a whole model per run, and loky restarted its
-    workers as leaking. The result tables hold no reference to the model.
+    (an ensemble, a sensitivity analysis, a calibration) grew by a whole model per run, and loky
+    restarted its workers as leaking. Models of a failed run are dropped too.
     """
     import mesa
     ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
+    known = set(ids) if isinstance(ids, dict) else set()
+    try:
+        yield
+    finally:
+        if isinstance(ids, dict):
+            for model in [m for m in ids if m not in known]:
+                del ids[model]
 
 
 def cohort_table(model: HousingModel) -> pd.DataFrame:
