@@ -22,25 +22,24 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
    the effort rate; refusals are counted and may cost points.
 6. **Unlet** — a dwelling nobody accepts stays vacant and returns next month.
 
-Implementation. The round costs a few Python steps per vacancy, whatever the number of
-applicants: candidate lists sorted by score are cached per dwelling class (commune, rooms,
-financing, hard-to-let slack) and holder; a short list is examined candidate by candidate in
-plain Python, a long one is split by the bonuses that apply (within a part the best are at the
-head) and only its head is examined in Python, the rest with numpy if needed. When nobody left
-fits the lowest rent and area of a class's vacancies, the class fails for the holder for the
-rest of the round (candidates only leave the pool). Same rules and same random draws as a
-plain scan of every applicant for every vacancy.
+Implementation. The applicants' attributes are computed once per round with numpy (with the
+random part of their score); the round itself, vacancy by vacancy, is one compiled kernel
+(:func:`_round_kernel`, see :mod:`model.jit`): per vacancy it scans the applicants wishing the
+commune in decreasing score order, keeps those eligible, available and in the holder's pool,
+and proposes the best by score plus the bonuses that apply. The random draws (score noise, the
+order of vacancies, the acceptance uniforms) are made in numpy before the kernel runs.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from ..config import Behaviour, Levers
+from ..jit import njit
 from ..moves import KIND, MoveLog, move_into
 from ..state import (
     APP_NONE,
@@ -62,8 +61,6 @@ PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
 HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
-SHORT_POOL = 32  # candidate lists up to this length are examined in plain Python
-SCAN_HEAD = 24  # head of a long list examined in plain Python before numpy takes over
 # yearly counters per holder (see _count_lease)
 ALLOC_KEYS = tuple(f"alloc_h{h}" for h in range(4))
 PRIO_KEYS = tuple(f"prio_h{h}" for h in range(4))
@@ -95,10 +92,6 @@ class AllocationResult:
     def n(self) -> int:
         """Signed leases."""
         return len(self.households)
-
-
-def _count(state: State, key: str, k: float = 1) -> None:
-    state.counters[key] = state.counters.get(key, 0) + k
 
 
 def applicant_scores(state: State, idx: np.ndarray, levers: Levers, sit: dict[str, np.ndarray]
@@ -145,10 +138,10 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
                          & (dw.occupant < 0))
     apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE))
     res = dict(offers=0, refusals=0, vacancies=len(vac), unlet_no_candidate=0, unlet_refused=0)
-    signed: list[tuple[int, int, int, float]] = []
+    signed = (_NONE, _NONE, _NONE, np.zeros(0))
     q1 = _NONE.astype(bool)
     if len(vac) and len(apps):
-        q1 = _round(state, levers, beh, rng, vac, apps, signed, res)
+        q1, signed = _round(state, levers, beh, rng, vac, apps, res)
     else:
         res["unlet_no_candidate"] = len(vac)
     leases = _sign_all(state, apps, q1, signed, log)
@@ -157,515 +150,89 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
     return AllocationResult(**leases, **res)
 
 
-class _Applicants:
-    """Applicant attributes fixed for one round, and cached score-sorted candidate lists.
+# ----------------------------------------------------------------------------------------------
+# the round, compiled
+# ----------------------------------------------------------------------------------------------
 
-    Lists hold local applicant indices (positions in ``apps``), sorted by decreasing base score.
-    They are cached, each built once per round: per (commune, rooms, financing, slack) the
-    applicants wishing the commune whose income and size fit (:meth:`static_list`); per holder
-    the part of it the holder may designate (:meth:`pool`); for long pools, per reserved groups
-    and bonuses, the pool's members of the groups split by bonus (:meth:`parts`). Availability
-    and the effort rate, which depends on the dwelling's rent, are checked vacancy by vacancy.
-    """
-
-    def __init__(self, state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
-                 apps: np.ndarray):
-        hh, nb = state.hh, state.nb
-        sit = _situation(state, apps)
-        self.size = household_size(hh, apps)
-        self.need = rooms_needed(self.size)
-        self.max_rooms = self.size + 1
-        self.income = household_income(hh, apps)
-        self.ceilings = ceilings_by_financing(hh, apps, state.ceiling_index)
-        self.home = nb.commune[hh.nbhd[apps]]
-        self.q1 = hh.income_uc[apps] <= state.q1_threshold
-        self.reloc = hh.relocation[apps]
-        self.prio = hh.priority[apps] | self.reloc
-        self.transfer = hh.app[apps] == APP_TRANSFER
-        self.pools = (self.prio, hh.employed[apps], None, None)
-        # commissions weigh the ability to pay: points lost per standard deviation of income
-        # below the median (OFCE 2023: the poorest applicants are served less often)
-        solvency = beh.commission_solvency * np.minimum(hh.z[apps], 0.0)
-        self.base = (applicant_scores(state, apps, levers, sit) + solvency
-                     + rng.random(len(apps)) * 0.5)
-        accept_adj = (np.where(self.transfer, -0.5, 0.0)
-                      + np.where(hh.tenure[apps] == HOSTED, 0.5, 0.0)
-                      + np.where(self.prio, 0.5, 0.0) + np.where(self.reloc, 1.5, 0.0)
-                      + 1.0 * levers.information.level)
-        # effort-rate terms that do not depend on the dwelling (see state.housing_benefit)
-        self.income_m = np.maximum(self.income / 12.0, 1.0)
-        self.apl_cap = 300.0 + 60.0 * (self.size - 1)
-        self.apl_part = 0.35 * np.maximum(0.0, self.income / 12.0 - 500.0
-                                          - 100.0 * (self.size - 1))
-        self.rls_relief = rls_relief(self.income, levers)
-        # effort terms as Python lists: short candidate lists are examined one by one; other
-        # terms are read for a few candidates only, through memoryviews (no copy)
-        self.income_m_l = self.income_m.tolist()
-        self.apl_cap_l = self.apl_cap.tolist()
-        self.apl_part_l = self.apl_part.tolist()
-        self.rls_l = self.rls_relief.tolist()
-        self.q1_l = self.q1.tolist()
-        self.base_m = memoryview(self.base)
-        self.asp_m = memoryview(aspiration(hh.z[apps]))
-        self.accept_adj_m = memoryview(accept_adj)
-        self.reloc_m, self.prio_m = memoryview(self.reloc), memoryview(self.prio)
-        self.home_m = memoryview(self.home)
-        self.transfer_m = memoryview(self.transfer)
-        # availability: one buffer seen both as bytes (scalar access) and as a numpy array
-        self.avail = bytearray(b"\x01") * len(apps)
-        self.available = np.frombuffer(self.avail, dtype=np.bool_)
-        # groups that quotas reserve or favour (SPEC §3.4), by name
-        q1_group = self.q1 | self.reloc if levers.renewal.relocation_priority else self.q1
-        self.groups = {"q1": q1_group, "q234": ~self.q1, "prio": self.prio,
-                       "transfer": self.transfer}
-        self.groups_m = {name: memoryview(g) for name, g in self.groups.items()}
-        self._local: dict[int, np.ndarray] = {}
-        order = _by_decreasing(self.base)
-        rank = np.empty(len(order), np.int64)
-        rank[order] = np.arange(len(order))
-        self.rank_m = memoryview(rank)  # position in the score order
-        wishes = hh.wishes[apps][order]
-        reloc = self.reloc[order]
-        self.lists = [order[((wishes >> c) & 1).astype(bool) | reloc]
-                      for c in range(len(state.commune_ids))]
-        self._fit: dict[int, tuple] = {}
-        self._static: dict[tuple[int, int, int, int], np.ndarray] = {}
-        self._pooled: dict[tuple, np.ndarray] = {}
-        self._pooled_l: dict[tuple, list[int]] = {}
-        self._parts: dict[tuple, list] = {}
-
-    def group(self, name: str, commune: int) -> np.ndarray:
-        """Membership mask of a named group (``local``: residents of ``commune``)."""
-        if name != "local":
-            return self.groups[name]
-        mask = self._local.get(commune)
-        if mask is None:
-            mask = self._local[commune] = self.home == commune
-        return mask
-
-    def member(self, name: str, i: int, commune: int) -> bool:
-        """Whether applicant ``i`` belongs to a named group (scalar version of :meth:`group`)."""
-        if name == "local":
-            return self.home_m[i] == commune
-        return self.groups_m[name][i]
-
-    def static_list(self, commune: int, rooms: int, financing: int, slack: int = 0
-                    ) -> np.ndarray:
-        """Score-sorted applicants wishing ``commune`` whose income and size fit the dwelling.
-
-        ``slack`` extra rooms of under-occupation are tolerated (hard-to-let dwellings).
-        """
-        key = (commune, rooms, financing, slack)
-        lst = self._static.get(key)
-        if lst is None:
-            c, income_ok, need, max_rooms = self._commune_terms(commune)
-            ok = income_ok[financing] & (need <= rooms) & (max_rooms >= rooms - slack)
-            lst = self._static[key] = c[ok]
-        return lst
-
-    def _commune_terms(self, commune: int) -> tuple:
-        """Return a commune's list, its members' income test per financing, rooms needed, max."""
-        out = self._fit.get(commune)
-        if out is None:
-            c = self.lists[commune]
-            income = self.income[c]
-            out = self._fit[commune] = (c, [income <= self.ceilings[f][c] for f in range(3)],
-                                        self.need[c], self.max_rooms[c])
-        return out
-
-    def pool(self, key: tuple, holder: int) -> np.ndarray:
-        """Return the part of the static list of ``key`` that a holder may designate (cached)."""
-        pkey = key + (holder,)
-        out = self._pooled.get(pkey)
-        if out is None:
-            commune = key[0]
-            out = self.static_list(*key)
-            if holder == COMMUNE:
-                out = out[self.home[out] == commune]
-            elif holder != BAILLEUR:
-                out = out[self.pools[holder][out]]
-            self._pooled[pkey] = out
-        return out
-
-    def pool_list(self, key: tuple, holder: int) -> list[int]:
-        """Return :meth:`pool` as a Python list (cached; for short pools)."""
-        pkey = key + (holder,)
-        out = self._pooled_l.get(pkey)
-        if out is None:
-            out = self._pooled_l[pkey] = self.pool(key, holder).tolist()
-        return out
-
-    def parts(self, key: tuple, holder: int, groups: tuple[str, ...],
-              bonus: tuple[tuple[str, float], ...]) -> list[_Part]:
-        """Return the holder's pool restricted to ``groups``, split by bonus membership (cached).
-
-        All candidates of a part get the same bonus points, so within a part the order of the
-        effective score is the base order: a part's best candidates are at its head.
-
-        Returns:
-            The non-empty parts.
-        """
-        pkey = (key, holder, groups, bonus)
-        out = self._parts.get(pkey)
-        if out is None:
-            commune = key[0]
-            lst = self.pool(key, holder)
-            for name in groups:
-                lst = lst[self.group(name, commune)[lst]]
-            parts = [lst]
-            for name, _ in bonus:  # split every part by membership of each bonus group
-                split = []
-                for part in parts:
-                    g = self.group(name, commune)[part]
-                    split += [part[g], part[~g]]
-                parts = split
-            out = self._parts[pkey] = [_Part(self, part) for part in parts if len(part)]
-        return out
+# group codes (membership tests of _member) and enforcement codes
+G_LOCAL, G_Q1, G_Q234, G_PRIO, G_TRANSFER = range(5)
+ENFORCEMENT = {"none": 0, "target": 1, "strict": 2}
+# slots of the year's counters the round reads and updates (see _count_lease)
+C_LEASES, C_ALLOC, C_PRIO, C_TRANSFERS = 0, 1, 5, 9
+C_LEASES_IN, C_Q234_IN, C_LEASES_OUT, C_Q1_OUT, C_UNLET, C_FLUX = 10, 11, 12, 13, 14, 18
+COUNTER_KEYS = (("leases",) + ALLOC_KEYS + PRIO_KEYS
+                + ("transfers", "leases_in", "q234_in", "leases_out", "q1_out")
+                + UNLET_KEYS + tuple(f"flux_h{h}" for h in range(4)))
 
 
-class _Part:
-    """Part of a candidate list with equal bonuses, in base-score order (see :meth:`parts`).
+class _Applicants(NamedTuple):
+    """Applicant attributes fixed for one round (local index = position in ``apps``)."""
 
-    Long parts also hold their members' effort terms, aligned with the list, for the numpy
-    examination of their tail.
-    """
-
-    __slots__ = ("idx", "view", "q1", "apl_cap", "apl_part", "rls", "income_m")
-
-    def __init__(self, a: _Applicants, idx: np.ndarray):
-        self.idx, self.view = idx, memoryview(idx)
-        if len(idx) > SCAN_HEAD:
-            self.q1, self.apl_cap, self.apl_part = a.q1[idx], a.apl_cap[idx], a.apl_part[idx]
-            self.rls, self.income_m = a.rls_relief[idx], a.income_m[idx]
-
-    def effort(self, offer: _Offer, start: int) -> np.ndarray:
-        """Effort rates of the members from position ``start`` on (see :func:`_effort`)."""
-        if offer.rent_q1 == offer.rent_other:
-            rent = offer.rent_q1
-        else:
-            rent = np.where(self.q1[start:], offer.rent_q1, offer.rent_other)
-        apl = np.maximum(0.0, np.minimum(rent, self.apl_cap[start:]) - self.apl_part[start:])
-        return (rent + offer.charges - apl - self.rls[start:]) / self.income_m[start:]
-
-
-class _Offer:
-    """Rent terms of one vacant dwelling (SPEC §3.2, §3.7)."""
-
-    __slots__ = ("base_rent", "area", "charges", "rent_q1", "rent_other", "factor_q1",
-                 "factor_other", "max_effort")
-
-    def __init__(self, in_qpv: bool, area: float, base_rent: float, modulation: float,
-                 uplift: float, max_effort: float):
-        self.base_rent, self.area, self.max_effort = base_rent, area, max_effort
-        self.charges = CHARGES_M2 * area
-        # revenue-neutral modulation: dearer in QPV, cheaper outside QPV for Q1 applicants
-        if in_qpv:
-            self.factor_q1 = self.factor_other = 1.0 + uplift
-        elif modulation == 0.0:
-            self.factor_q1 = self.factor_other = 1.0
-        else:
-            self.factor_q1, self.factor_other = 1.0 - modulation, 1.0
-        self.rent_q1 = base_rent * self.factor_q1
-        self.rent_other = base_rent * self.factor_other
+    order: np.ndarray  # local indices by decreasing base score
+    base: np.ndarray  # base score (cotation + solvency + noise)
+    ok_fin: np.ndarray  # (3, n): income within the PLAI, PLUS, PLS ceiling
+    need: np.ndarray  # rooms needed
+    max_rooms: np.ndarray  # rooms beyond which the dwelling is under-occupied
+    home: np.ndarray  # commune of residence
+    wishes: np.ndarray  # bitmask of wished communes
+    q1: np.ndarray  # below the applicants' Q1 threshold
+    q1_group: np.ndarray  # counts in the Q1 quota (Q1, or relocated when they count)
+    reloc: np.ndarray
+    prio: np.ndarray  # priority or relocated
+    employed: np.ndarray
+    transfer: np.ndarray
+    apl_cap: np.ndarray  # effort-rate terms that do not depend on the dwelling
+    apl_part: np.ndarray
+    rls: np.ndarray
+    income_m: np.ndarray
+    aspiration: np.ndarray
+    accept_adj: np.ndarray
 
 
-def _fitting_short(a: _Applicants, pool: Iterable[int], offer: _Offer, k: int = 0
-                   ) -> list[tuple[int, float]]:
-    """Available candidates of a list whose effort rate fits, with that rate (plain Python).
-
-    The effort rate is :func:`model.state.effort_rate` with the applicant terms precomputed:
-    (rent + charges − housing benefit − RLS relief) / monthly income. Stops after ``k``
-    candidates when ``k`` > 0.
-    """
-    fit = []
-    avail, q1 = a.avail, a.q1_l
-    cap, part, rls, inc = a.apl_cap_l, a.apl_part_l, a.rls_l, a.income_m_l
-    rent_q1, rent_other, max_e = offer.rent_q1, offer.rent_other, offer.max_effort
-    paid_q1, paid_other = rent_q1 + offer.charges, rent_other + offer.charges
-    for i in pool:
-        if not avail[i]:
-            continue
-        if q1[i]:
-            rent, paid = rent_q1, paid_q1
-        else:
-            rent, paid = rent_other, paid_other
-        c = cap[i]
-        apl = (rent if rent < c else c) - part[i]  # housing benefit before the floor at 0
-        if apl < 0.0:
-            apl = 0.0
-        e = (paid - apl - rls[i]) / inc[i]
-        if e <= max_e:
-            fit.append((i, e))
-            if len(fit) == k:
-                break
-    return fit
-
-
-def _first_fitting(a: _Applicants, part: _Part, offer: _Offer, k: int, head: int = SCAN_HEAD
-                   ) -> list[tuple[int, float]]:
-    """First ``k`` available candidates of a list whose effort rate fits, with that rate.
-
-    The first ``head`` candidates are examined one at a time in plain Python (usually enough
-    when some fit), the rest, if needed, at once with numpy (same floating-point operations).
-    """
-    if len(part.idx) <= SCAN_HEAD:
-        return _fitting_short(a, part.view, offer, k)
-    fit = _fitting_short(a, part.view[:head], offer, k) if head else []
-    if len(fit) < k:
-        e = part.effort(offer, head)
-        ok = np.flatnonzero(e <= offer.max_effort)
-        ok = ok[a.available[part.idx[ok + head]]][: k - len(fit)]
-        fit += zip(part.idx[ok + head].tolist(), e[ok].tolist(), strict=True)
-    return fit
-
-
-def _effort(a: _Applicants, idx: np.ndarray, offer: _Offer) -> np.ndarray:
-    """Effort rates of candidates ``idx`` (numpy; the operations of :func:`_fitting_short`)."""
-    if offer.rent_q1 == offer.rent_other:
-        rent = offer.rent_q1
-    else:
-        rent = np.where(a.q1[idx], offer.rent_q1, offer.rent_other)
-    apl = np.maximum(0.0, np.minimum(rent, a.apl_cap[idx]) - a.apl_part[idx])
-    return (rent + offer.charges - apl - a.rls_relief[idx]) / a.income_m[idx]
-
-
-def _pick(a: _Applicants, fit: list[tuple[int, float]], strict: tuple[str, ...],
-          bonus: tuple[tuple[str, float], ...], k: int, commune: int
-          ) -> tuple[list[int], list[float]]:
-    """Choose the ``k`` candidates a holder proposes among the fitting ones (plain Python).
-
-    Strict groups first (members of all of them, else of one at a time, else anybody), then by
-    decreasing effective score: base score plus the bonuses of the candidate's groups (same
-    floating-point sums and stable order as numpy).
-    """
-    if strict:
-        member = a.member
-        cand = [x for x in fit if all(member(g, x[0], commune) for g in strict)]
-        if not cand and len(strict) > 1:
-            for g in strict:  # relax to one reservation at a time
-                cand = [x for x in fit if member(g, x[0], commune)]
-                if cand:
-                    break
-        fit = cand or fit
-    if bonus and len(fit) > 1:
-        base, member = a.base_m, a.member
-        scores = []
-        for i, _ in fit:
-            score = base[i]
-            for name, b in bonus:
-                score = score + b * member(name, i, commune)
-            scores.append(-score)
-        order = sorted(range(len(fit)), key=scores.__getitem__)  # stable, like np.argsort
-        fit = [fit[j] for j in order]
-    fit = fit[:k]
-    return [x[0] for x in fit], [x[1] for x in fit]
-
-
-class _Round:
-    """One month's commission round: designation by holder, quotas, commission (SPEC §3)."""
-
-    def __init__(self, state: State, levers: Levers, beh: Behaviour, a: _Applicants):
-        self.state, self.L, self.beh, self.a = state, levers, beh, a
-        self.c = state.counters
-        self.k_max = levers.commission.candidates_per_dwelling
-        # vacancies proven to have no eligible candidate this month, by (class, holder):
-        # the smallest (rent, area) that failed; effort rises with both, so dearer or larger
-        # dwellings of the same class fail too (candidates only leave the pool during a round)
-        self.failed: dict[tuple, tuple[float, float]] = {}
-        self._groups: dict[tuple[int, bool], tuple] = {}  # until the counters change
-        self.floors: dict[tuple, tuple[float, float]] = {}  # see _record_failure
-        self._floor_checked: dict[tuple, int] = {}
-        self.taken = 0  # candidates who left the pool (signed or refused) so far
-        # classes that failed for a holder last month (a hint, see designate): likely to fail
-        # again, so their floor is checked first; the hint changes no result, only the work
-        self.failed_before: set = state.allocation_hints.get("failed", set())
-        self.offer_terms: tuple[float, float, float] = (levers.rent.modulation, 0.0,
-                                                        beh.max_effort_rate)
-
-    def count_lease(self, in_qpv: bool, winner: int, holder: int) -> None:
-        """Update the year's counters for a signed lease (see :func:`_count_lease`)."""
-        a = self.a
-        _count_lease(self.state, self.L, in_qpv, a.q1_l[winner], a.reloc_m[winner],
-                     a.prio_m[winner], a.transfer_m[winner], holder)
-        self._groups.clear()
-
-    def groups(self, holder: int, v_qpv: bool
-               ) -> tuple[tuple[str, ...], tuple[tuple[str, float], ...]]:
-        """Reserved groups (strict) and cotation bonuses (target) that apply now, by name."""
-        out = self._groups.get((holder, v_qpv))
-        if out is None:
-            out = self._groups[(holder, v_qpv)] = self._lagging(holder, v_qpv)
-        return out
-
-    def _lagging(self, holder: int, v_qpv: bool
-                 ) -> tuple[tuple[str, ...], tuple[tuple[str, float], ...]]:
-        """Compute :meth:`groups` from the year's counters."""
-        L, c = self.L, self.c
-        strict: list[str] = []
-        bonus: list[tuple[str, float]] = []
-        if holder == COMMUNE and L.reservation.local_preference > 0:
-            bonus.append(("local", L.reservation.local_preference))
-        if not v_qpv and L.quota_q1.enforcement != "none" and \
-                c.get("q1_out", 0) < L.quota_q1.share * (c.get("leases_out", 0) + 1):
-            (strict.append("q1") if L.quota_q1.enforcement == "strict"
-             else bonus.append(("q1", L.quota_q1.bonus_points)))
-        if v_qpv and L.quota_qpv.enforcement != "none" and \
-                c.get("q234_in", 0) < L.quota_qpv.share * (c.get("leases_in", 0) + 1):
-            (strict.append("q234") if L.quota_qpv.enforcement == "strict"
-             else bonus.append(("q234", L.quota_qpv.bonus_points)))
-        if L.priority.enforcement != "none" and \
-                c.get(PRIO_KEYS[holder], 0) < L.priority.share * (
-                    c.get(ALLOC_KEYS[holder], 0) + 1):
-            (strict.append("prio") if L.priority.enforcement == "strict"
-             else bonus.append(("prio", L.priority.bonus_points)))
-        if L.transfers.share > 0 and \
-                c.get("transfers", 0) < L.transfers.share * (c.get("leases", 0) + 1):
-            bonus.append(("transfer", L.transfers.bonus_points))
-        return tuple(strict), tuple(bonus)
-
-    def designate(self, key: tuple, offer: _Offer, holder: int, v_qpv: bool
-                  ) -> tuple[list[int], list[float]]:
-        """Ranked candidates the holder designates, with their effort rates in the dwelling.
-
-        Under strict enforcement only members of every lagging group are proposed, then members
-        of one of them, then anybody. Empty when the holder has nobody eligible.
-        """
-        fkey = key + (v_qpv, holder)
-        prev = self.failed.get(fkey)
-        rent, area = offer.base_rent, offer.area
-        if prev is not None and rent >= prev[0] and area >= prev[1]:
-            return [], []
-        if holder != BAILLEUR:  # every holder's pool is part of the landlord's
-            landlord = self.failed.get(key + (v_qpv, BAILLEUR))
-            if landlord is not None and rent >= landlord[0] and area >= landlord[1]:
-                return [], []
-        a, k = self.a, self.k_max
-        pool = a.pool(key, holder)
-        if len(pool) == 0:
-            self.failed[fkey] = (-np.inf, -np.inf)
-            return [], []
-        if prev is None and fkey in self.failed_before and len(pool) > SHORT_POOL:
-            # failed last month: if nobody fits the class's floor (its cheapest, smallest
-            # vacancy), every vacancy of the class fails for this holder this month
-            self.failed_before.discard(fkey)
-            rent0, area0 = self.floors[(key, v_qpv)]
-            if not self._fits_any(key, holder, _Offer(v_qpv, area0, rent0, *self.offer_terms)):
-                self.failed[fkey] = (rent0, area0)
-                return [], []
-        strict, bonus = self.groups(holder, v_qpv)
-        if len(pool) <= SHORT_POOL:
-            # (without reserved groups or bonuses, the first k who fit are the best)
-            fit = _fitting_short(a, a.pool_list(key, holder), offer,
-                                 0 if strict or bonus else k)
-            sel, eff = _pick(a, fit, strict, bonus, k, key[0]) if fit else ([], [])
-        else:
-            # members of every reserved group, else of one at a time, else anybody
-            attempts = [strict] if strict else []
-            if len(strict) > 1:
-                attempts += [(g,) for g in strict]
-            # after a failure of the class, another is likely: no candidate-by-candidate head
-            head = 0 if prev is not None else SCAN_HEAD
-            for groups in attempts + [()]:
-                sel, eff = self._best(key, holder, groups, bonus, offer, head)
-                if sel:
-                    break
-        if not sel:
-            self._record_failure(key, holder, v_qpv, offer)
-        return sel, eff
-
-    def _record_failure(self, key: tuple, holder: int, v_qpv: bool, offer: _Offer) -> None:
-        """Remember that nobody in the holder's pool fits the dwelling.
-
-        When nobody fits either the round's cheapest and smallest dwelling of the class (its
-        floor: the lowest rent and area of its vacancies), every later vacancy of the class fails
-        for this holder; that is remembered instead.
-        """
-        fkey = key + (v_qpv, holder)
-        prev = self.failed.get(fkey)
-        r0, a0 = prev if prev is not None else (np.inf, np.inf)
-        if offer.base_rent <= r0 and offer.area <= a0:
-            self.failed[fkey] = r0, a0 = (offer.base_rent, offer.area)
-        rent, area = self.floors.get((key, v_qpv), (r0, a0))
-        # (checked again only after candidates have left the pool since the last check)
-        if (rent < r0 or area < a0) and self._floor_checked.get(fkey) != self.taken:
-            self._floor_checked[fkey] = self.taken
-            if not self._fits_any(key, holder, _Offer(v_qpv, area, rent, *self.offer_terms)):
-                self.failed[fkey] = (rent, area)
-
-    def _fits_any(self, key: tuple, holder: int, offer: _Offer) -> bool:
-        """Whether some available candidate of the holder's pool fits the dwelling."""
-        a = self.a
-        pool = a.pool(key, holder)
-        if len(pool) <= SHORT_POOL:
-            return bool(_fitting_short(a, a.pool_list(key, holder), offer, 1))
-        pool = pool[a.available[pool]]
-        return bool((_effort(a, pool, offer) <= offer.max_effort).any())
-
-    def _best(self, key: tuple, holder: int, groups: tuple[str, ...],
-              bonus: tuple[tuple[str, float], ...], offer: _Offer, head: int
-              ) -> tuple[list[int], list[float]]:
-        """Best ``k`` fitting candidates of a long pool restricted to ``groups``.
-
-        The best of each part (same bonus) are at its head; they are merged in the order of the
-        effective score, ties in the pool's order (the order of numpy's stable sort).
-        """
-        a, k = self.a, self.k_max
-        parts = a.parts(key, holder, groups, bonus)
-        fit = [x for part in parts for x in _first_fitting(a, part, offer, k, head)]
-        if len(parts) > 1:
-            fit.sort(key=lambda x: a.rank_m[x[0]])
-            return _pick(a, fit, (), bonus, k, key[0])
-        return [x[0] for x in fit], [x[1] for x in fit]
-
-    def flux_designate(self, key: tuple, offer: _Offer, v_qpv: bool, shares: list[float]
-                       ) -> tuple[int, list[int], list[float]]:
-        """Flux management: the holder furthest behind its share with an eligible candidate.
-
-        Returns:
-            The holder (−1 if none) and its designated candidates with their effort rates.
-        """
-        c = self.c
-        given = [c.get(f"flux_h{h}", 0) for h in range(4)]
-        total = sum(given) + 1
-        deficit = [shares[h] * total - given[h] for h in range(4)]
-        for h in sorted(range(4), key=lambda h: -deficit[h]):  # stable, like np.argsort
-            if shares[h] <= 0 and h != BAILLEUR:
-                continue
-            sel, eff = self.designate(key, offer, h, v_qpv)
-            if sel:
-                return h, sel, eff
-        return -1, [], []
-
-    def commission(self, sel: list[int], eff: list[float], attractiveness: float,
-                   u: list[float]) -> int:
-        """Offer the dwelling to the candidates in turn; return the position of the signer or −1.
-
-        Each accepts with probability logistic(accept_base + accept_attractiveness ×
-        (attractiveness − aspiration) − accept_effort × (effort − 0.25) + adjustments), drawn
-        against the uniforms ``u``.
-        """
-        a, beh = self.a, self.beh
-        for j, i in enumerate(sel):
-            logit = (beh.accept_base + beh.accept_attractiveness * (attractiveness - a.asp_m[i])
-                     - beh.accept_effort * (eff[j] - 0.25) + a.accept_adj_m[i])
-            if u[j] * (1.0 + math.exp(-logit)) < 1.0:
-                return j
-        return -1
+def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
+                apps: np.ndarray) -> _Applicants:
+    """Compute the applicants' attributes for the round (draws the score noise)."""
+    hh, nb = state.hh, state.nb
+    sit = _situation(state, apps)
+    size = household_size(hh, apps)
+    income = household_income(hh, apps)
+    q1 = hh.income_uc[apps] <= state.q1_threshold
+    reloc = hh.relocation[apps]
+    prio = hh.priority[apps] | reloc
+    transfer = hh.app[apps] == APP_TRANSFER
+    # commissions weigh the ability to pay: points lost per standard deviation of income
+    # below the median (OFCE 2023: the poorest applicants are served less often)
+    solvency = beh.commission_solvency * np.minimum(hh.z[apps], 0.0)
+    base = applicant_scores(state, apps, levers, sit) + solvency + rng.random(len(apps)) * 0.5
+    accept_adj = (np.where(transfer, -0.5, 0.0) + np.where(hh.tenure[apps] == HOSTED, 0.5, 0.0)
+                  + np.where(prio, 0.5, 0.0) + np.where(reloc, 1.5, 0.0)
+                  + 1.0 * levers.information.level)
+    return _Applicants(
+        order=_by_decreasing(base), base=base,
+        ok_fin=income[None, :] <= ceilings_by_financing(hh, apps, state.ceiling_index),
+        need=rooms_needed(size), max_rooms=size + 1, home=nb.commune[hh.nbhd[apps]],
+        wishes=hh.wishes[apps], q1=q1,
+        q1_group=q1 | reloc if levers.renewal.relocation_priority else q1,
+        reloc=reloc, prio=prio, employed=hh.employed[apps], transfer=transfer,
+        # effort rate (see state.effort_rate and state.housing_benefit)
+        apl_cap=300.0 + 60.0 * (size - 1),
+        apl_part=0.35 * np.maximum(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1)),
+        rls=rls_relief(income, levers), income_m=np.maximum(income / 12.0, 1.0),
+        aspiration=aspiration(hh.z[apps]), accept_adj=accept_adj)
 
 
 def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
-           vac: np.ndarray, apps: np.ndarray, signed: list, res: dict) -> np.ndarray:
-    """Treat the vacancies in random order; append leases to ``signed``.
+           vac: np.ndarray, apps: np.ndarray, res: dict) -> tuple[np.ndarray, tuple]:
+    """Treat the vacancies in random order (see :func:`_round_kernel`).
 
     Returns:
-        Whether each applicant (local index) counts as Q1.
+        Whether each applicant (local index) counts as Q1, and the signed leases: local
+        applicant indices, dwellings, holders and rent factors.
     """
     dw, nb = state.dw, state.nb
     L = levers
-    a = _Applicants(state, L, beh, rng, apps)
-    rnd = _Round(state, L, beh, a)
-    shares = [float(s) for s in L.reservation.shares()]
-    flux = L.reservation.management == "flux"
+    a = _applicants(state, L, beh, rng, apps)
+    k_max = L.commission.candidates_per_dwelling
     # rent modulation (revenue-neutral): cheaper outside QPV for Q1, dearer inside QPV
     m = L.rent.modulation
     soc_active = (dw.sector == S_SOCIAL) & dw.active
@@ -673,80 +240,362 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     n_out = int(soc_active.sum()) - n_in
     uplift = min(1.0, m * 0.25 * n_out / n_in)
     order = rng.permutation(vac)
-    u_all = rng.random((len(order), rnd.k_max)).tolist()
-    # per-vacancy attributes as Python scalars (cheaper than numpy scalar indexing in the loop)
+    u = rng.random((len(order), k_max))
     v_nb = dw.nbhd[order]
-    attr_l = nb.attractiveness[v_nb].tolist()
-    v_com_l = nb.commune[v_nb].tolist()
-    v_qpv_l = nb.qpv[v_nb].tolist()
-    rooms_l = dw.rooms[order].tolist()
-    fin_l = dw.financing[order].tolist()
-    area_l = dw.area[order].astype(float).tolist()
-    rent_l = (dw.rent_m2[order] * dw.area[order]).astype(float).tolist()
-    mv_l = dw.months_vacant[order].tolist()
-    holder_l = dw.holder[order].tolist()
-    handback = L.reservation.handback_months
-    refused_all: list[int] = []
-    # class of each vacancy: commune, rooms, financing, and the extra rooms tolerated when
-    # hard to let; each class's floor (lowest rent and area) for the failure memory
-    slack_l = [int(mv >= HARD_TO_LET_MONTHS) + int(mv >= 2 * HARD_TO_LET_MONTHS) for mv in mv_l]
-    key_l = list(zip(v_com_l, rooms_l, fin_l, slack_l, strict=True))
-    for key, v_qpv, rent, area in zip(key_l, v_qpv_l, rent_l, area_l, strict=True):
-        floor = rnd.floors.get((key, v_qpv))
-        rnd.floors[(key, v_qpv)] = ((rent, area) if floor is None
-                                    else (min(floor[0], rent), min(floor[1], area)))
-    rnd.offer_terms = (m, uplift, beh.max_effort_rate)
-
-    for n_v, v in enumerate(order.tolist()):
-        key, v_qpv = key_l[n_v], v_qpv_l[n_v]
-        static = a._static.get(key)
-        if static is None:
-            static = a.static_list(*key)
-        if len(static) == 0:
-            res["unlet_no_candidate"] += 1
-            continue
-        offer = _Offer(v_qpv, area_l[n_v], rent_l[n_v], *rnd.offer_terms)
-
-        # ---- channel and designation
-        if flux:
-            holder, sel, eff = rnd.flux_designate(key, offer, v_qpv, shares)
-            if holder < 0:
-                res["unlet_no_candidate"] += 1
-                continue
-            _count(state, f"flux_h{holder}")
-        else:
-            holder = holder_l[n_v]
-            sel, eff = rnd.designate(key, offer, holder, v_qpv)
-            if not sel and holder != BAILLEUR and mv_l[n_v] >= handback:
-                holder = BAILLEUR  # the holder found nobody: the landlord designates
-                sel, eff = rnd.designate(key, offer, holder, v_qpv)
-        if not sel:
-            res["unlet_no_candidate"] += 1
-            _count(state, UNLET_KEYS[holder])
-            continue
-        # ---- commission: ranked candidates, the first who accepts signs
-        first = rnd.commission(sel, eff, attr_l[n_v], u_all[n_v])
-        if first >= 0:
-            refused = sel[:first]
-            winner = sel[first]
-            a.avail[winner] = 0
-            fac = offer.factor_q1 if a.q1_l[winner] else offer.factor_other
-            signed.append((winner, v, holder, fac))
-            rnd.count_lease(v_qpv, winner, holder)
-            res["offers"] += first + 1
-        else:
-            refused = sel
-            res["unlet_refused"] += 1
-            res["offers"] += len(sel)
-        res["refusals"] += len(refused)
-        for i in refused:
-            a.avail[i] = 0
-        refused_all += refused
-        rnd.taken += len(refused) + (first >= 0)
-    state.allocation_hints["failed"] = set(rnd.failed)
+    mv = dw.months_vacant[order]
+    # extra rooms of under-occupation tolerated when hard to let
+    slack = (mv >= HARD_TO_LET_MONTHS).astype(np.int64) + (mv >= 2 * HARD_TO_LET_MONTHS)
+    vacancies = (order, nb.commune[v_nb].astype(np.int64), nb.qpv[v_nb],
+                 dw.rooms[order].astype(np.int64), dw.financing[order].astype(np.int64), slack,
+                 dw.area[order].astype(float), (dw.rent_m2[order] * dw.area[order]).astype(float),
+                 mv.astype(np.int64), dw.holder[order].astype(np.int64),
+                 nb.attractiveness[v_nb].astype(float), u)
+    c = state.counters
+    counters = np.array([float(c.get(key, 0)) for key in COUNTER_KEYS])
+    before = counters.copy()
+    q, p, t = L.quota_q1, L.quota_qpv, L.priority
+    params = np.array([
+        k_max, L.reservation.management == "flux", L.reservation.handback_months, m, uplift,
+        beh.max_effort_rate, beh.accept_base, beh.accept_attractiveness, beh.accept_effort,
+        L.reservation.local_preference,
+        ENFORCEMENT[q.enforcement], q.share, q.bonus_points,
+        ENFORCEMENT[p.enforcement], p.share, p.bonus_points,
+        ENFORCEMENT[t.enforcement], t.share, t.bonus_points,
+        L.transfers.share, L.transfers.bonus_points, L.renewal.relocation_priority,
+    ], float)
+    shares = np.asarray(L.reservation.shares(), float)
+    applicants = tuple(np.ascontiguousarray(x) for x in a)
+    out = _round_kernel(applicants, vacancies, params, shares, len(state.commune_ids), counters)
+    signed, refused, stats = out[:4], out[4], out[5]
+    for key, old, new in zip(COUNTER_KEYS, before.tolist(), counters.tolist(), strict=True):
+        if new != old:
+            c[key] = c.get(key, 0) + (new - old)
+    for name, value in zip(("offers", "refusals", "unlet_no_candidate", "unlet_refused"),
+                           stats.tolist(), strict=True):
+        res[name] += value
     # each refuser is offered one dwelling at most in a round: the indices are distinct
-    state.hh.refusals[apps[np.array(refused_all, np.int64)]] += 1
-    return a.q1
+    state.hh.refusals[apps[refused]] += 1
+    return a.q1, signed
+
+
+@njit
+def _round_kernel(a, vacancies, params, shares, n_communes, counters):
+    """Run the commission round over the vacancies in the given (random) order.
+
+    For each vacancy: the holder designates (or, under flux management, the holder furthest
+    behind its share that has an eligible candidate), :func:`_designate`; the commission offers
+    the dwelling to the candidates in turn, the first who accepts signs; refusers leave the
+    round. ``counters`` (the year's lease counters, slots ``C_*``) are updated in place.
+
+    Returns:
+        Signed leases (local applicant, dwelling, holder, rent factor), the refusers (local
+        indices) and the counts of offers, refusals, vacancies unlet for lack of candidate and
+        vacancies refused by every candidate.
+    """
+    (order, base, ok_fin, need, max_rooms, home, wishes, q1, q1_group, reloc, prio, employed,
+     transfer, apl_cap, apl_part, rls, income_m, aspiration, accept_adj) = a
+    (v_dw, v_com, v_qpv, v_rooms, v_fin, v_slack, v_area, v_rent, v_mv, v_holder, v_attr,
+     u) = vacancies
+    k_max, flux, handback = int(params[0]), params[1] != 0.0, params[2]
+    modulation, uplift, max_e = params[3], params[4], params[5]
+    accept_base, accept_attr, accept_effort = params[6], params[7], params[8]
+    n_a, n_v = len(order), len(v_dw)
+    # applicants wishing each commune (relocated households: every commune), by decreasing
+    # score: compressed rows, commune c's list at lst[start[c]:start[c + 1]]
+    start = np.zeros(n_communes + 1, np.int64)
+    for r in range(n_a):
+        i = order[r]
+        for c in range(n_communes):
+            if reloc[i] or (wishes[i] >> c) & 1:
+                start[c + 1] += 1
+    for c in range(n_communes):
+        start[c + 1] += start[c]
+    lst = np.empty(start[n_communes], np.int64)
+    fill = start[:n_communes].copy()
+    for r in range(n_a):
+        i = order[r]
+        for c in range(n_communes):
+            if reloc[i] or (wishes[i] >> c) & 1:
+                lst[fill[c]] = i
+                fill[c] += 1
+    avail = np.ones(n_a, np.bool_)
+    buf_i = np.empty(n_a, np.int64)
+    buf_e = np.empty(n_a)
+    sel = np.empty(k_max, np.int64)
+    eff = np.empty(k_max)
+    w_local = np.empty(n_v, np.int64)
+    w_dw = np.empty(n_v, np.int64)
+    w_holder = np.empty(n_v, np.int64)
+    w_factor = np.empty(n_v)
+    refused = np.empty(n_v * k_max, np.int64)
+    n_w = n_r = offers = unlet_none = unlet_refused = 0
+    flux_order = np.empty(4, np.int64)
+    deficit = np.empty(4)
+    for n in range(n_v):
+        com, rooms, fin, slack = v_com[n], v_rooms[n], v_fin[n], v_slack[n]
+        in_qpv = v_qpv[n]
+        # nobody wishing the commune whose income and size fit (availability aside)
+        static = False
+        for t in range(start[com], start[com + 1]):
+            i = lst[t]
+            if ok_fin[fin, i] and need[i] <= rooms and max_rooms[i] >= rooms - slack:
+                static = True
+                break
+        if not static:
+            unlet_none += 1
+            continue
+        # rent terms of the offer (revenue-neutral modulation: dearer in QPV, cheaper outside
+        # QPV for Q1 applicants)
+        if in_qpv:
+            f_q1 = f_other = 1.0 + uplift
+        elif modulation == 0.0:
+            f_q1 = f_other = 1.0
+        else:
+            f_q1, f_other = 1.0 - modulation, 1.0
+        rent_q1, rent_other = v_rent[n] * f_q1, v_rent[n] * f_other
+        charges = CHARGES_M2 * v_area[n]
+        offer = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, rent_q1 + charges,
+                 rent_other + charges, max_e)
+        if flux:
+            total = counters[C_FLUX:C_FLUX + 4].sum() + 1
+            for h in range(4):
+                deficit[h] = shares[h] * total - counters[C_FLUX + h]
+                flux_order[h] = h
+            for h in range(1, 4):  # stable insertion sort by decreasing deficit
+                x = flux_order[h]
+                j = h - 1
+                while j >= 0 and deficit[flux_order[j]] < deficit[x]:
+                    flux_order[j + 1] = flux_order[j]
+                    j -= 1
+                flux_order[j + 1] = x
+            holder, n_sel = -1, 0
+            for h in flux_order:
+                if shares[h] <= 0 and h != BAILLEUR:
+                    continue
+                n_sel = _designate(h, offer, a, lst, start, avail, params, counters, k_max,
+                                   buf_i, buf_e, sel, eff)
+                if n_sel:
+                    holder = h
+                    break
+            if holder < 0:
+                unlet_none += 1
+                continue
+            counters[C_FLUX + holder] += 1
+        else:
+            holder = v_holder[n]
+            n_sel = _designate(holder, offer, a, lst, start, avail, params, counters, k_max,
+                               buf_i, buf_e, sel, eff)
+            if n_sel == 0 and holder != BAILLEUR and v_mv[n] >= handback:
+                holder = BAILLEUR  # the holder found nobody: the landlord designates
+                n_sel = _designate(holder, offer, a, lst, start, avail, params, counters,
+                                   k_max, buf_i, buf_e, sel, eff)
+        if n_sel == 0:
+            unlet_none += 1
+            counters[C_UNLET + holder] += 1
+            continue
+        # commission: each accepts with probability logistic(accept_base + accept_attr ×
+        # (attractiveness − aspiration) − accept_effort × (effort − 0.25) + adjustments)
+        first = -1
+        for j in range(n_sel):
+            i = sel[j]
+            logit = (accept_base + accept_attr * (v_attr[n] - aspiration[i])
+                     - accept_effort * (eff[j] - 0.25) + accept_adj[i])
+            if u[n, j] * (1.0 + math.exp(-logit)) < 1.0:
+                first = j
+                break
+        n_ref = n_sel if first < 0 else first
+        for j in range(n_ref):
+            avail[sel[j]] = False
+            refused[n_r] = sel[j]
+            n_r += 1
+        if first >= 0:
+            i = sel[first]
+            avail[i] = False
+            w_local[n_w] = i
+            w_dw[n_w] = v_dw[n]
+            w_holder[n_w] = holder
+            w_factor[n_w] = f_q1 if q1[i] else f_other
+            n_w += 1
+            _count_lease(counters, in_qpv, q1[i], reloc[i], prio[i], transfer[i], holder,
+                         params[21] != 0.0)
+            offers += first + 1
+        else:
+            unlet_refused += 1
+            offers += n_sel
+    stats = np.array([offers, n_r, unlet_none, unlet_refused], np.int64)
+    return (w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], refused[:n_r], stats)
+
+
+@njit
+def _member(g, i, com, a):
+    """Whether local applicant ``i`` belongs to group ``g`` (``G_LOCAL``: lives in ``com``)."""
+    if g == G_LOCAL:
+        return a[5][i] == com
+    if g == G_Q1:
+        return a[8][i]
+    if g == G_Q234:
+        return not a[7][i]
+    if g == G_PRIO:
+        return a[10][i]
+    return a[12][i]
+
+
+@njit
+def _designate(holder, offer, a, lst, start, avail, params, counters, k_max, buf_i, buf_e,
+               sel, eff):
+    """Ranked candidates a holder designates for a vacancy; return how many (in ``sel``).
+
+    The candidates are the available applicants of the holder's pool (préfet: priority and
+    relocated households; Action Logement: employees; commune: its residents; landlord:
+    everybody) who wish the commune, whose income is within the ceiling of the dwelling's
+    financing, whose size fits its rooms and whose effort rate is at most ``max_effort_rate``
+    (``eff`` receives the effort rates). Under strict enforcement only members of every lagging
+    group are proposed, then members of one of them, then anybody; the ``k_max`` best are
+    proposed by decreasing score plus the bonuses that apply, ties in base-score order.
+    """
+    (order, base, ok_fin, need, max_rooms, home, wishes, q1, q1_group, reloc, prio, employed,
+     transfer, apl_cap, apl_part, rls, income_m, aspiration, accept_adj) = a
+    com, rooms, fin, slack, in_qpv, rent_q1, rent_other, paid_q1, paid_other, max_e = offer
+    # groups that quotas reserve (strict) or favour (bonus points), while behind their share
+    strict = np.empty(3, np.int64)
+    bonus_g = np.empty(5, np.int64)
+    bonus_p = np.empty(5)
+    n_s = n_b = 0
+    if holder == COMMUNE and params[9] > 0:
+        bonus_g[n_b] = G_LOCAL
+        bonus_p[n_b] = params[9]
+        n_b += 1
+    c = counters
+    lagging = np.zeros(3, np.int64)  # group of the Q1 or QPV quota, of the priority share
+    if not in_qpv and params[10] != 0 and \
+            c[C_Q1_OUT] < params[11] * (c[C_LEASES_OUT] + 1):
+        lagging[0] = 1
+    if in_qpv and params[13] != 0 and c[C_Q234_IN] < params[14] * (c[C_LEASES_IN] + 1):
+        lagging[1] = 1
+    if params[16] != 0 and c[C_PRIO + holder] < params[17] * (c[C_ALLOC + holder] + 1):
+        lagging[2] = 1
+    for q in range(3):
+        if lagging[q]:
+            g = (G_Q1, G_Q234, G_PRIO)[q]
+            if params[10 + 3 * q] == 2:
+                strict[n_s] = g
+                n_s += 1
+            else:
+                bonus_g[n_b] = g
+                bonus_p[n_b] = params[12 + 3 * q]
+                n_b += 1
+    if params[19] > 0 and c[C_TRANSFERS] < params[19] * (c[C_LEASES] + 1):
+        bonus_g[n_b] = G_TRANSFER
+        bonus_p[n_b] = params[20]
+        n_b += 1
+    # fitting candidates in base-score order (the first k_max suffice without groups)
+    n_fit = 0
+    stop = k_max if n_s == 0 and n_b == 0 else -1
+    for t in range(start[com], start[com + 1]):
+        i = lst[t]
+        if not avail[i] or not ok_fin[fin, i] or need[i] > rooms or max_rooms[i] < rooms - slack:
+            continue
+        if (holder == PREFET and not prio[i]) or (holder == ACTION_LOGEMENT and not employed[i]) \
+                or (holder == COMMUNE and home[i] != com):
+            continue
+        if q1[i]:
+            rent, paid = rent_q1, paid_q1
+        else:
+            rent, paid = rent_other, paid_other
+        apl = (rent if rent < apl_cap[i] else apl_cap[i]) - apl_part[i]  # housing benefit
+        if apl < 0.0:
+            apl = 0.0
+        e = (paid - apl - rls[i]) / income_m[i]
+        if e <= max_e:
+            buf_i[n_fit] = i
+            buf_e[n_fit] = e
+            n_fit += 1
+            if n_fit == stop:
+                break
+    if n_fit == 0:
+        return 0
+    # strict reservation: members of every lagging group, else of one at a time, else anybody
+    if n_s:
+        kept = _keep_members(buf_i, buf_e, n_fit, strict, n_s, com, a)
+        if kept == 0 and n_s > 1:
+            for q in range(n_s):
+                kept = _keep_members(buf_i, buf_e, n_fit, strict[q:q + 1], 1, com, a)
+                if kept:
+                    break
+        if kept:
+            n_fit = kept
+    # the k_max best by decreasing effective score, ties in base-score order
+    score = np.empty(n_fit)
+    for j in range(n_fit):
+        i = buf_i[j]
+        s = base[i]
+        for b in range(n_b):
+            s = s + bonus_p[b] * (1.0 if _member(bonus_g[b], i, com, a) else 0.0)
+        score[j] = s
+    n_sel = min(k_max, n_fit)
+    for m in range(n_sel):
+        best = -1
+        for j in range(n_fit):
+            if score[j] != -np.inf and (best < 0 or score[j] > score[best]):
+                best = j
+        sel[m] = buf_i[best]
+        eff[m] = buf_e[best]
+        score[best] = -np.inf
+    return n_sel
+
+
+@njit
+def _keep_members(buf_i, buf_e, n, groups, n_g, com, a):
+    """Move the candidates belonging to every group of ``groups`` to the head; return how many.
+
+    Returns 0, leaving the buffers unchanged, when there are none.
+    """
+    kept = 0
+    for j in range(n):
+        ok = True
+        for q in range(n_g):
+            if not _member(groups[q], buf_i[j], com, a):
+                ok = False
+                break
+        if ok:
+            kept += 1
+    if kept == 0:
+        return 0
+    k_i = np.empty(kept, np.int64)
+    k_e = np.empty(kept)
+    m = 0
+    for j in range(n):
+        ok = True
+        for q in range(n_g):
+            if not _member(groups[q], buf_i[j], com, a):
+                ok = False
+                break
+        if ok:
+            k_i[m] = buf_i[j]
+            k_e[m] = buf_e[j]
+            m += 1
+    buf_i[:kept] = k_i
+    buf_e[:kept] = k_e
+    return kept
+
+
+@njit
+def _count_lease(c, in_qpv, q1, reloc, prio, transfer, holder, relocation_priority):
+    """Update the year's counters for a signed lease (quotas are counted on signed leases)."""
+    c[C_LEASES] += 1
+    c[C_ALLOC + holder] += 1
+    if prio:
+        c[C_PRIO + holder] += 1
+    if transfer:
+        c[C_TRANSFERS] += 1
+    if in_qpv:
+        c[C_LEASES_IN] += 1
+        if not q1:
+            c[C_Q234_IN] += 1
+    else:
+        c[C_LEASES_OUT] += 1
+        if q1 or (reloc and relocation_priority):
+            c[C_Q1_OUT] += 1
 
 
 def rls_relief(income: np.ndarray, levers: Levers) -> np.ndarray:
@@ -759,40 +608,16 @@ def rls_relief(income: np.ndarray, levers: Levers) -> np.ndarray:
     return np.where(income / 12.0 < 1500.0, amount, 0.0)
 
 
-def _count_lease(state: State, levers: Levers, in_qpv: bool, q1: bool, reloc: bool, prio: bool,
-                 transfer: bool, holder: int) -> None:
-    """Update the year's counters (quotas are counted on signed leases)."""
-    keys = ["leases", ALLOC_KEYS[holder]]
-    if prio:
-        keys.append(PRIO_KEYS[holder])
-    if transfer:
-        keys.append("transfers")
-    if in_qpv:
-        keys.append("leases_in")
-        if not q1:
-            keys.append("q234_in")
-    else:
-        keys.append("leases_out")
-        if q1 or (reloc and levers.renewal.relocation_priority):
-            keys.append("q1_out")
-    c = state.counters
-    for key in keys:
-        c[key] = c.get(key, 0) + 1
-
-
-def _sign_all(state: State, apps: np.ndarray, q1_local: np.ndarray, signed: list, log: MoveLog
-              ) -> dict[str, np.ndarray]:
+def _sign_all(state: State, apps: np.ndarray, q1_local: np.ndarray, signed: tuple,
+              log: MoveLog) -> dict[str, np.ndarray]:
     """Move the round's winners into their new dwellings (one vectorised update)."""
     hh, dw, nb = state.hh, state.dw, state.nb
-    if not signed:
+    local, dws, holders, factor = signed
+    if len(local) == 0:
         z = np.zeros(0, np.int64)
         return {k: (z if k in ("households", "dwellings", "holders", "wait", "quartile")
                     else z.astype(bool)) for k in LEASE_FIELDS}
-    local = np.array([x[0] for x in signed])
     who = apps[local]
-    dws = np.array([x[1] for x in signed])
-    holders = np.array([x[2] for x in signed])
-    factor = np.array([x[3] for x in signed])
     reloc = hh.relocation[who].copy()
     transfer = hh.tenure[who] == SOCIAL
     out = {
