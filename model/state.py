@@ -199,8 +199,6 @@ class State:
     start_households: int = 0
     pending_arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     commune_w: np.ndarray = field(default_factory=lambda: np.ones(1))
-    # work-saving hints the allocation round leaves for the next month (never change results)
-    allocation_hints: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------------

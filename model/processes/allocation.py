@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
@@ -165,33 +164,28 @@ COUNTER_KEYS = (("leases",) + ALLOC_KEYS + PRIO_KEYS
                 + UNLET_KEYS + tuple(f"flux_h{h}" for h in range(4)))
 
 
-class _Applicants(NamedTuple):
-    """Applicant attributes fixed for one round (local index = position in ``apps``)."""
-
-    order: np.ndarray  # local indices by decreasing base score
-    base: np.ndarray  # base score (cotation + solvency + noise)
-    ok_fin: np.ndarray  # (3, n): income within the PLAI, PLUS, PLS ceiling
-    need: np.ndarray  # rooms needed
-    max_rooms: np.ndarray  # rooms beyond which the dwelling is under-occupied
-    home: np.ndarray  # commune of residence
-    wishes: np.ndarray  # bitmask of wished communes
-    q1: np.ndarray  # below the applicants' Q1 threshold
-    q1_group: np.ndarray  # counts in the Q1 quota (Q1, or relocated when they count)
-    reloc: np.ndarray
-    prio: np.ndarray  # priority or relocated
-    employed: np.ndarray
-    transfer: np.ndarray
-    apl_cap: np.ndarray  # effort-rate terms that do not depend on the dwelling
-    apl_part: np.ndarray
-    rls: np.ndarray
-    income_m: np.ndarray
-    aspiration: np.ndarray
-    accept_adj: np.ndarray
+# rows of the applicants' packed attribute arrays (see _applicants)
+F_BASE, F_APL_CAP, F_APL_PART, F_RLS, F_INCOME_M, F_ASPIRATION, F_ACCEPT = range(7)
+I_NEED, I_MAX_ROOMS, I_HOME, I_WISHES = range(4)
+B_Q1, B_Q1_GROUP, B_RELOC, B_PRIO, B_EMPLOYED, B_TRANSFER, B_FIN = range(7)  # B_FIN + financing
+# rows of the vacancies' packed arrays
+V_DW, V_COM, V_QPV, V_ROOMS, V_FIN, V_SLACK, V_MONTHS, V_HOLDER = range(8)
+V_AREA, V_RENT, V_ATTR = range(3)
 
 
 def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
-                apps: np.ndarray) -> _Applicants:
-    """Compute the applicants' attributes for the round (draws the score noise)."""
+                apps: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Compute the applicants' attributes for the round (draws the score noise).
+
+    Returns:
+        Local indices by decreasing base score, and the attributes packed by type, one row per
+        attribute (local index = position in ``apps``): floats (``F_*``: base score = cotation
+        + solvency + noise, the effort-rate terms that do not depend on the dwelling,
+        aspiration, acceptance adjustment), integers (``I_*``: rooms needed, rooms beyond which
+        the dwelling is under-occupied, commune of residence, wished communes) and flags
+        (``B_*``: Q1, counted in the Q1 quota, relocated, priority or relocated, employee,
+        transfer, and from ``B_FIN`` on income within the PLAI, PLUS, PLS ceilings).
+    """
     hh, nb = state.hh, state.nb
     sit = _situation(state, apps)
     size = household_size(hh, apps)
@@ -207,18 +201,20 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
     accept_adj = (np.where(transfer, -0.5, 0.0) + np.where(hh.tenure[apps] == HOSTED, 0.5, 0.0)
                   + np.where(prio, 0.5, 0.0) + np.where(reloc, 1.5, 0.0)
                   + 1.0 * levers.information.level)
-    return _Applicants(
-        order=_by_decreasing(base), base=base,
-        ok_fin=income[None, :] <= ceilings_by_financing(hh, apps, state.ceiling_index),
-        need=rooms_needed(size), max_rooms=size + 1, home=nb.commune[hh.nbhd[apps]],
-        wishes=hh.wishes[apps], q1=q1,
-        q1_group=q1 | reloc if levers.renewal.relocation_priority else q1,
-        reloc=reloc, prio=prio, employed=hh.employed[apps], transfer=transfer,
+    floats = np.stack([
+        base,
         # effort rate (see state.effort_rate and state.housing_benefit)
-        apl_cap=300.0 + 60.0 * (size - 1),
-        apl_part=0.35 * np.maximum(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1)),
-        rls=rls_relief(income, levers), income_m=np.maximum(income / 12.0, 1.0),
-        aspiration=aspiration(hh.z[apps]), accept_adj=accept_adj)
+        300.0 + 60.0 * (size - 1),
+        0.35 * np.maximum(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1)),
+        rls_relief(income, levers), np.maximum(income / 12.0, 1.0),
+        aspiration(hh.z[apps]), accept_adj]).astype(float)
+    ints = np.stack([rooms_needed(size), size + 1, nb.commune[hh.nbhd[apps]],
+                     hh.wishes[apps]]).astype(np.int64)
+    flags = np.concatenate([
+        np.stack([q1, q1 | reloc if levers.renewal.relocation_priority else q1, reloc, prio,
+                  hh.employed[apps], transfer]),
+        income[None, :] <= ceilings_by_financing(hh, apps, state.ceiling_index)])
+    return _by_decreasing(base), floats, ints, flags
 
 
 def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
@@ -231,7 +227,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     """
     dw, nb = state.dw, state.nb
     L = levers
-    a = _applicants(state, L, beh, rng, apps)
+    a_order, a_f, a_i, a_b = _applicants(state, L, beh, rng, apps)
     k_max = L.commission.candidates_per_dwelling
     # rent modulation (revenue-neutral): cheaper outside QPV for Q1, dearer inside QPV
     m = L.rent.modulation
@@ -245,11 +241,11 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     mv = dw.months_vacant[order]
     # extra rooms of under-occupation tolerated when hard to let
     slack = (mv >= HARD_TO_LET_MONTHS).astype(np.int64) + (mv >= 2 * HARD_TO_LET_MONTHS)
-    vacancies = (order, nb.commune[v_nb].astype(np.int64), nb.qpv[v_nb],
-                 dw.rooms[order].astype(np.int64), dw.financing[order].astype(np.int64), slack,
-                 dw.area[order].astype(float), (dw.rent_m2[order] * dw.area[order]).astype(float),
-                 mv.astype(np.int64), dw.holder[order].astype(np.int64),
-                 nb.attractiveness[v_nb].astype(float), u)
+    v_i = np.stack([order, nb.commune[v_nb], nb.qpv[v_nb], dw.rooms[order],
+                    dw.financing[order], slack, mv, dw.holder[order]]).astype(np.int64)
+    v_f = np.stack([dw.area[order].astype(float),
+                    (dw.rent_m2[order] * dw.area[order]).astype(float),
+                    nb.attractiveness[v_nb].astype(float)])
     c = state.counters
     counters = np.array([float(c.get(key, 0)) for key in COUNTER_KEYS])
     before = counters.copy()
@@ -264,22 +260,21 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         L.transfers.share, L.transfers.bonus_points, L.renewal.relocation_priority,
     ], float)
     shares = np.asarray(L.reservation.shares(), float)
-    applicants = tuple(np.ascontiguousarray(x) for x in a)
-    out = _round_kernel(applicants, vacancies, params, shares, len(state.commune_ids), counters)
-    signed, refused, stats = out[:4], out[4], out[5]
+    w_local, w_dw, w_holder, w_factor, refused, stats = _round_kernel(
+        a_order, a_f, a_i, a_b, v_i, v_f, u, params, shares, len(state.commune_ids), counters)
     for key, old, new in zip(COUNTER_KEYS, before.tolist(), counters.tolist(), strict=True):
         if new != old:
-            c[key] = c.get(key, 0) + (new - old)
+            c[key] = c.get(key, 0) + int(new - old)
     for name, value in zip(("offers", "refusals", "unlet_no_candidate", "unlet_refused"),
                            stats.tolist(), strict=True):
         res[name] += value
     # each refuser is offered one dwelling at most in a round: the indices are distinct
     state.hh.refusals[apps[refused]] += 1
-    return a.q1, signed
+    return a_b[B_Q1], (w_local, w_dw, w_holder, w_factor)
 
 
 @njit
-def _round_kernel(a, vacancies, params, shares, n_communes, counters):
+def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes, counters):
     """Run the commission round over the vacancies in the given (random) order.
 
     For each vacancy: the holder designates (or, under flux management, the holder furthest
@@ -292,14 +287,11 @@ def _round_kernel(a, vacancies, params, shares, n_communes, counters):
         indices) and the counts of offers, refusals, vacancies unlet for lack of candidate and
         vacancies refused by every candidate.
     """
-    (order, base, ok_fin, need, max_rooms, home, wishes, q1, q1_group, reloc, prio, employed,
-     transfer, apl_cap, apl_part, rls, income_m, aspiration, accept_adj) = a
-    (v_dw, v_com, v_qpv, v_rooms, v_fin, v_slack, v_area, v_rent, v_mv, v_holder, v_attr,
-     u) = vacancies
     k_max, flux, handback = int(params[0]), params[1] != 0.0, params[2]
     modulation, uplift, max_e = params[3], params[4], params[5]
     accept_base, accept_attr, accept_effort = params[6], params[7], params[8]
-    n_a, n_v = len(order), len(v_dw)
+    n_a, n_v = len(order), v_i.shape[1]
+    reloc, wishes = a_b[B_RELOC], a_i[I_WISHES]
     # applicants wishing each commune (relocated households: every commune), by decreasing
     # score: compressed rows, commune c's list at lst[start[c]:start[c + 1]]
     start = np.zeros(n_communes + 1, np.int64)
@@ -319,8 +311,8 @@ def _round_kernel(a, vacancies, params, shares, n_communes, counters):
                 lst[fill[c]] = i
                 fill[c] += 1
     avail = np.ones(n_a, np.bool_)
-    buf_i = np.empty(n_a, np.int64)
-    buf_e = np.empty(n_a)
+    buf_i = np.empty(2 * n_a, np.int64)  # fitting candidates (the second half: _keep_members)
+    buf_e = np.empty(2 * n_a)
     sel = np.empty(k_max, np.int64)
     eff = np.empty(k_max)
     w_local = np.empty(n_v, np.int64)
@@ -331,14 +323,16 @@ def _round_kernel(a, vacancies, params, shares, n_communes, counters):
     n_w = n_r = offers = unlet_none = unlet_refused = 0
     flux_order = np.empty(4, np.int64)
     deficit = np.empty(4)
+    need, max_rooms = a_i[I_NEED], a_i[I_MAX_ROOMS]
     for n in range(n_v):
-        com, rooms, fin, slack = v_com[n], v_rooms[n], v_fin[n], v_slack[n]
-        in_qpv = v_qpv[n]
+        com, rooms, fin, slack = v_i[V_COM, n], v_i[V_ROOMS, n], v_i[V_FIN, n], v_i[V_SLACK, n]
+        in_qpv = v_i[V_QPV, n] != 0
         # nobody wishing the commune whose income and size fit (availability aside)
+        ok_fin = a_b[B_FIN + fin]
         static = False
         for t in range(start[com], start[com + 1]):
             i = lst[t]
-            if ok_fin[fin, i] and need[i] <= rooms and max_rooms[i] >= rooms - slack:
+            if ok_fin[i] and need[i] <= rooms and max_rooms[i] >= rooms - slack:
                 static = True
                 break
         if not static:
@@ -352,10 +346,8 @@ def _round_kernel(a, vacancies, params, shares, n_communes, counters):
             f_q1 = f_other = 1.0
         else:
             f_q1, f_other = 1.0 - modulation, 1.0
-        rent_q1, rent_other = v_rent[n] * f_q1, v_rent[n] * f_other
-        charges = CHARGES_M2 * v_area[n]
-        offer = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, rent_q1 + charges,
-                 rent_other + charges, max_e)
+        rent_q1, rent_other = v_f[V_RENT, n] * f_q1, v_f[V_RENT, n] * f_other
+        charges = CHARGES_M2 * v_f[V_AREA, n]
         if flux:
             total = counters[C_FLUX:C_FLUX + 4].sum() + 1
             for h in range(4):
@@ -372,8 +364,9 @@ def _round_kernel(a, vacancies, params, shares, n_communes, counters):
             for h in flux_order:
                 if shares[h] <= 0 and h != BAILLEUR:
                     continue
-                n_sel = _designate(h, offer, a, lst, start, avail, params, counters, k_max,
-                                   buf_i, buf_e, sel, eff)
+                n_sel = _designate(h, com, rooms, fin, slack, in_qpv, rent_q1, rent_other,
+                                   charges, max_e, a_f, a_i, a_b, lst, start, avail, params,
+                                   counters, k_max, buf_i, buf_e, sel, eff)
                 if n_sel:
                     holder = h
                     break
@@ -382,13 +375,15 @@ def _round_kernel(a, vacancies, params, shares, n_communes, counters):
                 continue
             counters[C_FLUX + holder] += 1
         else:
-            holder = v_holder[n]
-            n_sel = _designate(holder, offer, a, lst, start, avail, params, counters, k_max,
-                               buf_i, buf_e, sel, eff)
-            if n_sel == 0 and holder != BAILLEUR and v_mv[n] >= handback:
+            holder = v_i[V_HOLDER, n]
+            n_sel = _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other,
+                               charges, max_e, a_f, a_i, a_b, lst, start, avail, params,
+                               counters, k_max, buf_i, buf_e, sel, eff)
+            if n_sel == 0 and holder != BAILLEUR and v_i[V_MONTHS, n] >= handback:
                 holder = BAILLEUR  # the holder found nobody: the landlord designates
-                n_sel = _designate(holder, offer, a, lst, start, avail, params, counters,
-                                   k_max, buf_i, buf_e, sel, eff)
+                n_sel = _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1,
+                                   rent_other, charges, max_e, a_f, a_i, a_b, lst, start,
+                                   avail, params, counters, k_max, buf_i, buf_e, sel, eff)
         if n_sel == 0:
             unlet_none += 1
             counters[C_UNLET + holder] += 1
@@ -398,8 +393,8 @@ def _round_kernel(a, vacancies, params, shares, n_communes, counters):
         first = -1
         for j in range(n_sel):
             i = sel[j]
-            logit = (accept_base + accept_attr * (v_attr[n] - aspiration[i])
-                     - accept_effort * (eff[j] - 0.25) + accept_adj[i])
+            logit = (accept_base + accept_attr * (v_f[V_ATTR, n] - a_f[F_ASPIRATION, i])
+                     - accept_effort * (eff[j] - 0.25) + a_f[F_ACCEPT, i])
             if u[n, j] * (1.0 + math.exp(-logit)) < 1.0:
                 first = j
                 break
@@ -412,50 +407,48 @@ def _round_kernel(a, vacancies, params, shares, n_communes, counters):
             i = sel[first]
             avail[i] = False
             w_local[n_w] = i
-            w_dw[n_w] = v_dw[n]
+            w_dw[n_w] = v_i[V_DW, n]
             w_holder[n_w] = holder
-            w_factor[n_w] = f_q1 if q1[i] else f_other
+            w_factor[n_w] = f_q1 if a_b[B_Q1, i] else f_other
             n_w += 1
-            _count_lease(counters, in_qpv, q1[i], reloc[i], prio[i], transfer[i], holder,
-                         params[21] != 0.0)
+            _count_lease(counters, in_qpv, a_b[B_Q1, i], a_b[B_RELOC, i], a_b[B_PRIO, i],
+                         a_b[B_TRANSFER, i], holder, params[21] != 0.0)
             offers += first + 1
         else:
             unlet_refused += 1
             offers += n_sel
     stats = np.array([offers, n_r, unlet_none, unlet_refused], np.int64)
-    return (w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], refused[:n_r], stats)
+    return w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], refused[:n_r], stats
 
 
 @njit
-def _member(g, i, com, a):
+def _member(g, i, com, a_i, a_b):
     """Whether local applicant ``i`` belongs to group ``g`` (``G_LOCAL``: lives in ``com``)."""
     if g == G_LOCAL:
-        return a[5][i] == com
+        return a_i[I_HOME, i] == com
     if g == G_Q1:
-        return a[8][i]
+        return a_b[B_Q1_GROUP, i]
     if g == G_Q234:
-        return not a[7][i]
+        return not a_b[B_Q1, i]
     if g == G_PRIO:
-        return a[10][i]
-    return a[12][i]
+        return a_b[B_PRIO, i]
+    return a_b[B_TRANSFER, i]
 
 
 @njit
-def _designate(holder, offer, a, lst, start, avail, params, counters, k_max, buf_i, buf_e,
-               sel, eff):
+def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e,
+               a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i, buf_e, sel,
+               eff):
     """Ranked candidates a holder designates for a vacancy; return how many (in ``sel``).
 
     The candidates are the available applicants of the holder's pool (préfet: priority and
     relocated households; Action Logement: employees; commune: its residents; landlord:
     everybody) who wish the commune, whose income is within the ceiling of the dwelling's
-    financing, whose size fits its rooms and whose effort rate is at most ``max_effort_rate``
-    (``eff`` receives the effort rates). Under strict enforcement only members of every lagging
-    group are proposed, then members of one of them, then anybody; the ``k_max`` best are
-    proposed by decreasing score plus the bonuses that apply, ties in base-score order.
+    financing, whose size fits its rooms and whose effort rate is at most ``max_e`` (``eff``
+    receives the effort rates). Under strict enforcement only members of every lagging group
+    are proposed, then members of one of them, then anybody; the ``k_max`` best are proposed
+    by decreasing score plus the bonuses that apply, ties in base-score order.
     """
-    (order, base, ok_fin, need, max_rooms, home, wishes, q1, q1_group, reloc, prio, employed,
-     transfer, apl_cap, apl_part, rls, income_m, aspiration, accept_adj) = a
-    com, rooms, fin, slack, in_qpv, rent_q1, rent_other, paid_q1, paid_other, max_e = offer
     # groups that quotas reserve (strict) or favour (bonus points), while behind their share
     strict = np.empty(3, np.int64)
     bonus_g = np.empty(5, np.int64)
@@ -466,17 +459,15 @@ def _designate(holder, offer, a, lst, start, avail, params, counters, k_max, buf
         bonus_p[n_b] = params[9]
         n_b += 1
     c = counters
-    lagging = np.zeros(3, np.int64)  # group of the Q1 or QPV quota, of the priority share
-    if not in_qpv and params[10] != 0 and \
-            c[C_Q1_OUT] < params[11] * (c[C_LEASES_OUT] + 1):
-        lagging[0] = 1
-    if in_qpv and params[13] != 0 and c[C_Q234_IN] < params[14] * (c[C_LEASES_IN] + 1):
-        lagging[1] = 1
-    if params[16] != 0 and c[C_PRIO + holder] < params[17] * (c[C_ALLOC + holder] + 1):
-        lagging[2] = 1
-    for q in range(3):
-        if lagging[q]:
-            g = (G_Q1, G_Q234, G_PRIO)[q]
+    for q in range(3):  # the Q1 quota (outside QPV), the QPV quota (inside), priority
+        if q == 0:
+            behind = not in_qpv and c[C_Q1_OUT] < params[11] * (c[C_LEASES_OUT] + 1)
+        elif q == 1:
+            behind = in_qpv and c[C_Q234_IN] < params[14] * (c[C_LEASES_IN] + 1)
+        else:
+            behind = c[C_PRIO + holder] < params[17] * (c[C_ALLOC + holder] + 1)
+        if behind and params[10 + 3 * q] != 0:
+            g = G_Q1 if q == 0 else (G_Q234 if q == 1 else G_PRIO)
             if params[10 + 3 * q] == 2:
                 strict[n_s] = g
                 n_s += 1
@@ -489,23 +480,24 @@ def _designate(holder, offer, a, lst, start, avail, params, counters, k_max, buf
         bonus_p[n_b] = params[20]
         n_b += 1
     # fitting candidates in base-score order (the first k_max suffice without groups)
+    ok_fin, need, max_rooms = a_b[B_FIN + fin], a_i[I_NEED], a_i[I_MAX_ROOMS]
+    prio, employed, home, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_i[I_HOME], a_b[B_Q1]
+    apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
+        a_f[F_INCOME_M]
     n_fit = 0
     stop = k_max if n_s == 0 and n_b == 0 else -1
     for t in range(start[com], start[com + 1]):
         i = lst[t]
-        if not avail[i] or not ok_fin[fin, i] or need[i] > rooms or max_rooms[i] < rooms - slack:
+        if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
             continue
         if (holder == PREFET and not prio[i]) or (holder == ACTION_LOGEMENT and not employed[i]) \
                 or (holder == COMMUNE and home[i] != com):
             continue
-        if q1[i]:
-            rent, paid = rent_q1, paid_q1
-        else:
-            rent, paid = rent_other, paid_other
+        rent = rent_q1 if q1[i] else rent_other
         apl = (rent if rent < apl_cap[i] else apl_cap[i]) - apl_part[i]  # housing benefit
         if apl < 0.0:
             apl = 0.0
-        e = (paid - apl - rls[i]) / income_m[i]
+        e = (rent + charges - apl - rls[i]) / income_m[i]
         if e <= max_e:
             buf_i[n_fit] = i
             buf_e[n_fit] = e
@@ -516,10 +508,10 @@ def _designate(holder, offer, a, lst, start, avail, params, counters, k_max, buf
         return 0
     # strict reservation: members of every lagging group, else of one at a time, else anybody
     if n_s:
-        kept = _keep_members(buf_i, buf_e, n_fit, strict, n_s, com, a)
+        kept = _keep_members(buf_i, buf_e, n_fit, strict, n_s, com, a_i, a_b)
         if kept == 0 and n_s > 1:
             for q in range(n_s):
-                kept = _keep_members(buf_i, buf_e, n_fit, strict[q:q + 1], 1, com, a)
+                kept = _keep_members(buf_i, buf_e, n_fit, strict[q:q + 1], 1, com, a_i, a_b)
                 if kept:
                     break
         if kept:
@@ -528,9 +520,9 @@ def _designate(holder, offer, a, lst, start, avail, params, counters, k_max, buf
     score = np.empty(n_fit)
     for j in range(n_fit):
         i = buf_i[j]
-        s = base[i]
+        s = a_f[F_BASE, i]
         for b in range(n_b):
-            s = s + bonus_p[b] * (1.0 if _member(bonus_g[b], i, com, a) else 0.0)
+            s = s + bonus_p[b] * (1.0 if _member(bonus_g[b], i, com, a_i, a_b) else 0.0)
         score[j] = s
     n_sel = min(k_max, n_fit)
     for m in range(n_sel):
@@ -545,7 +537,7 @@ def _designate(holder, offer, a, lst, start, avail, params, counters, k_max, buf
 
 
 @njit
-def _keep_members(buf_i, buf_e, n, groups, n_g, com, a):
+def _keep_members(buf_i, buf_e, n, groups, n_g, com, a_i, a_b):
     """Move the candidates belonging to every group of ``groups`` to the head; return how many.
 
     Returns 0, leaving the buffers unchanged, when there are none.
@@ -554,28 +546,16 @@ def _keep_members(buf_i, buf_e, n, groups, n_g, com, a):
     for j in range(n):
         ok = True
         for q in range(n_g):
-            if not _member(groups[q], buf_i[j], com, a):
+            if not _member(groups[q], buf_i[j], com, a_i, a_b):
                 ok = False
                 break
         if ok:
+            buf_i[n + kept] = buf_i[j]  # staged after the n candidates
+            buf_e[n + kept] = buf_e[j]
             kept += 1
-    if kept == 0:
-        return 0
-    k_i = np.empty(kept, np.int64)
-    k_e = np.empty(kept)
-    m = 0
-    for j in range(n):
-        ok = True
-        for q in range(n_g):
-            if not _member(groups[q], buf_i[j], com, a):
-                ok = False
-                break
-        if ok:
-            k_i[m] = buf_i[j]
-            k_e[m] = buf_e[j]
-            m += 1
-    buf_i[:kept] = k_i
-    buf_e[:kept] = k_e
+    if kept:
+        buf_i[:kept] = buf_i[n:n + kept].copy()
+        buf_e[:kept] = buf_e[n:n + kept].copy()
     return kept
 
 
