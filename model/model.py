@@ -7,6 +7,9 @@ draw goes through the model's one ``numpy.random.Generator`` (``self.rng``).
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
+
 import mesa
 import numpy as np
 
@@ -26,7 +29,7 @@ from .processes.private_market import (
     yearly_private_rents,
 )
 from .recorder import Recorder
-from .state import build_state, commune_weights, update_q1_threshold, update_quartiles
+from .state import State, build_state, commune_weights, update_q1_threshold, update_quartiles
 from .territory import Territory, load_territory
 
 
@@ -35,6 +38,33 @@ def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.See
     if isinstance(seed, np.random.SeedSequence):
         return seed
     return np.random.SeedSequence(seed)
+
+
+_INITIAL_STATES: OrderedDict = OrderedDict()  # see initial_state
+INITIAL_STATES_KEPT = 2
+
+
+def initial_state(territory: Territory, rng: np.random.Generator, **options) -> State:
+    """Return :func:`~model.state.build_state`'s state, from a copy when already built.
+
+    The synthetic population depends only on the territory, the generator's state and the
+    options, and ensembles and sensitivity analyses build the same one again and again (every
+    sample point of an analysis runs on the same seeds). The last ``INITIAL_STATES_KEPT``
+    states are kept with the generator's state after building; a repeated build is a deep copy
+    and leaves the generator exactly where building would have left it.
+    """
+    before = rng.bit_generator.state
+    key = (repr(before), repr(sorted(options.items())))
+    hit = _INITIAL_STATES.get(key)
+    if hit is not None and hit[0] is territory:  # (the entry keeps its territory alive)
+        _INITIAL_STATES.move_to_end(key)
+        rng.bit_generator.state = hit[2]
+        return copy.deepcopy(hit[1])
+    state = build_state(territory, rng, **options)
+    _INITIAL_STATES[key] = (territory, copy.deepcopy(state), rng.bit_generator.state)
+    while len(_INITIAL_STATES) > INITIAL_STATES_KEPT:
+        _INITIAL_STATES.popitem(last=False)
+    return state
 
 
 class Neighbourhood(mesa.Agent):
@@ -87,9 +117,9 @@ class HousingModel(mesa.Model):
         self.behaviour = scenario.behaviour
         self.territory = territory or load_territory(scenario.territory.source,
                                                      scenario.territory.scale)
-        self.state = build_state(self.territory, self.rng,
-                                 holder_shares=self.levers.reservation.shares(),
-                                 wish_breadth=self.levers.information.wish_breadth)
+        self.state = initial_state(self.territory, self.rng,
+                                   holder_shares=self.levers.reservation.shares(),
+                                   wish_breadth=self.levers.information.wish_breadth)
         anchor_base(self.state, self.behaviour)
         self.attractiveness_start = self.state.nb.attractiveness.copy()
         self.log = MoveLog()

@@ -200,3 +200,31 @@ def test_finished_runs_are_not_kept_alive():
     for seed in (1, 2):
         run_scenario(Scenario(years=1), scale=0.02, seed=seed, keep_moves=False)
     assert alive() <= before
+
+
+def test_initial_state_from_cache_equals_a_fresh_build():
+    """A repeated build is a copy: same arrays, same generator state after, independent."""
+    from model.model import _INITIAL_STATES, initial_state
+    from model.state import build_state
+    t = load_territory(scale=0.03)
+    _INITIAL_STATES.clear()
+    fresh_rng = np.random.default_rng(11)
+    fresh = build_state(t, fresh_rng, wish_breadth=3)
+    for _ in range(2):  # the first call builds and keeps a copy, the second copies it
+        rng = np.random.default_rng(11)
+        st = initial_state(t, rng, wish_breadth=3)
+        assert rng.bit_generator.state == fresh_rng.bit_generator.state
+        for table, ref in ((st.hh, fresh.hh), (st.dw, fresh.dw)):
+            for col in ref.columns():
+                np.testing.assert_array_equal(getattr(table, col), getattr(ref, col))
+        np.testing.assert_array_equal(st.nb.attractiveness, fresh.nb.attractiveness)
+        st.hh.age[:] += 1.0  # changing a run's state leaves the kept copy untouched
+        st.nb.attractiveness[:] = 0.0
+    # other options or another territory object are not served from the kept state
+    other = initial_state(t, np.random.default_rng(11), wish_breadth=2)
+    assert not np.array_equal(other.hh.wishes, fresh.hh.wishes)
+    t2 = load_territory(scale=0.03)
+    rng = np.random.default_rng(11)
+    initial_state(t2, rng, wish_breadth=3)
+    assert rng.bit_generator.state == fresh_rng.bit_generator.state
+    assert t2 is not t and [entry[0] is t2 for entry in _INITIAL_STATES.values()] == [False, True]
