@@ -62,6 +62,7 @@ def initial_state(territory: Territory, rng: np.random.Generator, **options) -> 
         return copy.deepcopy(hit[1])
     state = build_state(territory, rng, **options)
     _INITIAL_STATES[key] = (territory, copy.deepcopy(state), rng.bit_generator.state)
+    _INITIAL_STATES.move_to_end(key)
     while len(_INITIAL_STATES) > INITIAL_STATES_KEPT:
         _INITIAL_STATES.popitem(last=False)
     return state

@@ -227,4 +227,5 @@ def test_initial_state_from_cache_equals_a_fresh_build():
     rng = np.random.default_rng(11)
     initial_state(t2, rng, wish_breadth=3)
     assert rng.bit_generator.state == fresh_rng.bit_generator.state
+    # the entry of wish_breadth 3 now holds t2; the entry of wish_breadth 2 still holds t
     assert t2 is not t and [entry[0] is t2 for entry in _INITIAL_STATES.values()] == [False, True]
