@@ -189,7 +189,7 @@ class MixsimOutcomes:
         scenario = from_dict(Scenario, self.base).with_overrides(values)
         seq = np.random.SeedSequence(self.seed, spawn_key=(int(replicate),))
         wide = run_scenario(scenario, seed=seq, keep_moves=False,
-                            composition_years=self.years).yearly()
+                            record_years=self.years).yearly()
         out = {}
         for name in self.indicators:
             if name not in wide.columns:

@@ -74,19 +74,20 @@ def _cached_territory(source: str, scale: float) -> Territory:
 
 def build_model(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
                 = None, territory: Territory | None = None, run_id: str = "run",
-                composition_years=None) -> HousingModel:
+                composition_years=None, record_years=None) -> HousingModel:
     """Build a model from a scenario (territory loaded and scaled as the scenario says)."""
     scenario = scenario or Scenario()
     if territory is None:
         territory = _cached_territory(scenario.territory.source, scenario.territory.scale)
     return HousingModel(scenario, territory=territory, rng=seed, run_id=run_id,
-                        composition_years=composition_years)
+                        composition_years=composition_years, record_years=record_years)
 
 
 def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
                  = None, years: int | None = None, scale: float | None = None,
                  territory: Territory | None = None, run_id: str = "run", progress=None,
-                 keep_moves: bool = True, composition_years=None) -> RunResult:
+                 keep_moves: bool = True, composition_years=None, record_years=None
+                 ) -> RunResult:
     """Run one scenario and return its tables.
 
     Args:
@@ -100,6 +101,8 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
         keep_moves: Keep the move log in the result (it can be large).
         composition_years: Years whose composition (polarisation) indicators are computed;
             None, the default, for every year. Reading a few years only is faster.
+        record_years: Years whose indicator rows are recorded at all; None, the default, for
+            every year (a sensitivity analysis reads its outcome years only).
     """
     scenario = scenario or Scenario()
     if years is not None:
@@ -111,7 +114,7 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
     t0 = time.perf_counter()
     with _released_models():  # the tables hold no reference to the model
         model = build_model(scenario, seed=seq, territory=territory, run_id=run_id,
-                            composition_years=composition_years)
+                            composition_years=composition_years, record_years=record_years)
         model.run(scenario.years, progress=progress)
         wall = time.perf_counter() - t0
         s = model.state

@@ -101,11 +101,12 @@ class HousingModel(mesa.Model):
         run_id: Identifier written in the indicator rows.
         composition_years: Years whose composition indicators are recorded (default: every
             year; see :class:`~model.recorder.Recorder`).
+        record_years: Years whose indicator rows are recorded at all (default: every year).
     """
 
     def __init__(self, scenario: Scenario | None = None, *, territory: Territory | None = None,
                  rng: int | np.random.SeedSequence | None = None, run_id: str = "run",
-                 composition_years=None):
+                 composition_years=None, record_years=None):
         scenario = scenario or Scenario()
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
         super().__init__(rng=seq)
@@ -124,7 +125,7 @@ class HousingModel(mesa.Model):
         anchor_base(self.state, self.behaviour)
         self.attractiveness_start = self.state.nb.attractiveness.copy()
         self.log = MoveLog()
-        self.recorder = Recorder(run_id, composition_years)
+        self.recorder = Recorder(run_id, composition_years, record_years)
         self.neighbourhoods = [Neighbourhood(self, j) for j in range(len(self.state.nb))]
         hh = self.state.hh
         self.cohort_start = {"nbhd": hh.nbhd.copy(), "tenure": hh.tenure.copy(),

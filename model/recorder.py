@@ -31,12 +31,17 @@ class Recorder:
             every year. Allocation and mobility rows are kept every year. The composition is
             most of the recording cost: a caller that reads a few years only (a sensitivity
             analysis) computes just those.
+        record_years: Years whose rows are recorded at all (composition, allocation, mobility);
+            None for every year. The transition rows of the starting cohort at the horizon are
+            always recorded.
     """
 
-    def __init__(self, run_id: str = "run", composition_years=None) -> None:
+    def __init__(self, run_id: str = "run", composition_years=None, record_years=None) -> None:
         self.run_id = run_id
         self.composition_years = (None if composition_years is None
                                   else frozenset(int(y) for y in composition_years))
+        self.record_years = (None if record_years is None
+                             else frozenset(int(y) for y in record_years))
         self._rows: list[tuple] = []
         self._allocs: list[AllocationResult] = []
         self._log_pos = 0
@@ -63,6 +68,9 @@ class Recorder:
 
     def end_year(self, state: State, log: MoveLog, year: int) -> None:
         """Summarise the year just ended (call after the December step)."""
+        if self.record_years is not None and year not in self.record_years:
+            self._open_year(state, log)
+            return
         rows = composition_rows(state) if self._composition(year) else []
         rows += self._allocation_rows(state)
         rows += self._mobility_rows(state, log.array(self._log_pos))
@@ -70,7 +78,8 @@ class Recorder:
         self._open_year(state, log)
 
     def _composition(self, year: int) -> bool:
-        return self.composition_years is None or year in self.composition_years
+        return ((self.composition_years is None or year in self.composition_years)
+                and (self.record_years is None or year in self.record_years))
 
     def _add_rows(self, year: int, month: int, rows: list[tuple]) -> None:
         self._rows.extend((self.run_id, year, month) + r for r in rows)

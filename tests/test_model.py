@@ -187,6 +187,20 @@ def test_composition_years_keep_only_those_years_and_change_nothing_else():
     assert len(some) < len(full)
 
 
+def test_record_years_keep_only_those_years_rows_with_the_full_runs_values():
+    full = run_scenario(Scenario(years=3), scale=0.02, seed=4).indicators
+    some = run_scenario(Scenario(years=3), scale=0.02, seed=4, record_years=[2]).indicators
+    # year 2, and the cohort's transitions at the horizon (always kept)
+    assert set(some.year) == {2, 3}
+    assert set(some.loc[some.year == 3, "register"]) == {"trajectory"}
+    key = ["year", "scale", "unit", "register", "indicator"]
+    merged = some.merge(full, on=key, suffixes=("_some", "_full"), how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()
+    np.testing.assert_array_equal(merged["value_some"], merged["value_full"])  # NaN == NaN here
+    year2 = full[full.year == 2]
+    assert len(some[some.year == 2]) == len(year2)  # every row of the year asked for
+
+
 def test_finished_runs_are_not_kept_alive():
     # mesa <= 3.3 keeps every model that created agents in mesa.Agent._ids; a long sensitivity
     # analysis then grew by one model per run until loky restarted its workers
