@@ -183,19 +183,19 @@ class MixsimOutcomes:
 
     def __call__(self, replicate: int = 0, **params: float) -> dict[str, float]:
         """Run one replicate at one parameter point; return the outcomes."""
-        from model import run_scenario
+        from model import run_indicators
         params = {from_identifier(k): v for k, v in params.items()}
         values = {k: (int(round(v)) if k in self.ints else float(v)) for k, v in params.items()}
         scenario = from_dict(Scenario, self.base).with_overrides(values)
         seq = np.random.SeedSequence(self.seed, spawn_key=(int(replicate),))
-        wide = run_scenario(scenario, seed=seq, keep_moves=False,
-                            record_years=self.years).yearly()
+        values = run_indicators(scenario, seed=seq, record_years=self.years)
+        names = {name for _, name in values}
         out = {}
         for name in self.indicators:
-            if name not in wide.columns:
+            if name not in names:
                 raise KeyError(f"the model has no EPCI indicator {name!r}")
             for y in self.years:
-                out[f"{name}@{y}"] = float(wide.at[y, name])
+                out[f"{name}@{y}"] = float(values.get((y, name), np.nan))
         return out
 
 

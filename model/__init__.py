@@ -1,6 +1,6 @@
 """mixsim model: households, dwellings and neighbourhoods of an EPCI under social-housing levers."""
 
-from .api import RunResult, build_model, run_scenario
+from .api import RunResult, build_model, run_indicators, run_scenario
 from .config import Behaviour, Levers, Scenario, load_scenario
 from .errors import InputError
 from .model import HousingModel
@@ -21,6 +21,7 @@ __all__ = [
     "load_folder",
     "load_scenario",
     "load_territory",
+    "run_indicators",
     "run_scenario",
     "scale_territory",
 ]

@@ -136,6 +136,29 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
                          cohort=cohort, wall_time=wall)
 
 
+def run_indicators(scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None,
+                   record_years=None, scale: str = "epci", unit: str = "EPCI"
+                   ) -> dict[tuple[int, str], float]:
+    """Run one scenario and return one unit's indicators by (year, name), without tables.
+
+    The values are those of :func:`run_scenario` (``result.yearly(scale, unit)``); building no
+    data frame saves some 20 ms a run, which counts in sensitivity analyses of thousands of
+    short runs.
+
+    Args:
+        scenario: Scenario to run (its years, territory and, without ``seed``, seed).
+        seed: Overrides ``scenario.seed``.
+        record_years: Years to record (None: every year); see :class:`~model.recorder.Recorder`.
+        scale: Scale of the unit (``epci``, ``commune``, ``neighbourhood``...).
+        unit: The unit.
+    """
+    seq = as_seed_sequence(scenario.seed if seed is None else seed)
+    with _released_models():
+        model = build_model(scenario, seed=seq, record_years=record_years)
+        model.run(scenario.years)
+        return model.recorder.values(scale, unit)
+
+
 @contextlib.contextmanager
 def _released_models() -> Iterator[None]:
     """Drop the models created inside the block from Mesa's class-level registry of agents.

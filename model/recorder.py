@@ -95,6 +95,14 @@ class Recorder:
                                state.nb.qpv, attractiveness_start)
         self._add_rows(state.month // 12, state.month, rows)
 
+    def values(self, scale: str = "epci", unit: str = "EPCI") -> dict[tuple[int, str], float]:
+        """One unit's rows as ``{(year, indicator): value}`` (the first row of each pair)."""
+        out: dict[tuple[int, str], float] = {}
+        for row in self._rows:
+            if row[3] == scale and row[4] == unit:
+                out.setdefault((row[1], row[6]), row[7])
+        return out
+
     def frame(self) -> pd.DataFrame:
         """All rows as a tidy DataFrame."""
         df = pd.DataFrame(self._rows, columns=COLUMNS)

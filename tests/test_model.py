@@ -201,6 +201,24 @@ def test_record_years_keep_only_those_years_rows_with_the_full_runs_values():
     assert len(some[some.year == 2]) == len(year2)  # every row of the year asked for
 
 
+def test_run_indicators_gives_run_scenarios_values():
+    from model import run_indicators
+    sc = Scenario(years=2).with_overrides({"territory.scale": 0.02})
+    wide = run_scenario(sc, seed=5).yearly()
+    values = run_indicators(sc, seed=5)
+    assert len(values) >= wide.notna().sum().sum() > 100
+    for (year, name), v in values.items():
+        ref = wide.at[year, name] if name in wide.columns else np.nan  # (all-NaN: not pivoted)
+        assert v == ref or (np.isnan(v) and np.isnan(ref))
+    assert run_indicators(sc, seed=5, scale="commune", unit="C1")[(2, "q1_share")] == \
+        run_scenario(sc, seed=5).yearly("commune", "C1").at[2, "q1_share"]
+    only = run_indicators(sc, seed=5, record_years=[1])
+    # year 1, and the cohort's transitions at the horizon (year 2)
+    assert {y for y, _ in only} == {1, 2}
+    assert len([k for k in only if k[0] == 2]) < len([k for k in values if k[0] == 2])
+    assert all(values[k] == v for k, v in only.items() if not np.isnan(v))
+
+
 def test_finished_runs_are_not_kept_alive():
     # mesa <= 3.3 keeps every model that created agents in mesa.Agent._ids; a long sensitivity
     # analysis then grew by one model per run until loky restarted its workers
