@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .jit import njit
 from .state import GONE, HOSTED, S_SOCIAL, SEEK_NONE, State
 
 MOVE_KINDS = ("transfer", "first_letting", "relocation", "private_move", "exit_ownership",
@@ -64,33 +65,61 @@ class MoveLog:
 def vacate(state: State, hh_idx: np.ndarray) -> None:
     """Households leave their dwelling (if any); dwellings to demolish are closed when emptied."""
     hh, dw = state.hh, state.dw
-    d = hh.dwelling[hh_idx]
-    d = d[d >= 0]
-    dw.occupant[d] = -1
-    dw.months_vacant[d] = 0
-    demolish = d[dw.to_demolish[d]]
-    dw.active[demolish] = False
-    if len(demolish):
-        state.counters["demolished"] = state.counters.get("demolished", 0) + len(demolish)
-    hh.dwelling[hh_idx] = -1
+    n = _vacate(hh.dwelling, dw.occupant, dw.months_vacant, dw.to_demolish, dw.active,
+                np.asarray(hh_idx, np.int64))
+    if n:
+        state.counters["demolished"] = state.counters.get("demolished", 0) + n
+
+
+@njit
+def _vacate(dwelling, occupant, months_vacant, to_demolish, active, hh_idx):
+    """Vacate the dwellings of ``hh_idx``; return how many dwellings to demolish were closed."""
+    closed = 0
+    for h in hh_idx:
+        d = dwelling[h]
+        if d >= 0:
+            occupant[d] = -1
+            months_vacant[d] = 0
+            if to_demolish[d]:
+                active[d] = False
+                closed += 1
+    for h in hh_idx:
+        dwelling[h] = -1
+    return closed
 
 
 def move_into(state: State, hh_idx: np.ndarray, dw_idx: np.ndarray, tenure: np.ndarray | int,
               ) -> None:
     """Households move into vacant dwellings (after :func:`vacate` of their old home)."""
     hh, dw = state.hh, state.dw
+    hh_idx = np.asarray(hh_idx, np.int64)
     vacate(state, hh_idx)
-    hh.dwelling[hh_idx] = dw_idx
-    hh.nbhd[hh_idx] = dw.nbhd[dw_idx]
-    hh.tenure[hh_idx] = tenure
-    hh.move_in[hh_idx] = state.month
-    hh.seek[hh_idx] = SEEK_NONE
-    dw.occupant[dw_idx] = hh_idx
-    dw.months_vacant[dw_idx] = 0
-    dw.new[dw_idx] = False
-    soc = dw.sector[dw_idx] == S_SOCIAL
-    hh.months_over[hh_idx[soc]] = 0
-    hh.months_over_loss[hh_idx[soc]] = 0
+    tenure = np.broadcast_to(np.asarray(tenure, np.int8), hh_idx.shape)
+    _move_in(hh.dwelling, hh.nbhd, hh.tenure, hh.move_in, hh.seek, hh.months_over,
+             hh.months_over_loss, dw.occupant, dw.months_vacant, dw.new, dw.nbhd, dw.sector,
+             hh_idx, np.asarray(dw_idx, np.int64), tenure, state.month)
+
+
+@njit
+def _move_in(dwelling, nbhd, tenure, move_in, seek, months_over, months_over_loss, occupant,
+             months_vacant, new, dw_nbhd, sector, hh_idx, dw_idx, new_tenure, month):
+    """Move households ``hh_idx`` into dwellings ``dw_idx``.
+
+    In a social dwelling, the months counted above the income thresholds start again.
+    """
+    for j in range(len(hh_idx)):
+        h, d = hh_idx[j], dw_idx[j]
+        dwelling[h] = d
+        nbhd[h] = dw_nbhd[d]
+        tenure[h] = new_tenure[j]
+        move_in[h] = month
+        seek[h] = SEEK_NONE
+        occupant[d] = h
+        months_vacant[d] = 0
+        new[d] = False
+        if sector[d] == S_SOCIAL:
+            months_over[h] = 0
+            months_over_loss[h] = 0
 
 
 def remove(state: State, hh_idx: np.ndarray, log: MoveLog, kind: str) -> None:

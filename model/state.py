@@ -16,6 +16,7 @@ Reference rules used here (REFERENCES §1):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -284,7 +285,9 @@ def monthly_hazard(annual: float, multiplier: np.ndarray | float = 1.0) -> np.nd
     The annual probability gives a rate λ = −ln(1 − p); a multiplier scales the rate, and the
     monthly probability is 1 − exp(−λ · multiplier / 12).
     """
-    lam = -np.log1p(-min(float(annual), 0.999999)) / 12.0
+    lam = -math.log1p(-min(float(annual), 0.999999)) / 12.0
+    if isinstance(multiplier, int | float):  # (the C library's functions, as numpy's)
+        return -math.expm1(-lam * multiplier)
     return -np.expm1(-lam * np.asarray(multiplier))
 
 
