@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtri
 
+from .jit import njit
 from .territory import FINANCING, HH_TYPES, HOLDERS, Territory
 
 # tenure codes
@@ -330,16 +331,35 @@ def draw_wishes(rng: np.random.Generator, home_commune: np.ndarray, breadth: int
                 weights: np.ndarray) -> np.ndarray:
     """Bitmask of wished communes: the home commune plus ``breadth − 1`` others drawn by weight.
 
-    Weighted sampling without replacement by exponential keys (Efraimidis & Spirakis 2006).
+    Weighted sampling without replacement by exponential keys (Efraimidis & Spirakis 2006): the
+    ``breadth`` communes of smallest key exponential / weight, the home commune's key set to −1.
     """
     n, c = len(home_commune), len(weights)
     if n == 0:
         return np.zeros(0, np.int64)
     keys = rng.exponential(size=(n, c)) / np.maximum(weights, 1e-12)
-    keys[np.arange(n), home_commune] = -1.0  # home commune always first
-    k = min(breadth, c)
-    chosen = np.argsort(keys, axis=1)[:, :k]
-    return np.bitwise_or.reduce(np.left_shift(np.int64(1), chosen.astype(np.int64)), axis=1)
+    return _smallest_keys_mask(keys, np.asarray(home_commune, np.int64), min(breadth, c))
+
+
+@njit
+def _smallest_keys_mask(keys, home, k):
+    """Bitmask per row of the ``k`` columns of smallest key, the ``home`` column first."""
+    n, c = keys.shape
+    out = np.zeros(n, np.int64)
+    taken = np.zeros(c, np.bool_)
+    for r in range(n):
+        taken[:] = False
+        taken[home[r]] = True
+        mask = np.int64(1) << home[r]
+        for _ in range(k - 1):
+            best = -1
+            for j in range(c):
+                if not taken[j] and (best < 0 or keys[r, j] < keys[r, best]):
+                    best = j
+            taken[best] = True
+            mask |= np.int64(1) << best
+        out[r] = mask
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
