@@ -12,16 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import Behaviour
+from ..jit import njit
 from ..state import S_SOCIAL, State
 
 
 def neighbourhood_q1_shares(state: State) -> tuple[np.ndarray, float]:
     """Share of housed households in income quartile 1, per neighbourhood and overall."""
     hh = state.hh
-    housed = hh.alive & (hh.dwelling >= 0)
-    n_nb = len(state.nb)
-    tot = np.bincount(hh.nbhd[housed], minlength=n_nb)
-    q1 = np.bincount(hh.nbhd[housed & (hh.quartile == 1)], minlength=n_nb)
+    tot, q1 = _housed_and_q1(hh.alive, hh.dwelling, hh.nbhd, hh.quartile, len(state.nb))
     overall = q1.sum() / max(1, tot.sum())
     share = np.where(tot > 0, q1 / np.maximum(tot, 1), overall)
     return share, float(overall)
@@ -30,11 +28,34 @@ def neighbourhood_q1_shares(state: State) -> tuple[np.ndarray, float]:
 def social_vacancy(state: State) -> np.ndarray:
     """Vacancy rate of the active social stock per neighbourhood (0 where there is none)."""
     dw = state.dw
-    soc = (dw.sector == S_SOCIAL) & dw.active
-    n_nb = len(state.nb)
-    tot = np.bincount(dw.nbhd[soc], minlength=n_nb)
-    vac = np.bincount(dw.nbhd[soc & (dw.occupant < 0)], minlength=n_nb)
+    tot, vac = _social_and_vacant(dw.sector, dw.active, dw.occupant, dw.nbhd, len(state.nb))
     return vac / np.maximum(tot, 1)
+
+
+@njit
+def _housed_and_q1(alive, dwelling, nbhd, quartile, n_nb):
+    """Housed households and those of quartile 1, per neighbourhood."""
+    tot = np.zeros(n_nb, np.int64)
+    q1 = np.zeros(n_nb, np.int64)
+    for i in range(len(alive)):
+        if alive[i] and dwelling[i] >= 0:
+            tot[nbhd[i]] += 1
+            if quartile[i] == 1:
+                q1[nbhd[i]] += 1
+    return tot, q1
+
+
+@njit
+def _social_and_vacant(sector, active, occupant, nbhd, n_nb):
+    """Active social dwellings and the vacant ones among them, per neighbourhood."""
+    tot = np.zeros(n_nb, np.int64)
+    vac = np.zeros(n_nb, np.int64)
+    for d in range(len(sector)):
+        if sector[d] == S_SOCIAL and active[d]:
+            tot[nbhd[d]] += 1
+            if occupant[d] < 0:
+                vac[nbhd[d]] += 1
+    return tot, vac
 
 
 def update_attractiveness(state: State, beh: Behaviour, rng: np.random.Generator) -> None:
