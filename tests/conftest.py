@@ -12,6 +12,17 @@ os.environ.setdefault("MIXSIM_NO_PROGRESS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the model's kernels once, before any test starts worker processes.
+
+    On a fresh machine numba compiles them on first use (about a minute) and caches them on
+    disk; compiled here, the tests' worker processes (ensembles, sensitivity) load the cache
+    instead of each compiling it again.
+    """
+    from model import Scenario, run_scenario
+    run_scenario(Scenario(years=1), scale=0.02, seed=0, keep_moves=False)
+
+
 def tiny_tables() -> dict[str, pd.DataFrame]:
     """Two communes, four neighbourhoods (one QPV), a few hundred households."""
     communes = pd.DataFrame({"commune": ["A", "B"], "name": ["Alpha", "Beta"],
