@@ -6,7 +6,9 @@ is that of ``run_scenario`` (territory already loaded; model build, 15 years, re
 With ``--repeat k`` every scale runs ``k`` times, interleaved, and the best and median wall times
 are printed: this virtual machine's speed drifts by up to 1.6× over an hour (same code, same
 seed), and the best of several runs is the figure least disturbed by its neighbours. Figures go
-into ``benchmarks/README.md``.
+into ``benchmarks/README.md``. Each child first makes a one-month run on a tiny territory, which
+loads the compiled kernels (numba's cache, written by the first run on the machine); that
+loading, paid once per process, is printed apart as ``kernels_s``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ import json, resource, sys, time
 from model import Scenario, run_scenario
 from model.territory import load_territory
 scale, years = float(sys.argv[1]), int(sys.argv[2])
+t0 = time.perf_counter()
+run_scenario(Scenario(years=1), scale=0.01, seed=0, keep_moves=False)  # loads the kernels
+kernels = time.perf_counter() - t0
 t = load_territory(scale=scale)
 t0 = time.perf_counter()
 r = run_scenario(Scenario(years=years), territory=t, seed=1, keep_moves=True)
@@ -30,6 +35,7 @@ peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 months = 12 * years
 print(json.dumps({"scale": scale, "households": t.n_households, "years": years,
                   "wall_s": round(wall, 2), "peak_mb": round(peak, 1),
+                  "kernels_s": round(kernels, 2),
                   "us_per_household_month": round(1e6 * wall / (t.n_households * months), 3)}))
 """
 
@@ -40,6 +46,8 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=15)
     ap.add_argument("--repeat", type=int, default=1, help="runs per scale (best and median kept)")
     args = ap.parse_args()
+    subprocess.run([sys.executable, "-c", "from model import Scenario, run_scenario; "
+                    "run_scenario(Scenario(years=1), scale=0.01, seed=0)"], check=True)
     walls: dict[float, list[float]] = {s: [] for s in args.scales}
     for _ in range(args.repeat):
         for s in args.scales:
