@@ -15,8 +15,8 @@ other jobs on a shared machine. Reported per setting:
   the wall time; ``overhead_model_s`` uses the model's own ``wall_time`` instead (stricter);
 - its parts: ``first_run_starts_after_s`` (preparation and worker start-up: a loky worker
   imports the model and loads its compiled kernels, ~2 s, and loads the territory) and
-  ``tables_after_last_run_s`` (final tables and summary); the rest is the end of the ensemble, when one worker has finished and the other
-  is still on its last run;
+  ``tables_after_last_run_s`` (final tables and summary); the rest is the end of the
+  ensemble, when one worker has finished and the other is still on its last run;
 - parent RSS (resident memory, MB) before the experiment, after 10 runs, after all runs and at
   the end, sampled every 50 ms: flat in the number of runs when the middle two agree.
 
