@@ -46,6 +46,8 @@ SEARCH_INTENSITY = 0.5  # share of seekers visiting the market in a given month
 CROWDING_PENALTY = 1.5  # utility lost by taking one room less than needed
 ARRIVAL_TYPES = (0.47, 0.20, 0.17, 0.12, 0.04)  # like private tenants (build_default.TYPE_SHARES)
 ROOM_OFFSETS = np.array([-1, 0, 1, 2])  # rooms considered relative to the rooms needed
+_NONE = np.zeros(0, np.int64)  # no households, no dwellings
+
 
 
 @njit
@@ -72,6 +74,36 @@ def _plus_ceiling(adults, kids_u14, kids_14p, i, ceilings, index):
 
 
 @njit
+def _order_by_cell(cells, key, n_cells):
+    """``np.lexsort((key, cells))`` for cells in ``0..n_cells-1`` and the start of each cell.
+
+    A stable counting sort on the cell, then a stable insertion sort on ``key`` inside each cell
+    (cells hold few items). Returns the order and ``start`` (n_cells + 1): the items of cell
+    ``c`` are ``order[start[c]:start[c + 1]]``.
+    """
+    n = len(cells)
+    start = np.zeros(n_cells + 1, np.int64)
+    for k in range(n):
+        start[cells[k] + 1] += 1
+    for c in range(n_cells):
+        start[c + 1] += start[c]
+    pos = start[:n_cells].copy()
+    order = np.empty(n, np.int64)
+    for k in range(n):
+        order[pos[cells[k]]] = k
+        pos[cells[k]] += 1
+    for c in range(n_cells):
+        for t in range(start[c] + 1, start[c + 1]):
+            k = order[t]
+            s = t
+            while s > start[c] and key[order[s - 1]] > key[k]:
+                order[s] = order[s - 1]
+                s -= 1
+            order[s] = k
+    return order, start
+
+
+@njit
 def _arrival_counts(alive, dwelling, occupant, active, sector, dw_nbhd, n_nb):
     """Housed households, vacant owner and rented dwellings, dwellings per neighbourhood.
 
@@ -81,20 +113,16 @@ def _arrival_counts(alive, dwelling, occupant, active, sector, dw_nbhd, n_nb):
     """
     housed = 0
     for i in range(len(alive)):
-        if alive[i] and dwelling[i] >= 0:
-            housed += 1
+        housed += alive[i] & (dwelling[i] >= 0)
     v_own = 0
     v_rent = 0
-    n_cnt = n_nb
+    top = 0
     for d in range(len(occupant)):
-        if occupant[d] < 0 and active[d]:
-            if sector[d] == S_OWNER:
-                v_own += 1
-            elif sector[d] == S_PRIVATE:
-                v_rent += 1
-        if dw_nbhd[d] + 1 > n_cnt:
-            n_cnt = dw_nbhd[d] + 1
-    weights = np.zeros(n_cnt)
+        free = (occupant[d] < 0) & active[d]
+        v_own += free & (sector[d] == S_OWNER)
+        v_rent += free & (sector[d] == S_PRIVATE)
+        top = max(top, dw_nbhd[d])
+    weights = np.zeros(max(n_nb, top + 1))
     for d in range(len(dw_nbhd)):
         weights[dw_nbhd[d]] += 1.0
     return housed, v_own, v_rent, weights
@@ -120,8 +148,7 @@ def _arrival_fill(idx, own, nbhd_draw, age_draw, income, month, cuts, ceilings, 
         income_uc[i] = x
         q = 0
         for c in range(len(cuts)):  # the cuts are sorted
-            if cuts[c] <= x:
-                q += 1
+            q += cuts[c] <= x
         quartile[i] = 1 + q
         nbhd[i] = nbhd_draw[k]
         tenure[i] = HOSTED
@@ -137,12 +164,15 @@ def _arrival_fill(idx, own, nbhd_draw, age_draw, income, month, cuts, ceilings, 
 def _settle(idx, tenure, app, income_uc, alive, seek, nbhd):
     """Remove the arrivals who never came; return the number who came and the hosted ones.
 
-    The arrivals ``idx`` (increasing) still HOSTED without an application or with an income per
-    UC at or above the arrivals' median never came (alive False, tenure NEVER, no seeking, no
+    The arrivals ``idx`` still HOSTED without an application or with an income per UC at or
+    above the arrivals' median never came (alive False, tenure NEVER, no seeking, no
     application). Returns the number who came, those of them still hosted and their
-    neighbourhoods.
+    neighbourhoods; -1 and nothing changed when ``idx`` is not increasing.
     """
     n = len(idx)
+    for k in range(1, n):
+        if idx[k] <= idx[k - 1]:
+            return -1, np.empty(0, np.int64), np.empty(0, np.int64)
     inc = np.empty(n)
     for k in range(n):
         inc[k] = income_uc[idx[k]]
@@ -151,6 +181,7 @@ def _settle(idx, tenure, app, income_uc, alive, seek, nbhd):
     median = inc[half] if n % 2 else (inc[half - 1] + inc[half]) / 2.0
     came = 0
     hosted = np.empty(n, np.int64)
+    hosted_nb = np.empty(n, np.int64)
     n_hosted = 0
     for k in range(n):
         i = idx[k]
@@ -162,22 +193,10 @@ def _settle(idx, tenure, app, income_uc, alive, seek, nbhd):
                 app[i] = 0
                 continue
             hosted[n_hosted] = i
+            hosted_nb[n_hosted] = nbhd[i]
             n_hosted += 1
         came += 1
-    hosted = hosted[:n_hosted]
-    hosted_nb = np.empty(n_hosted, np.int64)
-    for k in range(n_hosted):
-        hosted_nb[k] = nbhd[hosted[k]]
-    return came, hosted, hosted_nb
-
-
-@njit
-def _increasing(a):
-    """Whether ``a`` is strictly increasing (sorted without duplicates)."""
-    for k in range(1, len(a)):
-        if a[k] <= a[k - 1]:
-            return False
-    return True
+    return came, hosted[:n_hosted], hosted_nb[:n_hosted]
 
 
 @njit
@@ -185,16 +204,15 @@ def _seekers(seek, alive, tenure):
     """Living seekers (increasing) and the probability that each is active this month."""
     n = 0
     for i in range(len(seek)):
-        if seek[i] != SEEK_NONE and alive[i]:
-            n += 1
+        n += (seek[i] != SEEK_NONE) & alive[i]
     seekers = np.empty(n, np.int64)
     p = np.empty(n)
-    n = 0
+    k = 0
     for i in range(len(seek)):
         if seek[i] != SEEK_NONE and alive[i]:
-            seekers[n] = i
-            p[n] = (0.5 if tenure[i] == HOSTED else 1.0) * SEARCH_INTENSITY
-            n += 1
+            seekers[k] = i
+            p[k] = (0.5 if tenure[i] == HOSTED else 1.0) * SEARCH_INTENSITY
+            k += 1
     return seekers, p
 
 
@@ -219,8 +237,14 @@ def _market_sides(cand, u, p, drawn, alive, seek, dw_active, occupant, sector):
             elif seek[i] == SEEK_OWN:
                 own[n_own] = i
                 n_own += 1
-    vac_rent = np.empty(len(occupant), np.int64)
-    vac_own = np.empty(len(occupant), np.int64)
+    v_rent = 0
+    v_own = 0
+    for d in range(len(occupant)):
+        free = dw_active[d] & (occupant[d] < 0)
+        v_rent += free & (sector[d] == S_PRIVATE)
+        v_own += free & (sector[d] == S_OWNER)
+    vac_rent = np.empty(v_rent, np.int64)
+    vac_own = np.empty(v_own, np.int64)
     v_rent = 0
     v_own = 0
     for d in range(len(occupant)):
@@ -231,39 +255,49 @@ def _market_sides(cand, u, p, drawn, alive, seek, dw_active, occupant, sector):
             elif sector[d] == S_OWNER:
                 vac_own[v_own] = d
                 v_own += 1
-    return rent[:n_rent], own[:n_own], vac_rent[:v_rent].copy(), vac_own[:v_own].copy()
+    return rent[:n_rent], own[:n_own], vac_rent, vac_own
 
 
 @njit
-def _move_records(who, target, tenure, dwelling, hh_nbhd, dw_nbhd, social_kind, pending):
-    """Move-log fields of the movers, taken before they move.
+def _move_records(who_rent, target_rent, who_own, target_own, tenure, dwelling, hh_nbhd,
+                  dw_nbhd, pending):
+    """Join the moves of both markets (rental first) with their move-log fields (before moving).
 
-    Returns their dwelling and neighbourhood, the neighbourhood of their new dwelling, the move
-    kind (``social_kind`` for former social tenants, else 3; 6 for households in ``pending``,
-    this month's arrivals) and the number of former social tenants.
+    Returns the movers, their new dwellings and tenures (PRIVATE, OWNER), their dwelling and
+    neighbourhood, the neighbourhood of the new dwelling, the move kind (5 for former social
+    tenants renting, 4 buying, else 3; 6 for households in ``pending``, this month's arrivals)
+    and the number of former social tenants in each market.
     """
-    n = len(who)
+    n_rent = len(who_rent)
+    n = n_rent + len(who_own)
+    who = np.empty(n, np.int64)
+    target = np.empty(n, np.int64)
+    new_tenure = np.empty(n, np.int64)
     from_dw = np.empty(n, np.int64)
     from_nb = np.empty(n, np.int64)
     to_nb = np.empty(n, np.int64)
     kind = np.empty(n, np.int64)
     arrivals = np.sort(pending)
-    n_social = 0
+    social = np.zeros(2, np.int64)
     for k in range(n):
-        i = who[k]
+        rent = k < n_rent
+        i = who_rent[k] if rent else who_own[k - n_rent]
+        d = target_rent[k] if rent else target_own[k - n_rent]
+        who[k] = i
+        target[k] = d
+        new_tenure[k] = PRIVATE if rent else OWNER
         from_dw[k] = dwelling[i]
         from_nb[k] = hh_nbhd[i]
-        to_nb[k] = dw_nbhd[target[k]]
+        to_nb[k] = dw_nbhd[d]
+        kind[k] = 3
         if tenure[i] == SOCIAL:
-            kind[k] = social_kind
-            n_social += 1
-        else:
-            kind[k] = 3
+            kind[k] = 5 if rent else 4
+            social[0 if rent else 1] += 1
         if len(arrivals):
             j = np.searchsorted(arrivals, i)
             if j < len(arrivals) and arrivals[j] == i:
                 kind[k] = 6
-    return from_dw, from_nb, to_nb, kind, n_social
+    return who, target, new_tenure, from_dw, from_nb, to_nb, kind, social[0], social[1]
 
 
 @njit
@@ -285,7 +319,7 @@ def _vacancy_cells(vac, dw_nbhd, dw_rooms, n_cells):
 @njit
 def _weights_kernel(movers, sample, income_uc, adults, kids_u14, kids_14p, rent_m2,
                     attractiveness, area_by_rooms, owner, market_attractiveness, market_price,
-                    budget_share):
+                    budget_share, cap):
     """Cells and logit weights of the movers' alternatives (see :func:`_choice_weights`).
 
     For mover ``m``, room offset ``j`` (``ROOM_OFFSETS``) and sampled neighbourhood ``s``, the
@@ -294,25 +328,28 @@ def _weights_kernel(movers, sample, income_uc, adults, kids_u14, kids_14p, rent_
     (rent per m² × area of the rooms, × OWNER_COST_RATIO for owners) / max(income / 12, 1):
     utility = market_attractiveness × attractiveness − market_price × burden, minus
     CROWDING_PENALTY for the first S alternatives when the mover needs 2 rooms or more; the
-    weight is exp(utility − the row's largest utility), 0 where burden > budget_share.
+    weight is exp(utility − the row's largest utility), 0 where burden > budget_share, and 0
+    where ``cap`` (if not empty) has no vacancy in the cell.
     """
     n_m, n_s = sample.shape
     n_alt = len(ROOM_OFFSETS) * n_s
+    all_cells = len(cap) == 0
     cols = np.empty((n_m, n_alt), np.int64)
     weight = np.empty((n_m, n_alt))
-    over = np.empty(n_alt, np.bool_)
+    skip = np.empty(n_alt, np.bool_)
     for m in range(n_m):
         i = movers[m]
         income_m = max(_income(income_uc, adults, kids_u14, kids_14p, i) / 12.0, 1.0)
         size = _size(adults, kids_u14, kids_14p, i)
-        need = min(min(5, (size + 1) // 2 + (1 if size >= 2 else 0)), 5)
+        need = min(min(5, (size + 1) // 2 + (size >= 2)), 5)
         top = -np.inf
         for j in range(len(ROOM_OFFSETS)):
             rooms = min(max(need + ROOM_OFFSETS[j], 1), 5)
             for s in range(n_s):
                 a = j * n_s + s
                 nb = sample[m, s]
-                cols[m, a] = nb * 5 + rooms - 1
+                col = nb * 5 + rooms - 1
+                cols[m, a] = col
                 cost = rent_m2[nb] * area_by_rooms[rooms]
                 if owner:
                     cost = cost * OWNER_COST_RATIO
@@ -321,19 +358,19 @@ def _weights_kernel(movers, sample, income_uc, adults, kids_u14, kids_14p, rent_
                 if j == 0 and need >= 2:
                     util -= CROWDING_PENALTY
                 weight[m, a] = util
-                over[a] = burden > budget_share
-                if util > top:
-                    top = util
+                skip[a] = burden > budget_share or not (all_cells or cap[col] > 0)
+                top = max(top, util)
         for a in range(n_alt):
-            weight[m, a] = 0.0 if over[a] else np.exp(weight[m, a] - top)
+            weight[m, a] = 0.0 if skip[a] else np.exp(weight[m, a] - top)
     return cols, weight
 
 
 @njit
 def _candidates(weight, cols, cap, pending):
-    """Pending movers with some weight on cells with vacancies (positive total of the round).
+    """Those of ``pending`` with some weight on cells with vacancies, in their order.
 
-    The total of a row is the last of ``np.cumsum(weight * cap[cols], axis=1)``.
+    That is a positive total, the last of ``np.cumsum(weight * cap[cols], axis=1)`` on their
+    row (all terms are ≥ 0).
     """
     cand = np.empty(len(pending), np.int64)
     n = 0
@@ -342,10 +379,9 @@ def _candidates(weight, cols, cap, pending):
         total = weight[row, 0] * cap[cols[row, 0]]
         for a in range(1, cols.shape[1]):
             total += weight[row, a] * cap[cols[row, a]]
-        if total > 0:
-            cand[n] = row
-            n += 1
-    return cand[:n].copy()
+        cand[n] = row
+        n += total > 0
+    return cand[:n]
 
 
 @njit
@@ -356,11 +392,13 @@ def _resolve(weight, cols, cap, cand, u, key, chosen):
     cap[cols])`` of its row and ``r = min(u[k] × total, nextafter(total, 0))``, the
     alternative ``(cum <= r).sum()``. Candidates are ordered by cell, ties by ``key``
     (``np.lexsort((key, pick))``); the first ``cap`` of each cell win it (``chosen`` is set and
-    ``cap`` decremented in place). Returns the losers in that order.
+    ``cap`` decremented in place).
+
+    Returns:
+        The losers in that order, and the number of losers.
     """
     nc = len(cand)
     n_alt = cols.shape[1]
-    n_cells = len(cap)
     pick = np.empty(nc, np.int64)
     cum = np.empty(n_alt)
     for k in range(nc):
@@ -371,43 +409,25 @@ def _resolve(weight, cols, cap, cand, u, key, chosen):
             s += weight[row, a] * cap[cols[row, a]]
             cum[a] = s
         total = cum[n_alt - 1]
-        r = u[k] * total
-        below = np.nextafter(total, 0.0)
-        if below < r:
-            r = below
+        r = min(u[k] * total, np.nextafter(total, 0.0))
         j = 0
         for a in range(n_alt):
-            if cum[a] <= r:
-                j += 1
+            j += cum[a] <= r
         pick[k] = cols[row, j]
-    # order by cell, ties by key: a stable sort on key, then a stable counting sort on the cell
-    by_key = np.argsort(key, kind="mergesort")
-    start = np.zeros(n_cells + 1, np.int64)
-    for k in range(nc):
-        start[pick[k] + 1] += 1
-    for c in range(n_cells):
-        start[c + 1] += start[c]
-    pos = start[:n_cells].copy()
-    order = np.empty(nc, np.int64)
-    for t in range(nc):
-        k = by_key[t]
-        order[pos[pick[k]]] = k
-        pos[pick[k]] += 1
-    win = np.empty(nc, np.bool_)
-    for t in range(nc):
-        c = pick[order[t]]
-        win[t] = t - start[c] < cap[c]
+    order, start = _order_by_cell(pick, key, len(cap))
     losers = np.empty(nc, np.int64)
     n_lose = 0
-    for t in range(nc):
-        k = order[t]
-        if win[t]:
-            chosen[cand[k]] = pick[k]
-            cap[pick[k]] -= 1
-        else:
-            losers[n_lose] = cand[k]
-            n_lose += 1
-    return losers[:n_lose].copy()
+    for c in range(len(cap)):
+        won = min(start[c + 1] - start[c], cap[c])
+        for t in range(start[c], start[c + 1]):
+            k = order[t]
+            if t - start[c] < won:
+                chosen[cand[k]] = c
+            else:
+                losers[n_lose] = cand[k]
+                n_lose += 1
+        cap[c] -= won
+    return losers[:n_lose]
 
 
 @njit
@@ -418,36 +438,23 @@ def _dwellings(movers, chosen, vac, cell, key, n_cells):
     with a cell (``chosen >= 0``), stably by cell. The k-th mover of a cell takes its k-th
     vacancy. Returns the movers in that order and their dwellings.
     """
-    by_key = np.argsort(key, kind="mergesort")
+    v_order, v_start = _order_by_cell(cell, key, n_cells)
     start = np.zeros(n_cells + 1, np.int64)
-    for k in range(len(vac)):
-        start[cell[k] + 1] += 1
+    for m in range(len(chosen)):
+        if chosen[m] >= 0:
+            start[chosen[m] + 1] += 1
     for c in range(n_cells):
         start[c + 1] += start[c]
     pos = start[:n_cells].copy()
-    vac_sorted = np.empty(len(vac), vac.dtype)
-    for t in range(len(vac)):
-        k = by_key[t]
-        vac_sorted[pos[cell[k]]] = vac[k]
-        pos[cell[k]] += 1
-    n_got = 0
-    w_start = np.zeros(n_cells + 1, np.int64)
-    for m in range(len(chosen)):
-        if chosen[m] >= 0:
-            w_start[chosen[m] + 1] += 1
-            n_got += 1
-    for c in range(n_cells):
-        w_start[c + 1] += w_start[c]
-    w_pos = w_start[:n_cells].copy()
-    who = np.empty(n_got, movers.dtype)
-    target = np.empty(n_got, vac.dtype)
+    who = np.empty(start[n_cells], movers.dtype)
+    target = np.empty(start[n_cells], vac.dtype)
     for m in range(len(chosen)):
         c = chosen[m]
         if c >= 0:
-            t = w_pos[c]
+            t = pos[c]
             who[t] = movers[m]
-            target[t] = vac_sorted[start[c] + t - w_start[c]]
-            w_pos[c] += 1
+            target[t] = vac[v_order[v_start[c] + t - start[c]]]
+            pos[c] += 1
     return who, target
 
 
@@ -478,9 +485,9 @@ def arrivals(state: State, beh: Behaviour, rng: np.random.Generator, wish_breadt
     synthesise_households(rng, hh, idx, types, z)
     age_draw = rng.uniform(22, 55, n)
     income = income_from_z(z, state.median_income_uc)
-    # arrivals settle (hosted) in neighbourhoods in proportion to their dwellings
+    # arrivals are hosted in neighbourhoods in proportion to their dwellings
     nbhd = rng.choice(len(state.nb), size=n, p=weights / weights.sum())
-    # seeking owner-occupied or rented dwellings; eligible low-income ones may apply
+    # they seek owner-occupied or rented dwellings; eligible low-income ones may also apply
     low = _arrival_fill(idx, own, nbhd, age_draw, income, state.month, state.quartile_cuts,
                         PLUS_CEILINGS_2024, state.ceiling_index, z, hh.age, hh.income_uc,
                         hh.quartile, hh.nbhd, hh.tenure, hh.move_in, hh.seek, hh.adults,
@@ -500,10 +507,9 @@ def settle_arrivals(state: State, log: MoveLog) -> int:
         return 0
     # most arrivals with no home did not come; some applicants wait in the territory (hosted):
     # those with an income per UC below the arrivals' median
-    if _increasing(idx):
-        n_came, hosted, hosted_nb = _settle(idx, hh.tenure, hh.app, hh.income_uc, hh.alive,
-                                            hh.seek, hh.nbhd)
-    else:  # not produced by the model (arrivals are consecutive new rows)
+    n_came, hosted, hosted_nb = _settle(idx, hh.tenure, hh.app, hh.income_uc, hh.alive, hh.seek,
+                                        hh.nbhd)
+    if n_came < 0:  # arrivals not in increasing order (the model makes them consecutive rows)
         unhoused = hh.tenure[idx] == HOSTED
         stays = (hh.app[idx] != 0) & (hh.income_uc[idx] < np.median(hh.income_uc[idx]))
         never = idx[unhoused & ~stays]
@@ -525,6 +531,11 @@ def private_market(state: State, beh: Behaviour, rng: np.random.Generator, log: 
                    only: np.ndarray | None = None) -> dict[str, int]:
     """Match movers to vacant private dwellings by a logit choice under a budget constraint.
 
+    The rental market is matched first, then the owner market (on the vacancies of the start).
+    Both markets' moves are made and logged together (the same as one after the other: movers,
+    their old and new dwellings are distinct, and the matching reads nothing that a move
+    changes).
+
     Args:
         state: Model state (changed in place).
         beh: Behavioural parameters.
@@ -542,39 +553,46 @@ def private_market(state: State, beh: Behaviour, rng: np.random.Generator, log: 
     else:
         cand = np.asarray(only, np.int64)
         u = p = np.zeros(0)
-    sides = _market_sides(cand, u, p, only is None, hh.alive, hh.seek, dw.active, dw.occupant,
-                          dw.sector)
+    movers_rent, movers_own, vac_rent, vac_own = _market_sides(
+        cand, u, p, only is None, hh.alive, hh.seek, dw.active, dw.occupant, dw.sector)
+    rent = own = (_NONE, _NONE)
+    if len(movers_rent) and len(vac_rent):
+        rent = _match(state, beh, rng, movers_rent, vac_rent, S_PRIVATE)
+    if len(movers_own) and len(vac_own):
+        own = _match(state, beh, rng, movers_own, vac_own, S_OWNER)
     out = {"private_moves": 0, "exit_ownership": 0, "exit_private_rental": 0}
-    for movers, vac, sector, tenure in ((sides[0], sides[2], S_PRIVATE, PRIVATE),
-                                        (sides[1], sides[3], S_OWNER, OWNER)):
-        if len(movers) == 0 or len(vac) == 0:
-            continue
-        who, target = _match(state, beh, rng, movers, vac, sector)
-        if len(who) == 0:
-            continue
-        # this month's arrivals are logged as arrivals, former social tenants as exits
-        from_dw, from_nb, to_nb, kind, n_social = _move_records(
-            who, target, hh.tenure, hh.dwelling, hh.nbhd, dw.nbhd, 4 if tenure == OWNER else 5,
-            state.pending_arrivals)
-        move_into(state, who, target, tenure)
-        log.add(who, state.month, from_dw, from_nb, target, to_nb, kind)
-        out["private_moves"] += len(who) - n_social
-        if tenure == OWNER:
-            out["exit_ownership"] += n_social
-        else:
-            out["exit_private_rental"] += n_social
+    if len(rent[0]) + len(own[0]) == 0:
+        return out
+    # this month's arrivals are logged as arrivals, former social tenants as exits
+    who, target, tenure, from_dw, from_nb, to_nb, kind, social_rent, social_own = _move_records(
+        rent[0], rent[1], own[0], own[1], hh.tenure, hh.dwelling, hh.nbhd, dw.nbhd,
+        state.pending_arrivals)
+    move_into(state, who, target, tenure)
+    log.add(who, state.month, from_dw, from_nb, target, to_nb, kind)
+    out["private_moves"] = len(who) - social_rent - social_own
+    out["exit_ownership"] = int(social_own)
+    out["exit_private_rental"] = int(social_rent)
     return out
 
 
 def _choice_weights(state: State, beh: Behaviour, rng: np.random.Generator, movers: np.ndarray,
-                    sector: int) -> tuple[np.ndarray, np.ndarray]:
+                    sector: int, cap: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Choice sets of the movers and the logit weight of each alternative.
 
     Each mover considers one room less than it needs (crowded) up to two more, in a random
     sample of neighbourhoods drawn uniformly with replacement (sampling of alternatives,
     McFadden 1978): the logit keeps its ranking of what it compares. Utility = attractiveness
     term − price × rent-to-income ratio (owners' cost = OWNER_COST_RATIO × the rent), minus
-    CROWDING_PENALTY for one room less than needed (computed by :func:`_weights_kernel`).
+    CROWDING_PENALTY for one room less than needed (see :func:`_weights_kernel`).
+
+    Args:
+        state: Model state.
+        beh: Behavioural parameters.
+        rng: The run's random generator.
+        movers: The movers (household rows).
+        sector: S_PRIVATE or S_OWNER.
+        cap: Vacancies per cell, if given: alternatives in cells without vacancies, which are
+            never drawn, get weight 0 (most are; this saves their exponentials).
 
     Returns:
         Cells (neighbourhood × 5 + rooms − 1) of each alternative, shape (M, 4 × CHOICE_SET),
@@ -590,7 +608,7 @@ def _choice_weights(state: State, beh: Behaviour, rng: np.random.Generator, move
     return _weights_kernel(movers, sample, hh.income_uc, hh.adults, hh.kids_u14, hh.kids_14p,
                            nb.private_rent_m2, nb.attractiveness, AREA_BY_ROOMS,
                            sector == S_OWNER, beh.market_attractiveness, beh.market_price,
-                           beh.budget_share)
+                           beh.budget_share, _NONE if cap is None else cap)
 
 
 def _match(state: State, beh: Behaviour, rng: np.random.Generator, movers: np.ndarray,
@@ -608,7 +626,7 @@ def _match(state: State, beh: Behaviour, rng: np.random.Generator, movers: np.nd
     """
     dw = state.dw
     cell, cap = _vacancy_cells(vac, dw.nbhd, dw.rooms, len(state.nb) * 5)
-    cols, weight = _choice_weights(state, beh, rng, movers, sector)
+    cols, weight = _choice_weights(state, beh, rng, movers, sector, cap)
     chosen = np.full(len(movers), -1)
     pending = np.arange(len(movers))
     for _ in range(ROUNDS):
