@@ -25,9 +25,10 @@ class MoveLog:
         n = len(hh)
         if n == 0:
             return
-        k = np.full(n, KIND[kind]) if isinstance(kind, str) else np.asarray(kind)
-        self._chunks.append(np.stack([np.asarray(hh), np.full(n, month), from_dw, from_nb, to_dw,
-                                      to_nb, k]).astype(np.int64))
+        chunk = np.empty((7, n), np.int64)
+        chunk[0], chunk[1], chunk[2], chunk[3] = hh, month, from_dw, from_nb
+        chunk[4], chunk[5], chunk[6] = to_dw, to_nb, KIND[kind] if isinstance(kind, str) else kind
+        self._chunks.append(chunk)
 
     def __len__(self) -> int:
         return sum(c.shape[1] for c in self._chunks)
