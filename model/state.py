@@ -289,7 +289,8 @@ def monthly_hazard(annual: float, multiplier: np.ndarray | float = 1.0) -> np.nd
     lam = -math.log1p(-min(float(annual), 0.999999)) / 12.0
     if isinstance(multiplier, int | float):  # (the C library's functions, as numpy's)
         return -math.expm1(-lam * multiplier)
-    return -np.expm1(-lam * np.asarray(multiplier))
+    # (a float64 rate: numpy would keep a float32 multiplier's product in float32)
+    return -np.expm1(-np.float64(lam) * np.asarray(multiplier))
 
 
 def living_by_tenure(hh: Table) -> dict[int, np.ndarray]:
