@@ -225,16 +225,19 @@ def _grow_and_group(work, n, n_young, n_older, turning, alive, kids_u14, kids_14
 
 
 @njit
-def _leave_home(work, n, picked, meta, noise, z_noise, hh_type, adults, kids_u14, kids_14p, z):
+def _leave_home(work, n, picked, meta, noise, z_noise, ages, u_employed, u_apply, start, params,
+                cols):
     """Make a child aged 14+ leave each household picked in groups of the ``_OLDER`` segment.
 
     With ``g = len(meta) // 2`` groups, ``picked[meta[j]:meta[j + 1]]`` are the positions picked
-    in the group ``j``, which starts at ``meta[g + 1 + j]`` in the segment.
+    in the group ``j``, which starts at ``meta[g + 1 + j]`` in the segment. The young adult of
+    the ``i``-th leaving household (ascending) gets the income rank ``0.4 × parents' rank − 0.5
+    + z_noise × noise[i]`` and the new row ``start + i`` (see :func:`_fill_row`).
 
     Returns:
-        ``(leavers, z)``: the households (ascending) and the young adults' income ranks
-        ``0.4 × parents' rank − 0.5 + z_noise × noise``.
+        Rows of the new households applying for social housing.
     """
+    hh_type, adults, kids_u14, kids_14p, z = cols[1], cols[2], cols[3], cols[4], cols[6]
     g = len(meta) // 2
     leavers = np.empty(len(picked), np.int64)
     for j in range(g):
@@ -242,42 +245,47 @@ def _leave_home(work, n, picked, meta, noise, z_noise, hh_type, adults, kids_u14
         for i in range(meta[j], meta[j + 1]):
             leavers[i] = work[base + picked[i]]
     leavers = np.sort(leavers)
-    z_child = np.empty(len(leavers), np.float64)
+    applying = np.empty(len(leavers), np.int64)
+    m = 0
     for i in range(len(leavers)):
         r = leavers[i]
         kids_14p[r] = kids_14p[r] - 1
         _fix_type_row(r, hh_type, adults, kids_u14, kids_14p)
-        z_child[i] = 0.4 * z[r] - 0.5 + z_noise * noise[i]
-    return leavers, z_child
+        z_child = 0.4 * z[r] - 0.5 + z_noise * noise[i]
+        if _fill_row(start + i, r, ages[i], z_child, u_employed[i], u_apply[i], False, params,
+                     cols):
+            applying[m] = start + i
+            m += 1
+    return applying[:m]
 
 
 @njit
-def _separate(work, n, picked, alive, hh_type, adults, kids_u14, kids_14p, separated, age, z):
-    """One partner leaves each living couple ``work[_COUPLES * n + sorted(picked)]``.
+def _separate(work, n, picked, noise, u_employed, u_apply, start, params, cols):
+    """One partner leaves each couple ``work[_COUPLES * n + sorted(picked)]``.
 
-    The couples are marked separated.
+    The couple is marked separated; the ``i``-th partner leaving gets the couple's age, the
+    income rank ``couple's rank − 0.2 + 0.5 × noise[i]`` and the new row ``start + i`` (see
+    :func:`_fill_row`).
 
     Returns:
-        ``(split, age, z)``: the households, their age and income rank.
+        Rows of the new households applying for social housing.
     """
+    hh_type, adults, kids_u14, kids_14p = cols[1], cols[2], cols[3], cols[4]
+    age, z, separated = cols[5], cols[6], cols[12]
     split = work[_COUPLES * n + np.sort(picked)]
-    keep = np.empty(len(split), np.int64)
+    applying = np.empty(len(split), np.int64)
     m = 0
-    for r in split:
-        if alive[r]:
-            keep[m] = r
-            m += 1
-    keep = keep[:m]
-    ages = np.empty(m, np.float32)
-    zs = np.empty(m, np.float64)
-    for i in range(m):
-        r = keep[i]
+    for i in range(len(split)):
+        r = split[i]
         adults[r] = adults[r] - 1
         _fix_type_row(r, hh_type, adults, kids_u14, kids_14p)
         separated[r] = True
-        ages[i] = age[r]
-        zs[i] = z[r]
-    return keep, ages, zs
+        z_sep = z[r] - 0.2 + 0.5 * noise[i]
+        if _fill_row(start + i, r, age[r], z_sep, u_employed[i], u_apply[i], True, params,
+                     cols):
+            applying[m] = start + i
+            m += 1
+    return applying[:m]
 
 
 @njit
@@ -318,53 +326,59 @@ def _searchsorted_right(cuts, v):
 
 
 @njit
-def _fill_new(start, parents, age, z, u_employed, u_apply, separated, month, median, sigma,
-              cuts, ceilings, ceiling_index, alive, hh_type, adults, kids_u14, kids_14p,
-              age_col, z_col, income_uc, nbhd, tenure, move_in, seek, sep_col, employed,
-              quartile):
-    """Fill the new rows ``start + i`` (one adult hosted where ``parents[i]`` lives).
+def _fill_row(r, parent, age, z, u_employed, u_apply, separated, params, cols):
+    """Fill the new row ``r``: one adult hosted where ``parent`` lives; whether it applies.
 
-    Income per UC ``median × exp(sigma × z)``, employed when ``u_employed < 0.6``, territory
-    quartile from ``cuts``; a household whose income is within the PLUS ceiling (``ceilings`` by
-    category × ``ceiling_index``) applies for social housing when ``u_apply`` is below 0.12
-    (income rank below 0) or 0.03.
+    ``params`` are the month, the median income per UC, the income dispersion ``sigma``, the
+    quartile cuts, the PLUS ceilings by category and their index; ``cols`` the columns of
+    :func:`_columns`. Income per UC ``median × exp(sigma × z)``, employed when ``u_employed <
+    0.6``; a household whose income is within its PLUS ceiling applies for social housing when
+    ``u_apply`` is below 0.12 (income rank below 0) or 0.03.
+    """
+    month, median, sigma, cuts, ceilings, ceiling_index = params
+    (alive, hh_type, adults, kids_u14, kids_14p, age_col, z_col, income_uc, nbhd, tenure,
+     move_in, seek, sep_col, employed, quartile) = cols
+    alive[r] = True
+    hh_type[r] = SINGLE
+    adults[r] = 1
+    age_col[r] = age
+    z_col[r] = z
+    inc = median * np.exp(sigma * z)
+    income_uc[r] = inc
+    nbhd[r] = nbhd[parent]
+    tenure[r] = HOSTED
+    move_in[r] = month
+    seek[r] = SEEK_RENT
+    sep_col[r] = separated
+    employed[r] = u_employed < 0.6
+    quartile[r] = 1 + _searchsorted_right(cuts, inc)
+    # eligibility: household income (income per UC × OECD units) within the PLUS ceiling
+    a = adults[r]
+    ku = kids_u14[r]
+    ko = kids_14p[r]
+    units = 1.0 + 0.5 * np.int8(np.int8(a - 1) + ko) + 0.3 * ku
+    size = np.int16(np.int16(a + ku) + ko)
+    cat = min(max(size, 1), 6) - 1
+    if a == 1 and size >= 2:
+        cat = min(cat + 1, 5)
+    eligible = inc * units <= ceilings[cat] * ceiling_index
+    p_apply = (0.12 if z < 0 else 0.03) if eligible else 0.0
+    return u_apply < p_apply
+
+
+@njit
+def _fill_new(start, parents, age, z, u_employed, u_apply, separated, params, cols):
+    """Fill the new rows ``start + i`` for ``parents[i]`` (see :func:`_fill_row`).
 
     Returns:
-        Rows of the households applying (ascending).
+        Rows of the new households applying for social housing.
     """
-    k = len(parents)
-    applying = np.empty(k, np.int64)
+    applying = np.empty(len(parents), np.int64)
     m = 0
-    for i in range(k):
-        r = start + i
-        alive[r] = True
-        hh_type[r] = SINGLE
-        adults[r] = 1
-        age_col[r] = age[i]
-        zi = z[i]
-        z_col[r] = zi
-        inc = median * np.exp(sigma * zi)
-        income_uc[r] = inc
-        nbhd[r] = nbhd[parents[i]]
-        tenure[r] = HOSTED
-        move_in[r] = month
-        seek[r] = SEEK_RENT
-        sep_col[r] = separated
-        employed[r] = u_employed[i] < 0.6
-        quartile[r] = 1 + _searchsorted_right(cuts, inc)
-        # eligibility: household income (income per UC × OECD units) within the PLUS ceiling
-        a = adults[r]
-        ku = kids_u14[r]
-        ko = kids_14p[r]
-        units = 1.0 + 0.5 * np.int8(np.int8(a - 1) + ko) + 0.3 * ku
-        size = np.int16(np.int16(a + ku) + ko)
-        cat = min(max(size, 1), 6) - 1
-        if a == 1 and size >= 2:
-            cat = min(cat + 1, 5)
-        eligible = inc * units <= ceilings[cat] * ceiling_index
-        p_apply = (0.12 if zi < 0 else 0.03) if eligible else 0.0
-        if u_apply[i] < p_apply:
-            applying[m] = r
+    for i in range(len(parents)):
+        if _fill_row(start + i, parents[i], age[i], z[i], u_employed[i], u_apply[i], separated,
+                     params, cols):
+            applying[m] = start + i
             m += 1
     return applying[:m]
 
@@ -377,6 +391,19 @@ def _fill_new(start, parents, age, z, u_employed, u_apply, separated, month, med
 def _fix_types(hh, idx: np.ndarray) -> None:
     """Re-derive the household type after a change of composition."""
     _fix_types_kernel(np.asarray(idx, np.int64), hh.hh_type, hh.adults, hh.kids_u14, hh.kids_14p)
+
+
+def _params(state: State) -> tuple:
+    """Scalars and small arrays the kernels filling new rows use (see :func:`_fill_row`)."""
+    return (int(state.month), float(state.median_income_uc), float(INCOME_SIGMA),
+            np.asarray(state.quartile_cuts, np.float64), PLUS_CEILINGS_2024,
+            float(state.ceiling_index))
+
+
+def _columns(hh) -> tuple:
+    """Household columns the kernels filling new rows use (after the rows are added)."""
+    return (hh.alive, hh.hh_type, hh.adults, hh.kids_u14, hh.kids_14p, hh.age, hh.z, hh.income_uc,
+            hh.nbhd, hh.tenure, hh.move_in, hh.seek, hh.separated, hh.employed, hh.quartile)
 
 
 def new_households(state: State, parents: np.ndarray, age: np.ndarray, z: np.ndarray,
@@ -393,13 +420,9 @@ def new_households(state: State, parents: np.ndarray, age: np.ndarray, z: np.nda
     u_employed = rng.random(k)
     u_apply = rng.random(k)
     idx = hh.add(k)
-    applying = _fill_new(
-        int(idx[0]), np.asarray(parents, np.int64), np.asarray(age), np.asarray(z, np.float64),
-        u_employed, u_apply, bool(separated), int(state.month), float(state.median_income_uc),
-        float(INCOME_SIGMA), np.asarray(state.quartile_cuts, np.float64), PLUS_CEILINGS_2024,
-        float(state.ceiling_index), hh.alive, hh.hh_type, hh.adults, hh.kids_u14, hh.kids_14p,
-        hh.age, hh.z, hh.income_uc, hh.nbhd, hh.tenure, hh.move_in, hh.seek, hh.separated,
-        hh.employed, hh.quartile)
+    applying = _fill_new(int(idx[0]), np.asarray(parents, np.int64), np.asarray(age),
+                         np.asarray(z, np.float64), u_employed, u_apply, bool(separated),
+                         _params(state), _columns(hh))
     open_applications(state, applying, APP_FIRST, rng, wish_breadth)
     state.formations += k
     return idx
@@ -459,23 +482,34 @@ def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: Move
         start += size
     n_kids = 0
     if picked:
-        # young adults: income rank tied to the parents', lower on average
-        noise = rng.standard_normal(bounds[-1])
-        leavers, z_child = _leave_home(
-            work, n, np.concatenate(picked), np.array(bounds + starts, np.int64), noise,
-            _CHILD_Z_NOISE, hh.hh_type, hh.adults, hh.kids_u14, hh.kids_14p, hh.z)
-        n_kids = len(new_households(state, leavers, rng.uniform(18, 26, len(leavers)), z_child,
-                                    rng, separated=False, wish_breadth=wish_breadth))
+        # young adults: income rank tied to the parents', lower on average; the draws of
+        # new_households, then the rows
+        n_kids = bounds[-1]
+        noise = rng.standard_normal(n_kids)
+        ages = rng.uniform(18, 26, n_kids)
+        u_employed = rng.random(n_kids)
+        u_apply = rng.random(n_kids)
+        start = hh.n
+        hh.add(n_kids)
+        applying = _leave_home(work, n, np.concatenate(picked), np.array(bounds + starts, np.int64),
+                               noise, _CHILD_Z_NOISE, ages, u_employed, u_apply, start,
+                               _params(state), _columns(hh))
+        open_applications(state, applying, APP_FIRST, rng, wish_breadth)
+        state.formations += n_kids
 
-    # separations: one partner leaves (new rows may have moved the columns: read them again)
+    # separations: one partner leaves (couples found above are all still living); as above
     split = _pick(rng, n_couples, _hazard(beh.separation_rate))
-    n_seps = 0
-    if len(split):
-        split, ages, zs = _separate(work, n, split, hh.alive, hh.hh_type, hh.adults, hh.kids_u14,
-                                    hh.kids_14p, hh.separated, hh.age, hh.z)
-        z_sep = zs - 0.2 + 0.5 * rng.standard_normal(len(split))
-        n_seps = len(new_households(state, split, ages, z_sep, rng, separated=True,
-                                    wish_breadth=wish_breadth))
+    n_seps = len(split)
+    if n_seps:
+        noise = rng.standard_normal(n_seps)
+        u_employed = rng.random(n_seps)
+        u_apply = rng.random(n_seps)
+        start = hh.n
+        hh.add(n_seps)
+        applying = _separate(work, n, split, noise, u_employed, u_apply, start, _params(state),
+                             _columns(hh))
+        open_applications(state, applying, APP_FIRST, rng, wish_breadth)
+        state.formations += n_seps
 
     # deaths of the oldest: persons living alone die, couples lose a partner
     hazard = monthly_hazard(beh.death_rate_75, np.exp(x))
