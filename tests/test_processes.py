@@ -333,3 +333,13 @@ def test_draw_wishes_home_commune_first_then_others_by_weight():
     second = bits[home == 0, 2].mean()
     assert abs(second - 0.8) < 4 * np.sqrt(0.8 * 0.2 / (home == 0).sum())
     assert (draw_wishes(rng, home[:10], 9, w) == 0b11111).all()  # breadth ≥ communes: all
+
+
+def test_monthly_hazard_is_float64_and_the_same_for_scalars_and_arrays():
+    from model.state import monthly_hazard
+    m = np.array([0.5, 1.0, 2.0, 7.3], np.float32)  # a float32 multiplier (ages are float32)
+    arr = monthly_hazard(0.3, m)
+    assert arr.dtype == np.float64
+    assert [monthly_hazard(0.3, x) for x in m.tolist()] == arr.tolist()
+    assert monthly_hazard(0.3) == pytest.approx(1 - 0.7 ** (1 / 12), rel=1e-12)
+    assert 1 - (1 - monthly_hazard(0.3, 2.0)) ** 12 == pytest.approx(1 - 0.7 ** 2, rel=1e-12)
