@@ -275,6 +275,47 @@ def effort_rate(income: np.ndarray, size: np.ndarray, rent: np.ndarray, area: np
     return (rent + CHARGES_M2 * area - apl) / np.maximum(income / 12.0, 1.0)
 
 
+# scalar versions of the rules above for compiled kernels: the same arithmetic, one household
+# (tests check them against the array functions)
+_PLUS_CEILINGS = tuple(PLUS_CEILINGS_2024.tolist())
+
+
+@njit
+def size_one(adults, kids_u14, kids_14p):
+    """Persons in one household (:func:`household_size`)."""
+    return np.int64(adults) + kids_u14 + kids_14p
+
+
+@njit
+def income_one(income_uc, adults, kids_u14, kids_14p):
+    """Annual income of one household (:func:`household_income`)."""
+    return income_uc * (1.0 + 0.5 * (np.int64(adults) - 1 + kids_14p) + 0.3 * kids_u14)
+
+
+@njit
+def rooms_needed_one(size):
+    """Rooms needed by a household of ``size`` persons (:func:`rooms_needed`)."""
+    return min(5, np.int64(math.ceil(size / 2)) + (1 if size >= 2 else 0))
+
+
+@njit
+def plus_ceiling_one(adults, size, index):
+    """PLUS income ceiling of one household (:func:`plus_ceiling`)."""
+    cat = min(max(size, 1), 6) - 1
+    if adults == 1 and size >= 2:  # a single person with dependants: one category up
+        cat = min(cat + 1, 5)
+    return _PLUS_CEILINGS[cat] * index
+
+
+@njit
+def effort_one(income, size, rent, area):
+    """Effort rate of one household (:func:`effort_rate` with :func:`housing_benefit`)."""
+    ref = min(rent, 300.0 + 60.0 * (size - 1))
+    part = 0.35 * max(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
+    apl = max(0.0, ref - part)
+    return (rent + CHARGES_M2 * area - apl) / max(income / 12.0, 1.0)
+
+
 def social_rent(dw: Table, idx=slice(None)) -> np.ndarray:
     """Monthly rent (€) of social dwellings at their current modulation."""
     return dw.rent_m2[idx] * dw.area[idx] * dw.rent_factor[idx]

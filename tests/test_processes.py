@@ -343,3 +343,40 @@ def test_monthly_hazard_is_float64_and_the_same_for_scalars_and_arrays():
     assert [monthly_hazard(0.3, x) for x in m.tolist()] == arr.tolist()
     assert monthly_hazard(0.3) == pytest.approx(1 - 0.7 ** (1 / 12), rel=1e-12)
     assert 1 - (1 - monthly_hazard(0.3, 2.0)) ** 12 == pytest.approx(1 - 0.7 ** 2, rel=1e-12)
+
+
+def test_scalar_rules_of_the_kernels_equal_the_array_rules():
+    """The one-household versions used in compiled kernels give the array functions' values."""
+    from model.state import (
+        HOUSEHOLD_COLUMNS,
+        Table,
+        effort_one,
+        effort_rate,
+        household_income,
+        household_size,
+        income_one,
+        plus_ceiling,
+        plus_ceiling_one,
+        rooms_needed,
+        rooms_needed_one,
+        size_one,
+    )
+    rng = np.random.default_rng(8)
+    hh = Table(HOUSEHOLD_COLUMNS, 2000)
+    hh.adults = rng.integers(1, 4, 2000)
+    hh.kids_u14 = rng.integers(0, 4, 2000)
+    hh.kids_14p = rng.integers(0, 3, 2000)
+    hh.income_uc = rng.lognormal(10, 0.6, 2000)
+    size, income = household_size(hh), household_income(hh)
+    rent, area = rng.uniform(100, 900, 2000), rng.uniform(20, 110, 2000)
+    one = [(size_one(a, u, k), income_one(y, a, u, k), rooms_needed_one(s),
+            plus_ceiling_one(a, s, 1.02), effort_one(i, s, r, ar))
+           for a, u, k, y, s, i, r, ar in zip(hh.adults, hh.kids_u14, hh.kids_14p, hh.income_uc,
+                                              size, income, rent, area, strict=True)]
+    got = [np.array(col) for col in zip(*one, strict=True)]
+    np.testing.assert_array_equal(got[0], size)
+    np.testing.assert_array_equal(got[1], income)
+    np.testing.assert_array_equal(got[2], rooms_needed(size))
+    np.testing.assert_array_equal(got[3], plus_ceiling(hh, index=1.02))
+    np.testing.assert_array_equal(got[4], effort_rate(income, size, rent, area))
+    assert len(set(got[3])) >= 6  # every ceiling category met

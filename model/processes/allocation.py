@@ -45,16 +45,20 @@ from ..state import (
     APP_TRANSFER,
     CHARGES_M2,
     HOSTED,
+    OWNER,
+    PLAI_RATIO,
+    PLS_RATIO,
     S_SOCIAL,
     SEEK_NONE,
     SOCIAL,
     State,
-    ceilings_by_financing,
-    household_income,
-    household_size,
-    rooms_needed,
+    effort_one,
+    income_one,
+    plus_ceiling_one,
+    rooms_needed_one,
+    size_one,
 )
-from .intentions import aspiration, housing_situation
+from .intentions import ASPIRATION_SLOPE
 
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
@@ -91,29 +95,6 @@ class AllocationResult:
     def n(self) -> int:
         """Signed leases."""
         return len(self.households)
-
-
-def applicant_scores(state: State, idx: np.ndarray, levers: Levers, sit: dict[str, np.ndarray]
-                     ) -> np.ndarray:
-    """Cotation score of applicants ``idx`` (points; higher is served first)."""
-    hh = state.hh
-    w = levers.cotation
-    waited = state.month - hh.app_month[idx]
-    return (w.per_month_waited * waited + w.priority * hh.priority[idx]
-            + w.homeless * (hh.tenure[idx] == HOSTED) + w.overcrowded * sit["overcrowded"]
-            + w.excessive_cost * (sit["effort"] > 0.35) + w.separation * hh.separated[idx]
-            + w.transfer * (hh.app[idx] == APP_TRANSFER) + w.relocation * hh.relocation[idx]
-            - w.refusal_penalty * hh.refusals[idx])
-
-
-def _situation(state: State, apps: np.ndarray) -> dict[str, np.ndarray]:
-    """Over-crowding and effort rate of applicants (both 0 for those without a dwelling)."""
-    housed = state.hh.dwelling[apps] >= 0
-    sit = housing_situation(state, apps[housed])
-    out = {"overcrowded": np.zeros(len(apps), bool), "effort": np.zeros(len(apps))}
-    for name, values in out.items():
-        values[housed] = sit[name]
-    return out
 
 
 def _by_decreasing(score: np.ndarray) -> np.ndarray:
@@ -186,35 +167,100 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
         (``B_*``: Q1, counted in the Q1 quota, relocated, priority or relocated, employee,
         transfer, and from ``B_FIN`` on income within the PLAI, PLUS, PLS ceilings).
     """
-    hh, nb = state.hh, state.nb
-    sit = _situation(state, apps)
-    size = household_size(hh, apps)
-    income = household_income(hh, apps)
-    q1 = hh.income_uc[apps] <= state.q1_threshold
-    reloc = hh.relocation[apps]
-    prio = hh.priority[apps] | reloc
-    transfer = hh.app[apps] == APP_TRANSFER
-    # commissions weigh the ability to pay: points lost per standard deviation of income
-    # below the median (OFCE 2023: the poorest applicants are served less often)
-    solvency = beh.commission_solvency * np.minimum(hh.z[apps], 0.0)
-    base = applicant_scores(state, apps, levers, sit) + solvency + rng.random(len(apps)) * 0.5
-    accept_adj = (np.where(transfer, -0.5, 0.0) + np.where(hh.tenure[apps] == HOSTED, 0.5, 0.0)
-                  + np.where(prio, 0.5, 0.0) + np.where(reloc, 1.5, 0.0)
-                  + 1.0 * levers.information.level)
-    floats = np.stack([
-        base,
-        # effort rate (see state.effort_rate and state.housing_benefit)
-        300.0 + 60.0 * (size - 1),
-        0.35 * np.maximum(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1)),
-        rls_relief(income, levers), np.maximum(income / 12.0, 1.0),
-        aspiration(hh.z[apps]), accept_adj]).astype(float)
-    ints = np.stack([rooms_needed(size), size + 1, nb.commune[hh.nbhd[apps]],
-                     hh.wishes[apps]]).astype(np.int64)
-    flags = np.concatenate([
-        np.stack([q1, q1 | reloc if levers.renewal.relocation_priority else q1, reloc, prio,
-                  hh.employed[apps], transfer]),
-        income[None, :] <= ceilings_by_financing(hh, apps, state.ceiling_index)])
-    return _by_decreasing(base), floats, ints, flags
+    hh, dw, nb = state.hh, state.dw, state.nb
+    w = levers.cotation
+    weights = np.array([w.per_month_waited, w.priority, w.homeless, w.overcrowded,
+                        w.excessive_cost, w.separation, w.transfer, w.relocation,
+                        w.refusal_penalty], float)
+    rls = levers.rent.rls_amount * RLS_PASS_THROUGH if levers.rent.rls else 0.0
+    terms = np.array([state.month, state.q1_threshold, state.ceiling_index,
+                      beh.commission_solvency, levers.information.level, rls,
+                      levers.renewal.relocation_priority], float)
+    noise = rng.random(len(apps))
+    floats, ints, flags = _applicant_kernel(
+        apps, noise, terms, weights, hh.adults, hh.kids_u14, hh.kids_14p, hh.income_uc, hh.z,
+        hh.tenure, hh.dwelling, hh.nbhd, hh.app, hh.app_month, hh.priority, hh.separated,
+        hh.relocation, hh.refusals, hh.employed, hh.wishes, dw.rooms, dw.area, dw.rent_m2,
+        dw.rent_factor, nb.private_rent_m2, nb.commune)
+    return _by_decreasing(floats[F_BASE]), floats, ints, flags
+
+
+@njit
+def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_uc, z, tenure,
+                      dwelling, nbhd, app, app_month, priority, separated, relocation, refusals,
+                      employed, wishes, dw_rooms, dw_area, dw_rent_m2, dw_rent_factor,
+                      private_rent_m2, commune):
+    """Attributes of applicants ``apps`` (see :func:`_applicants`).
+
+    The cotation score (ELAN art. 111) adds points per month waited and for priority,
+    homelessness or hosting, over-crowding, an effort rate above 35 %, separation, transfer and
+    relocation, and subtracts points per refusal (weights ``w``); commissions weigh the ability
+    to pay: ``commission_solvency`` points lost per standard deviation of income below the
+    median (OFCE 2023: the poorest applicants are served less often); ``noise`` × 0.5 breaks
+    ties. Over-crowding and the effort rate are those of the current home (0 without one).
+    """
+    month, q1_threshold, ceiling_index = terms[0], terms[1], terms[2]
+    solvency, information, rls, reloc_counts = terms[3], terms[4], terms[5], terms[6] != 0.0
+    n = len(apps)
+    floats = np.empty((7, n))
+    ints = np.empty((4, n), np.int64)
+    flags = np.empty((B_FIN + 3, n), np.bool_)
+    for j in range(n):
+        i = apps[j]
+        size = size_one(adults[i], kids_u14[i], kids_14p[i])
+        income = income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
+        need = rooms_needed_one(size)
+        # situation in the current home
+        d = dwelling[i]
+        over, effort = False, 0.0
+        if d >= 0:
+            over = dw_rooms[d] < need
+            area = np.float64(dw_area[d])
+            if tenure[i] == SOCIAL:  # (the rent in float32, as numpy computes it)
+                rent = np.float64(dw_rent_m2[d] * dw_area[d] * dw_rent_factor[d])
+            elif tenure[i] == OWNER:
+                rent = 0.0
+            else:
+                rent = private_rent_m2[nbhd[i]] * area
+            effort = effort_one(income, size, rent, area)
+        hosted = tenure[i] == HOSTED
+        transfer = app[i] == APP_TRANSFER
+        reloc = relocation[i]
+        prio = priority[i] or reloc
+        score = (w[0] * (month - app_month[i]) + w[1] * _f(priority[i]) + w[2] * _f(hosted)
+                 + w[3] * _f(over) + w[4] * _f(effort > 0.35) + w[5] * _f(separated[i])
+                 + w[6] * _f(transfer) + w[7] * _f(reloc) - w[8] * refusals[i])
+        floats[F_BASE, j] = score + solvency * min(z[i], 0.0) + noise[j] * 0.5
+        floats[F_APL_CAP, j] = 300.0 + 60.0 * (size - 1)
+        floats[F_APL_PART, j] = 0.35 * max(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
+        floats[F_RLS, j] = rls if income / 12.0 < 1500.0 else 0.0
+        floats[F_INCOME_M, j] = max(income / 12.0, 1.0)
+        floats[F_ASPIRATION, j] = ASPIRATION_SLOPE * z[i]
+        floats[F_ACCEPT, j] = ((-0.5 if transfer else 0.0) + (0.5 if hosted else 0.0)
+                               + (0.5 if prio else 0.0) + (1.5 if reloc else 0.0)
+                               + 1.0 * information)
+        ints[I_NEED, j] = need
+        ints[I_MAX_ROOMS, j] = size + 1
+        ints[I_HOME, j] = commune[nbhd[i]]
+        ints[I_WISHES, j] = wishes[i]
+        q1 = income_uc[i] <= q1_threshold
+        flags[B_Q1, j] = q1
+        flags[B_Q1_GROUP, j] = q1 or (reloc and reloc_counts)
+        flags[B_RELOC, j] = reloc
+        flags[B_PRIO, j] = prio
+        flags[B_EMPLOYED, j] = employed[i]
+        flags[B_TRANSFER, j] = transfer
+        plus = plus_ceiling_one(adults[i], size, ceiling_index)
+        flags[B_FIN, j] = income <= plus * PLAI_RATIO
+        flags[B_FIN + 1, j] = income <= plus
+        flags[B_FIN + 2, j] = income <= plus * PLS_RATIO
+    return floats, ints, flags
+
+
+@njit
+def _f(flag):
+    """1.0 for True, 0.0 for False."""
+    return 1.0 if flag else 0.0
 
 
 def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
