@@ -340,6 +340,18 @@ def living_by_tenure(hh: Table) -> dict[int, np.ndarray]:
     return {t: np.flatnonzero(alive & (tenure == t)) for t in (SOCIAL, PRIVATE, OWNER, HOSTED)}
 
 
+def weighted_choice(rng: np.random.Generator, p, size: int) -> np.ndarray:
+    """``rng.choice(len(p), size=size, p=p)``: the same draws, without its checks of ``p``.
+
+    numpy's choice with weights inverts the cumulated, normalised weights at ``size`` uniforms;
+    this does the same, about 7 times faster for the small draws of a month. ``p`` must be
+    non-negative with a positive sum (the callers' weights are).
+    """
+    cdf = np.cumsum(np.asarray(p, float))
+    cdf /= cdf[-1]
+    return np.searchsorted(cdf, rng.random(size), side="right")
+
+
 def bernoulli_subset(rng: np.random.Generator, idx: np.ndarray, p: float) -> np.ndarray:
     """Members of ``idx`` hit by an event of probability ``p``, each independently (sorted).
 
@@ -424,7 +436,7 @@ def synthesise_households(rng: np.random.Generator, hh: Table, idx: np.ndarray,
     adults[other] = 2 + (rng.random(other.sum()) < 0.3)
     kids = np.zeros(n, np.int8)
     with_kids = (hh_type == COUPLE_CHILDREN) | (hh_type == SINGLE_PARENT)
-    kids[with_kids] = 1 + rng.choice(3, size=with_kids.sum(), p=[0.45, 0.38, 0.17])
+    kids[with_kids] = 1 + weighted_choice(rng, [0.45, 0.38, 0.17], with_kids.sum())
     u14 = rng.binomial(kids, 0.65).astype(np.int8)
     hh.adults[idx] = adults
     hh.kids_u14[idx] = u14

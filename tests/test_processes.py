@@ -380,3 +380,15 @@ def test_scalar_rules_of_the_kernels_equal_the_array_rules():
     np.testing.assert_array_equal(got[3], plus_ceiling(hh, index=1.02))
     np.testing.assert_array_equal(got[4], effort_rate(income, size, rent, area))
     assert len(set(got[3])) >= 6  # every ceiling category met
+
+
+def test_weighted_choice_draws_what_numpy_choice_draws():
+    """Same values and same generator state after as ``rng.choice(k, size, p=p)``."""
+    from model.state import weighted_choice
+    for seed in range(40):
+        for p in ([0.47, 0.2, 0.17, 0.12, 0.04], np.random.default_rng(seed).dirichlet(np.ones(23))):
+            for size in (0, 1, 9, 200):
+                a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+                np.testing.assert_array_equal(weighted_choice(a, p, size),
+                                              b.choice(len(p), size=size, p=p))
+                assert a.bit_generator.state == b.bit_generator.state

@@ -26,6 +26,7 @@ from ..state import (
     SOCIAL,
     State,
     open_applications,
+    weighted_choice,
 )
 
 SOCIAL_ROOMS = (0.08, 0.20, 0.38, 0.26, 0.08)
@@ -73,18 +74,18 @@ def build_social(state: State, n: int, rng: np.random.Generator, *, outside_shar
             w = w * np.where(deficit[nb.commune], 1.0, 0.0)
         if w.sum() <= 0:
             w = np.ones(len(nb))
-        target_nb.append(rng.choice(len(nb), size=k, p=w / w.sum()))
+        target_nb.append(weighted_choice(rng, w / w.sum(), k))
     where = np.concatenate(target_nb)
     idx = dw.add(n)
     dw.nbhd[idx] = where
     dw.sector[idx] = S_SOCIAL
-    dw.rooms[idx] = 1 + rng.choice(5, size=n, p=SOCIAL_ROOMS)
+    dw.rooms[idx] = 1 + weighted_choice(rng, SOCIAL_ROOMS, n)
     dw.area[idx] = AREA_BY_ROOMS[dw.rooms[idx]] * rng.uniform(0.9, 1.1, n)
     u = rng.random(n)
     fin = np.where(u < plai_share, PLAI, np.where(u < plai_share + pls_share, PLS, PLUS))
     dw.financing[idx] = fin
     dw.rent_m2[idx] = np.vectorize(BASE_RENT_M2.get)(fin) * rng.uniform(0.95, 1.05, n)
-    dw.holder[idx] = rng.choice(4, size=n, p=np.asarray(holder_shares) / sum(holder_shares))
+    dw.holder[idx] = weighted_choice(rng, np.asarray(holder_shares) / sum(holder_shares), n)
     dw.landlord[idx] = 0
     dw.new[idx] = True
     # one résidence per receiving neighbourhood and year
@@ -146,7 +147,7 @@ def diversify(state: State, n: int, rng: np.random.Generator) -> int:
     idx = dw.add(n)
     dw.nbhd[idx] = rng.choice(q, size=n)
     dw.sector[idx] = np.where(rng.random(n) < 0.5, S_OWNER, S_PRIVATE)
-    dw.rooms[idx] = 1 + rng.choice(5, size=n, p=[0.05, 0.2, 0.35, 0.25, 0.15])
+    dw.rooms[idx] = 1 + weighted_choice(rng, [0.05, 0.2, 0.35, 0.25, 0.15], n)
     dw.area[idx] = AREA_BY_ROOMS[dw.rooms[idx]] * rng.uniform(0.9, 1.1, n)
     dw.new[idx] = True
     return n

@@ -37,6 +37,7 @@ from ..state import (
     income_from_z,
     open_applications,
     synthesise_households,
+    weighted_choice,
 )
 
 OWNER_COST_RATIO = 1.15  # monthly cost of owning relative to renting the same dwelling
@@ -480,13 +481,13 @@ def arrivals(state: State, beh: Behaviour, rng: np.random.Generator, wish_breadt
     p_own = v_own / max(1, v_own + v_rent)
     own = rng.random(n) < p_own
     idx = hh.add(n)
-    types = rng.choice(5, size=n, p=ARRIVAL_TYPES).astype(np.int8)
+    types = weighted_choice(rng, ARRIVAL_TYPES, n).astype(np.int8)
     z = np.where(own, rng.normal(0.4, 0.9, n), rng.normal(-0.2, 1.0, n))
     synthesise_households(rng, hh, idx, types, z)
     age_draw = rng.uniform(22, 55, n)
     income = income_from_z(z, state.median_income_uc)
     # arrivals are hosted in neighbourhoods in proportion to their dwellings
-    nbhd = rng.choice(len(state.nb), size=n, p=weights / weights.sum())
+    nbhd = weighted_choice(rng, weights / weights.sum(), n)
     # they seek owner-occupied or rented dwellings; eligible low-income ones may also apply
     low = _arrival_fill(idx, own, nbhd, age_draw, income, state.month, state.quartile_cuts,
                         PLUS_CEILINGS_2024, state.ceiling_index, z, hh.age, hh.income_uc,
@@ -658,9 +659,9 @@ def private_construction(state: State, beh: Behaviour, rng: np.random.Generator)
         return 0
     w = np.where(nb.qpv, 0.0, np.exp(0.5 * nb.attractiveness))
     idx = dw.add(n)
-    dw.nbhd[idx] = rng.choice(len(nb), size=n, p=w / w.sum())
+    dw.nbhd[idx] = weighted_choice(rng, w / w.sum(), n)
     dw.sector[idx] = np.where(rng.random(n) < 0.6, S_OWNER, S_PRIVATE)
-    dw.rooms[idx] = 1 + rng.choice(5, size=n, p=[0.1, 0.2, 0.3, 0.25, 0.15])
+    dw.rooms[idx] = 1 + weighted_choice(rng, [0.1, 0.2, 0.3, 0.25, 0.15], n)
     dw.area[idx] = AREA_BY_ROOMS[dw.rooms[idx]] * rng.uniform(0.9, 1.1, n)
     dw.new[idx] = True
     return n
