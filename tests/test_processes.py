@@ -386,7 +386,8 @@ def test_weighted_choice_draws_what_numpy_choice_draws():
     """Same values and same generator state after as ``rng.choice(k, size, p=p)``."""
     from model.state import weighted_choice
     for seed in range(40):
-        for p in ([0.47, 0.2, 0.17, 0.12, 0.04], np.random.default_rng(seed).dirichlet(np.ones(23))):
+        weights = np.random.default_rng(seed).dirichlet(np.ones(23))
+        for p in ([0.47, 0.2, 0.17, 0.12, 0.04], weights):
             for size in (0, 1, 9, 200):
                 a, b = np.random.default_rng(seed), np.random.default_rng(seed)
                 np.testing.assert_array_equal(weighted_choice(a, p, size),
