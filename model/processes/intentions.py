@@ -137,17 +137,17 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
 
     # applicants cancel; hosted ones that cancel leave the territory
     cancel = _pick(rng, cols, _hazard(beh.give_up_rate), _ANY, _APP, _NONZERO, True)
-    gone = _cancel(cancel, hh.app, hh.priority, hh.tenure)
+    gone, n_free, n_applying = _cancel(cancel, hh.alive, hh.tenure, hh.app, hh.priority,
+                                       hh.relocation)
     out["cancellations"] = len(cancel)
 
     # departures from the territory (relocated households wait for their offer); hosted
-    # households that do not apply and find nothing go elsewhere (×8)
-    groups = ((SOCIAL, _APP, _ANY, n_soc, 0.8), (OWNER, _APP, _ANY, n_own, 0.5),
-              (PRIVATE, _APP, _ANY, n_priv, 1.0), (HOSTED, _APP, _ZERO, None, 8.0),
-              (HOSTED, _APP, _NONZERO, None, 1.5))
-    leave = [_pick(rng, cols, _hazard(beh.leave_rate, mult), t, x, x_mode, True, n)
-             for t, x, x_mode, n, mult in groups]
-    leave = _union(leave[0], leave[1], leave[2], leave[3], leave[4], gone)
+    # households that do not apply and find nothing go elsewhere (×8). Groups: social, owner,
+    # private households, hosted ones without and with an application (see _departures)
+    groups = ((n_soc, 0.8), (n_own, 0.5), (n_priv, 1.0), (n_free, 8.0), (n_applying, 1.5))
+    ranks = [_draw_ranks(rng, n, _hazard(beh.leave_rate, mult)) for n, mult in groups]
+    leave = _departures(hh.alive, hh.tenure, hh.app, hh.relocation, ranks[0], ranks[1],
+                        ranks[2], ranks[3], ranks[4], gone)
     remove(state, leave, log, "departure")
     out["departures"] = len(leave)
     return out
@@ -167,11 +167,22 @@ def _pick(rng: np.random.Generator, cols: tuple, p: float, tenure: int, x: int, 
     xcol = app if x == _APP else seek
     if n is None:
         n = _group_count(alive, ten, xcol, reloc, tenure, x_mode, settled)
+    ranks = _draw_ranks(rng, n, p)
+    if len(ranks) == 0:
+        return _NO_ROWS
+    return _group_ranks(alive, ten, xcol, reloc, tenure, x_mode, settled, ranks)
+
+
+def _draw_ranks(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Ranks (unsorted) of the members of a group of ``n`` hit by an event of probability ``p``.
+
+    The draws of :func:`bernoulli_subset`: a binomial count, then that many ranks without
+    replacement.
+    """
     k = int(rng.binomial(n, min(max(float(p), 0.0), 1.0))) if n else 0
     if k == 0:
         return _NO_ROWS
-    return _group_ranks(alive, ten, xcol, reloc, tenure, x_mode, settled,
-                        rng.choice(n, size=k, replace=False))
+    return rng.choice(n, size=k, replace=False)
 
 
 def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator
@@ -473,49 +484,6 @@ def _apply_hazards(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, inco
 
 
 @njit
-def _put(out, m, x):
-    """Copy ``x`` into ``out`` from position ``m``; return the position after it."""
-    for k in range(len(x)):
-        out[m + k] = x[k]
-    return m + len(x)
-
-
-@njit
-def _union(a, b, c, d, e, f):
-    """Sorted union of six arrays of row indices (``np.union1d`` of their concatenation)."""
-    n = len(a) + len(b) + len(c) + len(d) + len(e) + len(f)
-    cat = np.empty(n, np.int64)
-    m = _put(cat, 0, a)
-    m = _put(cat, m, b)
-    m = _put(cat, m, c)
-    m = _put(cat, m, d)
-    m = _put(cat, m, e)
-    _put(cat, m, f)
-    cat.sort()
-    out = np.empty(n, np.int64)
-    m = 0
-    for k in range(n):
-        if k == 0 or cat[k] != cat[k - 1]:
-            out[m] = cat[k]
-            m += 1
-    return out[:m].copy()
-
-
-@njit
-def _cancel(cancel, app, priority, tenure):
-    """Close the applications ``cancel``; return the hosted households among them."""
-    gone = np.empty(len(cancel), np.int64)
-    m = 0
-    for k in range(len(cancel)):
-        i = cancel[k]
-        app[i] = APP_NONE
-        priority[i] = False
-        gone[m] = i
-        m += tenure[i] == HOSTED
-    return gone[:m].copy()
-
-
-@njit
 def _nonzero_bytes(x):
     """Set bit 0 of each byte of the uint64 ``x`` where that byte is not zero (others 0)."""
     x = (x & _NIBBLES) | ((x >> np.uint64(4)) & _NIBBLES)
@@ -690,19 +658,26 @@ def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u
     """
     tr = group_members(alive, tenure, app, alive, SOCIAL, _ZERO, False)
     h_tr = np.empty(len(tr))
+    # without gap, exp(effect × 0) = 1: the three probabilities of the crowding classes
+    finite = np.isfinite(aspiration_effect)
+    h_fit = -np.expm1(-rate_tr * 1.0)
+    h_over = -np.expm1(-rate_tr * mismatch)
+    h_under = -np.expm1(-rate_tr * sqrt_mismatch)
     for k in range(len(tr)):
         i = tr[k]
-        crowd = 1.0
+        crowd, h = 1.0, h_fit
         d = dwelling[i]
         if d >= 0:
             size = adults[i] + kids_u14[i] + kids_14p[i]
             rooms = dw_rooms[d]
             if rooms < _rooms_needed(size):
-                crowd = mismatch
+                crowd, h = mismatch, h_over
             elif rooms > size + 1:
-                crowd = sqrt_mismatch
+                crowd, h = sqrt_mismatch, h_under
         gap = _maximum(0.0, ASPIRATION_SLOPE * z[i] - attractiveness[nbhd[i]])
-        h_tr[k] = -np.expm1(-rate_tr * (crowd * np.exp(aspiration_effect * gap)))
+        if gap != 0.0 or not finite:
+            h = -np.expm1(-rate_tr * (crowd * np.exp(aspiration_effect * gap)))
+        h_tr[k] = h
     idle = group_members(alive, tenure, seek, alive, SOCIAL, _ZERO, False)
     h_up = np.empty(len(idle))
     for k in range(len(idle)):
@@ -737,3 +712,88 @@ def _stop_seeking(u, p, keep_forced, alive, tenure, seek, relocation, months_ove
             if u[k] < p and not (keep_forced and months_over_loss[i] > 0):
                 seek[i] = SEEK_NONE
             k += 1
+
+
+@njit
+def _cancel(cancel, alive, tenure, app, priority, relocation):
+    """Close the applications ``cancel``; return the hosted households among them.
+
+    Also returns the numbers of hosted households not relocated without and with an
+    application (after the cancellations).
+    """
+    gone = np.empty(len(cancel), np.int64)
+    m = 0
+    for k in range(len(cancel)):
+        i = cancel[k]
+        app[i] = APP_NONE
+        priority[i] = False
+        gone[m] = i
+        m += tenure[i] == HOSTED
+    n_free = _group_count(alive, tenure, app, relocation, HOSTED, _ZERO, True)
+    n_applying = _group_count(alive, tenure, app, relocation, HOSTED, _NONZERO, True)
+    return gone[:m].copy(), n_free, n_applying
+
+
+@njit
+def _departures(alive, tenure, app, relocation, r_soc, r_own, r_priv, r_free, r_applying, gone):
+    """Households leaving the territory, ascending: ``gone`` and the members drawn by rank.
+
+    Groups (living, not relocated): social tenants, owners, private tenants, hosted households
+    without and with an application; ``r_*`` the drawn ranks in each (in any order).
+    """
+    tenures = (SOCIAL, OWNER, PRIVATE, HOSTED, HOSTED)
+    x_modes = (_ANY, _ANY, _ANY, _ZERO, _NONZERO)
+    ranks = (np.sort(r_soc), np.sort(r_own), np.sort(r_priv), np.sort(r_free),
+             np.sort(r_applying))
+    total = len(gone)
+    for g in range(5):
+        total += len(ranks[g])
+    out = np.empty(total, np.int64)
+    out[: len(gone)] = gone
+    m = len(gone)
+    n = len(alive)
+    nw = n >> 3
+    aw, tw, xw, rw = _words(alive, nw), _words(tenure, nw), _words(app, nw), _words(relocation, nw)
+    j = np.zeros(5, np.int64)
+    cum = np.zeros(5, np.int64)
+    left = total - len(gone)
+    for w in range(nw):
+        if left == 0:
+            break
+        for g in range(5):
+            r = ranks[g]
+            if j[g] == len(r):
+                continue
+            f = _word_flags(aw[w], tw[w], xw[w], rw[w], tenures[g], x_modes[g], True)
+            c = _popcount(f)
+            while j[g] < len(r) and r[j[g]] < cum[g] + c:
+                q = r[j[g]] - cum[g]
+                for b in range(8):
+                    if (f >> np.uint64(8 * b)) & _ONE:
+                        if q == 0:
+                            out[m] = w * 8 + b
+                            m += 1
+                            break
+                        q -= 1
+                j[g] += 1
+                left -= 1
+            cum[g] += c
+    for i in range(nw * 8, n):
+        for g in range(5):
+            r = ranks[g]
+            if j[g] < len(r) and _row_flag(i, alive, tenure, app, relocation, tenures[g],
+                                           x_modes[g], True):
+                if r[j[g]] == cum[g]:
+                    out[m] = i
+                    m += 1
+                    j[g] += 1
+                cum[g] += 1
+    # np.union1d: sorted, each once (a cancelled hosted household may also be drawn)
+    out.sort()
+    keep = np.empty(len(out), np.int64)
+    m = 0
+    for k in range(len(out)):
+        if k == 0 or out[k] != out[k - 1]:
+            keep[m] = out[k]
+            m += 1
+    return keep[:m].copy()
