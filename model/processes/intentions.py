@@ -645,6 +645,46 @@ def _group_sizes(alive, tenure, app, seek, relocation):
 
 
 @njit
+def _social_groups(alive, tenure, app, seek):
+    """Social tenants without an application and social tenants not looking (one scan each).
+
+    A scan counts both, the other lists both.
+    """
+    n = len(alive)
+    nw = n >> 3
+    aw, tw, apw, sw = _words(alive, nw), _words(tenure, nw), _words(app, nw), _words(seek, nw)
+    n_tr = n_idle = 0
+    for w in range(nw):
+        soc = aw[w] & (_nonzero_bytes(tw[w] ^ (np.uint64(SOCIAL) * _LO)) ^ _LO)
+        n_tr += _popcount(soc & (_nonzero_bytes(apw[w]) ^ _LO))
+        n_idle += _popcount(soc & (_nonzero_bytes(sw[w]) ^ _LO))
+    for i in range(nw * 8, n):
+        n_tr += alive[i] and tenure[i] == SOCIAL and app[i] == APP_NONE
+        n_idle += alive[i] and tenure[i] == SOCIAL and seek[i] == SEEK_NONE
+    tr = np.empty(n_tr + 8, np.int64)
+    idle = np.empty(n_idle + 8, np.int64)
+    m_tr = m_idle = 0
+    for w in range(nw):
+        soc = aw[w] & (_nonzero_bytes(tw[w] ^ (np.uint64(SOCIAL) * _LO)) ^ _LO)
+        if soc == 0:
+            continue
+        f_tr = soc & (_nonzero_bytes(apw[w]) ^ _LO)
+        f_idle = soc & (_nonzero_bytes(sw[w]) ^ _LO)
+        for b in range(8):  # no branch: written at m, kept by moving m past it
+            tr[m_tr] = w * 8 + b
+            m_tr += np.int64((f_tr >> np.uint64(8 * b)) & _ONE)
+            idle[m_idle] = w * 8 + b
+            m_idle += np.int64((f_idle >> np.uint64(8 * b)) & _ONE)
+    for i in range(nw * 8, n):
+        soc = alive[i] and tenure[i] == SOCIAL
+        tr[m_tr] = i
+        m_tr += soc and app[i] == APP_NONE
+        idle[m_idle] = i
+        m_idle += soc and seek[i] == SEEK_NONE
+    return tr[:m_tr], idle[:m_idle]
+
+
+@njit
 def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u14, kids_14p,
                     z, nbhd, attractiveness, months_over, mismatch, sqrt_mismatch,
                     aspiration_effect, rate_tr, rate_up, sls_multiplier):
@@ -656,7 +696,7 @@ def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u
     effect × positive gap between aspiration and attractiveness); upward exit: rate × exp(1.5 z)
     × the SLS multiplier for tenants above the SLS threshold. Probabilities 1 − exp(−rate × m).
     """
-    tr = group_members(alive, tenure, app, alive, SOCIAL, _ZERO, False)
+    tr, idle = _social_groups(alive, tenure, app, seek)
     h_tr = np.empty(len(tr))
     # without gap, exp(effect × 0) = 1: the three probabilities of the crowding classes
     finite = np.isfinite(aspiration_effect)
@@ -678,7 +718,6 @@ def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u
         if gap != 0.0 or not finite:
             h = -np.expm1(-rate_tr * (crowd * np.exp(aspiration_effect * gap)))
         h_tr[k] = h
-    idle = group_members(alive, tenure, seek, alive, SOCIAL, _ZERO, False)
     h_up = np.empty(len(idle))
     for k in range(len(idle)):
         i = idle[k]
@@ -735,59 +774,93 @@ def _cancel(cancel, alive, tenure, app, priority, relocation):
 
 
 @njit
+def _take(f, w, ranks, j, cum, out, m):
+    """Append to ``out`` (from ``m``) the members of word ``w`` (flags ``f``) drawn by rank.
+
+    ``ranks`` ascending, ``j`` the next one to find, ``cum`` the group members before the word;
+    returns the updated ``j``, ``cum`` and ``m``.
+    """
+    c = _popcount(f)
+    while j < len(ranks) and ranks[j] < cum + c:
+        q = ranks[j] - cum
+        for b in range(8):
+            if (f >> np.uint64(8 * b)) & _ONE:
+                if q == 0:
+                    out[m] = w * 8 + b
+                    m += 1
+                    break
+                q -= 1
+        j += 1
+    return j, cum + c, m
+
+
+@njit
 def _departures(alive, tenure, app, relocation, r_soc, r_own, r_priv, r_free, r_applying, gone):
     """Households leaving the territory, ascending: ``gone`` and the members drawn by rank.
 
     Groups (living, not relocated): social tenants, owners, private tenants, hosted households
     without and with an application; ``r_*`` the drawn ranks in each (in any order).
     """
-    tenures = (SOCIAL, OWNER, PRIVATE, HOSTED, HOSTED)
-    x_modes = (_ANY, _ANY, _ANY, _ZERO, _NONZERO)
-    ranks = (np.sort(r_soc), np.sort(r_own), np.sort(r_priv), np.sort(r_free),
-             np.sort(r_applying))
-    total = len(gone)
-    for g in range(5):
-        total += len(ranks[g])
-    out = np.empty(total, np.int64)
+    r0, r1, r2 = np.sort(r_soc), np.sort(r_own), np.sort(r_priv)
+    r3, r4 = np.sort(r_free), np.sort(r_applying)
+    drawn = len(r0) + len(r1) + len(r2) + len(r3) + len(r4)
+    out = np.empty(len(gone) + drawn, np.int64)
     out[: len(gone)] = gone
     m = len(gone)
     n = len(alive)
     nw = n >> 3
     aw, tw, xw, rw = _words(alive, nw), _words(tenure, nw), _words(app, nw), _words(relocation, nw)
-    j = np.zeros(5, np.int64)
-    cum = np.zeros(5, np.int64)
-    left = total - len(gone)
+    j0 = j1 = j2 = j3 = j4 = 0
+    c0 = c1 = c2 = c3 = c4 = 0
     for w in range(nw):
-        if left == 0:
+        if m == len(out):
             break
-        for g in range(5):
-            r = ranks[g]
-            if j[g] == len(r):
-                continue
-            f = _word_flags(aw[w], tw[w], xw[w], rw[w], tenures[g], x_modes[g], True)
-            c = _popcount(f)
-            while j[g] < len(r) and r[j[g]] < cum[g] + c:
-                q = r[j[g]] - cum[g]
-                for b in range(8):
-                    if (f >> np.uint64(8 * b)) & _ONE:
-                        if q == 0:
-                            out[m] = w * 8 + b
-                            m += 1
-                            break
-                        q -= 1
-                j[g] += 1
-                left -= 1
-            cum[g] += c
+        here = aw[w] & (rw[w] ^ _LO)
+        t = tw[w]
+        hosted = here & (_nonzero_bytes(t ^ (np.uint64(HOSTED) * _LO)) ^ _LO)
+        applying = _nonzero_bytes(xw[w])
+        j0, c0, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(SOCIAL) * _LO)) ^ _LO), w, r0,
+                          j0, c0, out, m)
+        j1, c1, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(OWNER) * _LO)) ^ _LO), w, r1,
+                          j1, c1, out, m)
+        j2, c2, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(PRIVATE) * _LO)) ^ _LO), w, r2,
+                          j2, c2, out, m)
+        j3, c3, m = _take(hosted & (applying ^ _LO), w, r3, j3, c3, out, m)
+        j4, c4, m = _take(hosted & applying, w, r4, j4, c4, out, m)
     for i in range(nw * 8, n):
-        for g in range(5):
-            r = ranks[g]
-            if j[g] < len(r) and _row_flag(i, alive, tenure, app, relocation, tenures[g],
-                                           x_modes[g], True):
-                if r[j[g]] == cum[g]:
-                    out[m] = i
-                    m += 1
-                    j[g] += 1
-                cum[g] += 1
+        if not alive[i] or relocation[i]:
+            continue
+        ti = tenure[i]
+        if ti == SOCIAL:
+            if j0 < len(r0) and r0[j0] == c0:
+                out[m] = i
+                m += 1
+                j0 += 1
+            c0 += 1
+        elif ti == OWNER:
+            if j1 < len(r1) and r1[j1] == c1:
+                out[m] = i
+                m += 1
+                j1 += 1
+            c1 += 1
+        elif ti == PRIVATE:
+            if j2 < len(r2) and r2[j2] == c2:
+                out[m] = i
+                m += 1
+                j2 += 1
+            c2 += 1
+        elif ti == HOSTED and app[i] == APP_NONE:
+            if j3 < len(r3) and r3[j3] == c3:
+                out[m] = i
+                m += 1
+                j3 += 1
+            c3 += 1
+        elif ti == HOSTED:
+            if j4 < len(r4) and r4[j4] == c4:
+                out[m] = i
+                m += 1
+                j4 += 1
+            c4 += 1
     # np.union1d: sorted, each once (a cancelled hosted household may also be drawn)
     out.sort()
     keep = np.empty(len(out), np.int64)
