@@ -198,18 +198,18 @@ def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random
     # aspiration and the attractiveness of the neighbourhood; upward exits: with income, more
     # for tenants paying the SLS
     me = float(beh.mismatch_effect)
-    tr, h_tr, idle, h_up = _social_hazards(
+    tr, h_tr, idle = _social_hazards(
         hh.alive, hh.tenure, hh.app, hh.seek, hh.dwelling, dw.rooms, hh.adults, hh.kids_u14,
-        hh.kids_14p, hh.z, hh.nbhd, nb.attractiveness, hh.months_over, me, float(np.sqrt(me)),
-        float(beh.aspiration_effect), _rate(beh.transfer_rate), _rate(beh.upward_exit_rate),
-        float(rules.sls_exit_multiplier))
+        hh.kids_14p, hh.z, hh.nbhd, nb.attractiveness, me, float(np.sqrt(me)),
+        float(beh.aspiration_effect), _rate(beh.transfer_rate))
     tr = _below(tr, rng.random(len(tr)), 1.0, h_tr)
     if len(tr):
         open_applications(state, tr, APP_TRANSFER, rng, levers.information.wish_breadth)
     # upward exits, forced by the loss of the right to stay
-    up, own_p = _upward(idle, rng.random(len(idle)), h_up, hh.months_over_loss, hh.z,
-                        bool(rules.loss_enabled), float(12 * rules.loss_years),
-                        float(beh.ownership_share * 2.0))
+    up, own_p = _upward(idle, rng.random(len(idle)), hh.z, hh.months_over,
+                        hh.months_over_loss, _rate(beh.upward_exit_rate),
+                        float(rules.sls_exit_multiplier), bool(rules.loss_enabled),
+                        float(12 * rules.loss_years), float(beh.ownership_share * 2.0))
     _set_seek(hh.seek, up, rng.random(len(own_p)), own_p)
     return {"transfer_requests": len(tr), "exit_intentions": len(up)}
 
@@ -397,17 +397,22 @@ def _below(idx, u, scale, h):
 
 
 @njit
-def _upward(idle, u, h, months_over_loss, z, loss_enabled, loss_months, own2):
+def _upward(idle, u, z, months_over, months_over_loss, rate, sls_multiplier, loss_enabled,
+            loss_months, own2):
     """Upward exits among ``idle`` and their probabilities of seeking to buy (else to rent).
 
-    An exit is drawn (``u`` < ``h``) or forced after ``loss_months`` above the loss threshold;
+    An exit is drawn, ``u`` < 1 − exp(−rate × m) with m = exp(1.5 z) × the SLS multiplier for
+    tenants above the SLS threshold, or forced after ``loss_months`` above the loss threshold;
     the ownership probability is ``own2`` / (1 + exp(−1.5 z)).
     """
     up = np.empty(len(idle), np.int64)
     m = 0
     for k in range(len(idle)):
         i = idle[k]
-        if u[k] < h[k] or (loss_enabled and months_over_loss[i] >= loss_months):
+        x = rate * (np.exp(1.5 * z[i]) * (sls_multiplier if months_over[i] > 0 else 1.0))
+        # 1 − exp(−x) ≤ x: the probability is only computed when u may fall below it
+        hit = u[k] < x * (1.0 + 1e-9) and u[k] < -np.expm1(-x)
+        if hit or (loss_enabled and months_over_loss[i] >= loss_months):
             up[m] = i
             m += 1
     up = up[:m].copy()
@@ -686,8 +691,7 @@ def _social_groups(alive, tenure, app, seek):
 
 @njit
 def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u14, kids_14p,
-                    z, nbhd, attractiveness, months_over, mismatch, sqrt_mismatch,
-                    aspiration_effect, rate_tr, rate_up, sls_multiplier):
+                    z, nbhd, attractiveness, mismatch, sqrt_mismatch, aspiration_effect, rate_tr):
     """Transfer-request and upward-exit probabilities of the social tenants they concern.
 
     Returns social tenants without an application and their monthly transfer-request
@@ -718,12 +722,7 @@ def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u
         if gap != 0.0 or not finite:
             h = -np.expm1(-rate_tr * (crowd * np.exp(aspiration_effect * gap)))
         h_tr[k] = h
-    h_up = np.empty(len(idle))
-    for k in range(len(idle)):
-        i = idle[k]
-        mult = np.exp(1.5 * z[i]) * (sls_multiplier if months_over[i] > 0 else 1.0)
-        h_up[k] = -np.expm1(-rate_up * mult)
-    return tr, h_tr, idle, h_up
+    return tr, h_tr, idle
 
 
 @njit
