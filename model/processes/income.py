@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import Behaviour, OverIncome
-from ..state import PLS_RATIO, SOCIAL, State, household_income, income_from_z, plus_ceiling
+from ..jit import njit
+from ..state import PLS_RATIO, SOCIAL, State, income_from_z
+from .intentions import _ANY, consumption_units_of, group_members, plus_ceiling_of
 
 
 def yearly_income(state: State, beh: Behaviour, rng: np.random.Generator) -> None:
@@ -26,16 +28,35 @@ def yearly_income(state: State, beh: Behaviour, rng: np.random.Generator) -> Non
 
 
 def over_ceiling(state: State, rules: OverIncome) -> None:
-    """Monthly: count consecutive months social tenants spend above the SLS and loss thresholds."""
+    """Monthly: count consecutive months social tenants spend above the SLS and loss thresholds.
+
+    Thresholds are multiples of the PLUS ceiling (the loss one of the PLS ceiling); QPV tenants
+    may be exempt from both.
+    """
     hh, dw, nb = state.hh, state.dw, state.nb
-    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
-    income = household_income(hh, ten)
-    plus = plus_ceiling(hh, ten, state.ceiling_index)
-    over = income > rules.sls_threshold * plus
-    loss = income > rules.loss_threshold * PLS_RATIO * plus
-    if rules.qpv_exempt:
-        in_qpv = nb.qpv[dw.nbhd[hh.dwelling[ten]]]
-        over &= ~in_qpv
-        loss &= ~in_qpv
-    hh.months_over[ten] = np.where(over, hh.months_over[ten] + 1, 0)
-    hh.months_over_loss[ten] = np.where(loss, hh.months_over_loss[ten] + 1, 0)
+    _over_ceiling(hh.alive, hh.tenure, hh.income_uc, hh.adults, hh.kids_u14, hh.kids_14p,
+                  hh.dwelling, dw.nbhd, nb.qpv, float(state.ceiling_index),
+                  float(rules.sls_threshold), float(rules.loss_threshold * PLS_RATIO),
+                  bool(rules.qpv_exempt), hh.months_over, hh.months_over_loss)
+
+
+@njit
+def _over_ceiling(alive, tenure, income_uc, adults, kids_u14, kids_14p, dwelling, dw_nbhd, qpv,
+                  ceiling_index, sls_ratio, loss_ratio, qpv_exempt, months_over,
+                  months_over_loss):
+    """Advance or reset the over-ceiling counters of living social tenants, in place.
+
+    A tenant is over when its income (income per UC × consumption units) exceeds ``sls_ratio``
+    × its PLUS ceiling (category by size and dependants, indexed by ``ceiling_index``), over
+    the loss threshold above ``loss_ratio`` × that ceiling; never in a QPV with ``qpv_exempt``.
+    """
+    # living social tenants (no condition on a second column, relocated or not)
+    for i in group_members(alive, tenure, tenure, alive, SOCIAL, _ANY, False):
+        income = income_uc[i] * consumption_units_of(adults[i], kids_u14[i], kids_14p[i])
+        plus = plus_ceiling_of(adults[i], adults[i] + kids_u14[i] + kids_14p[i], ceiling_index)
+        over = income > sls_ratio * plus
+        loss = income > loss_ratio * plus
+        if qpv_exempt and qpv[dw_nbhd[dwelling[i]]]:
+            over = loss = False
+        months_over[i] = months_over[i] + 1 if over else 0
+        months_over_loss[i] = months_over_loss[i] + 1 if loss else 0

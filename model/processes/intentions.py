@@ -10,34 +10,32 @@ social housing; owners move rarely; anyone may leave the territory.
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 
 from ..config import Behaviour, Levers
+from ..jit import njit
 from ..moves import MoveLog, remove
 from ..state import (
     APP_FIRST,
     APP_NONE,
     APP_TRANSFER,
     AREA_BY_ROOMS,
+    CHARGES_M2,
     HOSTED,
     OWNER,
+    PLUS_CEILINGS_2024,
     PRIVATE,
     SEEK_NONE,
     SEEK_OWN,
     SEEK_RENT,
     SOCIAL,
     State,
-    bernoulli_subset,
-    effort_rate,
-    household_income,
     household_size,
-    living_by_tenure,
     monthly_hazard,
     open_applications,
-    plus_ceiling,
-    rooms_needed,
-    social_rent,
-    thinned,
 )
 
 ASPIRATION_SLOPE = 0.7  # attractiveness units per standard deviation of the income score
@@ -48,9 +46,32 @@ APPLY_LOW_INCOME = (1.5, 0.6)
 APPLY_FAMILY = (1.0, 1.5, 2.5)
 
 
+# group selectors of _pick and the scanning kernels: tenure code, any tenure, any but hosted;
+# application or search column; that column none, not none, or either
+_ANY, _NOT_HOSTED = -1, -2
+_APP, _SEEK = 0, 1
+_ZERO, _NONZERO = 0, 1
+_NO_ROWS = np.zeros(0, np.int64)
+# word-at-a-time scanning: eight one-byte columns (bool, int8) are read as one uint64
+_LO = np.uint64(0x0101010101010101)
+_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
+_PAIRS = np.uint64(0x0303030303030303)
+_ONE = np.uint64(1)
+_FAMILY = np.asarray(APPLY_FAMILY)
+_LOW, _NOT_LOW = APPLY_LOW_INCOME
+_HOMELESS_AREA = float(AREA_BY_ROOMS[1])  # m² used in effort rates of households without home
+
+
 def aspiration(z: np.ndarray) -> np.ndarray:
     """Neighbourhood attractiveness a household's income lets it aspire to."""
     return ASPIRATION_SLOPE * z
+
+
+def _positions(table_len: int, idx) -> np.ndarray:
+    """Return ``idx`` as an integer array of row indices (it may be a slice or a mask)."""
+    if isinstance(idx, np.ndarray) and idx.dtype.kind in "iu":
+        return idx
+    return np.arange(table_len)[idx]
 
 
 def crowding(state: State, idx: np.ndarray, size: np.ndarray | None = None
@@ -61,33 +82,33 @@ def crowding(state: State, idx: np.ndarray, size: np.ndarray | None = None
     are false for households without a dwelling.
     """
     hh, dw = state.hh, state.dw
-    d = hh.dwelling[idx]
-    has = d >= 0
+    idx = _positions(hh.n, idx)
     if size is None:
         size = household_size(hh, idx)
-    rooms = np.where(has, dw.rooms[np.maximum(d, 0)], 0)
-    return has & (rooms < rooms_needed(size)), has & (rooms > size + 1)
+    return _crowding(idx, np.asarray(size), hh.dwelling, dw.rooms)
 
 
 def housing_situation(state: State, idx: np.ndarray) -> dict[str, np.ndarray]:
     """Over-crowding, under-occupation and effort rate of housed households ``idx``."""
     hh, dw, nb = state.hh, state.dw, state.nb
-    d = hh.dwelling[idx]
-    has = d >= 0
-    size = household_size(hh, idx)
-    over, under = crowding(state, idx, size)
-    area = np.where(has, dw.area[np.maximum(d, 0)], AREA_BY_ROOMS[1])
-    income = household_income(hh, idx)
-    rent = np.where(hh.tenure[idx] == SOCIAL, social_rent(dw, np.maximum(d, 0)),
-                    nb.private_rent_m2[hh.nbhd[idx]] * area)
-    rent = np.where(has & (hh.tenure[idx] != OWNER), rent, 0.0)
-    return {
-        "overcrowded": over,
-        "under_occupied": under,
-        "effort": np.where(has, effort_rate(income, size, rent, area), 0.0),
-        "size": size,
-        "income": income,
-    }
+    over, under, effort, size, income = _situation(
+        _positions(hh.n, idx), hh.dwelling, hh.tenure, hh.nbhd, hh.adults, hh.kids_u14,
+        hh.kids_14p, hh.income_uc, dw.rooms, dw.area, dw.rent_m2, dw.rent_factor,
+        nb.private_rent_m2)
+    return {"overcrowded": over, "under_occupied": under, "effort": effort, "size": size,
+            "income": income}
+
+
+@lru_cache(maxsize=256)
+def _hazard(annual: float, multiplier: float = 1.0) -> float:
+    """:func:`monthly_hazard` of scalars, remembered (the same few values every month)."""
+    return monthly_hazard(annual, multiplier)
+
+
+@lru_cache(maxsize=256)
+def _rate(annual: float) -> float:
+    """Monthly rate λ/12 of :func:`monthly_hazard` (kernels compute 1 − exp(−λ · m / 12))."""
+    return float(-np.log1p(-min(float(annual), 0.999999)) / 12.0)
 
 
 def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator,
@@ -97,82 +118,132 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
     Hazards that are equal for a whole group are drawn with :func:`bernoulli_subset`, those of
     private tenants by thinning (:func:`thinned`), the others with one uniform per household,
     for the households they concern only: the laws of one uniform per household throughout.
+    The groups are living households of a tenure, looking or not, applying or not, relocated
+    or not (see :func:`_pick`); no tenure changes before the departures at the end.
     """
     hh = state.hh
-    by_tenure = living_by_tenure(hh)  # no tenure changes before the departures at the end
-    out = _social_tenants(state, beh, levers, rng, by_tenure[SOCIAL])
-    out.update(_private_tenants(state, beh, levers, rng, by_tenure[PRIVATE]))
+    cols = (hh.alive, hh.tenure, hh.app, hh.seek, hh.relocation)
+    # sizes of the groups drawn from later, before anything changes: social, private and owner
+    # households not relocated (departures), private tenants not looking, private tenants
+    # without an application, owners not looking
+    n_soc, n_priv, n_own, n_priv_idle, n_priv_noapp, n_own_idle = _group_sizes(*cols)
+    out = _social_tenants(state, beh, levers, rng)
+    out.update(_private_tenants(state, beh, levers, rng, n_priv_idle, n_priv_noapp))
 
     # owners move rarely
-    own = by_tenure[OWNER]
-    mv = bernoulli_subset(rng, own[hh.seek[own] == SEEK_NONE], monthly_hazard(beh.owner_move_rate))
-    hh.seek[mv] = np.where(hh.z[mv] < -0.5, SEEK_RENT, SEEK_OWN)
+    mv = _pick(rng, cols, _hazard(beh.owner_move_rate), OWNER, _SEEK, _ZERO, False, n_own_idle)
+    if len(mv):
+        _set_owner_seek(hh.seek, mv, hh.z)
 
     # applicants cancel; hosted ones that cancel leave the territory
-    apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE) & ~hh.relocation)
-    cancel = bernoulli_subset(rng, apps, monthly_hazard(beh.give_up_rate))
-    hh.app[cancel] = APP_NONE
-    hh.priority[cancel] = False
-    gone = cancel[hh.tenure[cancel] == HOSTED]
+    cancel = _pick(rng, cols, _hazard(beh.give_up_rate), _ANY, _APP, _NONZERO, True)
+    gone, n_free, n_applying = _cancel(cancel, hh.alive, hh.tenure, hh.app, hh.priority,
+                                       hh.relocation)
     out["cancellations"] = len(cancel)
 
     # departures from the territory (relocated households wait for their offer); hosted
-    # households that do not apply and find nothing go elsewhere (×8)
-    hosted = by_tenure[HOSTED]
-    applying = hh.app[hosted] != APP_NONE
-    groups = ((by_tenure[SOCIAL], 0.8), (by_tenure[OWNER], 0.5), (by_tenure[PRIVATE], 1.0),
-              (hosted[~applying], 8.0), (hosted[applying], 1.5))
-    leave = [bernoulli_subset(rng, g[~hh.relocation[g]], monthly_hazard(beh.leave_rate, mult))
-             for g, mult in groups]
-    leave = np.union1d(np.concatenate(leave), gone)
+    # households that do not apply and find nothing go elsewhere (×8). Groups: social, owner,
+    # private households, hosted ones without and with an application (see _departures)
+    groups = ((n_soc, 0.8), (n_own, 0.5), (n_priv, 1.0), (n_free, 8.0), (n_applying, 1.5))
+    ranks = [_draw_ranks(rng, n, _hazard(beh.leave_rate, mult)) for n, mult in groups]
+    leave = _departures(hh.alive, hh.tenure, hh.app, hh.relocation, ranks[0], ranks[1],
+                        ranks[2], ranks[3], ranks[4], gone)
     remove(state, leave, log, "departure")
     out["departures"] = len(leave)
     return out
 
 
-def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator,
-                    soc: np.ndarray) -> dict[str, int]:
-    """Draw social tenants' transfer requests and upward exits (SLS, loss of the right to stay)."""
-    hh, nb = state.hh, state.nb
+def _pick(rng: np.random.Generator, cols: tuple, p: float, tenure: int, x: int, x_mode: int,
+          settled: bool, n: int | None = None) -> np.ndarray:
+    """:func:`bernoulli_subset` of a group of households, without listing the group.
+
+    The group: living households of tenure ``tenure`` (any with ``_ANY``) whose application
+    (``x`` = ``_APP``) or search (``_SEEK``) is none (``x_mode`` = ``_ZERO``) or not
+    (``_NONZERO``) or either (``_ANY``), not relocated if ``settled``; ``n`` its size if known.
+    The same draws as :func:`bernoulli_subset` (a binomial count, then that many members
+    without replacement, in row order), members found by their rank in the group.
+    """
+    alive, ten, app, seek, reloc = cols
+    xcol = app if x == _APP else seek
+    if n is None:
+        n = _group_count(alive, ten, xcol, reloc, tenure, x_mode, settled)
+    ranks = _draw_ranks(rng, n, p)
+    if len(ranks) == 0:
+        return _NO_ROWS
+    return _group_ranks(alive, ten, xcol, reloc, tenure, x_mode, settled, ranks)
+
+
+def _draw_ranks(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Ranks (unsorted) of the members of a group of ``n`` hit by an event of probability ``p``.
+
+    The draws of :func:`bernoulli_subset`: a binomial count, then that many ranks without
+    replacement.
+    """
+    k = int(rng.binomial(n, min(max(float(p), 0.0), 1.0))) if n else 0
+    if k == 0:
+        return _NO_ROWS
+    return rng.choice(n, size=k, replace=False)
+
+
+def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator
+                    ) -> dict[str, int]:
+    """Draw social tenants' transfer requests and upward exits (SLS, loss of the right to stay).
+
+    Transfer requests among tenants without an application, upward exits among tenants not
+    already looking.
+    """
+    hh, dw, nb = state.hh, state.dw, state.nb
     rules = levers.over_income
-    # transfer requests, among tenants without an application
-    tr = soc[hh.app[soc] == APP_NONE]
-    over, under = crowding(state, tr)
-    crowd = np.where(over, beh.mismatch_effect, np.where(under, np.sqrt(beh.mismatch_effect), 1.0))
-    gap = np.maximum(0.0, aspiration(hh.z[tr]) - nb.attractiveness[hh.nbhd[tr]])
-    h_tr = monthly_hazard(beh.transfer_rate, crowd * np.exp(beh.aspiration_effect * gap))
-    tr = tr[rng.random(len(tr)) < h_tr]
-    open_applications(state, tr, APP_TRANSFER, rng, levers.information.wish_breadth)
-    # upward exits, among tenants not already looking
-    idle = soc[hh.seek[soc] == SEEK_NONE]
-    z = hh.z[idle]
-    mult = np.exp(1.5 * z) * np.where(hh.months_over[idle] > 0, rules.sls_exit_multiplier, 1.0)
-    up = rng.random(len(idle)) < monthly_hazard(beh.upward_exit_rate, mult)
-    if rules.loss_enabled:
-        up |= hh.months_over_loss[idle] >= 12 * rules.loss_years
-    own_p = beh.ownership_share * 2.0 / (1.0 + np.exp(-1.5 * z[up]))
-    hh.seek[idle[up]] = np.where(rng.random(len(own_p)) < own_p, SEEK_OWN, SEEK_RENT)
-    return {"transfer_requests": len(tr), "exit_intentions": int(up.sum())}
+    # transfer requests: more when over-crowded or under-occupying, and with the gap between
+    # aspiration and the attractiveness of the neighbourhood; upward exits: with income, more
+    # for tenants paying the SLS
+    me = float(beh.mismatch_effect)
+    tr, h_tr, idle = _social_hazards(
+        hh.alive, hh.tenure, hh.app, hh.seek, hh.dwelling, dw.rooms, hh.adults, hh.kids_u14,
+        hh.kids_14p, hh.z, hh.nbhd, nb.attractiveness, me, float(np.sqrt(me)),
+        float(beh.aspiration_effect), _rate(beh.transfer_rate))
+    tr = _below(tr, rng.random(len(tr)), 1.0, h_tr)
+    if len(tr):
+        open_applications(state, tr, APP_TRANSFER, rng, levers.information.wish_breadth)
+    # upward exits, forced by the loss of the right to stay
+    up, own_p = _upward(idle, rng.random(len(idle)), hh.z, hh.months_over,
+                        hh.months_over_loss, _rate(beh.upward_exit_rate),
+                        float(rules.sls_exit_multiplier), bool(rules.loss_enabled),
+                        float(12 * rules.loss_years), float(beh.ownership_share * 2.0))
+    _set_seek(hh.seek, up, rng.random(len(own_p)), own_p)
+    return {"transfer_requests": len(tr), "exit_intentions": len(up)}
 
 
 def _private_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator,
-                     priv: np.ndarray) -> dict[str, int]:
+                     n_idle: int, n_no_app: int) -> dict[str, int]:
     """Draw the moves of private tenants and their applications for social housing.
 
     Both are drawn by thinning (:func:`thinned`): the individual hazards are only computed for
-    the few tenants drawn with the largest one.
+    the few tenants drawn with the largest one. ``n_idle`` private tenants are not looking,
+    ``n_no_app`` have no application.
     """
-    hh = state.hh
-    idle = priv[hh.seek[priv] == SEEK_NONE]
-    mv = thinned(rng, idle, monthly_hazard(beh.private_move_rate, beh.mismatch_effect),
-                 lambda c: _move_hazard(state, beh, c))
-    buy = (hh.z[mv] > 0.3) & (rng.random(len(mv)) < 0.35)
-    hh.seek[mv] = np.where(buy, SEEK_OWN, SEEK_RENT)
+    hh, dw, nb = state.hh, state.dw, state.nb
+    cols = (hh.alive, hh.tenure, hh.app, hh.seek, hh.relocation)
+    me = float(beh.mismatch_effect)
+    # thinning as in thinned(): candidates drawn with the bound, kept with hazard / bound
+    bound = _hazard(beh.private_move_rate, beh.mismatch_effect)
+    mv = _pick(rng, cols, bound, PRIVATE, _SEEK, _ZERO, False, n_idle)
+    if len(mv):
+        mv = _movers(mv, rng.random(len(mv)), float(bound), hh.dwelling, dw.rooms, hh.adults,
+                     hh.kids_u14, hh.kids_14p, _rate(beh.private_move_rate), me)
+    _set_buyers(hh.seek, mv, hh.z, rng.random(len(mv)))
     # applications, among eligible tenants without one
     top = max(APPLY_LOW_INCOME) * APPLY_EFFORT * beh.mismatch_effect * max(APPLY_FAMILY)
-    ap = thinned(rng, priv[hh.app[priv] == APP_NONE], monthly_hazard(beh.apply_rate, top),
-                 lambda c: _apply_hazard(state, beh, c))
-    open_applications(state, ap, APP_FIRST, rng, levers.information.wish_breadth)
+    bound = _hazard(beh.apply_rate, top)
+    ap = _pick(rng, cols, bound, PRIVATE, _APP, _ZERO, False, n_no_app)
+    if len(ap):
+        u = rng.random(len(ap))
+        ap = _below(ap, u, float(bound), _apply_hazards(
+            ap, hh.dwelling, hh.tenure, hh.nbhd, hh.adults, hh.kids_u14, hh.kids_14p,
+            hh.income_uc, hh.z, dw.rooms, dw.area, dw.rent_m2, dw.rent_factor,
+            nb.private_rent_m2, float(state.ceiling_index), _rate(beh.apply_rate), me))
+        if len(ap):
+            open_applications(state, ap, APP_FIRST, rng, levers.information.wish_breadth)
     return {"applications": len(ap)}
 
 
@@ -183,26 +254,618 @@ def _move_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
 
 
 def _apply_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
-    """Monthly probability that private tenants ``idx`` apply for social housing (0: ineligible)."""
-    hh = state.hh
-    eligible = household_income(hh, idx) <= plus_ceiling(hh, idx, state.ceiling_index)
-    sit = housing_situation(state, idx)
-    z = hh.z[idx]
-    crowd = np.where(sit["overcrowded"], beh.mismatch_effect, 1.0)
-    # families apply more often (SNE: 45 % of applicants live alone, far fewer than in the
-    # pool of low-income private tenants)
-    family = np.asarray(APPLY_FAMILY)[np.clip(sit["size"], 1, 3) - 1]
-    mult = (np.where(sit["effort"] > 0.35, APPLY_EFFORT, 1.0)
-            * np.where(z < -0.5, *APPLY_LOW_INCOME) * crowd * family)
-    return np.where(eligible, monthly_hazard(beh.apply_rate, mult), 0.0)
+    """Monthly probability that private tenants ``idx`` apply for social housing (0: ineligible).
+
+    Eligible below the PLUS ceiling; more often when over-crowded, with an effort rate above
+    35 %, a low income and a family (see :func:`_apply_hazards`).
+    """
+    hh, dw, nb = state.hh, state.dw, state.nb
+    return _apply_hazards(
+        _positions(hh.n, idx), hh.dwelling, hh.tenure, hh.nbhd, hh.adults, hh.kids_u14,
+        hh.kids_14p, hh.income_uc, hh.z, dw.rooms, dw.area, dw.rent_m2, dw.rent_factor,
+        nb.private_rent_m2, float(state.ceiling_index), _rate(beh.apply_rate),
+        float(beh.mismatch_effect))
 
 
 def give_up_seeking(state: State, rng: np.random.Generator, p: float = 0.2) -> None:
-    """Housed households that found nothing on the market stop looking with probability ``p``."""
+    """Housed households that found nothing on the market stop looking with probability ``p``.
+
+    Tenants who lost the right to stay keep looking (once the run has started).
+    """
     hh = state.hh
-    s = np.flatnonzero(hh.alive & (hh.seek != SEEK_NONE) & (hh.tenure != HOSTED))
-    stop = s[rng.random(len(s)) < p]
-    if state.month >= 0:
-        forced = hh.months_over_loss[stop] > 0
-        stop = stop[~forced]
-    hh.seek[stop] = SEEK_NONE
+    n = _group_count(hh.alive, hh.tenure, hh.seek, hh.relocation, _NOT_HOSTED, _NONZERO, False)
+    _stop_seeking(rng.random(n), float(p), state.month >= 0, hh.alive, hh.tenure, hh.seek,
+                  hh.relocation, hh.months_over_loss)
+
+
+# ----------------------------------------------------------------------------------------------
+# kernels (numpy's arithmetic and types, see model.jit)
+# ----------------------------------------------------------------------------------------------
+
+
+@njit
+def _maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats (nan propagates)."""
+    return a if (a >= b or a != a) else b
+
+
+@njit
+def _minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats (nan propagates)."""
+    return a if (a <= b or a != a) else b
+
+
+@njit
+def _rooms_needed(size: int) -> int:
+    """:func:`model.state.rooms_needed` of one household size."""
+    return min(5, math.ceil(size / 2) + (1 if size >= 2 else 0))
+
+
+@njit
+def consumption_units_of(adults: int, kids_u14: int, kids_14p: int) -> float:
+    """:func:`model.state.consumption_units` of one household (kernel helper)."""
+    return 1.0 + 0.5 * (adults - 1 + kids_14p) + 0.3 * kids_u14
+
+
+@njit
+def plus_ceiling_of(adults: int, size: int, index: float) -> float:
+    """:func:`model.state.plus_ceiling` of one household of ``size`` persons (kernel helper)."""
+    cat = min(max(size, 1), 6) - 1
+    if adults == 1 and size >= 2:  # one person with dependants: one category up
+        cat = min(cat + 1, 5)
+    return PLUS_CEILINGS_2024[cat] * index
+
+
+@njit
+def _effort(income: float, size: int, rent: float, area: float) -> float:
+    """:func:`model.state.effort_rate` of one household (after the simplified APL)."""
+    ref = _minimum(rent, 300.0 + 60.0 * (size - 1))
+    part = 0.35 * _maximum(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
+    apl = _maximum(0.0, ref - part)
+    return (rent + CHARGES_M2 * area - apl) / _maximum(income / 12.0, 1.0)
+
+
+@njit
+def _row_situation(i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms,
+                   dw_area, rent_m2, rent_factor, private_rent_m2):
+    """Over-crowding, under-occupation, effort rate, size and income of household row ``i``.
+
+    Rent: social rent at the dwelling's modulation (float32 as the columns), private rent of
+    the neighbourhood, none for owners; households without a dwelling have neither crowding
+    nor effort.
+    """
+    size = adults[i] + kids_u14[i] + kids_14p[i]
+    income = income_uc[i] * consumption_units_of(adults[i], kids_u14[i], kids_14p[i])
+    d = dwelling[i]
+    if d < 0:
+        return False, False, 0.0, size, income
+    rooms = dw_rooms[d]
+    area = np.float64(dw_area[d])
+    t = tenure[i]
+    if t == OWNER:
+        rent = 0.0
+    elif t == SOCIAL:
+        rent = np.float64(np.float32(np.float32(rent_m2[d] * dw_area[d]) * rent_factor[d]))
+    else:
+        rent = private_rent_m2[nbhd[i]] * area
+    return (rooms < _rooms_needed(size), rooms > size + 1, _effort(income, size, rent, area),
+            size, income)
+
+
+@njit
+def _crowding(idx, size, dwelling, dw_rooms):
+    """Over-crowding and under-occupation of households ``idx`` of sizes ``size``."""
+    n = len(idx)
+    over = np.zeros(n, np.bool_)
+    under = np.zeros(n, np.bool_)
+    for k in range(n):
+        d = dwelling[idx[k]]
+        if d >= 0:
+            rooms = dw_rooms[d]
+            over[k] = rooms < _rooms_needed(size[k])
+            under[k] = rooms > size[k] + 1
+    return over, under
+
+
+@njit
+def _situation(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms,
+               dw_area, rent_m2, rent_factor, private_rent_m2):
+    """Over-crowding, under-occupation, effort rate, size (int16) and income of ``idx``."""
+    n = len(idx)
+    over = np.zeros(n, np.bool_)
+    under = np.zeros(n, np.bool_)
+    effort = np.zeros(n)
+    size = np.empty(n, np.int16)
+    income = np.empty(n)
+    for k in range(n):
+        over[k], under[k], effort[k], size[k], income[k] = _row_situation(
+            idx[k], dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms,
+            dw_area, rent_m2, rent_factor, private_rent_m2)
+    return over, under, effort, size, income
+
+
+@njit
+def _below(idx, u, scale, h):
+    """Members of ``idx`` whose uniform ``u`` × ``scale`` is below their probability ``h``."""
+    keep = np.empty(len(idx), np.int64)
+    m = 0
+    for k in range(len(idx)):
+        if u[k] * scale < h[k]:
+            keep[m] = idx[k]
+            m += 1
+    return keep[:m].copy()
+
+
+@njit
+def _upward(idle, u, z, months_over, months_over_loss, rate, sls_multiplier, loss_enabled,
+            loss_months, own2):
+    """Upward exits among ``idle`` and their probabilities of seeking to buy (else to rent).
+
+    An exit is drawn, ``u`` < 1 − exp(−rate × m) with m = exp(1.5 z) × the SLS multiplier for
+    tenants above the SLS threshold, or forced after ``loss_months`` above the loss threshold;
+    the ownership probability is ``own2`` / (1 + exp(−1.5 z)).
+    """
+    up = np.empty(len(idle), np.int64)
+    m = 0
+    for k in range(len(idle)):
+        i = idle[k]
+        x = rate * (np.exp(1.5 * z[i]) * (sls_multiplier if months_over[i] > 0 else 1.0))
+        # 1 − exp(−x) ≤ x: the probability is only computed when u may fall below it
+        hit = u[k] < x * (1.0 + 1e-9) and u[k] < -np.expm1(-x)
+        if hit or (loss_enabled and months_over_loss[i] >= loss_months):
+            up[m] = i
+            m += 1
+    up = up[:m].copy()
+    own_p = np.empty(m)
+    for k in range(m):
+        own_p[k] = own2 / (1.0 + np.exp(-1.5 * z[up[k]]))
+    return up, own_p
+
+
+@njit
+def _set_seek(seek, idx, u, own_p):
+    """Set households ``idx`` to seek to buy where ``u`` < ``own_p``, else to rent."""
+    for k in range(len(idx)):
+        seek[idx[k]] = SEEK_OWN if u[k] < own_p[k] else SEEK_RENT
+
+
+@njit
+def _set_buyers(seek, idx, z, u):
+    """Set private tenants ``idx`` to seek to buy when z > 0.3 and ``u`` < 0.35, else to rent."""
+    for k in range(len(idx)):
+        i = idx[k]
+        seek[i] = SEEK_OWN if (z[i] > 0.3 and u[k] < 0.35) else SEEK_RENT
+
+
+@njit
+def _set_owner_seek(seek, idx, z):
+    """Set moving owners ``idx`` to seek to rent when z < −0.5, else to buy."""
+    for k in range(len(idx)):
+        i = idx[k]
+        seek[i] = SEEK_RENT if z[i] < -0.5 else SEEK_OWN
+
+
+@njit
+def _movers(cand, u, bound, dwelling, dw_rooms, adults, kids_u14, kids_14p, rate, mismatch):
+    """Candidates kept by thinning: ``u`` × ``bound`` below their move probability.
+
+    Move probability 1 − exp(−rate × m), m = mismatch when over-crowded, else 1.
+    """
+    keep = np.empty(len(cand), np.int64)
+    m = 0
+    for k in range(len(cand)):
+        i = cand[k]
+        mult = 1.0
+        d = dwelling[i]
+        if d >= 0 and dw_rooms[d] < _rooms_needed(adults[i] + kids_u14[i] + kids_14p[i]):
+            mult = mismatch
+        if u[k] * bound < -np.expm1(-rate * mult):
+            keep[m] = i
+            m += 1
+    return keep[:m].copy()
+
+
+@njit
+def _apply_hazards(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, z,
+                   dw_rooms, dw_area, rent_m2, rent_factor, private_rent_m2, ceiling_index, rate,
+                   mismatch):
+    """Monthly application probabilities of private tenants ``idx`` (0 above the PLUS ceiling).
+
+    1 − exp(−rate × m), m = (APPLY_EFFORT if effort > 35 %) × (low-income or other multiplier)
+    × (mismatch if over-crowded) × family multiplier of the size (1, 2, 3+ persons).
+    """
+    h = np.zeros(len(idx))
+    for k in range(len(idx)):
+        i = idx[k]
+        over, _, effort, size, income = _row_situation(
+            i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms, dw_area,
+            rent_m2, rent_factor, private_rent_m2)
+        if not income <= plus_ceiling_of(adults[i], size, ceiling_index):
+            continue
+        mult = ((APPLY_EFFORT if effort > 0.35 else 1.0) * (_LOW if z[i] < -0.5 else _NOT_LOW)
+                * (mismatch if over else 1.0) * _FAMILY[min(max(size, 1), 3) - 1])
+        h[k] = -np.expm1(-rate * mult)
+    return h
+
+
+@njit
+def _nonzero_bytes(x):
+    """Set bit 0 of each byte of the uint64 ``x`` where that byte is not zero (others 0)."""
+    x = (x & _NIBBLES) | ((x >> np.uint64(4)) & _NIBBLES)
+    x = (x & _PAIRS) | ((x >> np.uint64(2)) & _PAIRS)
+    return (x | (x >> _ONE)) & _LO
+
+
+@njit
+def _words(col, nw):
+    """View the first ``nw`` × 8 entries of a one-byte column as ``nw`` uint64 words."""
+    return col[: nw * 8].view(np.uint64)
+
+
+@njit
+def _word_flags(alive, ten, x, reloc, tenure, x_mode, settled):
+    """Group membership (bit 0 of each byte) of eight rows (see :func:`_pick`).
+
+    ``alive``, ``ten``, ``x``, ``reloc``: the rows' columns as one word each (:func:`_words`).
+    """
+    f = alive
+    if tenure >= 0:
+        f &= _nonzero_bytes(ten ^ (np.uint64(tenure) * _LO)) ^ _LO
+    elif tenure == _NOT_HOSTED:
+        f &= _nonzero_bytes(ten ^ (np.uint64(HOSTED) * _LO))
+    if x_mode == _ZERO:
+        f &= _nonzero_bytes(x) ^ _LO
+    elif x_mode == _NONZERO:
+        f &= _nonzero_bytes(x)
+    if settled:
+        f &= reloc ^ _LO
+    return f
+
+
+@njit
+def _row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled):
+    """Whether row ``i`` is in the group (see :func:`_pick`)."""
+    if not alive[i]:
+        return False
+    if (tenure >= 0 and ten[i] != tenure) or (tenure == _NOT_HOSTED and ten[i] == HOSTED):
+        return False
+    if (x_mode == _ZERO and x[i] != 0) or (x_mode == _NONZERO and x[i] == 0):
+        return False
+    return not (settled and reloc[i])
+
+
+@njit
+def _popcount(f):
+    """Count the bytes of ``f`` with bit 0 set (the other bits being 0)."""
+    return np.int64((f * _LO) >> np.uint64(56))
+
+
+@njit
+def _group_count(alive, ten, x, reloc, tenure, x_mode, settled):
+    """Size of a group of households (see :func:`_pick`)."""
+    n = len(alive)
+    nw = n >> 3
+    aw, tw, xw, rw = _words(alive, nw), _words(ten, nw), _words(x, nw), _words(reloc, nw)
+    c = 0
+    for w in range(nw):
+        c += _popcount(_word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled))
+    for i in range(nw * 8, n):
+        c += _row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled)
+    return c
+
+
+@njit
+def _group_ranks(alive, ten, x, reloc, tenure, x_mode, settled, ranks):
+    """Members of a group (see :func:`_pick`) of the given distinct ranks, in row order."""
+    ranks = np.sort(ranks)
+    n = len(alive)
+    nw = n >> 3
+    aw, tw, xw, rw = _words(alive, nw), _words(ten, nw), _words(x, nw), _words(reloc, nw)
+    k = len(ranks)
+    out = np.empty(k, np.int64)
+    j = 0
+    cum = 0
+    for w in range(nw):
+        if j == k:
+            break
+        f = _word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled)
+        c = _popcount(f)
+        while j < k and ranks[j] < cum + c:
+            r = ranks[j] - cum
+            for b in range(8):
+                if (f >> np.uint64(8 * b)) & _ONE:
+                    if r == 0:
+                        out[j] = w * 8 + b
+                        break
+                    r -= 1
+            j += 1
+        cum += c
+    for i in range(nw * 8, n):
+        if j < k and _row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled):
+            if ranks[j] == cum:
+                out[j] = i
+                j += 1
+            cum += 1
+    return out
+
+
+@njit
+def group_members(alive, ten, x, reloc, tenure, x_mode, settled):
+    """Members of a group (see :func:`_pick`) in row order (also used by over_ceiling)."""
+    n = len(alive)
+    nw = n >> 3
+    aw, tw, xw, rw = _words(alive, nw), _words(ten, nw), _words(x, nw), _words(reloc, nw)
+    out = np.empty(_group_count(alive, ten, x, reloc, tenure, x_mode, settled) + 8, np.int64)
+    m = 0
+    for w in range(nw):
+        f = _word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled)
+        if f == 0:
+            continue
+        for b in range(8):  # no branch: written at m, kept by moving m past it
+            out[m] = w * 8 + b
+            m += np.int64((f >> np.uint64(8 * b)) & _ONE)
+    for i in range(nw * 8, n):
+        out[m] = i
+        m += _row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled)
+    return out[:m]
+
+
+@njit
+def _group_sizes(alive, tenure, app, seek, relocation):
+    """Sizes of the groups drawn from after the social tenants' draws (one pass).
+
+    Social, private and owner households not relocated, private tenants not looking, private
+    tenants without an application, owners not looking.
+    """
+    n = len(alive)
+    nw = n >> 3
+    aw, tw = _words(alive, nw), _words(tenure, nw)
+    apw, sw, rw = _words(app, nw), _words(seek, nw), _words(relocation, nw)
+    c0 = c1 = c2 = c3 = c4 = c5 = 0
+    for w in range(nw):
+        a = aw[w]
+        t = tw[w]
+        soc = a & (_nonzero_bytes(t ^ (np.uint64(SOCIAL) * _LO)) ^ _LO)
+        priv = a & (_nonzero_bytes(t ^ (np.uint64(PRIVATE) * _LO)) ^ _LO)
+        own = a & (_nonzero_bytes(t ^ (np.uint64(OWNER) * _LO)) ^ _LO)
+        stay = rw[w] ^ _LO
+        idle = _nonzero_bytes(sw[w]) ^ _LO
+        c0 += _popcount(soc & stay)
+        c1 += _popcount(priv & stay)
+        c2 += _popcount(own & stay)
+        c3 += _popcount(priv & idle)
+        c4 += _popcount(priv & (_nonzero_bytes(apw[w]) ^ _LO))
+        c5 += _popcount(own & idle)
+    for i in range(nw * 8, n):
+        if alive[i]:
+            ti = tenure[i]
+            settled = not relocation[i]
+            c0 += ti == SOCIAL and settled
+            c1 += ti == PRIVATE and settled
+            c2 += ti == OWNER and settled
+            c3 += ti == PRIVATE and seek[i] == SEEK_NONE
+            c4 += ti == PRIVATE and app[i] == APP_NONE
+            c5 += ti == OWNER and seek[i] == SEEK_NONE
+    return c0, c1, c2, c3, c4, c5
+
+
+@njit
+def _social_groups(alive, tenure, app, seek):
+    """Social tenants without an application and social tenants not looking (one scan each).
+
+    A scan counts both, the other lists both.
+    """
+    n = len(alive)
+    nw = n >> 3
+    aw, tw, apw, sw = _words(alive, nw), _words(tenure, nw), _words(app, nw), _words(seek, nw)
+    n_tr = n_idle = 0
+    for w in range(nw):
+        soc = aw[w] & (_nonzero_bytes(tw[w] ^ (np.uint64(SOCIAL) * _LO)) ^ _LO)
+        n_tr += _popcount(soc & (_nonzero_bytes(apw[w]) ^ _LO))
+        n_idle += _popcount(soc & (_nonzero_bytes(sw[w]) ^ _LO))
+    for i in range(nw * 8, n):
+        n_tr += alive[i] and tenure[i] == SOCIAL and app[i] == APP_NONE
+        n_idle += alive[i] and tenure[i] == SOCIAL and seek[i] == SEEK_NONE
+    tr = np.empty(n_tr + 8, np.int64)
+    idle = np.empty(n_idle + 8, np.int64)
+    m_tr = m_idle = 0
+    for w in range(nw):
+        soc = aw[w] & (_nonzero_bytes(tw[w] ^ (np.uint64(SOCIAL) * _LO)) ^ _LO)
+        if soc == 0:
+            continue
+        f_tr = soc & (_nonzero_bytes(apw[w]) ^ _LO)
+        f_idle = soc & (_nonzero_bytes(sw[w]) ^ _LO)
+        for b in range(8):  # no branch: written at m, kept by moving m past it
+            tr[m_tr] = w * 8 + b
+            m_tr += np.int64((f_tr >> np.uint64(8 * b)) & _ONE)
+            idle[m_idle] = w * 8 + b
+            m_idle += np.int64((f_idle >> np.uint64(8 * b)) & _ONE)
+    for i in range(nw * 8, n):
+        soc = alive[i] and tenure[i] == SOCIAL
+        tr[m_tr] = i
+        m_tr += soc and app[i] == APP_NONE
+        idle[m_idle] = i
+        m_idle += soc and seek[i] == SEEK_NONE
+    return tr[:m_tr], idle[:m_idle]
+
+
+@njit
+def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u14, kids_14p,
+                    z, nbhd, attractiveness, mismatch, sqrt_mismatch, aspiration_effect, rate_tr):
+    """Transfer-request and upward-exit probabilities of the social tenants they concern.
+
+    Returns social tenants without an application and their monthly transfer-request
+    probabilities, social tenants not looking and their upward-exit probabilities.
+    Transfer: rate × (mismatch if over-crowded, √mismatch if under-occupying) × exp(aspiration
+    effect × positive gap between aspiration and attractiveness); upward exit: rate × exp(1.5 z)
+    × the SLS multiplier for tenants above the SLS threshold. Probabilities 1 − exp(−rate × m).
+    """
+    tr, idle = _social_groups(alive, tenure, app, seek)
+    h_tr = np.empty(len(tr))
+    # without gap, exp(effect × 0) = 1: the three probabilities of the crowding classes
+    finite = np.isfinite(aspiration_effect)
+    h_fit = -np.expm1(-rate_tr * 1.0)
+    h_over = -np.expm1(-rate_tr * mismatch)
+    h_under = -np.expm1(-rate_tr * sqrt_mismatch)
+    for k in range(len(tr)):
+        i = tr[k]
+        crowd, h = 1.0, h_fit
+        d = dwelling[i]
+        if d >= 0:
+            size = adults[i] + kids_u14[i] + kids_14p[i]
+            rooms = dw_rooms[d]
+            if rooms < _rooms_needed(size):
+                crowd, h = mismatch, h_over
+            elif rooms > size + 1:
+                crowd, h = sqrt_mismatch, h_under
+        gap = _maximum(0.0, ASPIRATION_SLOPE * z[i] - attractiveness[nbhd[i]])
+        if gap != 0.0 or not finite:
+            h = -np.expm1(-rate_tr * (crowd * np.exp(aspiration_effect * gap)))
+        h_tr[k] = h
+    return tr, h_tr, idle
+
+
+@njit
+def _stop_seeking(u, p, keep_forced, alive, tenure, seek, relocation, months_over_loss):
+    """Housed seekers (in row order, the k-th with uniform ``u[k]``) stop looking if < ``p``.
+
+    Unless forced out by the loss of the right to stay (with ``keep_forced``).
+    """
+    n = len(alive)
+    nw = n >> 3
+    aw, tw, sw, rw = _words(alive, nw), _words(tenure, nw), _words(seek, nw), _words(relocation, nw)
+    k = 0
+    for w in range(nw):
+        f = _word_flags(aw[w], tw[w], sw[w], rw[w], _NOT_HOSTED, _NONZERO, False)
+        if f == 0:
+            continue
+        for b in range(8):
+            if (f >> np.uint64(8 * b)) & _ONE:
+                i = w * 8 + b
+                if u[k] < p and not (keep_forced and months_over_loss[i] > 0):
+                    seek[i] = SEEK_NONE
+                k += 1
+    for i in range(nw * 8, n):
+        if _row_flag(i, alive, tenure, seek, relocation, _NOT_HOSTED, _NONZERO, False):
+            if u[k] < p and not (keep_forced and months_over_loss[i] > 0):
+                seek[i] = SEEK_NONE
+            k += 1
+
+
+@njit
+def _cancel(cancel, alive, tenure, app, priority, relocation):
+    """Close the applications ``cancel``; return the hosted households among them.
+
+    Also returns the numbers of hosted households not relocated without and with an
+    application (after the cancellations).
+    """
+    gone = np.empty(len(cancel), np.int64)
+    m = 0
+    for k in range(len(cancel)):
+        i = cancel[k]
+        app[i] = APP_NONE
+        priority[i] = False
+        gone[m] = i
+        m += tenure[i] == HOSTED
+    n_free = _group_count(alive, tenure, app, relocation, HOSTED, _ZERO, True)
+    n_applying = _group_count(alive, tenure, app, relocation, HOSTED, _NONZERO, True)
+    return gone[:m].copy(), n_free, n_applying
+
+
+@njit
+def _take(f, w, ranks, j, cum, out, m):
+    """Append to ``out`` (from ``m``) the members of word ``w`` (flags ``f``) drawn by rank.
+
+    ``ranks`` ascending, ``j`` the next one to find, ``cum`` the group members before the word;
+    returns the updated ``j``, ``cum`` and ``m``.
+    """
+    c = _popcount(f)
+    while j < len(ranks) and ranks[j] < cum + c:
+        q = ranks[j] - cum
+        for b in range(8):
+            if (f >> np.uint64(8 * b)) & _ONE:
+                if q == 0:
+                    out[m] = w * 8 + b
+                    m += 1
+                    break
+                q -= 1
+        j += 1
+    return j, cum + c, m
+
+
+@njit
+def _departures(alive, tenure, app, relocation, r_soc, r_own, r_priv, r_free, r_applying, gone):
+    """Households leaving the territory, ascending: ``gone`` and the members drawn by rank.
+
+    Groups (living, not relocated): social tenants, owners, private tenants, hosted households
+    without and with an application; ``r_*`` the drawn ranks in each (in any order).
+    """
+    r0, r1, r2 = np.sort(r_soc), np.sort(r_own), np.sort(r_priv)
+    r3, r4 = np.sort(r_free), np.sort(r_applying)
+    drawn = len(r0) + len(r1) + len(r2) + len(r3) + len(r4)
+    out = np.empty(len(gone) + drawn, np.int64)
+    out[: len(gone)] = gone
+    m = len(gone)
+    n = len(alive)
+    nw = n >> 3
+    aw, tw, xw, rw = _words(alive, nw), _words(tenure, nw), _words(app, nw), _words(relocation, nw)
+    j0 = j1 = j2 = j3 = j4 = 0
+    c0 = c1 = c2 = c3 = c4 = 0
+    for w in range(nw):
+        if m == len(out):
+            break
+        here = aw[w] & (rw[w] ^ _LO)
+        t = tw[w]
+        hosted = here & (_nonzero_bytes(t ^ (np.uint64(HOSTED) * _LO)) ^ _LO)
+        applying = _nonzero_bytes(xw[w])
+        j0, c0, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(SOCIAL) * _LO)) ^ _LO), w, r0,
+                          j0, c0, out, m)
+        j1, c1, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(OWNER) * _LO)) ^ _LO), w, r1,
+                          j1, c1, out, m)
+        j2, c2, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(PRIVATE) * _LO)) ^ _LO), w, r2,
+                          j2, c2, out, m)
+        j3, c3, m = _take(hosted & (applying ^ _LO), w, r3, j3, c3, out, m)
+        j4, c4, m = _take(hosted & applying, w, r4, j4, c4, out, m)
+    for i in range(nw * 8, n):
+        if not alive[i] or relocation[i]:
+            continue
+        ti = tenure[i]
+        if ti == SOCIAL:
+            if j0 < len(r0) and r0[j0] == c0:
+                out[m] = i
+                m += 1
+                j0 += 1
+            c0 += 1
+        elif ti == OWNER:
+            if j1 < len(r1) and r1[j1] == c1:
+                out[m] = i
+                m += 1
+                j1 += 1
+            c1 += 1
+        elif ti == PRIVATE:
+            if j2 < len(r2) and r2[j2] == c2:
+                out[m] = i
+                m += 1
+                j2 += 1
+            c2 += 1
+        elif ti == HOSTED and app[i] == APP_NONE:
+            if j3 < len(r3) and r3[j3] == c3:
+                out[m] = i
+                m += 1
+                j3 += 1
+            c3 += 1
+        elif ti == HOSTED:
+            if j4 < len(r4) and r4[j4] == c4:
+                out[m] = i
+                m += 1
+                j4 += 1
+            c4 += 1
+    # np.union1d: sorted, each once (a cancelled hosted household may also be drawn)
+    out.sort()
+    keep = np.empty(len(out), np.int64)
+    m = 0
+    for k in range(len(out)):
+        if k == 0 or out[k] != out[k - 1]:
+            keep[m] = out[k]
+            m += 1
+    return keep[:m].copy()
