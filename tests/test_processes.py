@@ -393,3 +393,20 @@ def test_weighted_choice_draws_what_numpy_choice_draws():
                 np.testing.assert_array_equal(weighted_choice(a, p, size),
                                               b.choice(len(p), size=size, p=p))
                 assert a.bit_generator.state == b.bit_generator.state
+
+
+@pytest.mark.parametrize("n, k", [(1, 1), (2, 2), (5, 2), (1000, 3), (1000, 700), (7, 7),
+                                  (10001, 201), (20000, 399), (20000, 401), (20000, 5000)])
+def test_sample_without_replacement_is_numpys_choice(n, k):
+    """Same positions, same order, same generator state after (Floyd's and tail-shuffle paths)."""
+    from model.state import sample_without_replacement
+    for seed in range(25):
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        if seed % 2:  # leave half of a 64-bit draw buffered for the next 32-bit one
+            a.integers(0, 7)
+            b.integers(0, 7)
+        np.testing.assert_array_equal(sample_without_replacement(a, n, k),
+                                      b.choice(n, size=k, replace=False))
+        assert a.bit_generator.state == b.bit_generator.state
+    assert list(sample_without_replacement(a, n, k, sort=True)) == sorted(
+        b.choice(n, size=k, replace=False))

@@ -35,6 +35,7 @@ from ..state import (
     State,
     monthly_hazard,
     open_applications,
+    sample_without_replacement,
 )
 
 # weight of the innovation in a young adult's income rank (the parents' rank weighs 0.4)
@@ -440,7 +441,7 @@ def _pick(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     A binomial number of events, then that many distinct positions (empty when none).
     """
     k = int(rng.binomial(n, min(max(float(p), 0.0), 1.0))) if n else 0
-    return rng.choice(n, size=k, replace=False) if k else _NONE
+    return sample_without_replacement(rng, n, k) if k else _NONE
 
 
 def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: MoveLog,

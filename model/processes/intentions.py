@@ -36,6 +36,7 @@ from ..state import (
     household_size,
     monthly_hazard,
     open_applications,
+    sample_without_replacement,
 )
 
 ASPIRATION_SLOPE = 0.7  # attractiveness units per standard deviation of the income score
@@ -182,7 +183,7 @@ def _draw_ranks(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     k = int(rng.binomial(n, min(max(float(p), 0.0), 1.0))) if n else 0
     if k == 0:
         return _NO_ROWS
-    return rng.choice(n, size=k, replace=False)
+    return sample_without_replacement(rng, n, k)
 
 
 def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random.Generator
