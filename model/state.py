@@ -312,12 +312,24 @@ def plus_ceiling_one(adults, size, index):
 
 
 @njit
+def maximum_one(a, b):
+    """``np.maximum`` of two floats (nan propagates)."""
+    return a if (a >= b or a != a) else b
+
+
+@njit
+def minimum_one(a, b):
+    """``np.minimum`` of two floats (nan propagates)."""
+    return a if (a <= b or a != a) else b
+
+
+@njit
 def effort_one(income, size, rent, area):
     """Effort rate of one household (:func:`effort_rate` with :func:`housing_benefit`)."""
-    ref = min(rent, 300.0 + 60.0 * (size - 1))
-    part = 0.35 * max(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
-    apl = max(0.0, ref - part)
-    return (rent + CHARGES_M2 * area - apl) / max(income / 12.0, 1.0)
+    ref = minimum_one(rent, 300.0 + 60.0 * (size - 1))
+    part = 0.35 * maximum_one(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
+    apl = maximum_one(0.0, ref - part)
+    return (rent + CHARGES_M2 * area - apl) / maximum_one(income / 12.0, 1.0)
 
 
 def social_rent(dw: Table, idx=slice(None)) -> np.ndarray:

@@ -45,20 +45,16 @@ from ..state import (
     APP_TRANSFER,
     CHARGES_M2,
     HOSTED,
-    OWNER,
     PLAI_RATIO,
     PLS_RATIO,
     S_SOCIAL,
     SEEK_NONE,
     SOCIAL,
     State,
-    effort_one,
-    income_one,
     plus_ceiling_one,
     rooms_needed_one,
-    size_one,
 )
-from .intentions import ASPIRATION_SLOPE
+from .intentions import ASPIRATION_SLOPE, row_situation
 
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
@@ -207,22 +203,11 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
     flags = np.empty((B_FIN + 3, n), np.bool_)
     for j in range(n):
         i = apps[j]
-        size = size_one(adults[i], kids_u14[i], kids_14p[i])
-        income = income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
+        # situation in the current home (none without one)
+        over, _, effort, size, income = row_situation(
+            i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms, dw_area,
+            dw_rent_m2, dw_rent_factor, private_rent_m2)
         need = rooms_needed_one(size)
-        # situation in the current home
-        d = dwelling[i]
-        over, effort = False, 0.0
-        if d >= 0:
-            over = dw_rooms[d] < need
-            area = np.float64(dw_area[d])
-            if tenure[i] == SOCIAL:  # (the rent in float32, as numpy computes it)
-                rent = np.float64(dw_rent_m2[d] * dw_area[d] * dw_rent_factor[d])
-            elif tenure[i] == OWNER:
-                rent = 0.0
-            else:
-                rent = private_rent_m2[nbhd[i]] * area
-            effort = effort_one(income, size, rent, area)
         hosted = tenure[i] == HOSTED
         transfer = app[i] == APP_TRANSFER
         reloc = relocation[i]

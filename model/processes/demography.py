@@ -28,14 +28,16 @@ from ..state import (
     COUPLE_CHILDREN,
     HOSTED,
     INCOME_SIGMA,
-    PLUS_CEILINGS_2024,
     SEEK_RENT,
     SINGLE,
     SINGLE_PARENT,
     State,
+    income_one,
     monthly_hazard,
     open_applications,
+    plus_ceiling_one,
     sample_without_replacement,
+    size_one,
 )
 
 # weight of the innovation in a young adult's income rank (the parents' rank weighs 0.4)
@@ -331,12 +333,12 @@ def _fill_row(r, parent, age, z, u_employed, u_apply, separated, params, cols):
     """Fill the new row ``r``: one adult hosted where ``parent`` lives; whether it applies.
 
     ``params`` are the month, the median income per UC, the income dispersion ``sigma``, the
-    quartile cuts, the PLUS ceilings by category and their index; ``cols`` the columns of
+    quartile cuts and the index of the income ceilings; ``cols`` the columns of
     :func:`_columns`. Income per UC ``median × exp(sigma × z)``, employed when ``u_employed <
     0.6``; a household whose income is within its PLUS ceiling applies for social housing when
     ``u_apply`` is below 0.12 (income rank below 0) or 0.03.
     """
-    month, median, sigma, cuts, ceilings, ceiling_index = params
+    month, median, sigma, cuts, ceiling_index = params
     (alive, hh_type, adults, kids_u14, kids_14p, age_col, z_col, income_uc, nbhd, tenure,
      move_in, seek, sep_col, employed, quartile) = cols
     alive[r] = True
@@ -354,15 +356,9 @@ def _fill_row(r, parent, age, z, u_employed, u_apply, separated, params, cols):
     employed[r] = u_employed < 0.6
     quartile[r] = 1 + _searchsorted_right(cuts, inc)
     # eligibility: household income (income per UC × OECD units) within the PLUS ceiling
-    a = adults[r]
-    ku = kids_u14[r]
-    ko = kids_14p[r]
-    units = 1.0 + 0.5 * np.int8(np.int8(a - 1) + ko) + 0.3 * ku
-    size = np.int16(np.int16(a + ku) + ko)
-    cat = min(max(size, 1), 6) - 1
-    if a == 1 and size >= 2:
-        cat = min(cat + 1, 5)
-    eligible = inc * units <= ceilings[cat] * ceiling_index
+    eligible = (income_one(inc, adults[r], kids_u14[r], kids_14p[r])
+                <= plus_ceiling_one(adults[r], size_one(adults[r], kids_u14[r], kids_14p[r]),
+                                    ceiling_index))
     p_apply = (0.12 if z < 0 else 0.03) if eligible else 0.0
     return u_apply < p_apply
 
@@ -397,8 +393,7 @@ def _fix_types(hh, idx: np.ndarray) -> None:
 def _params(state: State) -> tuple:
     """Scalars and small arrays the kernels filling new rows use (see :func:`_fill_row`)."""
     return (int(state.month), float(state.median_income_uc), float(INCOME_SIGMA),
-            np.asarray(state.quartile_cuts, np.float64), PLUS_CEILINGS_2024,
-            float(state.ceiling_index))
+            np.asarray(state.quartile_cuts, np.float64), float(state.ceiling_index))
 
 
 def _columns(hh) -> tuple:

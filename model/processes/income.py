@@ -12,8 +12,16 @@ import numpy as np
 
 from ..config import Behaviour, OverIncome
 from ..jit import njit
-from ..state import PLS_RATIO, SOCIAL, State, income_from_z
-from .intentions import _ANY, consumption_units_of, group_members, plus_ceiling_of
+from ..state import (
+    PLS_RATIO,
+    SOCIAL,
+    State,
+    income_from_z,
+    income_one,
+    plus_ceiling_one,
+    size_one,
+)
+from .intentions import _ANY, group_members
 
 
 def yearly_income(state: State, beh: Behaviour, rng: np.random.Generator) -> None:
@@ -52,8 +60,9 @@ def _over_ceiling(alive, tenure, income_uc, adults, kids_u14, kids_14p, dwelling
     """
     # living social tenants (no condition on a second column, relocated or not)
     for i in group_members(alive, tenure, tenure, alive, SOCIAL, _ANY, False):
-        income = income_uc[i] * consumption_units_of(adults[i], kids_u14[i], kids_14p[i])
-        plus = plus_ceiling_of(adults[i], adults[i] + kids_u14[i] + kids_14p[i], ceiling_index)
+        income = income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
+        plus = plus_ceiling_one(adults[i], size_one(adults[i], kids_u14[i], kids_14p[i]),
+                                ceiling_index)
         over = income > sls_ratio * plus
         loss = income > loss_ratio * plus
         if qpv_exempt and qpv[dw_nbhd[dwelling[i]]]:

@@ -10,7 +10,6 @@ social housing; owners move rarely; anyone may leave the territory.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -23,20 +22,24 @@ from ..state import (
     APP_NONE,
     APP_TRANSFER,
     AREA_BY_ROOMS,
-    CHARGES_M2,
     HOSTED,
     OWNER,
-    PLUS_CEILINGS_2024,
     PRIVATE,
     SEEK_NONE,
     SEEK_OWN,
     SEEK_RENT,
     SOCIAL,
     State,
+    effort_one,
     household_size,
+    income_one,
+    maximum_one,
     monthly_hazard,
     open_applications,
+    plus_ceiling_one,
+    rooms_needed_one,
     sample_without_replacement,
+    size_one,
 )
 
 ASPIRATION_SLOPE = 0.7  # attractiveness units per standard deviation of the income score
@@ -285,49 +288,7 @@ def give_up_seeking(state: State, rng: np.random.Generator, p: float = 0.2) -> N
 
 
 @njit
-def _maximum(a: float, b: float) -> float:
-    """``np.maximum`` of two floats (nan propagates)."""
-    return a if (a >= b or a != a) else b
-
-
-@njit
-def _minimum(a: float, b: float) -> float:
-    """``np.minimum`` of two floats (nan propagates)."""
-    return a if (a <= b or a != a) else b
-
-
-@njit
-def _rooms_needed(size: int) -> int:
-    """:func:`model.state.rooms_needed` of one household size."""
-    return min(5, math.ceil(size / 2) + (1 if size >= 2 else 0))
-
-
-@njit
-def consumption_units_of(adults: int, kids_u14: int, kids_14p: int) -> float:
-    """:func:`model.state.consumption_units` of one household (kernel helper)."""
-    return 1.0 + 0.5 * (adults - 1 + kids_14p) + 0.3 * kids_u14
-
-
-@njit
-def plus_ceiling_of(adults: int, size: int, index: float) -> float:
-    """:func:`model.state.plus_ceiling` of one household of ``size`` persons (kernel helper)."""
-    cat = min(max(size, 1), 6) - 1
-    if adults == 1 and size >= 2:  # one person with dependants: one category up
-        cat = min(cat + 1, 5)
-    return PLUS_CEILINGS_2024[cat] * index
-
-
-@njit
-def _effort(income: float, size: int, rent: float, area: float) -> float:
-    """:func:`model.state.effort_rate` of one household (after the simplified APL)."""
-    ref = _minimum(rent, 300.0 + 60.0 * (size - 1))
-    part = 0.35 * _maximum(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
-    apl = _maximum(0.0, ref - part)
-    return (rent + CHARGES_M2 * area - apl) / _maximum(income / 12.0, 1.0)
-
-
-@njit
-def _row_situation(i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms,
+def row_situation(i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms,
                    dw_area, rent_m2, rent_factor, private_rent_m2):
     """Over-crowding, under-occupation, effort rate, size and income of household row ``i``.
 
@@ -335,8 +296,8 @@ def _row_situation(i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income
     the neighbourhood, none for owners; households without a dwelling have neither crowding
     nor effort.
     """
-    size = adults[i] + kids_u14[i] + kids_14p[i]
-    income = income_uc[i] * consumption_units_of(adults[i], kids_u14[i], kids_14p[i])
+    size = size_one(adults[i], kids_u14[i], kids_14p[i])
+    income = income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
     d = dwelling[i]
     if d < 0:
         return False, False, 0.0, size, income
@@ -349,8 +310,8 @@ def _row_situation(i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income
         rent = np.float64(np.float32(np.float32(rent_m2[d] * dw_area[d]) * rent_factor[d]))
     else:
         rent = private_rent_m2[nbhd[i]] * area
-    return (rooms < _rooms_needed(size), rooms > size + 1, _effort(income, size, rent, area),
-            size, income)
+    return (rooms < rooms_needed_one(size), rooms > size + 1,
+            effort_one(income, size, rent, area), size, income)
 
 
 @njit
@@ -363,7 +324,7 @@ def _crowding(idx, size, dwelling, dw_rooms):
         d = dwelling[idx[k]]
         if d >= 0:
             rooms = dw_rooms[d]
-            over[k] = rooms < _rooms_needed(size[k])
+            over[k] = rooms < rooms_needed_one(size[k])
             under[k] = rooms > size[k] + 1
     return over, under
 
@@ -379,7 +340,7 @@ def _situation(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_u
     size = np.empty(n, np.int16)
     income = np.empty(n)
     for k in range(n):
-        over[k], under[k], effort[k], size[k], income[k] = _row_situation(
+        over[k], under[k], effort[k], size[k], income[k] = row_situation(
             idx[k], dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms,
             dw_area, rent_m2, rent_factor, private_rent_m2)
     return over, under, effort, size, income
@@ -458,7 +419,7 @@ def _movers(cand, u, bound, dwelling, dw_rooms, adults, kids_u14, kids_14p, rate
         i = cand[k]
         mult = 1.0
         d = dwelling[i]
-        if d >= 0 and dw_rooms[d] < _rooms_needed(adults[i] + kids_u14[i] + kids_14p[i]):
+        if d >= 0 and dw_rooms[d] < rooms_needed_one(adults[i] + kids_u14[i] + kids_14p[i]):
             mult = mismatch
         if u[k] * bound < -np.expm1(-rate * mult):
             keep[m] = i
@@ -478,10 +439,10 @@ def _apply_hazards(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, inco
     h = np.zeros(len(idx))
     for k in range(len(idx)):
         i = idx[k]
-        over, _, effort, size, income = _row_situation(
+        over, _, effort, size, income = row_situation(
             i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms, dw_area,
             rent_m2, rent_factor, private_rent_m2)
-        if not income <= plus_ceiling_of(adults[i], size, ceiling_index):
+        if not income <= plus_ceiling_one(adults[i], size, ceiling_index):
             continue
         mult = ((APPLY_EFFORT if effort > 0.35 else 1.0) * (_LOW if z[i] < -0.5 else _NOT_LOW)
                 * (mismatch if over else 1.0) * _FAMILY[min(max(size, 1), 3) - 1])
@@ -715,11 +676,11 @@ def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u
         if d >= 0:
             size = adults[i] + kids_u14[i] + kids_14p[i]
             rooms = dw_rooms[d]
-            if rooms < _rooms_needed(size):
+            if rooms < rooms_needed_one(size):
                 crowd, h = mismatch, h_over
             elif rooms > size + 1:
                 crowd, h = sqrt_mismatch, h_under
-        gap = _maximum(0.0, ASPIRATION_SLOPE * z[i] - attractiveness[nbhd[i]])
+        gap = maximum_one(0.0, ASPIRATION_SLOPE * z[i] - attractiveness[nbhd[i]])
         if gap != 0.0 or not finite:
             h = -np.expm1(-rate_tr * (crowd * np.exp(aspiration_effect * gap)))
         h_tr[k] = h

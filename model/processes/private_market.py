@@ -25,7 +25,6 @@ from ..state import (
     HOSTED,
     NEVER,
     OWNER,
-    PLUS_CEILINGS_2024,
     PRIVATE,
     S_OWNER,
     S_PRIVATE,
@@ -35,7 +34,11 @@ from ..state import (
     SOCIAL,
     State,
     income_from_z,
+    income_one,
     open_applications,
+    plus_ceiling_one,
+    rooms_needed_one,
+    size_one,
     synthesise_households,
     weighted_choice,
 )
@@ -49,29 +52,6 @@ ARRIVAL_TYPES = (0.47, 0.20, 0.17, 0.12, 0.04)  # like private tenants (build_de
 ROOM_OFFSETS = np.array([-1, 0, 1, 2])  # rooms considered relative to the rooms needed
 _NONE = np.zeros(0, np.int64)  # no households, no dwellings
 
-
-
-@njit
-def _income(income_uc, adults, kids_u14, kids_14p, i):
-    """Annual income of household ``i`` (as :func:`model.state.household_income`)."""
-    cu = 1.0 + 0.5 * (adults[i] - 1 + kids_14p[i]) + 0.3 * kids_u14[i]
-    return income_uc[i] * cu
-
-
-@njit
-def _size(adults, kids_u14, kids_14p, i):
-    """Persons in household ``i`` (as :func:`model.state.household_size`)."""
-    return np.int64(adults[i]) + np.int64(kids_u14[i]) + np.int64(kids_14p[i])
-
-
-@njit
-def _plus_ceiling(adults, kids_u14, kids_14p, i, ceilings, index):
-    """PLUS income ceiling of household ``i`` (as :func:`model.state.plus_ceiling`)."""
-    size = _size(adults, kids_u14, kids_14p, i)
-    cat = min(max(size, 1), 6) - 1
-    if adults[i] == 1 and size >= 2:  # a single adult with dependants: one category up
-        cat = min(cat + 1, 5)
-    return ceilings[cat] * index
 
 
 @njit
@@ -130,7 +110,7 @@ def _arrival_counts(alive, dwelling, occupant, active, sector, dw_nbhd, n_nb):
 
 
 @njit
-def _arrival_fill(idx, own, nbhd_draw, age_draw, income, month, cuts, ceilings, index, z,
+def _arrival_fill(idx, own, nbhd_draw, age_draw, income, month, cuts, index, z,
                   age, income_uc, quartile, nbhd, tenure, move_in, seek, adults, kids_u14,
                   kids_14p):
     """Write the arrivals' columns; return who is eligible to social housing with ``z < 0``.
@@ -155,8 +135,9 @@ def _arrival_fill(idx, own, nbhd_draw, age_draw, income, month, cuts, ceilings, 
         tenure[i] = HOSTED
         move_in[i] = month
         seek[i] = SEEK_OWN if own[k] else SEEK_RENT
-        eligible = (_income(income_uc, adults, kids_u14, kids_14p, i)
-                    <= _plus_ceiling(adults, kids_u14, kids_14p, i, ceilings, index))
+        eligible = (income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
+                    <= plus_ceiling_one(adults[i], size_one(adults[i], kids_u14[i], kids_14p[i]),
+                                        index))
         low[k] = eligible and z[k] < 0
     return low
 
@@ -340,9 +321,9 @@ def _weights_kernel(movers, sample, income_uc, adults, kids_u14, kids_14p, rent_
     skip = np.empty(n_alt, np.bool_)
     for m in range(n_m):
         i = movers[m]
-        income_m = max(_income(income_uc, adults, kids_u14, kids_14p, i) / 12.0, 1.0)
-        size = _size(adults, kids_u14, kids_14p, i)
-        need = min(min(5, (size + 1) // 2 + (size >= 2)), 5)
+        income_m = max(income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i]) / 12.0, 1.0)
+        size = size_one(adults[i], kids_u14[i], kids_14p[i])
+        need = rooms_needed_one(size)
         top = -np.inf
         for j in range(len(ROOM_OFFSETS)):
             rooms = min(max(need + ROOM_OFFSETS[j], 1), 5)
@@ -490,7 +471,7 @@ def arrivals(state: State, beh: Behaviour, rng: np.random.Generator, wish_breadt
     nbhd = weighted_choice(rng, weights / weights.sum(), n)
     # they seek owner-occupied or rented dwellings; eligible low-income ones may also apply
     low = _arrival_fill(idx, own, nbhd, age_draw, income, state.month, state.quartile_cuts,
-                        PLUS_CEILINGS_2024, state.ceiling_index, z, hh.age, hh.income_uc,
+                        state.ceiling_index, z, hh.age, hh.income_uc,
                         hh.quartile, hh.nbhd, hh.tenure, hh.move_in, hh.seek, hh.adults,
                         hh.kids_u14, hh.kids_14p)
     apply = low & (rng.random(n) < beh.arrival_apply_share)
