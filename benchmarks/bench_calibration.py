@@ -29,8 +29,8 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("MIXSIM_NO_PROGRESS", "1")
 
-    from calibration.cli import run_calibration
-    from model.api import _cached_territory
+    from mixsim.calibration.cli import run_calibration
+    from mixsim.model.api import _cached_territory
 
     t_load = time.perf_counter()
     territory = _cached_territory(str(EXAMPLE), args.scale)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from model import Scenario, run_scenario
-from model.recorder import Recorder
-from model.territory import load_territory
+from mixsim.model import Scenario, run_scenario
+from mixsim.model.recorder import Recorder
+from mixsim.model.territory import load_territory
 
 
 def main() -> None:

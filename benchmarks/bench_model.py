@@ -21,8 +21,8 @@ import sys
 
 CHILD = """
 import json, resource, sys, time
-from model import Scenario, run_scenario
-from model.territory import load_territory
+from mixsim.model import Scenario, run_scenario
+from mixsim.model.territory import load_territory
 scale, years = float(sys.argv[1]), int(sys.argv[2])
 t0 = time.perf_counter()
 run_scenario(Scenario(years=1), scale=0.01, seed=0, keep_moves=False)  # loads the kernels
@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=15)
     ap.add_argument("--repeat", type=int, default=1, help="runs per scale (best and median kept)")
     args = ap.parse_args()
-    subprocess.run([sys.executable, "-c", "from model import Scenario, run_scenario; "
+    subprocess.run([sys.executable, "-c", "from mixsim.model import Scenario, run_scenario; "
                     "run_scenario(Scenario(years=1), scale=0.01, seed=0)"], check=True)
     walls: dict[float, list[float]] = {s: [] for s in args.scales}
     for _ in range(args.repeat):

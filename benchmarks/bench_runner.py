@@ -35,7 +35,7 @@ CHILD = r"""
 import json, os, sys, tempfile, threading, time
 from pathlib import Path
 import psutil
-from experiments import run_experiment
+from mixsim.experiments import run_experiment
 
 jobs, years, replicates = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4])
 scale = float(sys.argv[3])
@@ -107,7 +107,7 @@ def main() -> None:
     args = ap.parse_args()
     env = {**os.environ, "MIXSIM_NO_PROGRESS": "1"}
     # compile the kernels once (numba's cache); workers then load them while starting up
-    subprocess.run([sys.executable, "-c", "from model import Scenario, run_scenario; "
+    subprocess.run([sys.executable, "-c", "from mixsim.model import Scenario, run_scenario; "
                     "run_scenario(Scenario(years=1), scale=0.01, seed=0)"], env=env, check=True)
     for years in args.years:
         best: dict[int, dict] = {}

@@ -46,10 +46,10 @@ def main() -> None:
     before = saved_rows(args.out)
     env = {**os.environ, "MIXSIM_NO_PROGRESS": "1"}
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from model import Scenario, run_scenario; "
+    subprocess.run([sys.executable, "-c", "from mixsim.model import Scenario, run_scenario; "
                     "run_scenario(Scenario(years=1), scale=0.02, seed=0)"], env=env, check=True)
     print(f"kernels compiled or loaded in {time.perf_counter() - t0:.1f} s (not counted)")
-    cmd = [sys.executable, "-m", "experiments.cli", "sensitivity", str(SPEC), "--out",
+    cmd = [sys.executable, "-m", "mixsim.experiments.cli", "sensitivity", str(SPEC), "--out",
            str(args.out), "--jobs", str(args.jobs)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env)

@@ -5,7 +5,7 @@ month, the same 1 % of social tenants leave their dwelling and apply again, and 
 round lets every vacant social dwelling: eligibility (income ceiling of the financing, size, wished
 commune, effort rate), cotation ranking, up to three candidates, acceptance draws. The Mesa
 version has one ``mesa.Agent`` per household and per dwelling and loops over agents, as a Mesa
-user would write it; the array engine is ``model.processes.allocation.allocate``.
+user would write it; the array engine is ``mixsim.model.processes.allocation.allocate``.
 
 Run by hand: ``python benchmarks/mesa_reference.py [--months 24]``. It prints the time per
 household-month of both and their ratio (the issue asks for ≥ 30×).
@@ -21,10 +21,10 @@ import time
 import mesa
 import numpy as np
 
-from model import HousingModel, Scenario
-from model.moves import MoveLog, vacate
-from model.processes.allocation import allocate
-from model.state import (
+from mixsim.model import HousingModel, Scenario
+from mixsim.model.moves import MoveLog, vacate
+from mixsim.model.processes.allocation import allocate
+from mixsim.model.state import (
     HOSTED,
     PLAI_RATIO,
     PLS_RATIO,
@@ -35,7 +35,7 @@ from model.state import (
     plus_ceiling,
     rooms_needed,
 )
-from model.territory import load_territory
+from mixsim.model.territory import load_territory
 
 
 class Household(mesa.Agent):

@@ -4,8 +4,9 @@ The prior is uniform on the box of each calibrated parameter. ``budget`` points 
 scrambled Sobol' sequence (:class:`scipy.stats.qmc.Sobol`, seeded with
 ``SeedSequence(seed, spawn_key=(1,))``), which covers the box more evenly than independent draws;
 every point is simulated (``replicates`` runs, common random numbers) in parallel through
-:func:`experiments.sensitivity.evaluate`, and the ``accept_fraction`` of points closest to the
-targets (:func:`calibration.distance.distances`) form the posterior sample: the acceptance
+:func:`mixsim.experiments.sensitivity.evaluate`, and the ``accept_fraction`` of points closest to
+the
+targets (:func:`mixsim.calibration.distance.distances`) form the posterior sample: the acceptance
 threshold ε is that quantile of the distances (Pritchard et al. 1999; Beaumont et al. 2002
 without the regression adjustment). The calibrated point is the posterior median of each
 parameter.
@@ -32,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from calibration.distance import PointEvaluator, Problem
-from model.errors import InputError
+from mixsim.calibration.distance import PointEvaluator, Problem
+from mixsim.model.errors import InputError
 
 __all__ = ["ABCResult", "calibrate_abc", "design", "summarise_posterior"]
 
@@ -121,7 +122,7 @@ def calibrate_abc(problem: Problem, *, budget: int, accept_fraction: float = 0.1
     evaluator = evaluator or PointEvaluator(problem, n_jobs=n_jobs, stage="abc")
     X = design(problem.bounds, budget, problem.search_seed())
     M = evaluator.moments(X)
-    from calibration.distance import distances
+    from mixsim.calibration.distance import distances
     d = distances(M, problem.targets)
     n_keep = min(budget, max(2, math.ceil(accept_fraction * budget)))
     order = np.argsort(d, kind="stable")[:n_keep]

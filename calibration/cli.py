@@ -1,9 +1,10 @@
 """``mixsim calibrate DATA_DIR --out DIR``: calibrate the behaviour parameters against targets.
 
-``DATA_DIR`` is a territory folder (the six CSV tables read by :func:`model.load_folder`) with a
-``targets.toml`` (:mod:`calibration.targets`), or ``default`` for the embedded territory with the
-national targets of SPEC §7. The method is the method of simulated moments (``msm``,
-:mod:`calibration.msm`) or rejection ABC (``abc``, :mod:`calibration.abc`).
+``DATA_DIR`` is a territory folder (the six CSV tables read by :func:`mixsim.model.load_folder`)
+with a ``targets.toml`` (:mod:`mixsim.calibration.targets`), or ``default`` for the embedded
+territory with the national targets of docs/calibration.md. The method is the method of
+simulated moments (``msm``, :mod:`mixsim.calibration.msm`) or rejection ABC (``abc``,
+:mod:`mixsim.calibration.abc`).
 
 The ``--out`` folder::
 
@@ -41,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.errors import InputError
+from mixsim.model.errors import InputError
 
 __all__ = ["METHODS", "OUTPUT_FILES", "add_parser", "calibrated_toml", "cmd_calibrate",
            "run_calibration"]
@@ -60,7 +61,7 @@ DIGITS = 4
 
 def model_code_hash() -> str:
     """Hash of the model's source files and embedded data (stored evaluations depend on them)."""
-    import model
+    from mixsim import model
     root = Path(model.__file__).parent
     h = hashlib.sha256()
     for f in sorted(root.rglob("*")):
@@ -99,7 +100,7 @@ def _round(value: float, low: float, high: float) -> float:
 
 def calibrated_toml(point: dict[str, float], header: list[str]) -> str:
     """Write the scenario fragment holding the calibrated values (``[behaviour]`` table)."""
-    from model.config import to_toml
+    from mixsim.model.config import to_toml
     table: dict[str, dict[str, float]] = {}
     for name, value in point.items():
         section, key = name.split(".", 1)
@@ -169,19 +170,19 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     import matplotlib
     matplotlib.use("Agg")
 
-    from calibration.abc import calibrate_abc
-    from calibration.distance import (
+    from mixsim.calibration.abc import calibrate_abc
+    from mixsim.calibration.distance import (
         PointEvaluator,
         Problem,
         fit_table,
         plot_fit,
         replicate_table,
     )
-    from calibration.msm import calibrate_msm, de_settings
-    from calibration.targets import default_targets, load_targets
-    from experiments.cli import check_out_dir, progress_bar, versions, write_atomic
-    from model.api import _cached_territory
-    from model.config import Scenario, TerritorySpec
+    from mixsim.calibration.msm import calibrate_msm, de_settings
+    from mixsim.calibration.targets import default_targets, load_targets
+    from mixsim.experiments.cli import check_out_dir, progress_bar, versions, write_atomic
+    from mixsim.model.api import _cached_territory
+    from mixsim.model.config import Scenario, TerritorySpec
 
     t0 = time.perf_counter()
     out = Path(out)
@@ -328,7 +329,7 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
 
 def add_parser(sub) -> None:
     """Register ``mixsim calibrate``."""
-    from experiments.cli import positive_float, positive_int, seed_int
+    from mixsim.experiments.cli import positive_float, positive_int, seed_int
     p = sub.add_parser("calibrate", help="calibrate behaviour parameters against targets "
                        "(simulated moments or ABC)", description=__doc__.split("\n\n")[0])
     p.add_argument("data", metavar="DATA_DIR",
@@ -369,6 +370,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.method == "abc":
         parts += ["--accept-fraction", f"{args.accept_fraction:g}"]
     command = "mixsim calibrate " + " ".join(shlex.quote(str(a)) for a in parts)
+    from mixsim.experiments.cli import compile_kernels_once
+    compile_kernels_once("calibrate")
     res = run_calibration(args.data, args.out, method=args.method, budget=args.budget,
                           jobs=args.jobs, scale=args.scale, years=args.years,
                           replicates=args.replicates, seed=args.seed,

@@ -14,7 +14,8 @@ Common random numbers: replicate ``r`` of every parameter point runs on the seed
 ``SeedSequence(seed, spawn_key=(0, r))``, the same at every point, so differences between points
 come from the parameters, not from the draws (the search and design use ``spawn_key=(1,)``).
 
-Parallelism goes through :func:`experiments.sensitivity.evaluate` (joblib), whose results do not
+Parallelism goes through :func:`mixsim.experiments.sensitivity.evaluate` (joblib), whose results do
+not
 depend on the number of workers. :class:`PointEvaluator` adds a cache of evaluated points (so a
 resumed calibration skips them) and hands every finished chunk to a callback that stores it.
 
@@ -33,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from calibration.targets import CalibrationTargets
-from model.config import Scenario, from_dict
-from model.errors import InputError
+from mixsim.calibration.targets import CalibrationTargets
+from mixsim.model.config import Scenario, from_dict
+from mixsim.model.errors import InputError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -207,7 +208,7 @@ class Problem:
 
 
 class MomentModel:
-    """Model function for :func:`experiments.sensitivity.evaluate`: moments of one run.
+    """Model function for :func:`mixsim.experiments.sensitivity.evaluate`: moments of one run.
 
     ``MomentModel(...)(replicate=r, **params)`` runs the base scenario with the parameters (given
     as identifiers, ``behaviour__apply_rate``) on replicate seed ``r`` and returns, per target,
@@ -229,7 +230,7 @@ class MomentModel:
 
     def __call__(self, replicate: float = 0, **params: float) -> dict[str, float]:
         """Run one replicate at one parameter point; return its moments."""
-        from model import run_scenario
+        from mixsim.model import run_scenario
         values = {from_identifier(k): float(v) for k, v in params.items()}
         scenario = from_dict(Scenario, self.scenario).with_overrides(values,
                                                                      source="calibration")
@@ -264,7 +265,7 @@ class PointEvaluator:
 
     Args:
         problem: The calibration problem.
-        n_jobs: Workers for :func:`experiments.sensitivity.evaluate` (1: in-process).
+        n_jobs: Workers for :func:`mixsim.experiments.sensitivity.evaluate` (1: in-process).
         known: Points evaluated before (a table as returned by :meth:`table`), reused.
         on_chunk: Called with the table of each chunk of newly evaluated points, in order, as soon
             as it is finished (the command line appends it to ``evaluations.parquet``).
@@ -336,7 +337,7 @@ class PointEvaluator:
 
     def moments(self, X: np.ndarray) -> np.ndarray:
         """Replicate-averaged moments of each row of ``X`` (NaN where undefined)."""
-        from experiments.sensitivity import evaluate
+        from mixsim.experiments.sensitivity import evaluate
         X = np.atleast_2d(np.asarray(X, dtype=float))
         keys = [tuple(x.tolist()) for x in X]
         todo: list[int] = []
@@ -399,7 +400,7 @@ def replicate_table(problem: Problem, params: Mapping[str, float], *, n_jobs: in
 
     The replicates run in parallel (one sample row each, through ``evaluate``).
     """
-    from experiments.sensitivity import evaluate
+    from mixsim.experiments.sensitivity import evaluate
     model_fn = problem.model_fn()
     ids = [to_identifier(n) for n in problem.names] + ["replicate"]
     x = [float(params[n]) for n in problem.names]

@@ -1,10 +1,10 @@
 """Importers for public data (INSEE Filosofi IRIS, SDES RPLS) and a territory built from them.
 
-SPEC §6 asks for importers of the public sources a user may hold, and for a synthetic population
+ODD §6 asks for importers of the public sources a user may hold, and for a synthetic population
 fitted to their margins. This module reads
 
 * the INSEE **Filosofi** IRIS tables of disposable (``DISP_``) or declared (``DEC_``) income per
-  consumption unit (:func:`read_filosofi_iris`; format in REFERENCES §5: ``;`` separator, ``,``
+  consumption unit (:func:`read_filosofi_iris`; format in docs/sources.md §5: ``;`` separator, ``,``
   decimals, missing-value codes ``nd``, ``ns``, ``so``, ``s``, year-suffixed columns such as
   ``DISP_MED21``);
 * the SDES **RPLS** results per commune (:func:`read_rpls_communes`; key ``DEPCOM_ARM``);
@@ -12,15 +12,16 @@ fitted to their margins. This module reads
   :data:`IRIS_TABLE_COLUMNS`);
 
 and :func:`build_territory_from_public` turns them into the six territory tables of
-:mod:`model.territory`, with the joint population table fitted by iterative proportional fitting
-(:func:`calibration.ipf.ipf`). Every problem in a user file raises :class:`model.errors.InputError`
-naming the file, the row (numbered as the file's lines, the header being row 1) and the column.
+:mod:`mixsim.model.territory`, with the joint population table fitted by iterative proportional
+fitting (:func:`mixsim.calibration.ipf.ipf`). Every problem in a user file raises
+:class:`mixsim.model.errors.InputError` naming the file, the row (numbered as the file's lines,
+the header being row 1) and the column.
 
-Command line: ``python -m calibration.importers FILOSOFI RPLS IRIS_TABLE --out FOLDER`` writes a
-territory folder (``--check`` compares with an existing one instead).
+Command line: ``python -m mixsim.calibration.importers FILOSOFI RPLS IRIS_TABLE --out FOLDER``
+writes a territory folder (``--check`` compares with an existing one instead).
 
 Figures marked [U] below are assumptions (orders of magnitude, not verified statistics); [V]
-figures are stated in the cited source (REFERENCES legend).
+figures are stated in the cited source (legend of docs/sources.md).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from model.errors import InputError
-from model.territory import HH_TYPES, SCHEMA, TENURES, validate
+from mixsim.model.errors import InputError
+from mixsim.model.territory import HH_TYPES, SCHEMA, TENURES, validate
 
 from .ipf import integerise, ipf, margin_error
 
@@ -255,7 +256,7 @@ def _duplicates(v: pd.Series, source: str, column: str, rows=None) -> None:
 def read_filosofi_iris(path, *, sep: str = ";") -> pd.DataFrame:
     """Read an INSEE Filosofi IRIS table (disposable or declared income per UC) as tidy columns.
 
-    The file is a CSV such as ``BASE_TD_FILO_IRIS_2021_DISP.csv`` (REFERENCES §5): ``;``
+    The file is a CSV such as ``BASE_TD_FILO_IRIS_2021_DISP.csv`` (docs/sources.md §5): ``;``
     separator, ``,`` decimals, missing values coded ``nd``, ``ns``, ``so`` or ``s``; keys ``IRIS``
     (9 characters), ``LIBIRIS``, ``COM`` (5 characters), ``LIBCOM``; statistics named
     ``DISP_<stat><yy>`` or ``DEC_<stat><yy>`` with a 2-digit year (``DISP_MED21``,
@@ -355,7 +356,7 @@ def read_rpls_communes(path, *, sheet: str = "COMMUNES") -> pd.DataFrame:
     decimals allowed unless the separator is ``,``) or, if ``openpyxl`` is installed, the
     published workbook ``resultats_rpls_YYYY.xlsx`` (sheet ``sheet``, header row found by its
     ``DEPCOM_ARM`` cell). Required columns: ``DEPCOM_ARM``, ``nb_ls``, ``nb_loues``,
-    ``nb_vacants``, ``nb_ls_en_qpv``, ``tx_vac``, ``tx_mob`` (REFERENCES §5); others such as
+    ``nb_vacants``, ``nb_ls_en_qpv``, ``tx_vac``, ``tx_mob`` (docs/sources.md §5); others such as
     ``LIBCOM``, ``nb_ls_plai``, ``nb_ls_pls``, ``nb_ls_1piece``… are kept. Column names are
     matched without regard to case.
 
@@ -743,11 +744,11 @@ def build_territory_from_public(filosofi, rpls, iris_table, *, households: float
        Filosofi year), ``"territory"`` (quartiles of the EPCI's own mixture, the quartiles the
        model uses), or three cut points in €/UC/year.
     3. **Joint population** neighbourhood x tenure x quartile x household type by
-       :func:`calibration.ipf.ipf` from a seed of national associations
+       :func:`mixsim.calibration.ipf.ipf` from a seed of national associations
        (:data:`QUARTILE_BY_TENURE`, :data:`TYPE_BY_TENURE`, :data:`QUARTILE_BY_TYPE`) to three
        margins: neighbourhood x tenure (step 1), neighbourhood x quartile (step 2) and tenure x
        type (:data:`TYPE_BY_TENURE` applied to the tenure totals); then rounded by
-       :func:`calibration.ipf.integerise`, which keeps neighbourhood x tenure exact.
+       :func:`mixsim.calibration.ipf.integerise`, which keeps neighbourhood x tenure exact.
     4. **Dwellings**: social stock split by financing and rooms with the commune's RPLS columns
        (``nb_ls_plai``, ``nb_ls_plus_av_77``/``nb_ls_plus_ap_77``, ``nb_ls_pls``,
        ``nb_ls_<k>piece…``) when present, else :data:`FINANCING_SHARES` and :data:`ROOM_SHARES`;
@@ -768,7 +769,7 @@ def build_territory_from_public(filosofi, rpls, iris_table, *, households: float
     Returns:
         The six territory tables (``communes``, ``neighbourhoods``, ``dwellings``,
         ``social_stock``, ``population``, ``applicants``; they pass
-        :func:`model.territory.validate`) plus three reports (:data:`REPORT_TABLES`):
+        :func:`mixsim.model.territory.validate`) plus three reports (:data:`REPORT_TABLES`):
         ``ipf_fit`` (per margin: cells, total, iterations, convergence, maximum absolute and
         relative error of the fitted table and of the rounded population against the target),
         ``ipf_margins`` (every target margin cell: ``margin``, its keys, ``target``, ``fitted``
@@ -1066,8 +1067,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path) -> list[Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build a territory folder from public data files (``python -m calibration.importers``)."""
-    ap = argparse.ArgumentParser(prog="python -m calibration.importers",
+    """Build a territory folder from public data files (the ``python -m`` entry point)."""
+    ap = argparse.ArgumentParser(prog="python -m mixsim.calibration.importers",
                                  description=build_territory_from_public.__doc__.splitlines()[0])
     ap.add_argument("filosofi", help="Filosofi IRIS CSV (';' separated)")
     ap.add_argument("rpls", help="RPLS results per commune (CSV, or xlsx with openpyxl)")

@@ -8,9 +8,10 @@ table closest to the seed in Kullback-Leibler divergence among those with the gi
 (Ireland & Kullback 1968). :func:`integerise` turns the fitted (real) table into whole counts that
 keep the total and, as closely as possible, the margins.
 
-Used by :func:`calibration.importers.build_territory_from_public` to make the joint population
+Used by :func:`mixsim.calibration.importers.build_territory_from_public` to make the joint
+population
 table (neighbourhood x tenure x income quartile x household type) from published margins
-(SPEC §6).
+(ODD §6).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Method of simulated moments: minimise the distance to the targets by differential evolution.
 
-The objective is :func:`calibration.distance.distances` of the replicate-averaged moments, with
-common random numbers (the same replicate seeds at every point), so that it is a deterministic
+The objective is :func:`mixsim.calibration.distance.distances` of the replicate-averaged moments,
+with common random numbers (the same replicate seeds at every point), so that it is a deterministic
 function of the parameters. It is minimised over the prior box by
 :func:`scipy.optimize.differential_evolution` (Storn & Price 1997), a population method that
 needs no gradient and tolerates the objective's small discontinuities (discrete events):
@@ -9,8 +9,9 @@ needs no gradient and tolerates the objective's small discontinuities (discrete 
 - seeded (``SeedSequence(seed, spawn_key=(1,))``), ``polish=False`` (no gradient steps on a noisy
   surface), Latin-hypercube initial population, ``updating="deferred"``;
 - the population of each generation is evaluated as one batch through the ``workers`` map, which
-  :class:`~calibration.distance.PointEvaluator` runs on joblib workers via
-  :func:`experiments.sensitivity.evaluate`; the result does not depend on the number of workers;
+  :class:`~mixsim.calibration.distance.PointEvaluator` runs on joblib workers via
+  :func:`mixsim.experiments.sensitivity.evaluate`; the result does not depend on the number of
+  workers;
 - the budget is a number of parameter points (each ``replicates`` model runs):
   ``popsize`` is :data:`POPSIZE` members per parameter (fewer if the budget would not pay for an
   initial population and two generations) and ``maxiter = budget // members − 1`` generations.
@@ -32,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution
 
-from calibration.distance import PointEvaluator, Problem
-from model.errors import InputError
+from mixsim.calibration.distance import PointEvaluator, Problem
+from mixsim.model.errors import InputError
 
 __all__ = ["POPSIZE", "MSMResult", "calibrate_msm", "de_settings"]
 

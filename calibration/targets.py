@@ -1,4 +1,4 @@
-"""Calibration targets and the parameters calibrated against them (SPEC §7).
+"""Calibration targets and the parameters calibrated against them (docs/calibration.md).
 
 A *targets file* (TOML) lists the observed figures the model should reproduce, each with a
 tolerance, its unit and its source, and the prior box of every calibrated parameter::
@@ -23,7 +23,8 @@ not produce (with the closest names), a tolerance that is not > 0, a parameter t
 numeric ``behaviour.*`` field or a box outside its allowed range all raise
 :class:`~model.errors.InputError` naming the file and the field.
 
-:func:`default_targets` returns the national figures of SPEC §7 (``default_targets.toml``, next to
+:func:`default_targets` returns the national figures of docs/calibration.md
+(``default_targets.toml``, next to
 this module), used for the embedded default territory.
 """
 
@@ -40,8 +41,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from model.config import Behaviour, iter_parameters, parse_toml_file
-from model.errors import InputError
+from mixsim.model.config import Behaviour, iter_parameters, parse_toml_file
+from mixsim.model.errors import InputError
 
 __all__ = [
     "CalibrationTargets",
@@ -197,7 +198,7 @@ def known_indicators() -> tuple[str, ...]:
     Read from a one-year run of a 1 % default territory (a fraction of a second, done once per
     process), so the list follows the recorder without a copy to keep in step.
     """
-    from model import Scenario, run_scenario
+    from mixsim.model import Scenario, run_scenario
     result = run_scenario(Scenario(years=1), scale=0.01, seed=0, keep_moves=False)
     return tuple(sorted(str(c) for c in result.yearly().columns))
 
@@ -370,12 +371,16 @@ def load_targets(path: str | Path) -> CalibrationTargets:
 
 @lru_cache(maxsize=1)
 def _default_data() -> dict[str, Any]:
-    text = (resources.files("calibration") / "default_targets.toml").read_text(encoding="utf-8")
+    ref = resources.files("mixsim.calibration") / "default_targets.toml"
+    text = ref.read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 
 def default_targets() -> CalibrationTargets:
-    """National targets of SPEC §7 with the default prior boxes (``default_targets.toml``)."""
+    """National targets of docs/calibration.md with the default prior boxes.
+
+    Read from ``default_targets.toml``, shipped with the package.
+    """
     data = _default_data()
     params = _parse_parameters(data["parameters"], "default_targets.toml")
     return parse_targets(data, source="default_targets.toml", default_parameters=params)

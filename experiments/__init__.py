@@ -1,11 +1,11 @@
 """Experiments on the model: ensembles of scenarios (runner), sensitivity analysis, reports.
 
->>> from experiments import load_experiment, run_experiment
+>>> from mixsim.experiments import load_experiment, run_experiment
 >>> result = run_experiment("experiments/compare_levers.toml", "out/trial", jobs=2,
 ...                         scale=0.05, years=3, replicates=2)  # doctest: +SKIP
 >>> result.summary.head()  # doctest: +SKIP
 
-The names below are imported on first use, so that ``python -m experiments.cli`` and the
+The names below are imported on first use, so that ``python -m mixsim.experiments.cli`` and the
 sub-modules load only what they need.
 """
 
@@ -15,13 +15,13 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Experiment": "experiments.spec",
-    "experiment_from_dict": "experiments.spec",
-    "load_experiment": "experiments.spec",
-    "ExperimentError": "experiments.runner",
-    "ExperimentResult": "experiments.runner",
-    "run_experiment": "experiments.runner",
-    "summarise": "experiments.summary",
+    "Experiment": "mixsim.experiments.spec",
+    "experiment_from_dict": "mixsim.experiments.spec",
+    "load_experiment": "mixsim.experiments.spec",
+    "ExperimentError": "mixsim.experiments.runner",
+    "ExperimentResult": "mixsim.experiments.runner",
+    "run_experiment": "mixsim.experiments.runner",
+    "summarise": "mixsim.experiments.summary",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -18,13 +18,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from model.errors import InputError
+from mixsim.model.errors import InputError
 
 EXIT_BAD_INPUT = 2
 # the sub-commands beyond `run` and `levers` live in their own modules; each module exposes
 # `add_parser(subparsers)` that registers its command and a handler `func(args) -> int`
-EXTRA_COMMANDS = ("experiments.runner", "experiments.sensitivity_cli", "calibration.cli",
-                  "experiments.report")
+EXTRA_COMMANDS = ("mixsim.experiments.runner", "mixsim.experiments.sensitivity_cli",
+                  "mixsim.calibration.cli", "mixsim.experiments.report")
 
 SUMMARY = [
     ("dissimilarity_q1_by_neighbourhoods", "D of Q1 vs others (neighbourhoods)", "{:.3f}"),
@@ -92,22 +92,57 @@ def versions() -> dict[str, str]:
     import numpy
     import pandas
 
-    from model import __version__
+    from mixsim.model import __version__
     return {"mixsim": __version__, "python": platform.python_version(),
             "mesa": mesa.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__}
 
 
+def file_mode() -> int:
+    """Return the mode a new file gets under the user's umask (0644 under the usual 022).
+
+    ``tempfile.mkstemp`` creates files 0600 whatever the umask; files renamed into place from it
+    get this mode instead, so that colleagues on a shared server can read a report.
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(path: Path, writer: Callable[[Path], None]) -> None:
-    """Write a file through a temporary name in the same folder, then rename it into place."""
+    """Write a file through a temporary name in the same folder, then rename it into place.
+
+    The file gets the user's usual mode (:func:`file_mode`), not ``mkstemp``'s 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         writer(Path(tmp))
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def compile_kernels_once(command: str) -> None:
+    """On a machine where the model's kernels are not compiled yet, compile them with a notice.
+
+    Without it the first month of the first run takes the whole compilation (about a minute)
+    and the progress bar shows a misleading estimate. Later runs load the cache in about 1 s.
+    """
+    import time
+
+    from mixsim.model import jit
+    if jit.kernels_cached():
+        return
+    print(f"mixsim {command}: compiling the model's kernels once for this machine (about a "
+          f"minute; cached in {jit.CACHE_DIR})...", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    from mixsim.model.api import warm_up
+    warm_up()
+    print(f"mixsim {command}: kernels compiled in {time.perf_counter() - start:.0f} s",
+          file=sys.stderr, flush=True)
 
 
 def progress_bar(total: int, desc: str, unit: str = "month"):
@@ -141,8 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario, write its tables atomically into ``--out``, print a summary."""
     import dataclasses
 
-    from model import Scenario, load_scenario, run_scenario
-    from model.config import TerritorySpec, to_toml
+    from mixsim.model import Scenario, load_scenario, run_scenario
+    from mixsim.model.config import TerritorySpec, to_toml
 
     check_out_dir(args.out)
     scenario = load_scenario(args.scenario) if args.scenario else Scenario()
@@ -154,10 +189,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario = dataclasses.replace(scenario, territory=TerritorySpec(
             source=scenario.territory.source, scale=args.scale))
     # validate the territory before anything is written
-    from model.api import _cached_territory
+    from mixsim.model.api import _cached_territory
     territory = _cached_territory(scenario.territory.source, scenario.territory.scale)
     print(f"mixsim run: scenario {scenario.name!r}, {territory.n_households:,} households, "
           f"{scenario.years} years, seed {scenario.seed}", file=sys.stderr)
+    compile_kernels_once("run")
     with progress_bar(12 * scenario.years, "simulating") as bar:
         result = run_scenario(scenario, territory=territory, run_id=scenario.name,
                               progress=lambda done, total: bar.update(1),
@@ -224,7 +260,7 @@ def _add_levers(sub) -> None:
 
 def cmd_levers(args: argparse.Namespace) -> int:
     """Print the lever (or behaviour) catalogue."""
-    from model.config import Behaviour, Levers, catalogue
+    from mixsim.model.config import Behaviour, Levers, catalogue
     rows = catalogue(Behaviour() if args.behaviour else Levers())
     prefix = "behaviour." if args.behaviour else "levers."
     if args.markdown:
@@ -250,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="mixsim", description="Agent-based simulation of residential "
                      "trajectories and social-housing allocation levers.")
-    from model import __version__
+    from mixsim.model import __version__
     parser.add_argument("--version", action="version", version=f"mixsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_run(sub)

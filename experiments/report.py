@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.errors import InputError
+from mixsim.model.errors import InputError
 
 from .report_i18n import LABELS, TEXT, fmt_number, fmt_percent
 
@@ -294,7 +294,7 @@ def map_section(data: ReportData, figs: Figures, lang: str) -> str:
     if nb_rows.empty:
         return _missing(t["map"], t["missing_map"])
     try:
-        from model.territory import load_territory
+        from mixsim.model.territory import load_territory
         terr = data.experiment.get("territory", {})
         territory = load_territory(terr.get("source", "default"), 1.0)
     except Exception as err:  # foreign or moved territory folder

@@ -1,4 +1,4 @@
-"""Run an experiment: every scenario × replicate, in parallel, resumable (SPEC §8).
+"""Run an experiment: every scenario × replicate, in parallel, resumable (docs/experiments.md).
 
 The parallelism of mixsim lives here (house rule 9). Each run is a task for a top-level worker
 function, :func:`execute_run`, that receives plain picklable arguments, runs the model, writes its
@@ -18,7 +18,7 @@ The ``--out`` folder::
     runs.parquet         one row per run: ids, seed, lever and uncertainty values, status, times
     indicators.parquet   tidy indicator rows of every successful run
     moves.parquet        move logs (only with ``outputs.moves = true``)
-    summary.csv          per scenario, indicator and year (see :mod:`experiments.summary`)
+    summary.csv          per scenario, indicator and year (see :mod:`mixsim.experiments.summary`)
 
 Resuming: a run whose ``runs/<run_id>.json`` says ``ok`` with the experiment's fingerprint and the
 run's config hash is not run again; failed runs are retried. A folder made by an experiment with
@@ -58,7 +58,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.cli import (
+from mixsim.experiments.cli import (
     check_out_dir,
     positive_float,
     positive_int,
@@ -66,9 +66,9 @@ from experiments.cli import (
     versions,
     write_atomic,
 )
-from experiments.spec import Experiment, RunPlan, experiment_from_dict, load_experiment
-from experiments.summary import SUMMARY_COLUMNS, summarise
-from model.errors import InputError
+from mixsim.experiments.spec import Experiment, RunPlan, experiment_from_dict, load_experiment
+from mixsim.experiments.summary import SUMMARY_COLUMNS, summarise
+from mixsim.model.errors import InputError
 
 __all__ = ["BACKENDS", "ExperimentError", "ExperimentResult", "RunTask", "add_parser",
            "cmd_experiment", "execute_run", "run_experiment", "write_run_files"]
@@ -134,7 +134,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         ``{"meta": {...}}``, plus ``"tables"`` (name → pyarrow Table) when ``task.out_dir`` is
         None.
     """
-    from model import run_scenario
+    from mixsim.model import run_scenario
 
     t0 = time.perf_counter()
     plan = task.plan
@@ -355,7 +355,9 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
     pool = (_LocalPool(exp, _n_workers(jobs) - 1)
             if todo and backend == "loky" and _n_workers(jobs) > 1 else None)
     try:
-        from model.api import _cached_territory  # a bad territory fails before anything is written
+        from mixsim.model.api import (
+            _cached_territory,  # a bad territory fails before anything is written
+        )
         _cached_territory(exp.territory.source, exp.territory.scale)
         _write_out(out, exp, force, old)
     except BaseException:
@@ -520,7 +522,7 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 
 def _warm_worker(source: str, scale: float) -> int:
     """Load the worker's modules and territory (the first task a loky worker gets)."""
-    from model.api import _cached_territory
+    from mixsim.model.api import _cached_territory
     _cached_territory(source, scale)
     return os.getpid()
 
@@ -881,6 +883,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     level = logger.level
     logger.setLevel(logging.INFO)
     try:
+        from mixsim.experiments.cli import compile_kernels_once
+        compile_kernels_once("experiment")
         res = run_experiment(exp, args.out, jobs=args.jobs, backend=args.backend,
                              scheduler=args.scheduler, force=args.force)
     except KeyboardInterrupt:

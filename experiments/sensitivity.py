@@ -1,9 +1,10 @@
 """Global sensitivity analysis (Sobol' and Morris) of any callable model, through SALib.
 
-SPEC §8: Sobol' (first, total and, on request, second order, with confidence intervals) and Morris
+docs/experiments.md: Sobol' (first, total and, on request, second order, with confidence intervals)
+and Morris
 indices over levers and uncertain parameters, on replicate-averaged outcomes, for *any* callable
 model, so that the machinery can be checked on test functions with known indices
-(:mod:`experiments.testfunctions`).
+(:mod:`mixsim.experiments.testfunctions`).
 
 The model contract
 ------------------
@@ -59,7 +60,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from model.errors import InputError
+from mixsim.model.errors import InputError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -653,6 +654,9 @@ class _EvaluationCache:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, rows=np.asarray(rows, np.int64), X=X, Y=Y,
                          outcomes=np.array(list(outcomes), dtype=str))
+            mask = os.umask(0o022)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # mkstemp's 0600 → the user's usual mode
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

@@ -47,8 +47,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.config import Scenario, from_dict, iter_parameters, read_toml, to_toml
-from model.errors import InputError
+from mixsim.model.config import Scenario, from_dict, iter_parameters, read_toml, to_toml
+from mixsim.model.errors import InputError
 
 METHODS = ("sobol", "morris")
 SPEC_KEYS = ("method", "n", "seed", "replicates", "second_order", "convergence", "num_levels",
@@ -167,7 +167,7 @@ def from_identifier(name: str) -> str:
 
 
 class MixsimOutcomes:
-    """Picklable model function for :func:`experiments.sensitivity.analyze`.
+    """Picklable model function for :func:`mixsim.experiments.sensitivity.analyze`.
 
     ``MixsimOutcomes(spec)(replicate=r, **params)`` runs the base scenario with the parameters
     overridden, on replicate seed ``r`` spawned from the specification's seed (the same seeds at
@@ -183,7 +183,7 @@ class MixsimOutcomes:
 
     def __call__(self, replicate: int = 0, **params: float) -> dict[str, float]:
         """Run one replicate at one parameter point; return the outcomes."""
-        from model import run_indicators
+        from mixsim.model import run_indicators
         params = {from_identifier(k): v for k, v in params.items()}
         values = {k: (int(round(v)) if k in self.ints else float(v)) for k, v in params.items()}
         scenario = from_dict(Scenario, self.base).with_overrides(values)
@@ -336,10 +336,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         if spec.method == "sobol" and args.n & (args.n - 1):
             raise InputError(f"got {args.n}; Sobol' needs a power of two", source="--n")
         spec = dataclasses.replace(spec, n=args.n)
-    from model.api import _cached_territory
+    from mixsim.model.api import _cached_territory
     _cached_territory(sc.territory.source, sc.territory.scale)  # validate before running
     print(f"mixsim sensitivity: {spec.method}, {len(spec.parameters)} parameters, n = {spec.n},"
           f" {spec.replicates} replicate(s), {args.jobs} job(s)", file=sys.stderr)
+    from mixsim.experiments.cli import compile_kernels_once
+    compile_kernels_once("sensitivity")
     res = run_sensitivity(spec, args.out, jobs=args.jobs, force=args.force,
                           progress=not os.environ.get("MIXSIM_NO_PROGRESS"))
     df = res["indices"]

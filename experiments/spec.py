@@ -1,4 +1,4 @@
-"""The experiment file: scenarios × replicates of the model, uncertainties and outputs (SPEC §8).
+"""The experiment file: scenarios × replicates, uncertainties and outputs (docs/experiments.md).
 
 An experiment is a set of *scenarios* (lever combinations, given as an explicit list and/or a
 factorial grid of lever values), each run for the same *replicates*. Replicate ``r`` uses the seed
@@ -7,10 +7,10 @@ factorial grid of lever values), each run for the same *replicates*. Replicate `
 scenarios are compared on common random numbers (paired comparisons). ``docs/experiments.md``
 describes the file with a commented example (``experiments/compare_levers.toml``).
 
-Vocabulary (exploratory modelling, SPEC §8): *levers* are policy choices, *uncertainties* are
-behavioural or external parameters, *outcomes* are indicators.
+Vocabulary (exploratory modelling, docs/experiments.md): *levers* are policy choices,
+*uncertainties* are behavioural or external parameters, *outcomes* are indicators.
 
->>> from experiments import load_experiment
+>>> from mixsim.experiments import load_experiment
 >>> exp = load_experiment("experiments/compare_levers.toml")  # doctest: +SKIP
 >>> [s.name for s in exp.scenarios], exp.replicates  # doctest: +SKIP
 """
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from model.config import (
+from mixsim.model.config import (
     Scenario,
     TerritorySpec,
     deep_merge,
@@ -42,7 +42,7 @@ from model.config import (
     parse_toml_file,
     to_toml,
 )
-from model.errors import InputError
+from mixsim.model.errors import InputError
 
 __all__ = [
     "SCALES",
@@ -629,7 +629,7 @@ def known_indicators() -> dict[str, frozenset[str]]:
     The model writes the same rows whatever the levers, so this short run lists them all (about
     0.2 s; the result is cached).
     """
-    from model import run_scenario
+    from mixsim.model import run_scenario
 
     df = run_scenario(Scenario(years=1), scale=0.01, seed=0, keep_moves=False).indicators
     return {str(s): frozenset(g["indicator"].astype(str))

@@ -6,7 +6,8 @@ For every scenario, indicator (at each scale and unit kept) and chosen year, ove
   5th and 95th percentiles (a 90 % band of the outcome of one run);
 - ``n_paired``, ``diff_mean``, ``diff_p05``, ``diff_p95``: the paired differences
   ``value(scenario, r) − value(reference, r)`` over the replicates ``r`` present in both (same seed
-  and same uncertainty draw, SPEC §8), their mean and their 5th and 95th percentiles (a 90 % band
+  and same uncertainty draw, docs/experiments.md), their mean and their 5th and 95th percentiles (a
+  90 % band
   of the difference in one run);
 - ``diff_ci90_low``, ``diff_ci90_high``: a 90 % confidence interval of the *mean* paired
   difference, ``diff_mean ± t(0.95, n−1) · sd / √n`` (Student, e.g. Wasserman 2004, §10.1); it

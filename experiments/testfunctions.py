@@ -1,6 +1,7 @@
 """Test models with analytically known sensitivity indices.
 
-These models check :mod:`experiments.sensitivity` against exact values (SPEC §8: "for any callable
+These models check :mod:`mixsim.experiments.sensitivity` against exact values (docs/experiments.md:
+"for any callable
 model, so it can be checked on a test function with known indices"). Each is a module-level function
 following the ``model_fn(**params) -> dict[str, float]`` contract, so it pickles for parallel runs.
 """

@@ -1,6 +1,6 @@
 """Python API used by notebooks, the command line and the experiment runner.
 
->>> from model import run_scenario, Scenario
+>>> from mixsim.model import run_scenario, Scenario
 >>> result = run_scenario(Scenario(years=2), scale=0.05, seed=1)
 >>> result.yearly()[["q1_share_in_qpv", "q1_share_leases_outside_qpv"]]  # doctest: +SKIP
 """
@@ -195,3 +195,12 @@ def cohort_table(model: HousingModel) -> pd.DataFrame:
         "nbhd_end": ids[np.where(hh.alive[idx], hh.nbhd[idx], -1)],
         "qpv_end": np.where(hh.alive[idx], nb.qpv[hh.nbhd[idx]], False),
         "quartile_end": hh.quartile[idx]})
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every kernel of a month: one year at scale 0.02.
+
+    The commands call it, with a notice, on a machine that has not compiled them yet
+    (:func:`mixsim.model.jit.kernels_cached`), and the test suite at its start.
+    """
+    run_scenario(Scenario(years=1), scale=0.02, seed=0, keep_moves=False)

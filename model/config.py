@@ -4,7 +4,8 @@ Every parameter is a field of a frozen dataclass carrying its allowed range, uni
 or statistical source in the field metadata. The same metadata drives validation (when an object is
 built and when a TOML file is loaded), the ``mixsim levers`` catalogue and ``docs/levers.md``.
 
-Vocabulary (exploratory modelling, SPEC §8): *levers* are policy choices of the CIL, *behaviour*
+Vocabulary (exploratory modelling, docs/experiments.md): *levers* are policy choices of the CIL,
+*behaviour*
 parameters are uncertainties about households and markets, *outcomes* are indicators.
 """
 
@@ -118,7 +119,8 @@ class _Validated:
 
 
 # --------------------------------------------------------------------------------------------
-# Levers (SPEC §4). Defaults = today's rules as practised (enforcement "none", stock management).
+# Levers (docs/levers.md). Defaults = today's rules as practised (enforcement "none", stock
+# management).
 # --------------------------------------------------------------------------------------------
 
 
@@ -338,7 +340,7 @@ class Sales(_Validated):
 
 @dataclass(frozen=True)
 class Levers:
-    """Policy levers of a CIL (SPEC §4). Every lever combines with the others."""
+    """Policy levers of a CIL (docs/levers.md). Every lever combines with the others."""
 
     quota_q1: QuotaQ1 = field(default_factory=QuotaQ1)
     quota_qpv: QuotaQPV = field(default_factory=QuotaQPV)
@@ -428,7 +430,7 @@ class Behaviour(_Validated):
     accept_attractiveness: float = param(2.0, "log-odds effect of (attractiveness − aspiration)",
                                          lo=0.0, hi=20.0)
     accept_effort: float = param(4.0, "log-odds effect of the effort rate", lo=0.0, hi=50.0)
-    # attractiveness feedback (SPEC §2.8)
+    # attractiveness feedback (ODD §7.7)
     beta_poverty: float = param(3.0, "attractiveness lost per unit of excess Q1 share", lo=0.0,
                                 hi=20.0)
     beta_vacancy: float = param(3.0, "attractiveness lost per unit of social vacancy rate",

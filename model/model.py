@@ -1,6 +1,6 @@
-"""HousingModel: the monthly schedule of SPEC §2 on column arrays, as a ``mesa.Model``.
+"""HousingModel: the monthly schedule of ODD §3 on column arrays, as a ``mesa.Model``.
 
-Households and dwellings are numpy columns (see :mod:`model.state`); neighbourhoods are also
+Households and dwellings are numpy columns (see :mod:`mixsim.model.state`); neighbourhoods are also
 exposed as :class:`Neighbourhood` Mesa agents so that Mesa users can inspect them. Every random
 draw goes through the model's one ``numpy.random.Generator`` (``self.rng``).
 """
@@ -92,7 +92,7 @@ class Neighbourhood(mesa.Agent):
 
 
 class HousingModel(mesa.Model):
-    """Residential trajectories in social housing (SPEC §1–§3).
+    """Residential trajectories in social housing (ODD §2–§3).
 
     Args:
         scenario: Levers, behaviour and run settings (defaults: today's rules).
@@ -139,7 +139,7 @@ class HousingModel(mesa.Model):
         return self.state.month
 
     def step(self) -> None:
-        """One month: the processes of SPEC §2 in order."""
+        """One month: the processes of ODD §3 in order."""
         s, L, B, rng, log = self.state, self.levers, self.behaviour, self.rng, self.log
         if s.month % 12 == 0 and s.month > 0:
             self._new_year()

@@ -1,4 +1,4 @@
-"""Observation (SPEC §2.9): yearly indicators as a tidy table.
+"""Observation (ODD §3): yearly indicators as a tidy table.
 
 Allocation counters are accumulated monthly and summarised each December with the composition of
 the population; mobility indicators are read from the move log. Every row is

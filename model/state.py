@@ -5,7 +5,7 @@ objects; neighbourhoods are few and also held as arrays (the model exposes them 
 Household rows are never reused: a household that dies or leaves keeps its row with
 ``alive = False`` so that its id (the row index) stays valid in the move log.
 
-Reference rules used here (REFERENCES §1):
+Reference rules used here (docs/sources.md §1):
 
 * consumption units (OECD-modified scale): 1 for the first adult, 0.5 per other person aged 14+,
   0.3 per child under 14;

@@ -1,6 +1,6 @@
 """Territory: communes, neighbourhoods, dwellings, social résidences and the initial population.
 
-One schema serves the embedded default agglomeration and users' local data folders (SPEC §6). A
+One schema serves the embedded default agglomeration and users' local data folders (ODD §6). A
 territory folder holds six CSV tables (``docs/ODD.md`` §"Input data" documents every column):
 
 ``communes.csv``        commune, name, sru_applies
@@ -267,7 +267,7 @@ def _read_csv(f: Path) -> pd.DataFrame:
 
 def default_territory() -> Territory:
     """Load the embedded default agglomeration (see ``model/data/build_default.py``)."""
-    root = resources.files("model") / "data" / "default"
+    root = resources.files("mixsim.model") / "data" / "default"
     tables, files = {}, {}
     for k in SCHEMA:
         with resources.as_file(root / f"{k}.csv") as f:
@@ -334,3 +334,39 @@ def load_territory(source: str = "default", scale: float = 1.0) -> Territory:
     """Load the default territory or a data folder, then scale it."""
     t = default_territory() if source == "default" else load_folder(source)
     return scale_territory(t, scale)
+
+
+#: Name of the optional geometry file of a territory folder (and of the embedded default).
+GEOMETRY_FILE = "geometry.geojson"
+
+
+def load_geometry(source: str = "default") -> dict | None:
+    """Return the neighbourhood polygons of a territory, or ``None`` when it ships none.
+
+    A GeoJSON ``FeatureCollection`` (``geometry.geojson`` in the territory folder, or beside the
+    embedded default's tables). Each feature's ``properties`` hold ``neighbourhood`` (the id of
+    ``neighbourhoods.csv``), ``name`` and ``commune``; coordinates are in the same planar units
+    as the neighbourhoods' ``x``/``y``. Maps draw these polygons, or discs at ``x``/``y`` when
+    there are none.
+    """
+    import json
+
+    if source == "default":
+        ref = resources.files("mixsim.model") / "data" / "default" / GEOMETRY_FILE
+        if not ref.is_file():
+            return None
+        text = ref.read_text(encoding="utf-8")
+        name = f"default/{GEOMETRY_FILE}"
+    else:
+        path = Path(source) / GEOMETRY_FILE
+        if not path.is_file():
+            return None
+        text = path.read_text(encoding="utf-8-sig")
+        name = str(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"is not valid GeoJSON: {err}", source=name) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise InputError("must be a GeoJSON FeatureCollection", source=name, field="type")
+    return data

@@ -25,7 +25,7 @@ This notebook runs today's allocation rules on the embedded default agglomeratio
 the tables a run produces. The model is described in `docs/ODD.md`, and the indicators in
 `docs/indicators.md`."""),
         new_code_cell(SETTINGS),
-        new_code_cell('''from model import Scenario, load_scenario, run_scenario, default_territory
+        new_code_cell('''from mixsim.model import Scenario, load_scenario, run_scenario, default_territory
 
 territory = default_territory()
 territory.summary()'''),
@@ -46,7 +46,7 @@ ind[(ind.scale == "neighbourhood") & (ind.indicator == "q1_share")].pivot_table(
     index="unit", columns="year", values="value", observed=True).round(2).head(10)'''),
         new_markdown_cell("The move log records every move: household, month, from, to and kind."),
         new_code_cell('''result.moves["kind"].value_counts()'''),
-        new_code_cell('''from model.indicators.trajectories import household_paths
+        new_code_cell('''from mixsim.model.indicators.trajectories import household_paths
 household_paths(result.moves).head()'''),
         new_code_cell('''yearly[["dissimilarity_q1_by_neighbourhoods", "q1_share_in_qpv"]].plot(
     title="Polarisation of Q1 households", xlabel="year");'''),
@@ -59,7 +59,7 @@ parallel and resumably. This notebook runs the commented example `experiments/co
 with a few overrides, then reads the summary against the reference scenario."""),
         new_code_cell(SETTINGS + 'REPLICATES = int(os.environ.get("MIXSIM_NOTEBOOK_REPLICATES", "3"))\n'),
         new_code_cell('''import tempfile
-from experiments import run_experiment
+from mixsim.experiments import run_experiment
 
 out = tempfile.mkdtemp(prefix="mixsim-nb02-")
 res = run_experiment("../experiments/compare_levers.toml", out, jobs=2, scale=SCALE,
@@ -82,12 +82,12 @@ d.groupby(["year", "scenario"])["value"].mean().unstack().plot(
         new_markdown_cell("""# 03 — Global sensitivity analysis
 
 Which levers and which uncertainties drive the outcomes? This notebook runs Sobol' indices on a
-model-agnostic core (`experiments.sensitivity.analyze`). It first checks the core on the Ishigami
+model-agnostic core (`mixsim.experiments.sensitivity.analyze`). It first checks the core on the Ishigami
 test function, whose indices are known analytically, then runs it on mixsim itself."""),
         new_code_cell(SETTINGS + 'N = int(os.environ.get("MIXSIM_NOTEBOOK_N", "16"))\n'),
         new_code_cell('''import numpy as np
-from experiments.sensitivity import analyze, plot_indices
-from experiments.testfunctions import ishigami, ishigami_indices
+from mixsim.experiments.sensitivity import analyze, plot_indices
+from mixsim.experiments.testfunctions import ishigami, ishigami_indices
 
 box = {"x1": (-np.pi, np.pi), "x2": (-np.pi, np.pi), "x3": (-np.pi, np.pi)}
 df = analyze(ishigami, box, method="sobol", n=1024, seed=1)
@@ -97,7 +97,7 @@ df[["parameter", "S1", "ST"]].assign(S1_exact=ishigami_indices().S1,
 the same replicate seeds (common random numbers). The specification is the same as
 `mixsim sensitivity` reads from a file."""),
         new_code_cell('''import dataclasses
-from experiments.sensitivity_cli import load_spec, run_sensitivity
+from mixsim.experiments.sensitivity_cli import load_spec, run_sensitivity
 import tempfile, pathlib
 
 spec = load_spec("../experiments/sensitivity_example.toml")
@@ -120,16 +120,16 @@ A CIL's territory is not the default agglomeration. This notebook loads the exam
 `calibration/example_data`, rebuilds it from the public-format samples (Filosofi IRIS, RPLS), and
 calibrates two behavioural parameters to the folder's targets with a tiny budget."""),
         new_code_cell(SETTINGS + 'BUDGET = int(os.environ.get("MIXSIM_NOTEBOOK_BUDGET", "8"))\n'),
-        new_code_cell('''from model import load_folder
+        new_code_cell('''from mixsim.model import load_folder
 territory = load_folder("../calibration/example_data")
 territory.summary()'''),
-        new_code_cell('''from calibration.importers import build_territory_from_public
+        new_code_cell('''from mixsim.calibration.importers import build_territory_from_public
 ex = "../calibration/example_data/"
 tables = build_territory_from_public(ex + "filosofi_iris_sample.csv",
                                      ex + "rpls_communes_sample.csv", ex + "iris_table.csv")
 tables["ipf_fit"]'''),
         new_code_cell('''import tempfile
-from experiments.cli import main
+from mixsim.experiments.cli import main
 out = tempfile.mkdtemp(prefix="mixsim-nb04-")
 main(["calibrate", "../calibration/example_data", "--out", out, "--method", "abc",
       "--budget", str(BUDGET), "--years", "2", "--replicates", "1"])'''),

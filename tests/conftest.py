@@ -19,8 +19,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     disk; compiled here, the tests' worker processes (ensembles, sensitivity) load the cache
     instead of each compiling it again.
     """
-    from model import Scenario, run_scenario
-    run_scenario(Scenario(years=1), scale=0.02, seed=0, keep_moves=False)
+    from mixsim.model.api import warm_up
+    warm_up()
 
 
 def tiny_tables() -> dict[str, pd.DataFrame]:
@@ -72,13 +72,13 @@ def tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture
 def tiny_territory():
-    from model.territory import validate
+    from mixsim.model.territory import validate
     return validate({k: v.astype(str) for k, v in tiny_tables().items()}, name="tiny")
 
 
 @pytest.fixture
 def tiny_state(tiny_territory):
-    from model.state import build_state
+    from mixsim.model.state import build_state
     return build_state(tiny_territory, np.random.default_rng(0))
 
 

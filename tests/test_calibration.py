@@ -1,4 +1,5 @@
-"""Calibration (SPEC §7): targets files, moments and distance, MSM and ABC recovery, the CLI.
+"""Calibration (docs/calibration.md): targets files, moments and distance, MSM and ABC recovery,
+the CLI.
 
 Recovery tests calibrate against targets the model itself generated at known parameters. They
 run a 4 % default territory for 2 years (about 0.3 s a run) so the file stays near a minute.
@@ -16,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.abc import calibrate_abc, design
-from calibration.distance import (
+from mixsim.calibration.abc import calibrate_abc, design
+from mixsim.calibration.distance import (
     PointEvaluator,
     Problem,
     distance,
@@ -26,16 +27,16 @@ from calibration.distance import (
     replicate_moments,
     replicate_table,
 )
-from calibration.msm import calibrate_msm, de_settings
-from calibration.targets import (
+from mixsim.calibration.msm import calibrate_msm, de_settings
+from mixsim.calibration.targets import (
     CalibrationTargets,
     Target,
     default_targets,
     load_targets,
     parse_targets,
 )
-from experiments.cli import main
-from model import InputError, Scenario, load_scenario
+from mixsim.experiments.cli import main
+from mixsim.model import InputError, Scenario, load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "calibration" / "example_data"
 
@@ -262,7 +263,7 @@ QUICK = ["--replicates", "1", "--years", "2", "--scale", "0.5"]
 @pytest.fixture
 def frozen_code(monkeypatch):
     """Pin the model-code hash: an edit of model/ during the test must not refuse a rerun."""
-    import calibration.cli as cli
+    import mixsim.calibration.cli as cli
     monkeypatch.setattr(cli, "model_code_hash", lambda: "model under test")
     return cli
 
@@ -308,7 +309,7 @@ def test_cli_msm_on_example_data_writes_every_file(tmp_path, capsys, frozen_code
 
 @pytest.mark.slow
 def test_cli_abc_resumes_after_an_interruption(tmp_path, capsys, monkeypatch, frozen_code):
-    import calibration.distance as dist
+    import mixsim.calibration.distance as dist
     calls = {"n": 0, "stop_at": 6}  # the first chunk of 4 points is stored, not the second
     original = dist.MomentModel.__call__
 
@@ -370,6 +371,6 @@ def test_cli_bad_input_exits_2_before_running(tmp_path, capsys, argv, words):
 
 
 def test_model_code_hash_follows_the_model_files():
-    from calibration.cli import model_code_hash
+    from mixsim.calibration.cli import model_code_hash
     h = model_code_hash()
     assert re.fullmatch(r"[0-9a-f]{16}", h) and model_code_hash() == h

@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from experiments.cli import main
+from mixsim.experiments.cli import main
 
 
 def test_run_writes_tables_and_prints_summary(tmp_path, capsys):
@@ -57,7 +57,7 @@ def test_out_pointing_at_a_file_is_refused(tmp_path, capsys):
 
 
 def test_bad_arguments_exit_2():
-    r = subprocess.run([sys.executable, "-m", "experiments.cli", "run", "--scale", "-1"],
+    r = subprocess.run([sys.executable, "-m", "mixsim.experiments.cli", "run", "--scale", "-1"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "expected a positive number" in r.stderr
 

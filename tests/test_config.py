@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from model.config import (
+from mixsim.model.config import (
     Levers,
     Scenario,
     catalogue,
@@ -10,7 +10,7 @@ from model.config import (
     load_scenario,
     to_toml,
 )
-from model.errors import InputError
+from mixsim.model.errors import InputError
 
 
 def test_defaults_are_valid_and_round_trip_through_toml(tmp_path):

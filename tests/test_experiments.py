@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import load_experiment, run_experiment, summarise
-from experiments.cli import main
-from experiments.runner import RunTask, execute_run, write_run_files
-from experiments.spec import UNCERTAINTY_KEY, experiment_from_dict
-from model import InputError, run_scenario
+from mixsim.experiments import load_experiment, run_experiment, summarise
+from mixsim.experiments.cli import main
+from mixsim.experiments.runner import RunTask, execute_run, write_run_files
+from mixsim.experiments.spec import UNCERTAINTY_KEY, experiment_from_dict
+from mixsim.model import InputError, run_scenario
 
 # 2 scenarios × 4 replicates of 2 years on a 3 % default territory: about 0.3 s a run
 TINY = """\
@@ -277,7 +277,7 @@ def _finished(runs_dir: Path) -> dict[str, int]:
 def test_killed_ensemble_resumes_without_recomputing(reference, tiny_file, tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "MIXSIM_NO_PROGRESS": "1"}
-    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(tiny_file), "--out",
+    cmd = [sys.executable, "-m", "mixsim.experiments.cli", "experiment", str(tiny_file), "--out",
            str(out)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -308,7 +308,7 @@ def test_killed_ensemble_resumes_without_recomputing(reference, tiny_file, tmp_p
 def test_interrupt_keeps_finished_runs_and_says_how_to_resume(tiny_file, tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "MIXSIM_NO_PROGRESS": "1"}
-    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(tiny_file), "--out",
+    cmd = [sys.executable, "-m", "mixsim.experiments.cli", "experiment", str(tiny_file), "--out",
            str(out), "--jobs", "2"]
     # a child started in the background may inherit an ignored SIGINT: restore the default
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

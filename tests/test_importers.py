@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.importers import (
+from mixsim.calibration.importers import (
     build_territory_from_public,
     national_quartile_cuts,
     read_filosofi_iris,
     read_iris_table,
     read_rpls_communes,
 )
-from model.errors import InputError
-from model.territory import SCHEMA, load_folder, validate
+from mixsim.model.errors import InputError
+from mixsim.model.territory import SCHEMA, load_folder, validate
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "calibration" / "example_data"
 FILOSOFI = EXAMPLE / "filosofi_iris_sample.csv"

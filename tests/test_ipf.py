@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from calibration.ipf import integerise, ipf, margin_error
+from mixsim.calibration.ipf import integerise, ipf, margin_error
 
 
 def _margin(x, axes):

@@ -1,4 +1,5 @@
-"""Each lever shows its direct effect (SPEC §4), and neutral levers leave the baseline intact.
+"""Each lever shows its direct effect (docs/levers.md), and neutral levers leave the baseline
+intact.
 
 Every comparison is paired: the lever scenario and the baseline run on the same seeds, at scale
 0.1 over 3 years (≈ 600 leases a year). The asserted direction follows from the mechanism; the
@@ -12,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import Scenario, run_scenario
-from model.config import load_scenario, to_toml
+from mixsim.model import Scenario, run_scenario
+from mixsim.model.config import load_scenario, to_toml
 
 SEEDS = (1, 2, 3)
 YEARS = 3

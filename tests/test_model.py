@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import HousingModel, Scenario, run_scenario
-from model.processes.allocation import rls_relief
-from model.state import (
+from mixsim.model import HousingModel, Scenario, run_scenario
+from mixsim.model.processes.allocation import rls_relief
+from mixsim.model.state import (
     APP_NONE,
     HOSTED,
     PLS_RATIO,
@@ -19,7 +19,7 @@ from model.state import (
     rooms_needed,
     social_rent,
 )
-from model.territory import load_territory
+from mixsim.model.territory import load_territory
 
 
 def check_invariants(m: HousingModel) -> None:
@@ -141,7 +141,7 @@ RANDOM_ALLOCATION = {
 
 def _random_level_d(seed: int) -> float:
     """D of Q1 social tenants when the same tenants are shuffled over the same dwellings."""
-    from model.indicators import dissimilarity
+    from mixsim.model.indicators import dissimilarity
     m = HousingModel(Scenario(), territory=load_territory(scale=0.1), rng=seed)
     hh, dw = m.state.hh, m.state.dw
     ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
@@ -202,7 +202,7 @@ def test_record_years_keep_only_those_years_rows_with_the_full_runs_values():
 
 
 def test_run_indicators_gives_run_scenarios_values():
-    from model import run_indicators
+    from mixsim.model import run_indicators
     sc = Scenario(years=2).with_overrides({"territory.scale": 0.02})
     wide = run_scenario(sc, seed=5).yearly()
     values = run_indicators(sc, seed=5)
@@ -236,8 +236,8 @@ def test_finished_runs_are_not_kept_alive():
 
 def test_initial_state_from_cache_equals_a_fresh_build():
     """A repeated build is a copy: same arrays, same generator state after, independent."""
-    from model.model import _INITIAL_STATES, initial_state
-    from model.state import build_state
+    from mixsim.model.model import _INITIAL_STATES, initial_state
+    from mixsim.model.state import build_state
     t = load_territory(scale=0.03)
     _INITIAL_STATES.clear()
     fresh_rng = np.random.default_rng(11)

@@ -1,18 +1,18 @@
-"""Each monthly process on a hand-built small state (SPEC §2)."""
+"""Each monthly process on a hand-built small state (ODD §3)."""
 
 import numpy as np
 import pytest
 
-from model.config import Behaviour, Levers, OverIncome, Scenario
-from model.moves import KIND, MoveLog
-from model.processes.allocation import allocate
-from model.processes.attractiveness import update_attractiveness
-from model.processes.demography import demography
-from model.processes.income import over_ceiling, yearly_income
-from model.processes.intentions import move_intentions
-from model.processes.policy import build_social, demolish, sell_to_tenants
-from model.processes.private_market import private_market
-from model.state import (
+from mixsim.model.config import Behaviour, Levers, OverIncome, Scenario
+from mixsim.model.moves import KIND, MoveLog
+from mixsim.model.processes.allocation import allocate
+from mixsim.model.processes.attractiveness import update_attractiveness
+from mixsim.model.processes.demography import demography
+from mixsim.model.processes.income import over_ceiling, yearly_income
+from mixsim.model.processes.intentions import move_intentions
+from mixsim.model.processes.policy import build_social, demolish, sell_to_tenants
+from mixsim.model.processes.private_market import private_market
+from mixsim.model.state import (
     APP_NONE,
     APP_TRANSFER,
     COUPLE,
@@ -222,7 +222,7 @@ def test_allocation_leases_are_eligible_and_exclusive(tiny_state):
     dw = st.dw
     # free a third of the social stock
     soc = np.flatnonzero((dw.sector == S_SOCIAL) & (dw.occupant >= 0))[::3]
-    from model.moves import vacate
+    from mixsim.model.moves import vacate
     vacate(st, dw.occupant[soc])
     st.hh.tenure[st.hh.dwelling < 0] = HOSTED
     beh = Behaviour()
@@ -235,8 +235,8 @@ def test_allocation_leases_are_eligible_and_exclusive(tiny_state):
 def test_strict_quota_raises_q1_leases_outside_qpv(tiny_territory):
     """Same state and seed, quota enforcement none vs strict (100 %): more Q1 leases outside QPV,
     and under strict a non-Q1 household signs outside QPV only when no Q1 candidate was left."""
-    from model.moves import vacate
-    from model.state import build_state
+    from mixsim.model.moves import vacate
+    from mixsim.model.state import build_state
     gains = []
     for seed in range(5):
         counts = {}
@@ -272,7 +272,7 @@ def test_poverty_feedback_lowers_poor_neighbourhoods(tiny_state):
     nb.attractiveness[:] = nb.base_attractiveness
     beh = Behaviour(beta_poverty=5.0, beta_vacancy=0.0, attractiveness_noise=0.0)
     update_attractiveness(st, beh, np.random.default_rng(14))
-    from model.processes.attractiveness import neighbourhood_q1_shares
+    from mixsim.model.processes.attractiveness import neighbourhood_q1_shares
     share, overall = neighbourhood_q1_shares(st)
     moved = nb.attractiveness - nb.base_attractiveness
     assert (np.sign(moved[share != overall]) == -np.sign(share - overall)[share != overall]).all()
@@ -283,7 +283,7 @@ def test_move_kinds_are_known():
 
 
 def test_arrivals_fill_the_gap_to_the_growth_path_and_the_unhoused_mostly_do_not_come(tiny_state):
-    from model.processes.private_market import arrivals, settle_arrivals
+    from mixsim.model.processes.private_market import arrivals, settle_arrivals
     st = tiny_state
     hh = st.hh
     housed = int((hh.alive & (hh.dwelling >= 0)).sum())
@@ -305,7 +305,7 @@ def test_arrivals_fill_the_gap_to_the_growth_path_and_the_unhoused_mostly_do_not
 
 
 def test_renovation_raises_qpv_base_attractiveness_for_its_duration(tiny_state):
-    from model.processes.policy import policy_events
+    from mixsim.model.processes.policy import policy_events
     st = tiny_state
     levers = Scenario().with_overrides({"levers.renovation.investment_per_qpv": 0.24,
                                         "levers.renovation.years": 1,
@@ -321,7 +321,7 @@ def test_renovation_raises_qpv_base_attractiveness_for_its_duration(tiny_state):
 
 
 def test_draw_wishes_home_commune_first_then_others_by_weight():
-    from model.state import draw_wishes
+    from mixsim.model.state import draw_wishes
     rng = np.random.default_rng(3)
     w = np.array([1.0, 1.0, 8.0, 1.0, 0.0])
     home = rng.integers(0, 4, 4000)
@@ -336,7 +336,7 @@ def test_draw_wishes_home_commune_first_then_others_by_weight():
 
 
 def test_monthly_hazard_is_float64_and_the_same_for_scalars_and_arrays():
-    from model.state import monthly_hazard
+    from mixsim.model.state import monthly_hazard
     m = np.array([0.5, 1.0, 2.0, 7.3], np.float32)  # a float32 multiplier (ages are float32)
     arr = monthly_hazard(0.3, m)
     assert arr.dtype == np.float64
@@ -347,7 +347,7 @@ def test_monthly_hazard_is_float64_and_the_same_for_scalars_and_arrays():
 
 def test_scalar_rules_of_the_kernels_equal_the_array_rules():
     """The one-household versions used in compiled kernels give the array functions' values."""
-    from model.state import (
+    from mixsim.model.state import (
         HOUSEHOLD_COLUMNS,
         Table,
         effort_one,
@@ -384,7 +384,7 @@ def test_scalar_rules_of_the_kernels_equal_the_array_rules():
 
 def test_weighted_choice_draws_what_numpy_choice_draws():
     """Same values and same generator state after as ``rng.choice(k, size, p=p)``."""
-    from model.state import weighted_choice
+    from mixsim.model.state import weighted_choice
     for seed in range(40):
         weights = np.random.default_rng(seed).dirichlet(np.ones(23))
         for p in ([0.47, 0.2, 0.17, 0.12, 0.04], weights):
@@ -399,7 +399,7 @@ def test_weighted_choice_draws_what_numpy_choice_draws():
                                   (10001, 201), (20000, 399), (20000, 401), (20000, 5000)])
 def test_sample_without_replacement_is_numpys_choice(n, k):
     """Same positions, same order, same generator state after (Floyd's and tail-shuffle paths)."""
-    from model.state import sample_without_replacement
+    from mixsim.model.state import sample_without_replacement
     for seed in range(25):
         a, b = np.random.default_rng(seed), np.random.default_rng(seed)
         if seed % 2:  # leave half of a 64-bit draw buffered for the next 32-bit one

@@ -8,9 +8,9 @@ import tempfile
 import pandas as pd
 import pytest
 
-from experiments import run_experiment
-from experiments.cli import main
-from experiments.report_i18n import LABELS, TEXT, fmt_number, fmt_percent
+from mixsim.experiments import run_experiment
+from mixsim.experiments.cli import main
+from mixsim.experiments.report_i18n import LABELS, TEXT, fmt_number, fmt_percent
 
 SPEC = """
 name = "tiny"

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from model.indicators import (
+from mixsim.model.indicators import (
     ShareSpread,
     dissimilarity,
     entropy,

@@ -12,8 +12,8 @@ import pytest
 from matplotlib.figure import Figure
 from numpy.testing import assert_allclose
 
-from experiments import sensitivity as sa
-from experiments.testfunctions import (
+from mixsim.experiments import sensitivity as sa
+from mixsim.experiments.testfunctions import (
     LINEAR_WEIGHTS,
     ishigami,
     ishigami_indices,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from experiments.cli import main
+from mixsim.experiments.cli import main
 
 BASE = """
 years = 1

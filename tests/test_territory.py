@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from conftest import write_tables
 
-from model.errors import InputError
-from model.territory import default_territory, load_folder, load_territory, scale_territory
+from mixsim.model.errors import InputError
+from mixsim.model.territory import default_territory, load_folder, load_territory, scale_territory
 
 
 def test_default_territory_has_the_specified_orders_of_magnitude():
@@ -19,7 +19,7 @@ def test_default_territory_has_the_specified_orders_of_magnitude():
 
 def test_default_territory_poverty_contrast_after_synthesis():
     """QPV poverty ~43 % vs ~15 % overall (ONPV 2018): below 60 % of the median income/UC."""
-    from model.state import HOSTED, build_state
+    from mixsim.model.state import HOSTED, build_state
     st = build_state(default_territory(), np.random.default_rng(3))
     hh, nb = st.hh, st.nb
     housed = hh.tenure != HOSTED
@@ -39,14 +39,14 @@ def test_scale_keeps_proportions():
 
 
 def test_scaled_population_still_fits_in_the_dwellings():
-    from model.territory import validate
+    from mixsim.model.territory import validate
     t = scale_territory(default_territory(), 0.03)
     validate({k: getattr(t, k) for k in ("communes", "neighbourhoods", "dwellings",
                                          "social_stock", "population", "applicants")})
 
 
 def test_build_script_reproduces_the_shipped_files():
-    r = subprocess.run([sys.executable, "-m", "model.data.build_default", "--check"],
+    r = subprocess.run([sys.executable, "-m", "mixsim.model.data.build_default", "--check"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 

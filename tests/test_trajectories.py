@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from model import Scenario, run_scenario
-from model.indicators.trajectories import cohort_transitions, household_paths
+from mixsim.model import Scenario, run_scenario
+from mixsim.model.indicators.trajectories import cohort_transitions, household_paths
 
 
 def test_hand_case_with_gone_column():

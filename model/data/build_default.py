@@ -1,8 +1,9 @@
 """Rebuild the embedded default agglomeration (``model/data/default/*.csv``) reproducibly.
 
-Run ``python -m model.data.build_default`` (add ``--check`` to verify the shipped files are what
+Run ``python -m mixsim.model.data.build_default`` (add ``--check`` to verify the shipped files are
+what
 this script produces). The territory is synthetic but follows national orders of magnitude
-(SPEC §6, REFERENCES §2):
+(ODD §6, docs/sources.md §2):
 
 * ~100,000 households in 8 communes and 50 neighbourhoods, 10 of them QPV;
 * ~18 % social dwellings (5.3 M = 15.9 % of main residences in 2022, SDES; higher in

@@ -1,4 +1,4 @@
-"""Indicators computed from the model state: pure functions on arrays (SPEC §5)."""
+"""Indicators computed from the model state: pure functions on arrays (docs/indicators.md)."""
 
 from .segregation import (
     ShareSpread,

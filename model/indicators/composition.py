@@ -1,4 +1,4 @@
-"""Polarisation of the population at every scale and register (SPEC §5), as tidy rows.
+"""Polarisation of the population at every scale and register (docs/indicators.md), as tidy rows.
 
 Rows are ``(scale, unit, register, indicator, value)``; the recorder adds run id, year and month.
 ``scale`` is the level of the area a row describes (``epci``, ``commune``, ``neighbourhood``);

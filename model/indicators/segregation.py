@@ -415,7 +415,7 @@ def share_spread(group: ArrayLike, total: ArrayLike) -> ShareSpread:
 
     Gives max/min ratio, max − min and the coefficient of variation
     :math:`\sigma(s)/\bar s` of the unit shares, unweighted (each unit counts
-    once), as asked in SPEC §5 ("spread (max/min, Gini) of neighbourhood Q1
+    once), as asked in docs/indicators.md ("spread (max/min, Gini) of neighbourhood Q1
     shares"). For the Gini of the shares use :func:`gini`.
 
     Source: descriptive statistics of unit shares; Massey & Denton (1988)
@@ -562,7 +562,7 @@ def transition_matrix(
 
     (the maximum-likelihood estimate of a Markov transition matrix from
     observed moves). Used for neighbourhood classes (e.g. deprivation
-    deciles, QPV / non-QPV) in SPEC §5, "upward mobility".
+    deciles, QPV / non-QPV) in docs/indicators.md, "upward mobility".
 
     Source: Anderson, T. W. & Goodman, L. A. (1957). Statistical inference
     about Markov chains. Annals of Mathematical Statistics, 28(1), 89-110.

@@ -1,4 +1,4 @@
-"""Residential trajectories of the starting cohort (SPEC §5, "upward mobility").
+"""Residential trajectories of the starting cohort (docs/indicators.md, "upward mobility").
 
 The cohort is every household present at the start. It is followed to the horizon wherever it
 goes: into another social dwelling, to the private market, to ownership, or out of the territory.

@@ -1,1 +1,1 @@
-"""The monthly processes of SPEC §2, one module each."""
+"""The monthly processes of ODD §3, one module each."""

@@ -1,4 +1,4 @@
-"""Social housing allocation (SPEC §3): the monthly commission round.
+"""Social housing allocation (ODD §7.6): the monthly commission round.
 
 For each vacant social dwelling (re-letting or new delivery), in random order:
 
@@ -24,7 +24,8 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
 
 Implementation. The applicants' attributes are computed once per round with numpy (with the
 random part of their score); the round itself, vacancy by vacancy, is one compiled kernel
-(:func:`_round_kernel`, see :mod:`model.jit`): per vacancy it scans the applicants wishing the
+(:func:`_round_kernel`, see :mod:`mixsim.model.jit`): per vacancy it scans the applicants wishing
+the
 commune in decreasing score order, keeps those eligible, available and in the holder's pool,
 and proposes the best by score plus the bonuses that apply. The random draws (score noise, the
 order of vacancies, the acceptance uniforms) are made in numpy before the kernel runs.

@@ -1,4 +1,4 @@
-"""Attractiveness feedback (SPEC §2.8).
+"""Attractiveness feedback (ODD §7.7).
 
 Each neighbourhood's attractiveness moves toward
 ``base − β_poverty·(Q1 share − territory Q1 share) − β_vacancy·social vacancy rate + noise`` with

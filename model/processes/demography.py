@@ -1,4 +1,4 @@
-"""Demography (SPEC §2.1): ageing, births, children leaving home, separations, deaths.
+"""Demography (ODD §7.1): ageing, births, children leaving home, separations, deaths.
 
 Monthly hazards come from annual rates (orders of magnitude from INSEE: about 0.07 births per
 couple-year under 45, ~1.5 % of couples separating per year, mortality of the oldest persons living
@@ -7,7 +7,7 @@ separated partners) are *hosted* where they lived and look for a dwelling; some 
 housing.
 
 The month is a short sequence of random draws (numpy, in the caller) with compiled kernels
-(:mod:`model.jit`) doing the work between them: one pass over the household table ages it and
+(:mod:`mixsim.model.jit`) doing the work between them: one pass over the household table ages it and
 finds the groups, further kernels apply the changes of composition and create the new
 households. The kernels follow the numpy arithmetic they replace, including its types (float32
 ages, int8 counts that wrap on overflow).

@@ -1,4 +1,4 @@
-"""Income (SPEC §2.2): yearly rank mobility and monthly over-ceiling counters.
+"""Income (ODD §7.2): yearly rank mobility and monthly over-ceiling counters.
 
 Income per consumption unit is lognormal around a median that grows with ``income_growth``; a
 household's normal score ``z`` follows an AR(1) each January (rank persistence

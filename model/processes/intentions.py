@@ -1,4 +1,4 @@
-"""Move intentions (SPEC §2.3) and departures from the territory (SPEC §2.4).
+"""Move intentions (ODD §7.3) and departures from the territory (ODD §7.4).
 
 Each month every household draws whether it wants to move. Hazards rise with over-crowding,
 under-occupation, rent burden and the gap between the attractiveness its income lets it aspire to

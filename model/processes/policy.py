@@ -1,4 +1,4 @@
-"""Policy events on their calendar (SPEC §2.6).
+"""Policy events on their calendar (ODD §7.5).
 
 New social dwellings, urban renewal (demolitions with relocation, rebuilding outside QPV,
 diversification), sales to sitting tenants, renovation.

@@ -1,4 +1,4 @@
-"""Arrivals (SPEC §2.4) and the private market (SPEC §2.5).
+"""Arrivals (ODD §7.4) and the private market (ODD §7.4).
 
 Vacant private and owner-occupied dwellings are taken by movers through a multinomial-logit choice
 over (neighbourhood, rooms) cells on attractiveness and price, under a budget constraint (rent ≤
@@ -7,7 +7,7 @@ in rounds: a cell with fewer vacancies than choosers takes a random subset, the 
 again. This is where income sorting comes from outside the social stock. Private rents follow
 income growth and the yearly change of attractiveness.
 
-The computations between random draws run in compiled kernels (:mod:`model.jit`); every draw
+The computations between random draws run in compiled kernels (:mod:`mixsim.model.jit`); every draw
 stays in numpy, in the same order and with the same sizes, so that runs are those of the plain
 numpy formulation the kernels' docstrings describe.
 """
