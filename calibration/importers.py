@@ -34,6 +34,7 @@ import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -721,78 +722,83 @@ def _largest_remainder(values, total: int | None = None) -> np.ndarray:
     return base
 
 
-def build_territory_from_public(filosofi, rpls, iris_table, *, households: float | None = None,
-                                seed: int | None = 0,
-                                quartile_cuts: str | Sequence[float] = "national",
-                                ) -> dict[str, pd.DataFrame]:
-    """Build the territory tables of an EPCI from Filosofi, RPLS and a small IRIS table.
+class TenureSplit(NamedTuple):
+    """Step 1 of the builder: households by neighbourhood and tenure, and the social stock.
 
-    Steps:
-
-    1. **Households and tenure** per neighbourhood: ``households`` of the IRIS table (rescaled to
-       the ``households`` argument if given). The commune's RPLS social stock ``nb_ls`` is spread
-       over its neighbourhoods, ``nb_ls_en_qpv`` over the QPV ones and the rest over the others,
-       in proportion to ``households x social share`` (``social_share`` column, else
-       ``1 - owner_share - private_share``); a share ``nb_loues / nb_ls`` of those dwellings is
-       occupied by social tenants. The other households are owners or private tenants in the
-       ratio ``owner_share : private_share``; hosted households are added (``hosted`` column, or
-       :data:`HOSTED_RATE`).
-    2. **Income quartiles**: each neighbourhood's income per UC is taken lognormal, fitted by
-       least squares to its Filosofi quantiles (median, quartiles, deciles; the commune's or the
-       territory's average when the IRIS has none, with a warning), and its households are split
-       by the shares below the quartile cuts: national (:func:`national_quartile_cuts` for the
-       Filosofi year), ``"territory"`` (quartiles of the EPCI's own mixture, the quartiles the
-       model uses), or three cut points in €/UC/year.
-    3. **Joint population** neighbourhood x tenure x quartile x household type by
-       :func:`mixsim.calibration.ipf.ipf` from a seed of national associations
-       (:data:`QUARTILE_BY_TENURE`, :data:`TYPE_BY_TENURE`, :data:`QUARTILE_BY_TYPE`) to three
-       margins: neighbourhood x tenure (step 1), neighbourhood x quartile (step 2) and tenure x
-       type (:data:`TYPE_BY_TENURE` applied to the tenure totals); then rounded by
-       :func:`mixsim.calibration.ipf.integerise`, which keeps neighbourhood x tenure exact.
-    4. **Dwellings**: social stock split by financing and rooms with the commune's RPLS columns
-       (``nb_ls_plai``, ``nb_ls_plus_av_77``/``nb_ls_plus_ap_77``, ``nb_ls_pls``,
-       ``nb_ls_<k>piece…``) when present, else :data:`FINANCING_SHARES` and :data:`ROOM_SHARES`;
-       one résidence per neighbourhood and financing, one placeholder landlord per commune,
-       rents :data:`SOCIAL_RENT_M2`. Private and owner dwellings: households plus
-       :data:`DWELLING_VACANCY`. Applicants: :data:`APPLICATION_RATE` (assumptions; replace with
-       SNE counts when available).
-
-    Args:
-        filosofi: Path of a Filosofi IRIS CSV or the DataFrame from :func:`read_filosofi_iris`.
-        rpls: Path of an RPLS commune table or the DataFrame from :func:`read_rpls_communes`.
-        iris_table: Path or DataFrame for :func:`read_iris_table`.
-        households: Total households in main residences wanted (the table's counts are rescaled);
-            None keeps the table's counts.
-        seed: Seed of the random generator used to round the fitted population; None draws one.
-        quartile_cuts: ``"national"``, ``"territory"`` or three increasing cut points.
-
-    Returns:
-        The six territory tables (``communes``, ``neighbourhoods``, ``dwellings``,
-        ``social_stock``, ``population``, ``applicants``; they pass
-        :func:`mixsim.model.territory.validate`) plus three reports (:data:`REPORT_TABLES`):
-        ``ipf_fit`` (per margin: cells, total, iterations, convergence, maximum absolute and
-        relative error of the fitted table and of the rounded population against the target),
-        ``ipf_margins`` (every target margin cell: ``margin``, its keys, ``target``, ``fitted``
-        (real) and ``population`` (rounded)), ``income_fit`` (per neighbourhood: income
-        distribution, its origin, the quartile shares and the cuts used).
-
-    Raises:
-        InputError: for bad input files (see the readers), IRIS-table communes missing a usable
-            ``nb_ls`` in RPLS, no usable income data, or bad ``households``/``quartile_cuts``.
+    Attributes:
+        households: Households in main residences per neighbourhood (integers).
+        stock: Social dwellings per neighbourhood.
+        tenure: Households per neighbourhood x tenure (:data:`TENURES` order), hosted included.
+        financing: Commune code -> shares of PLAI, PLUS, PLS.
+        rooms: Commune code -> shares of 1..5+ rooms.
+        libcom: Commune code -> RPLS commune name (when the RPLS table has ``libcom``).
     """
-    fil = filosofi if isinstance(filosofi, pd.DataFrame) else read_filosofi_iris(filosofi)
-    rp = rpls if isinstance(rpls, pd.DataFrame) else read_rpls_communes(rpls)
-    it = read_iris_table(iris_table)
+
+    households: np.ndarray
+    stock: np.ndarray
+    tenure: np.ndarray
+    financing: dict[str, np.ndarray]
+    rooms: dict[str, np.ndarray]
+    libcom: dict[str, str]
+
+
+class IncomeSplit(NamedTuple):
+    """Step 2 of the builder: lognormal income per neighbourhood and households by quartile.
+
+    Attributes:
+        mu: Log-median of income per UC per neighbourhood.
+        sigma: Log-standard deviation per neighbourhood.
+        origin: Where each distribution came from (``iris``, ``commune average``…).
+        cuts: Quartile cut points used (€/UC/year).
+        shares: Share of each neighbourhood's households in quartiles 1..4.
+        counts: Households per neighbourhood x quartile (integers).
+    """
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    origin: np.ndarray
+    cuts: tuple[float, float, float]
+    shares: np.ndarray
+    counts: np.ndarray
+
+
+class PopulationFit(NamedTuple):
+    """Step 3 of the builder: the joint population and its fit reports.
+
+    Attributes:
+        counts: Households per neighbourhood x tenure x quartile x household type (integers).
+        population: The ``population`` table.
+        ipf_fit: Per margin: cells, total, iterations, convergence, errors (report table).
+        ipf_margins: Every target cell with its fitted and rounded value (report table).
+    """
+
+    counts: np.ndarray
+    population: pd.DataFrame
+    ipf_fit: pd.DataFrame
+    ipf_margins: pd.DataFrame
+
+
+def _check_frames(fil: pd.DataFrame, rp: pd.DataFrame) -> None:
     for name, df, cols in (("filosofi", fil, ("iris",)), ("rpls", rp, ("depcom_arm", "nb_ls"))):
         miss = [c for c in cols if c not in df.columns]
         if miss:
             raise InputError(f"missing column(s) {', '.join(miss)}; pass the table returned by "
                              f"the reader of this module", source=name)
-    rng = np.random.default_rng(seed)
+
+
+def tenure_by_neighbourhood(it: pd.DataFrame, rp: pd.DataFrame,
+                            households: float | None = None) -> TenureSplit:
+    """Households by tenure and the social stock of each neighbourhood (builder step 1).
+
+    See :func:`build_territory_from_public` (step 1) for the method.
+
+    Args:
+        it: The IRIS table (:func:`read_iris_table`).
+        rp: The RPLS table (:func:`read_rpls_communes`).
+        households: Total households wanted (the table is rescaled), or None.
+    """
     n_nb = len(it)
     qpv = it.qpv.to_numpy().astype(int)
-
-    # ---- 1. households and tenure
     hh = it.households.to_numpy(float)
     if households is not None:
         if not (np.isfinite(households) and households > 0):
@@ -863,54 +869,86 @@ def build_territory_from_public(filosofi, rpls, iris_table, *, households: float
     own_frac = np.where(op > 0, it.owner_share.to_numpy() / np.where(op > 0, op, 1.0), 0.0)
     owners = np.rint(rest * own_frac).astype(np.int64)
     private = rest - owners
+    default_hosted = hh_int * np.where(qpv == 1, HOSTED_RATE[1], HOSTED_RATE[0])
     if "hosted" in it:
-        default_hosted = hh_int * np.where(qpv == 1, HOSTED_RATE[1], HOSTED_RATE[0])
         hosted = np.rint(np.where(np.isfinite(it.hosted), it.hosted, default_hosted))
     else:
-        hosted = np.rint(hh_int * np.where(qpv == 1, HOSTED_RATE[1], HOSTED_RATE[0]))
-    hosted = hosted.astype(np.int64)
-    tenure_nb = np.stack([occupied, private, owners, hosted], axis=1)  # TENURES order
+        hosted = np.rint(default_hosted)
+    tenure_nb = np.stack([occupied, private, owners, hosted.astype(np.int64)], axis=1)
     if tenure_nb.sum() == 0:
         raise InputError("the IRIS table gives no households", source="iris_table",
                          field="households")
+    libcom = rp_by["libcom"].to_dict() if "libcom" in rp_by else {}
+    return TenureSplit(hh_int, stock, tenure_nb, fin_shares, room_shares, libcom)
 
-    # ---- 2. income quartiles
-    dist = _income_distributions(it, fil, hh_int.astype(float) + 1e-9)
-    mu, sigma = dist.mu.to_numpy(), dist.sigma.to_numpy()
+
+def _quartile_cuts(quartile_cuts, fil: pd.DataFrame, mu: np.ndarray, sigma: np.ndarray,
+                   weights: np.ndarray) -> tuple[float, float, float]:
     if isinstance(quartile_cuts, str):
         if quartile_cuts == "national":
             year = int(fil["year"].iloc[0]) if "year" in fil and len(fil) else \
                 max(NATIONAL_LIVING_STANDARD)
-            cuts = national_quartile_cuts(year)
-        elif quartile_cuts == "territory":
-            cuts = _territory_cuts(mu, sigma, tenure_nb.sum(axis=1).astype(float) + 1e-9)
-        else:
-            raise InputError(f"got {quartile_cuts!r}; expected 'national', 'territory' or three "
-                             "cut points", field="quartile_cuts")
-    else:
-        cuts = tuple(float(c) for c in quartile_cuts)
-        if len(cuts) != 3 or not all(0 < a < b for a, b in zip(cuts, cuts[1:] + (math.inf,),
-                                                              strict=True)):
-            raise InputError(f"got {quartile_cuts!r}; expected three increasing positive cut "
-                             "points (€/UC/year)", field="quartile_cuts")
-    cdf = ndtr((np.log(np.array(cuts))[None, :] - mu[:, None]) / sigma[:, None])
-    q_shares = np.diff(np.concatenate([np.zeros((n_nb, 1)), cdf, np.ones((n_nb, 1))], axis=1),
-                       axis=1)
-    tot_nb = tenure_nb.sum(axis=1)
-    quart_nb = np.stack([_largest_remainder(q_shares[i], tot_nb[i]) for i in range(n_nb)])
-    tenure_tot = tenure_nb.sum(axis=0)
-    type_t = np.stack([_largest_remainder(TYPE_BY_TENURE[t], tenure_tot[t])
-                       for t in range(len(TENURES))])
+            return national_quartile_cuts(year)
+        if quartile_cuts == "territory":
+            return _territory_cuts(mu, sigma, weights)
+        raise InputError(f"got {quartile_cuts!r}; expected 'national', 'territory' or three "
+                         "cut points", field="quartile_cuts")
+    cuts = tuple(float(c) for c in quartile_cuts)
+    if len(cuts) != 3 or not all(0 < a < b for a, b in zip(cuts, cuts[1:] + (math.inf,),
+                                                          strict=True)):
+        raise InputError(f"got {quartile_cuts!r}; expected three increasing positive cut "
+                         "points (€/UC/year)", field="quartile_cuts")
+    return cuts
 
-    # ---- 3. joint population by IPF, then integers
+
+def quartiles_by_neighbourhood(it: pd.DataFrame, fil: pd.DataFrame, tenure: TenureSplit,
+                               quartile_cuts="national") -> IncomeSplit:
+    """Income distribution and households by quartile per neighbourhood (builder step 2)."""
+    dist = _income_distributions(it, fil, tenure.households.astype(float) + 1e-9)
+    mu, sigma = dist.mu.to_numpy(), dist.sigma.to_numpy()
+    tot_nb = tenure.tenure.sum(axis=1)
+    cuts = _quartile_cuts(quartile_cuts, fil, mu, sigma, tot_nb.astype(float) + 1e-9)
+    n_nb = len(it)
+    cdf = ndtr((np.log(np.array(cuts))[None, :] - mu[:, None]) / sigma[:, None])
+    shares = np.diff(np.concatenate([np.zeros((n_nb, 1)), cdf, np.ones((n_nb, 1))], axis=1),
+                     axis=1)
+    counts = np.stack([_largest_remainder(shares[i], tot_nb[i]) for i in range(n_nb)])
+    return IncomeSplit(mu, sigma, dist.origin.to_numpy(), cuts, shares, counts)
+
+
+def fit_population(ids: Sequence[str], tenure_nb: np.ndarray, quartile_nb: np.ndarray,
+                   rng: np.random.Generator, household_types: np.ndarray | None = None
+                   ) -> PopulationFit:
+    """Joint population neighbourhood x tenure x quartile x type by IPF (builder step 3).
+
+    Margins: neighbourhood x tenure, neighbourhood x quartile, and either neighbourhood x type
+    (``household_types``: the census structure of each neighbourhood, shares or counts, rescaled
+    to its households) or tenure x type (:data:`TYPE_BY_TENURE` applied to the tenure totals).
+    The seed carries the national associations (:data:`QUARTILE_BY_TENURE`,
+    :data:`TYPE_BY_TENURE`, :data:`QUARTILE_BY_TYPE`); rounding by
+    :func:`mixsim.calibration.ipf.integerise` keeps neighbourhood x tenure exact.
+    """
+    n_nb = len(ids)
     seed_arr = (np.ones((n_nb, 1, 1, 1)) * QUARTILE_BY_TENURE[None, :, :, None]
                 * TYPE_BY_TENURE[None, :, None, :] * QUARTILE_BY_TYPE.T[None, None, :, :])
-    margins = [((0, 1), tenure_nb), ((0, 2), quart_nb), ((1, 3), type_t)]
+    tot_nb = tenure_nb.sum(axis=1)
+    if household_types is None:
+        tenure_tot = tenure_nb.sum(axis=0)
+        type_m = ((1, 3), np.stack([_largest_remainder(TYPE_BY_TENURE[t], tenure_tot[t])
+                                    for t in range(len(TENURES))]))
+        type_label = "tenure x hh_type"
+    else:
+        ht = np.asarray(household_types, float)
+        type_m = ((0, 3), np.stack([_largest_remainder(ht[i] if ht[i].sum() > 0
+                                                       else TYPE_BY_TENURE[0], tot_nb[i])
+                                    for i in range(n_nb)]))
+        type_label = "neighbourhood x hh_type"
+    margins = [((0, 1), tenure_nb), ((0, 2), quartile_nb), type_m]
+    labels = ("neighbourhood x tenure", "neighbourhood x quartile", type_label)
     fit = ipf(seed_arr, margins)
     pop_arr = integerise(fit.fitted, rng, margins=[m[0] for m in margins], weights=(3, 1, 1))
-    labels = ("neighbourhood x tenure", "neighbourhood x quartile", "tenure x hh_type")
     fit_rows, margin_rows = [], []
-    keys = (list(it.neighbourhood), list(TENURES), [1, 2, 3, 4], list(HH_TYPES))
+    keys = (list(ids), list(TENURES), [1, 2, 3, 4], list(HH_TYPES))
     names = ("neighbourhood", "tenure", "quartile", "hh_type")
     for label, (axes, target), mf in zip(labels, margins, fit.margins, strict=True):
         after = margin_error(pop_arr, axes, target)
@@ -924,45 +962,57 @@ def build_territory_from_public(filosofi, rpls, iris_table, *, households: float
         other = tuple(a for a in range(4) if a not in axes)
         fitted_m, pop_m = fit.fitted.sum(axis=other), pop_arr.sum(axis=other)
         for cell in np.ndindex(target.shape):
-            rec = {"margin": label}
-            for n in names:
-                rec[n] = ""
+            rec = dict.fromkeys(names, "")
+            rec["margin"] = label
             for a, c in zip(axes, cell, strict=True):
                 rec[names[a]] = keys[a][c]
             rec.update(target=float(target[cell]), fitted=round(float(fitted_m[cell]), 6),
                        population=int(pop_m[cell]))
-            margin_rows.append(rec)
+            margin_rows.append({k: rec[k] for k in ("margin", *names, "target", "fitted",
+                                                    "population")})
     if not fit.converged:
         warnings.warn(f"IPF did not converge in {fit.iterations} cycles (max abs error "
                       f"{fit.max_abs_error:.3g}); see the ipf_fit table", UserWarning, stacklevel=2)
     pop_rows = [{"neighbourhood": keys[0][n], "tenure": TENURES[t], "quartile": q + 1,
                  "hh_type": HH_TYPES[h], "count": int(pop_arr[n, t, q, h])}
                 for n, t, q, h in zip(*np.nonzero(pop_arr), strict=True)]
-    population = pd.DataFrame(pop_rows, columns=list(SCHEMA["population"]))
+    return PopulationFit(pop_arr, pd.DataFrame(pop_rows, columns=list(SCHEMA["population"])),
+                         pd.DataFrame(fit_rows), pd.DataFrame(margin_rows))
 
-    # ---- 4. dwellings, social stock, applicants, communes, neighbourhoods
-    pop_nt = pop_arr.sum(axis=(2, 3))
-    dwellings = []
-    for n in range(n_nb):
+
+def dwellings_table(ids: Sequence[str], counts: np.ndarray) -> pd.DataFrame:
+    """Private and owner dwellings: households of the sector plus :data:`DWELLING_VACANCY`."""
+    pop_nt = counts.sum(axis=(2, 3))
+    rows = []
+    for n, nb in enumerate(ids):
         for sector, t in (("private", 1), ("owner", 2)):
             n_dw = int(math.ceil(pop_nt[n, t] / (1.0 - DWELLING_VACANCY[sector]) - 1e-9))
             for rooms, cnt in enumerate(_largest_remainder(ROOM_SHARES[sector], n_dw), start=1):
                 if cnt:
-                    dwellings.append({"neighbourhood": keys[0][n], "sector": sector,
-                                      "rooms": rooms, "count": int(cnt)})
-    social = []
-    for n in range(n_nb):
+                    rows.append({"neighbourhood": nb, "sector": sector, "rooms": rooms,
+                                 "count": int(cnt)})
+    return pd.DataFrame(rows, columns=list(SCHEMA["dwellings"]))
+
+
+def social_stock_table(it: pd.DataFrame, tenure: TenureSplit) -> pd.DataFrame:
+    """One résidence per neighbourhood and financing, one placeholder landlord per commune."""
+    rows = []
+    for n, nb in enumerate(it.neighbourhood):
         com = it.commune.iloc[n]
-        by_fin = _largest_remainder(fin_shares[com], stock[n])
+        by_fin = _largest_remainder(tenure.financing[com], tenure.stock[n])
         for fin, n_fin in zip(("PLAI", "PLUS", "PLS"), by_fin, strict=True):
-            for rooms, cnt in enumerate(_largest_remainder(room_shares[com], n_fin), start=1):
+            for rooms, cnt in enumerate(_largest_remainder(tenure.rooms[com], n_fin), start=1):
                 if cnt:
-                    social.append({"residence": f"{keys[0][n]}-{fin}",
-                                   "neighbourhood": keys[0][n], "landlord": f"L{com}",
-                                   "financing": fin, "rooms": rooms, "count": int(cnt),
-                                   "rent_m2": SOCIAL_RENT_M2[fin]})
-    applicants = []
-    pop_tq = pop_arr.sum(axis=(0, 3))
+                    rows.append({"residence": f"{nb}-{fin}", "neighbourhood": nb,
+                                 "landlord": f"L{com}", "financing": fin, "rooms": rooms,
+                                 "count": int(cnt), "rent_m2": SOCIAL_RENT_M2[fin]})
+    return pd.DataFrame(rows, columns=list(SCHEMA["social_stock"]))
+
+
+def applicants_table(counts: np.ndarray) -> pd.DataFrame:
+    """Pending applications from :data:`APPLICATION_RATE` and :data:`PRIORITY_SHARE` [U]."""
+    rows = []
+    pop_tq = counts.sum(axis=(0, 3))
     for tenure in ("social", "private", "hosted"):
         t = TENURES.index(tenure)
         for q in range(4):
@@ -974,56 +1024,156 @@ def build_territory_from_public(filosofi, rpls, iris_table, *, households: float
                                           * (1.5 if q == 0 else 0.6))))
             for prio, cnt in ((1, n_prio), (0, n_app - n_prio)):
                 if cnt:
-                    applicants.append({"tenure": tenure, "quartile": q + 1, "priority": prio,
-                                       "count": cnt})
+                    rows.append({"tenure": tenure, "quartile": q + 1, "priority": prio,
+                                 "count": cnt})
+    return pd.DataFrame(rows, columns=list(SCHEMA["applicants"]))
+
+
+def communes_table(it: pd.DataFrame, fil: pd.DataFrame, tenure: TenureSplit) -> pd.DataFrame:
+    """Communes in order of first use; names from the IRIS table, Filosofi, RPLS, else codes."""
     libcom = dict(zip(fil.get("com", []), fil.get("libcom", fil.get("com", [])), strict=True))
-    rp_names = rp_by["libcom"].to_dict() if "libcom" in rp_by else {}
-    communes = []
+    rows = []
     for com in dict.fromkeys(it.commune):
-        rows = it.commune == com
+        here = it.commune == com
         name = ""
         if "commune_name" in it:
-            name = next((v for v in it.commune_name[rows] if v), "")
-        name = name or libcom.get(com) or rp_names.get(com) or com
-        if "sru_applies" in it and np.isfinite(it.sru_applies[rows].iloc[0]):
-            sru = int(it.sru_applies[rows].iloc[0])
+            name = next((v for v in it.commune_name[here] if v), "")
+        name = name or libcom.get(com) or tenure.libcom.get(com) or com
+        if "sru_applies" in it and np.isfinite(it.sru_applies[here].iloc[0]):
+            sru = int(it.sru_applies[here].iloc[0])
         else:
-            sru = int(hh_int[rows.to_numpy()].sum() >= SRU_MIN_HOUSEHOLDS)
-        communes.append({"commune": com, "name": name, "sru_applies": sru})
-    epci_mu = float(np.average(mu, weights=hh_int + 1e-9))
-    attr = np.clip(2.5 * (mu - epci_mu), -3.0, 3.0)
+            sru = int(tenure.households[here.to_numpy()].sum() >= SRU_MIN_HOUSEHOLDS)
+        rows.append({"commune": com, "name": name, "sru_applies": sru})
+    return pd.DataFrame(rows, columns=list(SCHEMA["communes"]))
+
+
+def neighbourhoods_table(it: pd.DataFrame, fil: pd.DataFrame, tenure: TenureSplit,
+                         income: IncomeSplit) -> pd.DataFrame:
+    """Neighbourhoods with names, QPV flags, coordinates, attractiveness and private rents.
+
+    Attractiveness is ``2.5 x ln(median / territory's median)`` clipped to [-3, 3] and the
+    private rent ``11.5 + 2.2 x attractiveness`` €/m² [U] unless the IRIS table gives them.
+    """
+    epci_mu = float(np.average(income.mu, weights=tenure.households + 1e-9))
+    attr = np.clip(2.5 * (income.mu - epci_mu), -3.0, 3.0)
     if "base_attractiveness" in it:
         attr = np.where(np.isfinite(it.base_attractiveness), it.base_attractiveness, attr)
     rent = np.clip(11.5 + 2.2 * attr, 5.0, 40.0)
     if "private_rent_m2" in it:
         rent = np.where(np.isfinite(it.private_rent_m2), it.private_rent_m2, rent)
     libiris = dict(zip(fil.iris, fil.get("libiris", fil.iris), strict=True))
-    nb_names = []
-    for n in range(n_nb):
+    names = []
+    for n, nb in enumerate(it.neighbourhood):
         name = it["name"].iloc[n] if "name" in it else ""
         code = it.iris.iloc[n] if "iris" in it else ""
-        nb_names.append(name or libiris.get(code) or keys[0][n])
-    neighbourhoods = pd.DataFrame({
-        "neighbourhood": keys[0], "commune": list(it.commune), "name": nb_names,
-        "qpv": qpv, "x": it.x.round(3).to_numpy(), "y": it.y.round(3).to_numpy(),
-        "base_attractiveness": np.round(attr, 3), "private_rent_m2": np.round(rent, 2)})
-    income_fit = pd.DataFrame({
-        "neighbourhood": keys[0], "iris": list(it.iris) if "iris" in it else "",
-        "origin": dist.origin, "median": np.round(np.exp(mu), 1), "sigma": np.round(sigma, 4),
-        **{f"q{k + 1}_share": np.round(q_shares[:, k], 4) for k in range(4)},
+        names.append(name or libiris.get(code) or nb)
+    return pd.DataFrame({
+        "neighbourhood": list(it.neighbourhood), "commune": list(it.commune), "name": names,
+        "qpv": it.qpv.to_numpy().astype(int), "x": it.x.round(3).to_numpy(),
+        "y": it.y.round(3).to_numpy(), "base_attractiveness": np.round(attr, 3),
+        "private_rent_m2": np.round(rent, 2)})
+
+
+def income_fit_table(it: pd.DataFrame, income: IncomeSplit) -> pd.DataFrame:
+    """Report: per neighbourhood, the fitted income distribution, its origin and the cuts."""
+    cuts = income.cuts
+    return pd.DataFrame({
+        "neighbourhood": list(it.neighbourhood), "iris": list(it.iris) if "iris" in it else "",
+        "origin": income.origin, "median": np.round(np.exp(income.mu), 1),
+        "sigma": np.round(income.sigma, 4),
+        **{f"q{k + 1}_share": np.round(income.shares[:, k], 4) for k in range(4)},
         "cut_q1": round(cuts[0], 1), "cut_median": round(cuts[1], 1),
         "cut_q3": round(cuts[2], 1)})
+
+
+def build_territory_from_public(filosofi, rpls, iris_table, *, households: float | None = None,
+                                seed: int | None = 0,
+                                quartile_cuts: str | Sequence[float] = "national",
+                                household_types: pd.DataFrame | None = None,
+                                ) -> dict[str, pd.DataFrame]:
+    """Build the territory tables of an EPCI from Filosofi, RPLS and a small IRIS table.
+
+    Steps (each a function of this module, testable alone):
+
+    1. **Households and tenure** per neighbourhood (:func:`tenure_by_neighbourhood`):
+       ``households`` of the IRIS table (rescaled to the ``households`` argument if given). The
+       commune's RPLS social stock ``nb_ls`` is spread over its neighbourhoods, ``nb_ls_en_qpv``
+       over the QPV ones and the rest over the others, in proportion to ``households x social
+       share`` (``social_share`` column, else ``1 - owner_share - private_share``); a share
+       ``nb_loues / nb_ls`` of those dwellings is occupied by social tenants. The other
+       households are owners or private tenants in the ratio ``owner_share : private_share``;
+       hosted households are added (``hosted`` column, or :data:`HOSTED_RATE`).
+    2. **Income quartiles** (:func:`quartiles_by_neighbourhood`): each neighbourhood's income
+       per UC is taken lognormal, fitted by least squares to its Filosofi quantiles (median,
+       quartiles, deciles; the commune's or the territory's average when the IRIS has none,
+       with a warning), and its households are split by the shares below the quartile cuts:
+       national (:func:`national_quartile_cuts` for the Filosofi year), ``"territory"``
+       (quartiles of the EPCI's own mixture, the quartiles the model uses), or three cut points
+       in €/UC/year.
+    3. **Joint population** neighbourhood x tenure x quartile x household type by
+       :func:`mixsim.calibration.ipf.ipf` (:func:`fit_population`): margins neighbourhood x
+       tenure (step 1), neighbourhood x quartile (step 2) and either neighbourhood x type
+       (``household_types``, the census) or tenure x type (:data:`TYPE_BY_TENURE`); then
+       rounded by :func:`mixsim.calibration.ipf.integerise`, which keeps neighbourhood x tenure
+       exact.
+    4. **Dwellings** (:func:`dwellings_table`, :func:`social_stock_table`): social stock split
+       by financing and rooms with the commune's RPLS columns (``nb_ls_plai``,
+       ``nb_ls_plus_av_77``/``nb_ls_plus_ap_77``, ``nb_ls_pls``, ``nb_ls_<k>piece…``) when
+       present, else :data:`FINANCING_SHARES` and :data:`ROOM_SHARES`; one résidence per
+       neighbourhood and financing, one placeholder landlord per commune, rents
+       :data:`SOCIAL_RENT_M2`. Private and owner dwellings: households plus
+       :data:`DWELLING_VACANCY`. Applicants (:func:`applicants_table`): :data:`APPLICATION_RATE`
+       (assumptions; replace with SNE counts when available).
+
+    Args:
+        filosofi: Path of a Filosofi IRIS CSV or the DataFrame from :func:`read_filosofi_iris`.
+        rpls: Path of an RPLS commune table or the DataFrame from :func:`read_rpls_communes`.
+        iris_table: Path or DataFrame for :func:`read_iris_table`.
+        households: Total households in main residences wanted (the table's counts are rescaled);
+            None keeps the table's counts.
+        seed: Seed of the random generator used to round the fitted population; None draws one.
+        quartile_cuts: ``"national"``, ``"territory"`` or three increasing cut points.
+        household_types: Optional households by type per neighbourhood: a DataFrame indexed by
+            neighbourhood id with one column per :data:`mixsim.model.territory.HH_TYPES` (counts
+            or shares; rescaled to each neighbourhood's households).
+
+    Returns:
+        The six territory tables (``communes``, ``neighbourhoods``, ``dwellings``,
+        ``social_stock``, ``population``, ``applicants``; they pass
+        :func:`mixsim.model.territory.validate`) plus three reports (:data:`REPORT_TABLES`):
+        ``ipf_fit`` (per margin: cells, total, iterations, convergence, maximum absolute and
+        relative error of the fitted table and of the rounded population against the target),
+        ``ipf_margins`` (every target margin cell: ``margin``, its keys, ``target``, ``fitted``
+        (real) and ``population`` (rounded)), ``income_fit`` (per neighbourhood: income
+        distribution, its origin, the quartile shares and the cuts used).
+
+    Raises:
+        InputError: for bad input files (see the readers), IRIS-table communes missing a usable
+            ``nb_ls`` in RPLS, no usable income data, or bad ``households``/``quartile_cuts``.
+    """
+    fil = filosofi if isinstance(filosofi, pd.DataFrame) else read_filosofi_iris(filosofi)
+    rp = rpls if isinstance(rpls, pd.DataFrame) else read_rpls_communes(rpls)
+    it = read_iris_table(iris_table)
+    _check_frames(fil, rp)
+    rng = np.random.default_rng(seed)
+    tenure = tenure_by_neighbourhood(it, rp, households)
+    income = quartiles_by_neighbourhood(it, fil, tenure, quartile_cuts)
+    types = None
+    if household_types is not None:
+        types = household_types.reindex(list(it.neighbourhood))[list(HH_TYPES)].fillna(0.0)
+        types = types.to_numpy(float)
+    pop = fit_population(list(it.neighbourhood), tenure.tenure, income.counts, rng, types)
     tables = {
-        "communes": pd.DataFrame(communes, columns=list(SCHEMA["communes"])),
-        "neighbourhoods": neighbourhoods,
-        "dwellings": pd.DataFrame(dwellings, columns=list(SCHEMA["dwellings"])),
-        "social_stock": pd.DataFrame(social, columns=list(SCHEMA["social_stock"])),
-        "population": population,
-        "applicants": pd.DataFrame(applicants, columns=list(SCHEMA["applicants"])),
+        "communes": communes_table(it, fil, tenure),
+        "neighbourhoods": neighbourhoods_table(it, fil, tenure, income),
+        "dwellings": dwellings_table(list(it.neighbourhood), pop.counts),
+        "social_stock": social_stock_table(it, tenure),
+        "population": pop.population,
+        "applicants": applicants_table(pop.counts),
     }
     validate(tables, {k: f"<built {k}>" for k in SCHEMA}, name="public data")
-    tables.update(ipf_fit=pd.DataFrame(fit_rows), ipf_margins=pd.DataFrame(margin_rows),
-                  income_fit=income_fit)
+    tables.update(ipf_fit=pop.ipf_fit, ipf_margins=pop.ipf_margins,
+                  income_fit=income_fit_table(it, income))
     return tables
 
 
