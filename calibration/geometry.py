@@ -5,7 +5,7 @@ Reads the public shapes a territory build needs (docs/territory.md):
 * the IGN **CONTOURS-IRIS** polygons, as GeoJSON or as the GeoPackage IGN ships
   (:func:`read_contours`). A GeoPackage is an SQLite file whose geometry blobs are a small
   ``GP`` header followed by standard WKB (OGC GeoPackage 1.3, §2.1.3); :func:`read_gpkg_layer`
-  reads it with :mod:`sqlite3` and :func:`shapely.wkb.loads`, so no GDAL stack is needed;
+  reads it with :mod:`sqlite3` and :func:`shapely.from_wkb`, so no GDAL stack is needed;
 * the **QPV** perimeters of the 2024 décret as GeoJSON (:func:`read_qpv_perimeters`) and the
   share of each IRIS's area they cover (:func:`qpv_overlap`).
 
@@ -25,6 +25,7 @@ import json
 import math
 import re
 import sqlite3
+import struct
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -215,7 +216,7 @@ def _gpkg_geometry(blob: bytes, source: str, row: int) -> BaseGeometry | None:
     if flags & 0b0001_0000:  # empty geometry flag
         return None
     try:
-        return shapely.wkb.loads(bytes(blob[8 + sizes[envelope]:]))
+        return shapely.from_wkb(bytes(blob[8 + sizes[envelope]:]))
     except shapely.errors.GEOSException as err:
         raise InputError(f"unreadable WKB geometry: {err}", source=source,
                          field=f"row {row}") from None
@@ -468,14 +469,16 @@ def geometries(fc: dict) -> dict[str, BaseGeometry]:
     return {str(f["properties"]["neighbourhood"]): shape(f["geometry"]) for f in fc["features"]}
 
 
-def check_geometry(fc: dict, neighbourhoods: Sequence[str], *, overlap_tol: float = 1e-6
+def check_geometry(fc: dict, neighbourhoods: Sequence[str], *, overlap_tol: float = 1e-4
                    ) -> list[str]:
     """Problems of a territory's polygons: missing or extra ids, invalid shapes, overlaps.
 
     Args:
         fc: The FeatureCollection.
         neighbourhoods: Ids of ``neighbourhoods.csv``.
-        overlap_tol: Area (km²) of a pairwise intersection tolerated as rounding.
+        overlap_tol: Share of the smaller polygon's area that a pairwise intersection may have
+            (slivers along shared edges, e.g. centimetres wide in digitised contours); at least
+            1 m² (1e-6 km²) is always tolerated.
 
     Returns:
         One sentence per problem (empty when the geometry is consistent).
@@ -501,7 +504,7 @@ def check_geometry(fc: dict, neighbourhoods: Sequence[str], *, overlap_tol: floa
     for a, b in zip(left, right, strict=True):
         if a < b:
             area = shapely.area(shapely.intersection(arr[a], arr[b]))
-            if area > overlap_tol:
+            if area > max(1e-6, overlap_tol * min(arr[a].area, arr[b].area)):
                 problems.append(f"polygons {names[a]} and {names[b]} overlap ({area:.3g} km²)")
     return problems
 
@@ -526,3 +529,56 @@ def voronoi_cells(x: Sequence[float], y: Sequence[float], outline: BaseGeometry
     if any(c is None for c in by_point):
         raise ValueError("two points coincide: their Voronoi cells are not distinct")
     return [shapely.intersection(c, outline) for c in by_point]
+
+
+def write_gpkg(path, layer: str, records: Sequence[dict], *, srs_id: int = LAMBERT93_EPSG
+               ) -> None:
+    """Write polygons as a minimal GeoPackage feature layer (OGC GeoPackage 1.3).
+
+    Used to make the example's and the tests' samples in IGN's format. Each record holds a
+    ``geometry`` (in the CRS ``srs_id``: 2154 or 4326) and scalar properties (text or numbers).
+    Geometry blobs are the ``GP`` header (version 0, little-endian, xy envelope) then WKB.
+    """
+    f = Path(path)
+    if f.exists():
+        f.unlink()
+    crs = {LAMBERT93_EPSG: "RGF93 v1 / Lambert-93", 4326: "WGS 84"}[srs_id]
+    cols = [k for k in records[0] if k != "geometry"]
+    con = sqlite3.connect(f)
+    try:
+        con.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
+        con.execute("PRAGMA user_version = 10300")
+        con.execute("CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER "
+                    "PRIMARY KEY, organization TEXT NOT NULL, organization_coordsys_id INTEGER "
+                    "NOT NULL, definition TEXT NOT NULL, description TEXT)")
+        con.execute("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, 'EPSG', ?, 'undefined', "
+                    "NULL)", (crs, srs_id, srs_id))
+        con.execute("CREATE TABLE gpkg_contents (table_name TEXT PRIMARY KEY, data_type TEXT "
+                    "NOT NULL, identifier TEXT, description TEXT DEFAULT '', last_change "
+                    "DATETIME, min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id "
+                    "INTEGER)")
+        con.execute("CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name "
+                    "TEXT NOT NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, "
+                    "z TINYINT NOT NULL, m TINYINT NOT NULL)")
+        bounds = shapely.total_bounds([r["geometry"] for r in records])
+        con.execute("INSERT INTO gpkg_contents VALUES (?, 'features', ?, '', "
+                    "'2024-01-01T00:00:00Z', ?, ?, ?, ?, ?)",
+                    (layer, layer, *map(float, bounds), srs_id))
+        con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'MULTIPOLYGON', ?, 0, "
+                    "0)", (layer, srs_id))
+        kinds = ["REAL" if isinstance(records[0][c], float) else
+                 "INTEGER" if isinstance(records[0][c], int) else "TEXT" for c in cols]
+        con.execute(f'CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom '
+                    "BLOB, " + ", ".join(f'"{c}" {k}' for c, k in zip(cols, kinds, strict=True))
+                    + ")")
+        for r in records:
+            g = r["geometry"]
+            env = struct.pack("<4d", *g.bounds)
+            head = b"GP" + bytes([0, 0b0000_0011]) + struct.pack("<i", srs_id)
+            blob = head + env + shapely.to_wkb(g, byte_order=1)
+            names = ", ".join(f'"{c}"' for c in cols)
+            con.execute(f'INSERT INTO "{layer}" (geom, {names}) VALUES (?{", ?" * len(cols)})',
+                        (blob, *[r[c] for c in cols]))
+        con.commit()
+    finally:
+        con.close()

@@ -1,0 +1,775 @@
+"""A territory folder from the public files of an EPCI, in one call (docs/territory.md).
+
+:func:`build_territory` reads each public source by name, fits the population and returns every
+file of the folder; :func:`write_territory` writes them through a staging folder, so a failure
+leaves nothing half-written; :func:`check_territory` reports a folder's summary and consistency.
+The sources (download pages and columns in docs/territory.md):
+
+============  ======================================================================================
+``filosofi``  INSEE Filosofi IRIS, disposable income (:func:`~.importers.read_filosofi_iris`)
+``rpls``      SDES RPLS results by commune, xlsx or CSV (:func:`~.importers.read_rpls_communes`)
+``contours``  IGN CONTOURS-IRIS, GeoJSON or GeoPackage (:func:`~.geometry.read_contours`)
+``communes``  the EPCI's communes: a CSV/xlsx list (INSEE composition of EPCIs) or codes
+``qpv``       QPV perimeters, GeoJSON (2024 décret); or ``qpv_iris``, a list of IRIS codes
+``census``    INSEE census IRIS tables: housing (``P21_RP``, ``P21_RP_PROP``,
+              ``P21_RP_LOCHLMV``) and optionally households (``C21_MENPSEUL``…)
+``sne``       optional SNE demands and allocations by commune
+============  ======================================================================================
+
+Every refusal is a :class:`mixsim.model.errors.InputError` naming the file, the row (the header
+is row 1) or feature, the column and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import tomllib
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from mixsim.model.errors import InputError
+from mixsim.model.territory import GEOMETRY_FILE, HH_TYPES, TENURES
+
+from . import geometry as geo
+from .importers import (
+    _code,
+    _duplicates,
+    _fail,
+    _header_line,
+    _largest_remainder,
+    _parse_csv,
+    _read_text,
+    _to_number,
+    build_territory_from_public,
+    read_filosofi_iris,
+    read_rpls_communes,
+)
+
+_IRIS_CODE = re.compile(r"^[0-9][0-9AB][0-9]{7}$")
+_COM_CODE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
+
+#: Communes with municipal arrondissements (INSEE code -> codes of its arrondissements): IRIS,
+#: Filosofi and RPLS (``DEPCOM_ARM``) use the arrondissements, EPCI lists the commune.
+ARRONDISSEMENTS = {
+    "75056": tuple(f"751{k:02d}" for k in range(1, 21)),  # Paris
+    "69123": tuple(f"6938{k}" for k in range(1, 10)),  # Lyon
+    "13055": tuple(f"132{k:02d}" for k in range(1, 17)),  # Marseille
+}
+
+#: Census columns by role (any 2-digit year: ``P21_RP``, ``P20_RP``…): INSEE "Logement" and
+#: "Couples, familles, ménages" bases at IRIS level.
+CENSUS_TENURE = {"households": "P{y}_RP", "owners": "P{y}_RP_PROP",
+                 "social": "P{y}_RP_LOCHLMV"}
+CENSUS_TYPES = {"single": "C{y}_MENPSEUL", "couple": "C{y}_MENCOUPSENF",
+                "couple_children": "C{y}_MENCOUPAENF", "single_parent": "C{y}_MENFAMMONO",
+                "other": "C{y}_MENSFAM"}
+
+#: Column names accepted in the commune list and the SNE table, by role (case-insensitive).
+COMMUNE_KEYS = ("CODGEO", "commune", "code", "INSEE_COM", "DEPCOM", "COM", "code_insee")
+COMMUNE_NAMES = ("LIBGEO", "name", "nom", "LIBCOM", "NOM_COM", "nom_commune")
+SNE_COLUMNS = {
+    "demands": ("demands", "demandes", "demandes_en_cours", "nb_demandes"),
+    "allocations": ("allocations", "attributions", "nb_attributions"),
+    "transfer_demands": ("transfer_demands", "demandes_mutation", "mutations_demandes"),
+    "transfer_allocations": ("transfer_allocations", "attributions_mutation",
+                             "mutations_attributions"),
+}
+
+#: Files of a built folder besides the six tables.
+REPORT_FILES = ("ipf_fit.csv", "ipf_margins.csv", "income_fit.csv", "qpv_overlap.csv",
+                GEOMETRY_FILE, "targets.toml", "build.json")
+
+
+# ============================================================================ small readers
+
+
+def read_csv_table(path) -> tuple[pd.DataFrame, str, str]:
+    """Read a CSV whose separator (``;``, ``,`` or tab) is found from its header.
+
+    Returns:
+        The table as text cells, the file name for messages and the separator.
+    """
+    text, source = _read_text(path)
+    header = _header_line(text)
+    counts = {c: header.count(c) for c in (";", ",", "\t")}
+    sep = max(counts, key=counts.get)
+    if counts[sep] == 0:
+        sep = ";"  # a one-column file
+    return _parse_csv(text, sep, source), source, sep
+
+
+def _column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
+    lower = {c.lower(): c for c in df.columns}
+    return next((lower[n.lower()] for n in names if n.lower() in lower), None)
+
+
+def _read_sheet(path: Path, key_names: Sequence[str]) -> tuple[pd.DataFrame, str, int]:
+    """First sheet of a workbook whose header row (within 30 rows) has one of ``key_names``."""
+    source = str(path)
+    if not path.is_file():
+        raise InputError("file not found", source=source)
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise InputError("reading .xlsx files needs the openpyxl package (pip install "
+                         "'mixsim[xlsx]'); or save the sheet as CSV", source=source) from None
+    try:
+        book = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
+    except Exception as err:  # openpyxl raises many types on corrupt files
+        raise InputError(f"cannot be read as a workbook: {err}", source=source) from None
+    want = {k.lower() for k in key_names}
+    for name, raw in book.items():
+        raw = raw.fillna("")
+        for r in range(min(30, len(raw))):
+            cells = [str(v).strip() for v in raw.iloc[r]]
+            if any(c.lower() in want for c in cells):
+                body = raw.iloc[r + 1:].reset_index(drop=True)
+                body.columns = cells
+                return body.loc[:, [c != "" for c in cells]], f"{source}[{name}]", r + 2
+    raise InputError(f"no sheet has a header cell {' or '.join(key_names)}", source=source)
+
+
+def read_commune_list(source, *, epci: str | None = None) -> pd.DataFrame:
+    """Read the EPCI's communes: a CSV or xlsx list, or codes separated by commas.
+
+    A file needs a code column (:data:`COMMUNE_KEYS`, e.g. ``CODGEO`` of INSEE's composition
+    of EPCIs) and may have a name column (:data:`COMMUNE_NAMES`) and an ``EPCI`` column, which
+    ``epci`` filters on (the INSEE file lists every commune of France). Paris, Lyon and
+    Marseille are expanded to their arrondissements (:data:`ARRONDISSEMENTS`).
+
+    Returns:
+        Columns ``commune`` (5-character codes, leading zeros restored) and ``name`` (may be
+        empty), in the list's order, without repeats.
+
+    Raises:
+        InputError: naming the file, row and column of a missing key column, a malformed
+            or repeated code, an unknown ``epci`` or an empty list.
+    """
+    text = str(source)
+    if not Path(text).exists() and re.fullmatch(r"[0-9ABab,;\s]+", text):
+        df = pd.DataFrame({"commune": [c for c in re.split(r"[,;\s]+", text) if c]})
+        name, rows = "--communes", None
+    else:
+        path = Path(text)
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            df, name, first = _read_sheet(path, COMMUNE_KEYS)
+        else:
+            df, name, _ = read_csv_table(path)
+            first = 2
+        rows = np.arange(len(df)) + first
+        if epci is not None:
+            col = _column(df, ("EPCI", "SIREN_EPCI", "siren"))
+            if col is None:
+                raise _fail("no EPCI column to select --epci from; expected EPCI or "
+                            f"SIREN_EPCI (the file has: {', '.join(df.columns)})", name,
+                            column="EPCI")
+            keep = df[col].astype(str).str.strip() == str(epci).strip()
+            if not keep.any():
+                raise _fail(f"no commune of EPCI {epci!r}", name, column=col)
+            rows = rows[keep.to_numpy()]
+            df = df[keep].reset_index(drop=True)
+    key = _column(df, COMMUNE_KEYS)
+    if key is None:
+        raise _fail(f"no commune code column; expected one of {', '.join(COMMUNE_KEYS)} (the "
+                    f"file has: {', '.join(df.columns)})", name, column=COMMUNE_KEYS[0])
+    if len(df) == 0:
+        raise _fail("the list has no commune", name)
+    codes = _code(df[key], 5, _COM_CODE, "commune code", name, key, rows)
+    _duplicates(codes, name, key, rows)
+    ncol = _column(df, COMMUNE_NAMES)
+    names = df[ncol].astype(str).str.strip() if ncol else pd.Series([""] * len(df))
+    out = []
+    for code, nm in zip(codes, names, strict=True):
+        for c in ARRONDISSEMENTS.get(code, (code,)):
+            out.append({"commune": c, "name": nm if c == code else ""})
+    return pd.DataFrame(out, columns=["commune", "name"])
+
+
+def read_qpv_iris(path) -> set[str]:
+    """Read QPV IRIS codes: a CSV with an ``iris`` (or ``CODE_IRIS``) column, or one a line."""
+    df, source, _ = read_csv_table(path)
+    col = _column(df, ("iris", "CODE_IRIS", "code_iris", "IRIS_CODE"))
+    if col is None:
+        if len(df.columns) != 1:
+            raise _fail("no IRIS code column; expected 'iris' or 'CODE_IRIS', or one code a "
+                        "line", source, column="iris")
+        col = df.columns[0]
+        head = col.strip()
+        df = pd.concat([pd.DataFrame({col: [head]}), df], ignore_index=True) \
+            if re.fullmatch(r"\d{7,9}|[0-9][0-9AB]\d{7}", head) else df
+    codes = _code(df[col], 9, _IRIS_CODE, "IRIS code", source, col)
+    return set(codes)
+
+
+def read_census_iris(paths: Sequence) -> pd.DataFrame:
+    """Households by tenure (and by type if given) per IRIS from INSEE census IRIS bases.
+
+    Reads one or more files (``base-ic-logement-2021.csv``, ``base-ic-couples-familles-menages
+    -2021.csv``…; ``;`` or ``,`` separated, ``,`` or ``.`` decimals; counts are weighted and may
+    have decimals) keyed by ``IRIS`` and merges them. Columns, any 2-digit year
+    (:data:`CENSUS_TENURE`, :data:`CENSUS_TYPES`): ``P21_RP`` households in main residences,
+    ``P21_RP_PROP`` owners, ``P21_RP_LOCHLMV`` tenants of an HLM dwelling (required); the five
+    household types ``C21_MENPSEUL``, ``C21_MENCOUPSENF``, ``C21_MENCOUPAENF``,
+    ``C21_MENFAMMONO``, ``C21_MENSFAM`` (optional, all or none).
+
+    Returns:
+        Indexed by IRIS code: ``households``, ``owners``, ``social`` and, when given, one column
+        per :data:`mixsim.model.territory.HH_TYPES`.
+
+    Raises:
+        InputError: naming the file, row and column of the first problem (missing key or
+            column, malformed or repeated code, a number that does not parse or is negative).
+    """
+    merged: pd.DataFrame | None = None
+    seen: dict[str, str] = {}
+    for path in paths:
+        df, source, sep = read_csv_table(path)
+        key = _column(df, ("IRIS", "CODE_IRIS"))
+        if key is None:
+            raise _fail(f"missing key column 'IRIS'; the file has: {', '.join(df.columns)}",
+                        source, column="IRIS")
+        codes = _code(df[key], 9, _IRIS_CODE, "IRIS code", source, key)
+        _duplicates(codes, source, key)
+        cols = {}
+        for role, pattern in {**CENSUS_TENURE, **CENSUS_TYPES}.items():
+            rx = re.compile("^" + pattern.replace("{y}", r"\d\d") + "$", re.IGNORECASE)
+            hit = next((c for c in df.columns if rx.match(c)), None)
+            if hit is None:
+                continue
+            num = _to_number(df[hit], source, hit, decimal_comma=(sep != ","))
+            neg = num < 0
+            if neg.any():
+                i = int(np.flatnonzero(neg.to_numpy())[0])
+                raise _fail(f"got {df[hit].iloc[i]!r}; counts cannot be negative", source,
+                            i + 2, hit)
+            cols[role] = num.to_numpy()
+            seen[role] = source
+        part = pd.DataFrame(cols, index=pd.Index(codes, name="iris"))
+        merged = part if merged is None else merged.combine_first(part)
+    if merged is None:
+        raise InputError("no census file given", field="census")
+    first = str(paths[0])
+    for role in CENSUS_TENURE:
+        if role not in merged:
+            raise _fail(f"no {CENSUS_TENURE[role].format(y='21')} column (any year) in the "
+                        "census files; the INSEE 'Logement' IRIS base has it", first,
+                        column=CENSUS_TENURE[role].format(y="YY"))
+    types = [r for r in CENSUS_TYPES if r in merged]
+    if types and len(types) < len(CENSUS_TYPES):
+        missing = [CENSUS_TYPES[r].format(y="YY") for r in CENSUS_TYPES if r not in merged]
+        raise _fail(f"household types need all five columns; missing {', '.join(missing)}",
+                    seen[types[0]], column=missing[0])
+    return merged
+
+
+def read_sne_communes(path) -> pd.DataFrame:
+    """SNE demands and allocations by commune (a CSV the user exports from "Data Logement").
+
+    Columns (case-insensitive; :data:`SNE_COLUMNS`): a commune code (:data:`COMMUNE_KEYS`),
+    pending ``demands`` (``demandes``) and yearly ``allocations`` (``attributions``); optional
+    ``transfer_demands`` (``demandes_mutation``) and ``transfer_allocations``
+    (``attributions_mutation``). Missing values (``nd``, ``s``… or empty) count as unknown.
+
+    Returns:
+        Indexed by commune code, one float column per role present.
+    """
+    df, source, sep = read_csv_table(path)
+    key = _column(df, COMMUNE_KEYS)
+    if key is None:
+        raise _fail(f"no commune code column; expected one of {', '.join(COMMUNE_KEYS)}",
+                    source, column=COMMUNE_KEYS[0])
+    codes = _code(df[key], 5, _COM_CODE, "commune code", source, key)
+    _duplicates(codes, source, key)
+    out = {}
+    for role, names in SNE_COLUMNS.items():
+        col = _column(df, names)
+        if col is None:
+            if role in ("demands", "allocations"):
+                raise _fail(f"missing column {names[0]!r} (or {', '.join(names[1:])})", source,
+                            column=names[0])
+            continue
+        num = _to_number(df[col], source, col, decimal_comma=(sep != ","))
+        if (num < 0).any():
+            i = int(np.flatnonzero((num < 0).to_numpy())[0])
+            raise _fail(f"got {df[col].iloc[i]!r}; counts cannot be negative", source, i + 2,
+                        col)
+        out[role] = num.to_numpy()
+    return pd.DataFrame(out, index=pd.Index(codes, name="commune"))
+
+
+# ============================================================================ the build
+
+
+@dataclass(frozen=True)
+class PublicSources:
+    """The public files of a territory build (see the module docstring and docs/territory.md).
+
+    Attributes:
+        filosofi: Filosofi IRIS CSV.
+        rpls: RPLS results by commune (xlsx or CSV).
+        contours: IRIS contours (``.geojson`` or ``.gpkg``).
+        communes: The EPCI's communes: a file, or codes separated by commas.
+        census: Census IRIS bases (households by tenure, optionally by type).
+        qpv: QPV perimeters (GeoJSON/GeoPackage), or None.
+        qpv_iris: A list of QPV IRIS codes instead of perimeters, or None.
+        sne: SNE demands and allocations by commune, or None.
+        epci: EPCI code selecting the communes of an INSEE composition file, or None.
+        layer: GeoPackage layer of the contours when it has several.
+    """
+
+    filosofi: Path
+    rpls: Path
+    contours: Path
+    communes: str
+    census: tuple[Path, ...]
+    qpv: Path | None = None
+    qpv_iris: Path | None = None
+    sne: Path | None = None
+    epci: str | None = None
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Choices of a territory build.
+
+    Attributes:
+        seed: Seed of the rounding of the fitted population.
+        quartile_cuts: ``"national"`` or ``"territory"`` quartile cut points.
+        qpv_threshold: Share of an IRIS's area inside QPV perimeters for it to be a QPV.
+        households: Total households wanted (rescales the census), or None.
+    """
+
+    seed: int = 0
+    quartile_cuts: str = "national"
+    qpv_threshold: float = geo.QPV_AREA_THRESHOLD
+    households: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.qpv_threshold <= 1:
+            raise InputError(f"got {self.qpv_threshold!r}; expected a share in (0, 1]",
+                             field="qpv_threshold")
+        if self.quartile_cuts not in ("national", "territory"):
+            raise InputError(f"got {self.quartile_cuts!r}; allowed: national, territory",
+                             field="quartile_cuts")
+
+
+class BuiltTerritory(NamedTuple):
+    """Every file of a built territory folder, in memory.
+
+    Attributes:
+        tables: The six territory tables and the report tables, by file stem.
+        geometry: The ``geometry.geojson`` FeatureCollection (km).
+        targets: Text of the ``targets.toml`` skeleton.
+        info: Provenance written to ``build.json`` (sources with SHA-256, options, warnings).
+    """
+
+    tables: dict[str, pd.DataFrame]
+    geometry: dict
+    targets: str
+    info: dict
+
+
+def _select_contours(contours: list[dict], communes: pd.DataFrame, source: str) -> list[dict]:
+    wanted = list(communes.commune)
+    keep = [c for c in contours if c["commune"] in set(wanted)]
+    have = {c["commune"] for c in keep}
+    absent = [c for c in wanted if c not in have]
+    if absent:
+        raise InputError(f"no IRIS for commune(s) {', '.join(absent[:10])} of the commune list; "
+                         "is it the contours file of the right département(s)?", source=source)
+    order = {c: i for i, c in enumerate(wanted)}
+    return sorted(keep, key=lambda c: (order[c["commune"]], c["iris"]))
+
+
+def iris_frame(contours: list[dict], census: pd.DataFrame, qpv_share: np.ndarray,
+               communes: pd.DataFrame, threshold: float) -> tuple[pd.DataFrame, list[dict]]:
+    """Make the builder's IRIS table from contours, census counts and QPV shares.
+
+    IRIS absent from the census or without households (activity zones, parks) are left out,
+    with a warning. Owners ``P_RP_PROP / P_RP``, social tenants ``P_RP_LOCHLMV / P_RP``,
+    private tenants the rest (including households housed free of charge); ``x``/``y`` are the
+    polygon's centroid in Lambert-93 km.
+
+    Returns:
+        The table (columns of :data:`~.importers.IRIS_TABLE_COLUMNS`) and the kept contours.
+    """
+    names = dict(zip(communes.commune, communes.name, strict=True))
+    rows, kept, dropped = [], [], []
+    for rec, share in zip(contours, qpv_share, strict=True):
+        code = rec["iris"]
+        hh = float(census.households.get(code, np.nan)) if code in census.index else np.nan
+        if not (np.isfinite(hh) and hh > 0):
+            dropped.append(code)
+            continue
+        owners = float(np.nan_to_num(census.owners.get(code)))
+        social = float(np.nan_to_num(census.social.get(code)))
+        own_s = min(max(owners / hh, 0.0), 1.0)
+        soc_s = min(max(social / hh, 0.0), 1.0 - own_s)
+        c = geo.km(rec["geometry"]).centroid
+        rows.append({"neighbourhood": code, "iris": code, "commune": rec["commune"],
+                     "commune_name": names.get(rec["commune"]) or rec["commune_name"],
+                     "name": rec["name"], "qpv": int(share >= threshold),
+                     "x": round(c.x, 3), "y": round(c.y, 3), "households": hh,
+                     "owner_share": own_s, "private_share": max(1.0 - own_s - soc_s, 0.0),
+                     "social_share": soc_s})
+        kept.append(rec)
+    if dropped:
+        warnings.warn(f"{len(dropped)} IRIS without households in the census left out: "
+                      + ", ".join(dropped[:10]) + ("…" if len(dropped) > 10 else ""),
+                      UserWarning, stacklevel=2)
+    if not rows:
+        raise InputError("no IRIS of the communes has households in the census files; check "
+                         "the IRIS codes", field="census")
+    return pd.DataFrame(rows), kept
+
+
+def apply_sne(applicants: pd.DataFrame, population: pd.DataFrame, sne: pd.DataFrame,
+              communes: Sequence[str]) -> pd.DataFrame:
+    """Rescale the applicants table to the SNE pending demands of the EPCI's communes.
+
+    The structure (tenure, quartile, priority) is kept; with ``transfer_demands`` the social
+    tenants' requests are set to it and the others to the rest. Counts are capped by the
+    households of each tenure and quartile.
+    """
+    here = sne.reindex([c for c in communes if c in sne.index])
+    total = float(np.nansum(here.demands)) if "demands" in here else 0.0
+    if not total > 0:
+        return applicants
+    app = applicants.copy()
+    groups = {"all": np.ones(len(app), bool)}
+    wanted = {"all": total}
+    if "transfer_demands" in here and np.isfinite(here.transfer_demands).any():
+        transfers = min(float(np.nansum(here.transfer_demands)), total)
+        groups = {"social": (app.tenure == "social").to_numpy(),
+                  "other": (app.tenure != "social").to_numpy()}
+        wanted = {"social": transfers, "other": total - transfers}
+    for g, mask in groups.items():
+        if mask.any():
+            app.loc[mask, "count"] = _largest_remainder(app.loc[mask, "count"].to_numpy(float),
+                                                        round(wanted[g]))
+    cap = population.groupby(["tenure", "quartile"])["count"].sum()
+    for (tenure, q), idx in app.groupby(["tenure", "quartile"]).groups.items():
+        excess = int(app.loc[idx, "count"].sum()) - int(cap.get((tenure, q), 0))
+        for i in idx:
+            if excess <= 0:
+                break
+            cut = min(excess, int(app.at[i, "count"]))
+            app.at[i, "count"] -= cut
+            excess -= cut
+    return app
+
+
+def _weighted_rate(rp: pd.DataFrame, rate: str, weight: str) -> float | None:
+    if rate not in rp:
+        return None
+    w = rp[weight] if weight in rp else rp.nb_ls
+    ok = np.isfinite(rp[rate]) & np.isfinite(w) & (w > 0)
+    if not ok.any():
+        return None
+    return float(np.average(rp[rate][ok], weights=w[ok]) / 100.0)
+
+
+def targets_skeleton(rp: pd.DataFrame, sne: pd.DataFrame | None, rpls_name: str,
+                     sne_name: str | None) -> str:
+    """``targets.toml`` from the files' own figures, national figures for the rest.
+
+    Vacancy and turnover are the RPLS ``tx_vac`` and ``tx_mob`` of the EPCI's communes averaged
+    with weights ``nb_loues + nb_vacants`` (the dwellings offered for letting, RPLS's
+    denominator) or ``nb_ls``; ``tx_vac3`` goes into the vacancy note. With an SNE table,
+    applicants per allocation is ``sum(demands) / sum(allocations)`` and the transfer share
+    ``sum(transfer_allocations) / sum(allocations)``. Other targets copy
+    ``calibration/default_targets.toml`` (national figures, marked to be replaced).
+    """
+    from mixsim.model.config import to_toml
+
+    default = tomllib.loads((resources.files("mixsim.calibration")
+                             / "default_targets.toml").read_text(encoding="utf-8"))
+    targets = {k: dict(v) for k, v in default["targets"].items()}
+    national_notes = {k: t.get("note", "") for k, t in targets.items()}
+    for t in targets.values():
+        t["note"] = ("national figure standing in for a local one; replace it with the EPCI's "
+                     "own when known. " + t.get("note", "")).strip()
+    rp = rp.copy()
+    if {"nb_loues", "nb_vacants"} <= set(rp.columns):
+        rp["offered"] = rp.nb_loues.fillna(0) + rp.nb_vacants.fillna(0)
+    local = {}
+    vac = _weighted_rate(rp, "tx_vac", "offered")
+    if vac is not None:
+        vac3 = _weighted_rate(rp, "tx_vac3", "offered")
+        local["vacancy"] = (round(vac, 4), f"RPLS tx_vac of the EPCI's communes ({rpls_name}), "
+                            "weighted by the dwellings offered for letting",
+                            f"vacancy over 3 months (tx_vac3): {vac3:.2%}" if vac3 is not None
+                            else "")
+    mob = _weighted_rate(rp, "tx_mob", "offered")
+    if mob is not None:
+        local["turnover"] = (round(mob, 4), f"RPLS tx_mob of the EPCI's communes ({rpls_name}),"
+                             " weighted by the dwellings offered for letting",
+                             "RPLS mobility: moves into dwellings offered for at least a year")
+    if sne is not None and "allocations" in sne and np.nansum(sne.allocations) > 0:
+        alloc = float(np.nansum(sne.allocations))
+        local["applicants_per_allocation"] = (
+            round(float(np.nansum(sne.demands)) / alloc, 3),
+            f"SNE demands / allocations of the EPCI's communes ({sne_name})", "")
+        if "transfer_allocations" in sne and np.isfinite(sne.transfer_allocations).any():
+            local["transfer_share"] = (
+                round(float(np.nansum(sne.transfer_allocations)) / alloc, 4),
+                f"SNE transfer allocations / allocations ({sne_name})", "")
+    for name, (value, source, note) in local.items():
+        t = targets[name]
+        t.update(value=value, source=source)
+        t["note"] = "; ".join(n for n in (note, national_notes[name]) if n)
+        if not t["note"]:
+            del t["note"]
+    head = ("# Calibration targets written by `mixsim territory build` (docs/territory.md).\n"
+            "# Figures from the territory's own files say so in `source`; the others are national\n"
+            "# figures (calibration/default_targets.toml) to replace with local ones.\n\n")
+    return head + to_toml({"burn_in": default.get("burn_in", 1), "targets": targets}) + "\n"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_territory(src: PublicSources, options: BuildOptions = BuildOptions()
+                    ) -> BuiltTerritory:
+    """Read every public source, fit the population and return the files of the folder.
+
+    Steps: the commune list; the contours of its IRIS (every listed commune must have some);
+    QPV membership (share of each IRIS's area inside the perimeters ≥ ``qpv_threshold``, or the
+    list of QPV IRIS codes); census households by tenure (and type) per IRIS; then
+    :func:`~.importers.build_territory_from_public` on Filosofi, RPLS and that IRIS table;
+    SNE demands rescale the applicants (:func:`apply_sne`); :func:`targets_skeleton`.
+
+    Raises:
+        InputError: for any bad source (file, row, column and what is allowed).
+    """
+    communes = read_commune_list(src.communes, epci=src.epci)
+    contours = _select_contours(geo.read_contours(src.contours, layer=src.layer), communes,
+                                str(src.contours))
+    if src.qpv is not None and src.qpv_iris is not None:
+        raise InputError("give QPV perimeters or a list of QPV IRIS codes, not both",
+                         field="qpv")
+    areas = np.array([c["geometry"].area for c in contours])
+    if src.qpv is not None:
+        perimeters = geo.read_qpv_perimeters(src.qpv)
+        share = geo.qpv_overlap([c["geometry"] for c in contours],
+                                [p["geometry"] for p in perimeters])
+        qpv_codes = []
+        for p in perimeters:
+            if any(p["geometry"].intersects(c["geometry"]) for c in contours):
+                qpv_codes.append(p["code"])
+    elif src.qpv_iris is not None:
+        listed = read_qpv_iris(src.qpv_iris)
+        share = np.array([1.0 if c["iris"] in listed else 0.0 for c in contours])
+        qpv_codes = []
+    else:
+        share = np.zeros(len(contours))
+        qpv_codes = []
+    census = read_census_iris(src.census)
+    it, kept = iris_frame(contours, census, share, communes, options.qpv_threshold)
+    kept_idx = [contours.index(k) for k in kept]
+    fil = read_filosofi_iris(src.filosofi)
+    rp = read_rpls_communes(src.rpls)
+    types = None
+    if all(t in census for t in HH_TYPES):
+        types = census.loc[list(it.iris), list(HH_TYPES)]
+        types.index = list(it.neighbourhood)
+    tables = build_territory_from_public(fil, rp, it, households=options.households,
+                                         seed=options.seed,
+                                         quartile_cuts=options.quartile_cuts,
+                                         household_types=types)
+    sne = read_sne_communes(src.sne) if src.sne is not None else None
+    if sne is not None:
+        tables["applicants"] = apply_sne(tables["applicants"], tables["population"], sne,
+                                         list(communes.commune))
+    tables["qpv_overlap"] = pd.DataFrame({
+        "neighbourhood": list(it.neighbourhood),
+        "area_km2": np.round(areas[kept_idx] / 1e6, 4),
+        "qpv_share": np.round(share[kept_idx], 4), "qpv": list(it.qpv)})
+    nb = tables["neighbourhoods"]
+    records = [{"neighbourhood": n, "name": nm, "commune": c, "qpv": int(q),
+                "geometry": geo.km(k["geometry"])}
+               for n, nm, c, q, k in zip(nb.neighbourhood, nb.name, nb.commune, nb.qpv, kept,
+                                         strict=True)]
+    fc = geo.feature_collection(records)
+    rp_here = rp[rp.depcom_arm.isin(set(communes.commune))]
+    sne_here = sne.reindex([c for c in communes.commune if c in sne.index]) \
+        if sne is not None else None
+    targets = targets_skeleton(rp_here, sne_here, Path(src.rpls).name,
+                               Path(src.sne).name if src.sne else None)
+    files = {"filosofi": src.filosofi, "rpls": src.rpls, "contours": src.contours,
+             "qpv": src.qpv, "qpv_iris": src.qpv_iris, "sne": src.sne}
+    info = {"sources": {k: {"file": str(v), "sha256": _sha256(Path(v))}
+                        for k, v in files.items() if v is not None},
+            "census": [{"file": str(p), "sha256": _sha256(Path(p))} for p in src.census],
+            "communes": src.communes if not Path(src.communes).is_file()
+            else {"file": str(src.communes), "sha256": _sha256(Path(src.communes))},
+            "epci": src.epci, "layer": src.layer,
+            "qpv_perimeters_used": sorted(c for c in qpv_codes if c),
+            "options": {"seed": options.seed, "quartile_cuts": options.quartile_cuts,
+                        "qpv_threshold": options.qpv_threshold,
+                        "households": options.households}}
+    return BuiltTerritory(tables, fc, targets, info)
+
+
+# ============================================================================ writing
+
+
+def write_territory(built: BuiltTerritory, out, *, warnings_text: Sequence[str] = ()
+                    ) -> list[Path]:
+    """Write a built territory into ``out`` through a staging folder.
+
+    Every file is first written into a hidden staging folder beside ``out``; only when all are
+    written are they moved into ``out`` (created if needed), so an error leaves ``out`` as it
+    was. Existing files of the same names are replaced; other files are left alone.
+
+    Returns:
+        The paths written.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; give a folder path", source="--out",
+                         field=str(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        for name, df in built.tables.items():
+            (staging / f"{name}.csv").write_text(df.to_csv(index=False, lineterminator="\n"),
+                                                 encoding="utf-8")
+        geo.write_geojson(built.geometry, staging / GEOMETRY_FILE)
+        (staging / "targets.toml").write_text(built.targets, encoding="utf-8")
+        info = dict(built.info, warnings=list(warnings_text))
+        (staging / "build.json").write_text(json.dumps(info, indent=2, ensure_ascii=False)
+                                            + "\n", encoding="utf-8")
+        mask = os.umask(0o022)  # mkdtemp makes 0700; files get the user's usual mode
+        os.umask(mask)
+        mode = 0o666 & ~mask
+        for f in staging.iterdir():
+            os.chmod(f, mode)
+        out.mkdir(exist_ok=True)
+        written = []
+        for f in sorted(staging.iterdir()):
+            os.replace(f, out / f.name)
+            written.append(out / f.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+# ============================================================================ checking
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Summary and consistency of a territory folder.
+
+    Attributes:
+        summary: (label, value) lines: counts, shares, geometry.
+        problems: One sentence per inconsistency (empty when none).
+        notes: Remarks that are not problems (e.g. no geometry).
+    """
+
+    summary: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def check_territory(folder) -> CheckReport:
+    """Load a territory folder and report its summary and consistency.
+
+    Checks, beyond :func:`mixsim.model.territory.load_folder`'s validation (which raises):
+    polygons (one per neighbourhood, valid, non-overlapping, properties matching
+    ``neighbourhoods.csv``), each neighbourhood's ``x``/``y`` inside its polygon, the IPF
+    fit report (converged), and ``targets.toml`` (readable by the calibration).
+
+    Raises:
+        InputError: if the tables or the geometry file cannot be read.
+    """
+    from mixsim.model.territory import load_folder, load_geometry
+
+    folder = Path(folder)
+    t = load_folder(folder)
+    rep = CheckReport()
+    s = t.summary()
+    rep.summary.extend([
+        ("households", f"{t.n_households:,}"),
+        ("communes", ", ".join(f"{c} {n}" for c, n in zip(t.communes.commune, t.communes.name,
+                                                          strict=True))),
+        ("neighbourhoods", f"{int(s['neighbourhoods'])}, of which {int(s['qpv'])} QPV"),
+        ("dwellings", f"{int(s['dwellings']):,}"),
+        ("social share of dwellings", f"{s['social_share']:.1%}"),
+        ("social dwellings in QPV", f"{s['social_in_qpv_share']:.1%}"),
+        ("Q1 households living in QPV", f"{s['q1_share_in_qpv']:.1%}"),
+        ("applicants", f"{int(t.applicants['count'].sum()):,}"),
+    ])
+    pop_t = t.population.groupby("tenure")["count"].sum()
+    rep.summary.append(("households by tenure", ", ".join(
+        f"{k} {int(pop_t.get(k, 0)):,}" for k in TENURES)))
+    fc = load_geometry(str(folder))
+    nb = t.neighbourhoods
+    if fc is None:
+        rep.notes.append(f"no {GEOMETRY_FILE}: maps draw discs at the neighbourhoods' x/y")
+    else:
+        rep.problems.extend(geo.check_geometry(fc, list(nb.neighbourhood)))
+        polys = geo.geometries(fc)
+        props = {str(f["properties"].get("neighbourhood")): f["properties"]
+                 for f in fc["features"]}
+        total = sum(p.area for p in polys.values())
+        rep.summary.append(("geometry", f"{len(polys)} polygons, {total:,.1f} km²"))
+        for row in nb.itertuples():
+            p = props.get(str(row.neighbourhood))
+            if p is None:
+                continue
+            if str(p.get("commune")) != str(row.commune):
+                rep.problems.append(f"polygon {row.neighbourhood}: commune {p.get('commune')!r}"
+                                    f" but {row.commune!r} in neighbourhoods.csv")
+            poly = polys[str(row.neighbourhood)]
+            slack = 0.05 * poly.area ** 0.5 + 1e-3
+            if not poly.buffer(slack).contains(shapely.Point(row.x, row.y)):
+                rep.problems.append(f"neighbourhood {row.neighbourhood}: x/y ({row.x:g}, "
+                                    f"{row.y:g}) lies outside its polygon")
+    fit_file = folder / "ipf_fit.csv"
+    if fit_file.is_file():
+        fit = pd.read_csv(fit_file)
+        if "converged" in fit and not fit.converged.astype(str).eq("True").all():
+            rep.problems.append("ipf_fit.csv: the population fit did not converge")
+        if "max_abs_error" in fit:
+            rep.summary.append(("population fit, worst margin cell",
+                                f"{fit.max_abs_error.max():g} household(s)"))
+    else:
+        rep.notes.append("no ipf_fit.csv (not built by `mixsim territory build`)")
+    if (folder / "targets.toml").is_file():
+        from mixsim.calibration.targets import load_targets
+        try:
+            targets = load_targets(folder)
+            rep.summary.append(("calibration targets", ", ".join(
+                f"{tg.name} {tg.value:g}" for tg in targets.targets)))
+        except InputError as err:
+            rep.problems.append(f"targets.toml: {err}")
+    else:
+        rep.notes.append("no targets.toml: `mixsim calibrate` needs one")
+    return rep
+
+
+__all__ = ["BuildOptions", "BuiltTerritory", "CheckReport", "PublicSources", "apply_sne",
+           "build_territory", "check_territory", "iris_frame", "read_census_iris",
+           "read_commune_list", "read_csv_table", "read_qpv_iris", "read_sne_communes",
+           "targets_skeleton", "write_territory"]
