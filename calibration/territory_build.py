@@ -693,7 +693,7 @@ class CheckReport:
 
 
 def check_territory(folder) -> CheckReport:
-    """Load a territory folder and report its summary and consistency.
+    """Load a territory folder (or ``"default"``) and report its summary and consistency.
 
     Checks, beyond :func:`mixsim.model.territory.load_folder`'s validation (which raises):
     polygons (one per neighbourhood, valid, non-overlapping, properties matching
@@ -703,10 +703,10 @@ def check_territory(folder) -> CheckReport:
     Raises:
         InputError: if the tables or the geometry file cannot be read.
     """
-    from mixsim.model.territory import load_folder, load_geometry
+    from mixsim.model.territory import load_geometry, load_territory
 
+    t = load_territory(str(folder))  # "default" or a folder
     folder = Path(folder)
-    t = load_folder(folder)
     rep = CheckReport()
     s = t.summary()
     rep.summary.extend([
@@ -747,6 +747,10 @@ def check_territory(folder) -> CheckReport:
                 rep.problems.append(f"neighbourhood {row.neighbourhood}: x/y ({row.x:g}, "
                                     f"{row.y:g}) lies outside its polygon")
     fit_file = folder / "ipf_fit.csv"
+    if t.name == "default":
+        rep.notes.append("the embedded default: built by model/data/build_default.py, "
+                         "national targets (calibration/default_targets.toml)")
+        return rep
     if fit_file.is_file():
         fit = pd.read_csv(fit_file)
         if "converged" in fit and not fit.converged.astype(str).eq("True").all():

@@ -178,7 +178,7 @@ def draw_map(territory, fc):
             ax.annotate(names.get(com, com), (grp.x.mean(), grp.y.max()), ha="center",
                         va="bottom", fontsize=9)
     else:
-        from mixsim.calibration.geometry import geometries
+        from mixsim.model.geometry import geometries
         polys = geometries(fc)
 
         def patch(geom):

@@ -340,7 +340,8 @@ def load_territory(source: str = "default", scale: float = 1.0) -> Territory:
 GEOMETRY_FILE = "geometry.geojson"
 
 
-def load_geometry(source: str = "default") -> dict | None:
+def load_geometry(source: str = "default", *,
+                  neighbourhoods: list[str] | tuple[str, ...] | None = None) -> dict | None:
     """Return the neighbourhood polygons of a territory, or ``None`` when it ships none.
 
     A GeoJSON ``FeatureCollection`` (``geometry.geojson`` in the territory folder, or beside the
@@ -348,6 +349,17 @@ def load_geometry(source: str = "default") -> dict | None:
     ``neighbourhoods.csv``), ``name`` and ``commune``; coordinates are in the same planar units
     as the neighbourhoods' ``x``/``y``. Maps draw these polygons, or discs at ``x``/``y`` when
     there are none.
+
+    Args:
+        source: ``"default"`` or a territory folder.
+        neighbourhoods: Ids of the territory's neighbourhoods; when given, every id must have
+            exactly one feature and every feature a known id.
+
+    Raises:
+        InputError: naming the file and the feature if the file is not a FeatureCollection, a
+            feature lacks ``properties.neighbourhood``/``name``/``commune`` or a
+            ``Polygon``/``MultiPolygon`` geometry, an id repeats, or (with ``neighbourhoods``)
+            an id is missing or unknown.
     """
     import json
 
@@ -367,6 +379,38 @@ def load_geometry(source: str = "default") -> dict | None:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(f"is not valid GeoJSON: {err}", source=name) from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise InputError("must be a GeoJSON FeatureCollection", source=name, field="type")
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
+            or not isinstance(data.get("features"), list):
+        raise InputError("must be a GeoJSON FeatureCollection with a 'features' list",
+                         source=name, field="type")
+    seen: dict[str, int] = {}
+    for i, feat in enumerate(data["features"], start=1):
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        where = f"feature {i}"
+        if not isinstance(props, dict):
+            raise InputError("a Feature with a 'properties' object is expected", source=name,
+                             field=where)
+        missing = [k for k in ("neighbourhood", "name", "commune") if k not in props]
+        if missing:
+            raise InputError(f"missing propert{'y' if len(missing) == 1 else 'ies'} "
+                             f"{', '.join(missing)}; each feature needs neighbourhood, name "
+                             "and commune", source=name, field=where)
+        geom = feat.get("geometry")
+        if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
+            raise InputError("geometry must be a Polygon or MultiPolygon", source=name,
+                             field=where)
+        nb = str(props["neighbourhood"])
+        if nb in seen:
+            raise InputError(f"neighbourhood {nb!r} already has feature {seen[nb]}",
+                             source=name, field=where)
+        seen[nb] = i
+    if neighbourhoods is not None:
+        ids = [str(n) for n in neighbourhoods]
+        absent = [n for n in ids if n not in seen]
+        unknown = [n for n in seen if n not in set(ids)]
+        if absent or unknown:
+            parts = ([f"no polygon for {', '.join(absent[:8])}"] if absent else []) + \
+                ([f"unknown neighbourhood(s) {', '.join(unknown[:8])}"] if unknown else [])
+            raise InputError("; ".join(parts) + "; the features must match neighbourhoods.csv",
+                             source=name, field="properties.neighbourhood")
     return data

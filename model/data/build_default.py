@@ -1,9 +1,11 @@
-"""Rebuild the embedded default agglomeration (``model/data/default/*.csv``) reproducibly.
+"""Rebuild the embedded default agglomeration (``model/data/default/*``) reproducibly.
 
 Run ``python -m mixsim.model.data.build_default`` (add ``--check`` to verify the shipped files are
-what
-this script produces). The territory is synthetic but follows national orders of magnitude
-(ODD §6, docs/sources.md §2):
+what this script produces). It writes the six tables and ``geometry.geojson``, the
+neighbourhoods' polygons (:func:`build_geometry`: synthetic but map-like Voronoi cells around
+the neighbourhoods' x/y, clipped to a rounded outline of the agglomeration; the cells of a
+commune's neighbourhoods form the commune). The territory is synthetic but follows national
+orders of magnitude (ODD §6, docs/sources.md §2):
 
 * ~100,000 households in 8 communes and 50 neighbourhoods, 10 of them QPV;
 * ~18 % social dwellings (5.3 M = 15.9 % of main residences in 2022, SDES; higher in
@@ -21,6 +23,7 @@ this script produces). The territory is synthetic but follows national orders of
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -178,11 +181,68 @@ def _tilt(shares, wealth: float) -> np.ndarray:
     return s / s.sum()
 
 
-def write(tables: dict[str, pd.DataFrame], out: Path = OUT) -> None:
-    """Write the tables as CSV files into ``out``."""
+# outline of the agglomeration: discs of OUTLINE_RADIUS km around the neighbourhoods, closed by
+# OUTLINE_CLOSING km (dilate then erode) so that the edge is smooth and has no holes
+OUTLINE_RADIUS = 2.4
+OUTLINE_CLOSING = 2.0
+GEOMETRY_DIGITS = 3  # coordinates rounded to the metre (km units)
+
+
+def build_geometry(neighbourhoods: pd.DataFrame) -> dict:
+    """Polygons of the neighbourhoods: Voronoi cells of their x/y inside the outline (km).
+
+    One valid polygon per neighbourhood, containing its x/y; the cells tile the outline without
+    overlap (shapely/GEOS :func:`shapely.voronoi_polygons`); properties ``neighbourhood``,
+    ``name``, ``commune`` (and ``qpv``).
+    """
+    import shapely
+
+    from mixsim.model.geometry import feature_collection, voronoi_cells
+
+    x, y = neighbourhoods.x.to_numpy(float), neighbourhoods.y.to_numpy(float)
+    points = shapely.MultiPoint(np.column_stack([x, y]))
+    outline = points.buffer(OUTLINE_RADIUS, quad_segs=8).buffer(OUTLINE_CLOSING, quad_segs=8) \
+        .buffer(-OUTLINE_CLOSING, quad_segs=8)
+    cells = voronoi_cells(x, y, outline)
+    records = [{"neighbourhood": r.neighbourhood, "name": r.name, "commune": r.commune,
+                "qpv": int(r.qpv), "geometry": cell}
+               for r, cell in zip(neighbourhoods.itertuples(), cells, strict=True)]
+    return feature_collection(records, digits=GEOMETRY_DIGITS,
+                              projection="synthetic planar km (same as x/y)")
+
+
+def write(tables: dict[str, pd.DataFrame], out: Path = OUT, geometry: dict | None = None) -> None:
+    """Write the tables as CSV files into ``out``, and the geometry if given."""
+    from mixsim.model.geometry import write_geojson
+
     out.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+    if geometry is not None:
+        write_geojson(geometry, out / "geometry.geojson")
+
+
+def geometry_differences(built: dict, path: Path, tol: float = 1e-6) -> list[str]:
+    """Neighbourhoods whose shipped polygon differs from the build.
+
+    A polygon differs when its properties do, or when the area of the symmetric difference
+    exceeds ``tol`` km² (GEOS versions may place a vertex a rounding step away).
+    """
+    import shapely
+    from shapely.geometry import shape
+
+    if not path.is_file():
+        return ["geometry.geojson is missing"]
+    shipped = {f["properties"]["neighbourhood"]: f
+               for f in json.loads(path.read_text(encoding="utf-8"))["features"]}
+    bad = []
+    for f in built["features"]:
+        nb = f["properties"]["neighbourhood"]
+        other = shipped.pop(nb, None)
+        if other is None or other["properties"] != f["properties"] or shapely.area(
+                shape(f["geometry"]).symmetric_difference(shape(other["geometry"]))) > tol:
+            bad.append(nb)
+    return bad + sorted(shipped)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,18 +252,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="compare with the files in --out")
     args = ap.parse_args(argv)
     tables = build()
+    geometry = build_geometry(tables["neighbourhoods"])
     if args.check:
         bad = [n for n, df in tables.items()
                if not (args.out / f"{n}.csv").is_file()
                or (args.out / f"{n}.csv").read_text() != df.to_csv(index=False,
                                                                    lineterminator="\n")]
+        geo_bad = geometry_differences(geometry, args.out / "geometry.geojson")
+        if geo_bad:
+            bad.append("geometry.geojson (" + ", ".join(geo_bad[:5]) + ")")
         if bad:
             print(f"differs from the build: {', '.join(bad)}", file=sys.stderr)
             return 1
         print("default territory files are reproduced exactly")
         return 0
-    write(tables, args.out)
-    print(f"wrote {len(tables)} tables to {args.out}")
+    write(tables, args.out, geometry)
+    print(f"wrote {len(tables)} tables and geometry.geojson to {args.out}")
     return 0
 
 
