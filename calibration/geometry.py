@@ -17,6 +17,9 @@ not required. Territory tables and ``geometry.geojson`` use **kilometres** of La
 planar unit of the neighbourhoods' ``x``/``y``). Overseas projections are not supported.
 
 Polygon operations (intersection, union, area, centroid, Voronoi cells) are shapely's (GEOS).
+The GeoJSON output helpers (:func:`feature_collection`, :func:`write_geojson`,
+:func:`check_geometry`, :func:`voronoi_cells`) live in :mod:`mixsim.model.geometry` and are
+re-exported here.
 """
 
 from __future__ import annotations

@@ -17,8 +17,11 @@ fitting (:func:`mixsim.calibration.ipf.ipf`). Every problem in a user file raise
 :class:`mixsim.model.errors.InputError` naming the file, the row (numbered as the file's lines,
 the header being row 1) and the column.
 
-Command line: ``python -m mixsim.calibration.importers FILOSOFI RPLS IRIS_TABLE --out FOLDER``
-writes a territory folder (``--check`` compares with an existing one instead).
+The usual entry point is ``mixsim territory build`` (:mod:`mixsim.calibration.territory_build`,
+docs/territory.md), which makes the IRIS table from the IGN contours, the census and the QPV
+perimeters and calls :func:`build_territory_from_public`. The older command line
+``python -m mixsim.calibration.importers FILOSOFI RPLS IRIS_TABLE --out FOLDER`` writes a
+territory folder from a hand-written IRIS table (``--check`` compares with an existing one).
 
 Figures marked [U] below are assumptions (orders of magnitude, not verified statistics); [V]
 figures are stated in the cited source (legend of docs/sources.md).
