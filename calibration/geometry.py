@@ -341,12 +341,14 @@ def _clean_code(value, width: int, pattern: re.Pattern, what: str, source: str,
     return v
 
 
-def read_contours(path, *, layer: str | None = None) -> list[dict]:
+def read_contours(path, *, layer: str | None = None,
+                  communes: Iterable[str] | None = None) -> list[dict]:
     """Read IRIS polygons (IGN CONTOURS-IRIS GeoJSON or GeoPackage) in Lambert-93 metres.
 
     Properties are matched by role without regard to case (:data:`CONTOUR_FIELDS`): the IRIS
     code (required; 9 characters, leading zeros restored), its name, the commune code (default:
-    the code's first 5 characters) and the commune name.
+    the code's first 5 characters) and the commune name. With ``communes``, features of other
+    communes are skipped once their codes are read (national files hold ~50,000 IRIS).
 
     Returns:
         One dict per IRIS: ``iris``, ``name``, ``commune``, ``commune_name`` (strings; names may
@@ -360,6 +362,7 @@ def read_contours(path, *, layer: str | None = None) -> list[dict]:
     lay = read_layer(path, layer)
     if not lay.properties:
         raise InputError("the file has no features", source=lay.source)
+    wanted = None if communes is None else set(communes)
     out, seen = [], {}
     for i, (props, geom) in enumerate(zip(lay.properties, lay.geometries, strict=True), 1):
         where = f"feature {i}"
@@ -379,6 +382,8 @@ def read_contours(path, *, layer: str | None = None) -> list[dict]:
         if com != code[:5]:
             raise InputError(f"IRIS {code!r} does not belong to commune {com!r} (its first five "
                              "characters)", source=lay.source, field=f"{where}, column {ckey!r}")
+        if wanted is not None and com not in wanted:
+            continue
         if geom is None or geom.is_empty:
             raise InputError(f"IRIS {code!r} has no geometry", source=lay.source, field=where)
         if geom.geom_type not in ("Polygon", "MultiPolygon"):

@@ -562,7 +562,8 @@ def build_territory(src: PublicSources, options: BuildOptions = BuildOptions()
         InputError: for any bad source (file, row, column and what is allowed).
     """
     communes = read_commune_list(src.communes, epci=src.epci)
-    contours = _select_contours(geo.read_contours(src.contours, layer=src.layer), communes,
+    contours = _select_contours(geo.read_contours(src.contours, layer=src.layer,
+                                                  communes=communes.commune), communes,
                                 str(src.contours))
     if src.qpv is not None and src.qpv_iris is not None:
         raise InputError("give QPV perimeters or a list of QPV IRIS codes, not both",
