@@ -345,3 +345,22 @@ def test_territory_cuts_give_equal_quartiles_and_missing_iris_falls_back():
     assert abs(housed - 4_000) <= 12  # the households argument rescales the table
     with pytest.raises(InputError, match="quartile_cuts"):
         build_territory_from_public(FILOSOFI, RPLS, IRIS_TABLE, quartile_cuts=(3, 2, 1))
+
+
+def test_tenure_step_alone_by_hand():
+    from mixsim.calibration.importers import tenure_by_neighbourhood
+    it = read_iris_table(pd.DataFrame({
+        "neighbourhood": ["A", "B"], "commune": ["01053", "01053"], "qpv": ["1", "0"],
+        "x": ["0", "1"], "y": ["0", "0"], "households": ["200", "300"],
+        "owner_share": ["0.2", "0.6"], "private_share": ["0.2", "0.3"]}))
+    rp = pd.DataFrame({"depcom_arm": ["01053"], "nb_ls": [100.0], "nb_ls_en_qpv": [60.0],
+                       "nb_loues": [95.0]})
+    t = tenure_by_neighbourhood(it, rp)
+    # nb_ls_en_qpv = 60 goes to the QPV neighbourhood A, the other 40 to B
+    assert list(t.stock) == [60, 40]
+    # 95 % of each stock is let: 57 and 38 social tenants
+    assert list(t.tenure[:, 0]) == [57, 38]
+    # the rest in the owner : private ratio (A 1:1 -> 72/71, B 2:1 -> 175/87), hosted 3.5 % in
+    # QPV (7) and 2.5 % elsewhere (7.5 -> 8)
+    assert list(t.tenure[0]) == [57, 71, 72, 7]
+    assert list(t.tenure[1]) == [38, 87, 175, 8]
