@@ -698,7 +698,8 @@ def check_territory(folder) -> CheckReport:
 
     Checks, beyond :func:`mixsim.model.territory.load_folder`'s validation (which raises):
     polygons (one per neighbourhood, valid, non-overlapping, properties matching
-    ``neighbourhoods.csv``), each neighbourhood's ``x``/``y`` inside its polygon, the IPF
+    ``neighbourhoods.csv``), each neighbourhood's ``x``/``y`` inside its polygon's convex hull
+    (where a centroid lies), the IPF
     fit report (converged), and ``targets.toml`` (readable by the calibration).
 
     Raises:
@@ -744,7 +745,8 @@ def check_territory(folder) -> CheckReport:
                                     f" but {row.commune!r} in neighbourhoods.csv")
             poly = polys[str(row.neighbourhood)]
             slack = 0.05 * poly.area ** 0.5 + 1e-3
-            if not poly.buffer(slack).contains(shapely.Point(row.x, row.y)):
+            # a centroid lies in the convex hull (not always in a concave polygon)
+            if not poly.convex_hull.buffer(slack).contains(shapely.Point(row.x, row.y)):
                 rep.problems.append(f"neighbourhood {row.neighbourhood}: x/y ({row.x:g}, "
                                     f"{row.y:g}) lies outside its polygon")
     fit_file = folder / "ipf_fit.csv"
