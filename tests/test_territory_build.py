@@ -177,6 +177,33 @@ def test_commune_list_forms():
         read_commune_list(EXAMPLE / RAW["communes"], epci="999")
 
 
+def test_commune_list_from_the_insee_epci_workbook(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    epci = wb.active
+    epci.title = "EPCI"
+    for r in range(5):
+        epci.append([f"Intercommunalités au 1er janvier 2024, ligne {r + 1}"])
+    epci.append(["EPCI", "LIBEPCI", "NATURE_EPCI", "NB_COM"])
+    epci.append(["200000001", "CA du Val d'Orvanne", "CA", 3])
+    comp = wb.create_sheet("Composition_communale")
+    for r in range(5):
+        comp.append([f"Composition communale, ligne {r + 1}"])
+    comp.append(["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"])
+    comp.append(["2A004", "Ajaccio", "242010056", "CA du Pays Ajaccien", "2A", "94"])
+    comp.append(["1053", "Bourg-en-Bresse", "200071751", "CA du Bassin de Bourg", "01", "84"])
+    comp.append(["01004", "Ambérieu-en-Bugey", "240100883", "CC de la Plaine de l'Ain", "01",
+                 "84"])
+    f = tmp_path / "EPCI_au_01-01-2024.xlsx"
+    wb.save(f)
+    got = read_commune_list(f, epci="200071751")
+    assert list(got.commune) == ["01053"] and got.name.iloc[0] == "Bourg-en-Bresse"
+    assert list(read_commune_list(f).commune) == ["2A004", "01053", "01004"]
+    with pytest.raises(InputError, match="no commune of EPCI") as err:
+        read_commune_list(f, epci="1")
+    assert "Composition_communale" in err.value.source
+
+
 def test_census_reader_separators_bom_crlf_and_types(tmp_path):
     semi = read_census_iris([EXAMPLE / RAW["census"], EXAMPLE / RAW["census2"]])
     text = (EXAMPLE / RAW["census"]).read_text(encoding="utf-8")
