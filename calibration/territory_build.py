@@ -548,15 +548,55 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def qpv_shares(src: PublicSources, contours: Sequence[dict]) -> tuple[np.ndarray, list[str]]:
+    """Share of each IRIS's area inside QPV, and the codes of the perimeters that touch them.
+
+    From the perimeters (:func:`~.geometry.qpv_overlap`), or 1 for the listed QPV IRIS codes, or
+    0 everywhere without either.
+    """
+    if src.qpv is not None and src.qpv_iris is not None:
+        raise InputError("give QPV perimeters or a list of QPV IRIS codes, not both",
+                         field="qpv")
+    geoms = [c["geometry"] for c in contours]
+    if src.qpv is not None:
+        perimeters = geo.read_qpv_perimeters(src.qpv)
+        share = geo.qpv_overlap(geoms, [p["geometry"] for p in perimeters])
+        tree = shapely.STRtree(np.asarray(geoms, dtype=object))
+        codes = sorted({p["code"] for p in perimeters
+                        if p["code"] and len(tree.query(p["geometry"], predicate="intersects"))})
+        return share, codes
+    if src.qpv_iris is not None:
+        listed = read_qpv_iris(src.qpv_iris)
+        return np.array([1.0 if c["iris"] in listed else 0.0 for c in contours]), []
+    return np.zeros(len(contours)), []
+
+
+def _provenance(src: PublicSources, options: BuildOptions, qpv_codes: list[str]) -> dict:
+    """Make the ``build.json`` record: every source file with its SHA-256, and the options."""
+    def entry(path) -> dict:
+        return {"file": str(path), "sha256": _sha256(Path(path))}
+
+    files = {"filosofi": src.filosofi, "rpls": src.rpls, "contours": src.contours,
+             "qpv": src.qpv, "qpv_iris": src.qpv_iris, "sne": src.sne}
+    return {"sources": {k: entry(v) for k, v in files.items() if v is not None},
+            "census": [entry(p) for p in src.census],
+            "communes": entry(src.communes) if Path(src.communes).is_file() else src.communes,
+            "epci": src.epci, "layer": src.layer, "qpv_perimeters_used": qpv_codes,
+            "options": {"seed": options.seed, "quartile_cuts": options.quartile_cuts,
+                        "qpv_threshold": options.qpv_threshold,
+                        "households": options.households}}
+
+
 def build_territory(src: PublicSources, options: BuildOptions = BuildOptions()
                     ) -> BuiltTerritory:
     """Read every public source, fit the population and return the files of the folder.
 
-    Steps: the commune list; the contours of its IRIS (every listed commune must have some);
-    QPV membership (share of each IRIS's area inside the perimeters ≥ ``qpv_threshold``, or the
-    list of QPV IRIS codes); census households by tenure (and type) per IRIS; then
-    :func:`~.importers.build_territory_from_public` on Filosofi, RPLS and that IRIS table;
-    SNE demands rescale the applicants (:func:`apply_sne`); :func:`targets_skeleton`.
+    Steps: the commune list (:func:`read_commune_list`); the contours of its IRIS (every listed
+    commune must have some); QPV membership (:func:`qpv_shares`, an IRIS is QPV when the share
+    is ≥ ``qpv_threshold``); census households by tenure (and type) per IRIS
+    (:func:`read_census_iris`, :func:`iris_frame`); then
+    :func:`~.importers.build_territory_from_public` on Filosofi, RPLS and that IRIS table; SNE
+    demands rescale the applicants (:func:`apply_sne`); :func:`targets_skeleton`.
 
     Raises:
         InputError: for any bad source (file, row, column and what is allowed).
@@ -565,70 +605,38 @@ def build_territory(src: PublicSources, options: BuildOptions = BuildOptions()
     contours = _select_contours(geo.read_contours(src.contours, layer=src.layer,
                                                   communes=communes.commune), communes,
                                 str(src.contours))
-    if src.qpv is not None and src.qpv_iris is not None:
-        raise InputError("give QPV perimeters or a list of QPV IRIS codes, not both",
-                         field="qpv")
-    areas = np.array([c["geometry"].area for c in contours])
-    if src.qpv is not None:
-        perimeters = geo.read_qpv_perimeters(src.qpv)
-        share = geo.qpv_overlap([c["geometry"] for c in contours],
-                                [p["geometry"] for p in perimeters])
-        qpv_codes = []
-        for p in perimeters:
-            if any(p["geometry"].intersects(c["geometry"]) for c in contours):
-                qpv_codes.append(p["code"])
-    elif src.qpv_iris is not None:
-        listed = read_qpv_iris(src.qpv_iris)
-        share = np.array([1.0 if c["iris"] in listed else 0.0 for c in contours])
-        qpv_codes = []
-    else:
-        share = np.zeros(len(contours))
-        qpv_codes = []
+    share, qpv_codes = qpv_shares(src, contours)
     census = read_census_iris(src.census)
     it, kept = iris_frame(contours, census, share, communes, options.qpv_threshold)
-    kept_idx = [contours.index(k) for k in kept]
-    fil = read_filosofi_iris(src.filosofi)
-    rp = read_rpls_communes(src.rpls)
     types = None
     if all(t in census for t in HH_TYPES):
-        types = census.loc[list(it.iris), list(HH_TYPES)]
-        types.index = list(it.neighbourhood)
-    tables = build_territory_from_public(fil, rp, it, households=options.households,
-                                         seed=options.seed,
+        types = census.loc[list(it.iris), list(HH_TYPES)].set_axis(list(it.neighbourhood))
+    rp = read_rpls_communes(src.rpls)
+    tables = build_territory_from_public(read_filosofi_iris(src.filosofi), rp, it,
+                                         households=options.households, seed=options.seed,
                                          quartile_cuts=options.quartile_cuts,
                                          household_types=types)
     sne = read_sne_communes(src.sne) if src.sne is not None else None
     if sne is not None:
         tables["applicants"] = apply_sne(tables["applicants"], tables["population"], sne,
                                          list(communes.commune))
+    kept_idx = [i for i, c in enumerate(contours) if any(c is k for k in kept)]
     tables["qpv_overlap"] = pd.DataFrame({
         "neighbourhood": list(it.neighbourhood),
-        "area_km2": np.round(areas[kept_idx] / 1e6, 4),
+        "area_km2": [round(contours[i]["geometry"].area / 1e6, 4) for i in kept_idx],
         "qpv_share": np.round(share[kept_idx], 4), "qpv": list(it.qpv)})
     nb = tables["neighbourhoods"]
-    records = [{"neighbourhood": n, "name": nm, "commune": c, "qpv": int(q),
-                "geometry": geo.km(k["geometry"])}
-               for n, nm, c, q, k in zip(nb.neighbourhood, nb.name, nb.commune, nb.qpv, kept,
-                                         strict=True)]
-    fc = geo.feature_collection(records)
-    rp_here = rp[rp.depcom_arm.isin(set(communes.commune))]
-    sne_here = sne.reindex([c for c in communes.commune if c in sne.index]) \
-        if sne is not None else None
-    targets = targets_skeleton(rp_here, sne_here, Path(src.rpls).name,
-                               Path(src.sne).name if src.sne else None)
-    files = {"filosofi": src.filosofi, "rpls": src.rpls, "contours": src.contours,
-             "qpv": src.qpv, "qpv_iris": src.qpv_iris, "sne": src.sne}
-    info = {"sources": {k: {"file": str(v), "sha256": _sha256(Path(v))}
-                        for k, v in files.items() if v is not None},
-            "census": [{"file": str(p), "sha256": _sha256(Path(p))} for p in src.census],
-            "communes": src.communes if not Path(src.communes).is_file()
-            else {"file": str(src.communes), "sha256": _sha256(Path(src.communes))},
-            "epci": src.epci, "layer": src.layer,
-            "qpv_perimeters_used": sorted(c for c in qpv_codes if c),
-            "options": {"seed": options.seed, "quartile_cuts": options.quartile_cuts,
-                        "qpv_threshold": options.qpv_threshold,
-                        "households": options.households}}
-    return BuiltTerritory(tables, fc, targets, info)
+    fc = geo.feature_collection([
+        {"neighbourhood": n, "name": nm, "commune": c, "qpv": int(q),
+         "geometry": geo.km(k["geometry"])}
+        for n, nm, c, q, k in zip(nb.neighbourhood, nb.name, nb.commune, nb.qpv, kept,
+                                  strict=True)])
+    here = list(communes.commune)
+    targets = targets_skeleton(rp[rp.depcom_arm.isin(set(here))],
+                               None if sne is None else sne.reindex([c for c in here
+                                                                     if c in sne.index]),
+                               Path(src.rpls).name, Path(src.sne).name if src.sne else None)
+    return BuiltTerritory(tables, fc, targets, _provenance(src, options, qpv_codes))
 
 
 # ============================================================================ writing
@@ -777,6 +785,6 @@ def check_territory(folder) -> CheckReport:
 
 
 __all__ = ["BuildOptions", "BuiltTerritory", "CheckReport", "PublicSources", "apply_sne",
-           "build_territory", "check_territory", "iris_frame", "read_census_iris",
+           "build_territory", "check_territory", "iris_frame", "qpv_shares", "read_census_iris",
            "read_commune_list", "read_csv_table", "read_qpv_iris", "read_sne_communes",
            "targets_skeleton", "write_territory"]

@@ -510,3 +510,11 @@ def test_default_geometry_one_valid_polygon_per_neighbourhood_in_8_communes():
     total = sum(p.area for p in polys.values())
     assert total == pytest.approx(shapely.union_all(list(polys.values())).area, rel=1e-6)
     assert not math.isnan(total)
+
+
+def test_qpv_overlap_by_hand():
+    iris = [shapely.box(0, 0, 2, 2), shapely.box(2, 0, 4, 2), shapely.box(4, 0, 6, 2)]
+    # two perimeters overlapping each other: their union covers half of the first square and
+    # a quarter of the second (the overlap is counted once)
+    qpv = [shapely.box(1, 0, 2.5, 2), shapely.box(1.5, 0, 2.5, 2)]
+    np.testing.assert_allclose(geo.qpv_overlap(iris, qpv), [0.5, 0.25, 0.0])
