@@ -232,12 +232,14 @@ def _gpkg_geometry(blob: bytes, source: str, row: int) -> BaseGeometry | None:
                          field=f"row {row}") from None
 
 
-def read_gpkg_layer(path, layer: str | None = None) -> Layer:
+def read_gpkg_layer(path, layer: str | None = None, keep=None) -> Layer:
     """Read one feature layer of a GeoPackage (e.g. IGN CONTOURS-IRIS) into Lambert-93 metres.
 
     Args:
         path: The ``.gpkg`` file.
         layer: Table name; None takes the only feature layer (or refuses, listing them).
+        keep: Optional ``keep(properties) -> bool``; rows it rejects are skipped before their
+            geometry is decoded.
 
     Raises:
         InputError: naming the file if it is not a GeoPackage, the layer is absent or ambiguous,
@@ -285,7 +287,10 @@ def read_gpkg_layer(path, layer: str | None = None) -> Layer:
         g_idx = cols.index(column)
         props, geoms = [], []
         for i, rec in enumerate(cur, start=1):
-            props.append({c: v for c, v in zip(cols, rec, strict=True) if c != column})
+            prop = {c: v for c, v in zip(cols, rec, strict=True) if c != column}
+            if keep is not None and not keep(prop):
+                continue
+            props.append(prop)
             g = _gpkg_geometry(rec[g_idx], f"{source}[{table}]", i)
             geoms.append(None if g is None else to_lambert93(g, epsg))
     finally:
@@ -293,11 +298,15 @@ def read_gpkg_layer(path, layer: str | None = None) -> Layer:
     return Layer(f"{source}[{table}]", props, geoms)
 
 
-def read_layer(path, layer: str | None = None) -> Layer:
-    """Read a GeoJSON (``.geojson``/``.json``) or GeoPackage (``.gpkg``) file."""
+def read_layer(path, layer: str | None = None, keep=None) -> Layer:
+    """Read a GeoJSON (``.geojson``/``.json``) or GeoPackage (``.gpkg``) file.
+
+    ``keep`` filters GeoPackage rows before their geometry is decoded (see
+    :func:`read_gpkg_layer`); GeoJSON files are read whole.
+    """
     suffix = Path(path).suffix.lower()
     if suffix == ".gpkg":
-        return read_gpkg_layer(path, layer)
+        return read_gpkg_layer(path, layer, keep)
     if suffix in (".geojson", ".json"):
         return read_geojson(path)
     raise InputError(f"unsupported file type {suffix or '(none)'!r}; allowed: .geojson, .json "
@@ -341,6 +350,21 @@ def _clean_code(value, width: int, pattern: re.Pattern, what: str, source: str,
     return v
 
 
+def _in_communes(wanted: set[str]):
+    """Row filter of :func:`read_contours`: keep IRIS of the wanted communes.
+
+    Rows whose code cannot be read are kept, so that the code's check reports them.
+    """
+    def keep(props: dict) -> bool:
+        _, code = _prop(props, CONTOUR_FIELDS["iris"])
+        v = "" if code is None else str(code).strip()
+        if re.fullmatch(r"\d+(\.0)?", v):
+            v = v.split(".")[0].zfill(9)
+        return not _IRIS_CODE.fullmatch(v) or v[:5] in wanted
+
+    return keep
+
+
 def read_contours(path, *, layer: str | None = None,
                   communes: Iterable[str] | None = None) -> list[dict]:
     """Read IRIS polygons (IGN CONTOURS-IRIS GeoJSON or GeoPackage) in Lambert-93 metres.
@@ -359,10 +383,10 @@ def read_contours(path, *, layer: str | None = None,
             IRIS-code property, a malformed or repeated code, a commune code that disagrees with
             the IRIS code, a missing or non-polygonal geometry.
     """
-    lay = read_layer(path, layer)
-    if not lay.properties:
-        raise InputError("the file has no features", source=lay.source)
     wanted = None if communes is None else set(communes)
+    lay = read_layer(path, layer, None if wanted is None else _in_communes(wanted))
+    if not lay.properties and wanted is None:
+        raise InputError("the file has no features", source=lay.source)
     out, seen = [], {}
     for i, (props, geom) in enumerate(zip(lay.properties, lay.geometries, strict=True), 1):
         where = f"feature {i}"

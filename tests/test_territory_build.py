@@ -518,3 +518,18 @@ def test_qpv_overlap_by_hand():
     # a quarter of the second (the overlap is counted once)
     qpv = [shapely.box(1, 0, 2.5, 2), shapely.box(1.5, 0, 2.5, 2)]
     np.testing.assert_allclose(geo.qpv_overlap(iris, qpv), [0.5, 0.25, 0.0])
+
+
+def test_geojson_in_lambert93_without_crs_member_is_recognised(tmp_path):
+    recs = geo.read_contours(EXAMPLE / RAW["contours"])
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"CODE_IRIS": r["iris"]},
+         "geometry": shapely.geometry.mapping(r["geometry"])} for r in recs]}
+    f = tmp_path / "l93.geojson"
+    f.write_text(json.dumps(fc), encoding="utf-8")
+    back = geo.read_contours(f)
+    assert back[0]["geometry"].equals_exact(recs[0]["geometry"], 1e-6)  # not projected again
+    fc["features"][0]["geometry"] = shapely.geometry.mapping(shapely.box(0, 0, 5e7, 5e7))
+    f.write_text(json.dumps(fc), encoding="utf-8")
+    with pytest.raises(InputError, match="neither longitude/latitude nor Lambert-93"):
+        geo.read_contours(f)
