@@ -533,3 +533,17 @@ def test_geojson_in_lambert93_without_crs_member_is_recognised(tmp_path):
     f.write_text(json.dumps(fc), encoding="utf-8")
     with pytest.raises(InputError, match="neither longitude/latitude nor Lambert-93"):
         geo.read_contours(f)
+
+
+def test_bad_arguments_exit_2(tmp_path, capsys):
+    args = build_args(EXAMPLE, tmp_path / "out")
+    assert main([*args, "--qpv-threshold", "1.5"]) == 2
+    assert "--qpv-threshold" in capsys.readouterr().err
+    afile = tmp_path / "file.txt"
+    afile.write_text("x", encoding="utf-8")
+    assert main(build_args(EXAMPLE, afile)) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # argparse: --qpv and --qpv-iris exclude
+        main([*args, "--qpv-iris", "codes.csv"])
+    assert stop.value.code == 2
+    assert not (tmp_path / "out").exists()
