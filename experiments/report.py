@@ -36,11 +36,37 @@ import pandas as pd
 from mixsim.model.errors import InputError
 
 from . import report_charts as charts
-from .report_data import (ReportData, beyond_noise, describe_change, horizon_stats,
-                          levers_used, load_folder_data, overrides, pick, scenario_description,
-                          scenario_tables, scenario_title, targets)
-from .report_i18n import (ASSUMPTIONS, GLOSSARY, LANGS, LEVERS, SOURCES, fmt_date, fmt_number,
-                          fmt_percent, fmt_value, french_typography, kind, label, text)
+from .report_data import (
+    ReportData,
+    beyond_noise,
+    describe_change,
+    horizon_stats,
+    levers_used,
+    load_folder_data,
+    overrides,
+    pick,
+    scenario_description,
+    scenario_tables,
+    scenario_title,
+    targets,
+)
+from .report_i18n import (
+    ASSUMPTIONS,
+    GLOSSARY,
+    LANGS,
+    LEVERS,
+    PHRASES,
+    SOURCES,
+    UNIT_WORDS,
+    fmt_date,
+    fmt_number,
+    fmt_percent,
+    fmt_value,
+    french_typography,
+    kind,
+    label,
+    text,
+)
 
 __all__ = ["build_report", "load_folder_data", "print_pdf", "find_chromium"]
 
@@ -79,7 +105,7 @@ class Page:
         return html.escape(french_typography(s) if self.lang == "fr" else s, quote=False)
 
     def table(self, title: str, head: str, rows: list[str], cls: str = "data") -> str:
-        """A numbered table with a caption; rows are ``<tr>`` strings."""
+        """Return a numbered table with a caption; rows are ``<tr>`` strings."""
         self.tables += 1
         word = "Tableau" if self.lang == "fr" else "Table"
         sep = "\u202f: " if self.lang == "fr" else ": "
@@ -87,14 +113,14 @@ class Page:
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     def scen(self, name: str, code: bool = True) -> str:
-        """A scenario's row header: its code and title (the reference marked)."""
+        """Return a scenario's row header: its code and title (the reference marked)."""
         title = html.escape(scenario_title(self.data, name, self.lang))
         mark = f" <small>({self.t('reference')})</small>" if name == self.data.reference else ""
         c = f"<span class='code'>{self.codes[name]}</span> " if code else ""
         return f"<th class='scen'>{c}{title}{mark}</th>"
 
     def quoted(self, name: str) -> str:
-        """A scenario's title in quotation marks of the language."""
+        """Return a scenario's title in quotation marks of the language."""
         title = scenario_title(self.data, name, self.lang)
         return f"«\u202f{title}\u202f»" if self.lang == "fr" else f"“{title}”"
 
@@ -175,13 +201,12 @@ def _significant(page: Page, stats: pd.DataFrame, names: tuple[str, ...], *,
         if sign == 0 or (rising_only and sign < 0):
             continue
         scale = _spread(stats, r.indicator)
-        what = label(r.indicator, lang)
-        what = what[0].lower() + what[1:]
-        if lang == "fr":
-            what = "la " + what if not what.startswith(("l'", "d")) else what
+        what = PHRASES.get(r.indicator, {}).get(lang) or label(r.indicator, lang).lower()
+        unit = UNIT_WORDS.get(kind(r.indicator), {}).get(lang, "")
         phrase = text(lang, "msg_change", scenario=page.quoted(r.scenario),
                       verb=text(lang, "up" if sign > 0 else "down"), what=what,
-                      diff=fmt_value(r.indicator, abs(r["diff"]), lang).lstrip("+"),
+                      diff=fmt_value(r.indicator, abs(r["diff"]), lang, diff=True).lstrip("+")
+                      + unit,
                       lo=fmt_value(r.indicator, r.diff_p05, lang, diff=True),
                       hi=fmt_value(r.indicator, r.diff_p95, lang, diff=True))
         found.append((abs(r["diff"]) / scale, phrase))
@@ -237,7 +262,7 @@ def first_page(page: Page, stats: pd.DataFrame) -> str:
 
 
 def scenarios_section(page: Page) -> str:
-    """The scenarios compared (code, title, description, levers changed) and the levers used."""
+    """Show the scenarios (code, title, description, levers changed) and the levers used."""
     data, lang = page.data, page.lang
     entries = scenario_tables(data)
     rows = []
@@ -351,7 +376,7 @@ def trajectories_section(page: Page, figs: charts.Figures) -> str:
 
 
 def map_section(page: Page, figs: charts.Figures) -> str:
-    """Reference maps, difference maps of every scenario, per-commune table."""
+    """Show the reference maps, every scenario's difference map and the per-commune table."""
     from . import report_maps as maps
     data = page.data
     if maps.neighbourhood_values(data).empty:
@@ -434,7 +459,7 @@ def sensitivity_section(page: Page, figs: charts.Figures) -> str:
 
 
 def calibration_section(page: Page) -> str:
-    """The calibration fit table when ``fit.csv`` is in the folder."""
+    """Show the calibration fit table when ``fit.csv`` is in the folder."""
     folder, lang = page.data.folder, page.lang
     path = next((p for p in (folder / "calibration" / "fit.csv", folder / "fit.csv")
                  if p.is_file()), None)
@@ -464,7 +489,7 @@ def calibration_section(page: Page) -> str:
 
 
 def validation_table(page: Page) -> str:
-    """The territory's calibration targets against the reference scenario, per year band."""
+    """Compare the territory's calibration targets with the reference scenario, per band."""
     data, lang = page.data, page.lang
     try:
         tg = _territory_targets(data.territory_source)
@@ -494,8 +519,9 @@ def validation_table(page: Page) -> str:
                 continue
             m = per_rep.mean()
             ok = abs(m - t.value) <= t.tolerance
-            iv = (f"<br><small>{_interval(t.name, per_rep.quantile(0.05), per_rep.quantile(0.95), lang)}"
-                  "</small>" if len(per_rep) > 1 else "")
+            lo, hi = per_rep.quantile(0.05), per_rep.quantile(0.95)
+            iv = (f"<br><small>{_interval(t.name, lo, hi, lang)}</small>" if len(per_rep) > 1
+                  else "")
             cells.append(f"<td class='{'ok' if ok else 'ko'}'>{fmt_value(t.name, m, lang)}"
                          f"{iv}</td>")
         tol = "\u00a0±\u00a0" + fmt_value(t.name, t.tolerance, lang)
@@ -509,8 +535,11 @@ def validation_table(page: Page) -> str:
 
 
 def _territory_targets(source: str):
-    """The calibration targets of a territory: the national ones for the default, else the
-    folder's ``targets.toml`` (``None`` when it has none)."""
+    """Return a territory's calibration targets.
+
+    The national ones for the default territory, else the folder's ``targets.toml`` (``None``
+    when it has none).
+    """
     from mixsim.calibration.targets import default_targets, load_targets
     if source == "default":
         return default_targets()
@@ -520,7 +549,7 @@ def _territory_targets(source: str):
 
 
 def annex_section(page: Page) -> str:
-    """Validation of the territory, glossary, assumptions and limits, data sources."""
+    """Show the annex: validation, glossary, assumptions and limits, data sources."""
     lang = page.lang
     gloss = "".join(f"<dt>{page.prose(k)}</dt><dd>{page.prose(v)}</dd>"
                     for k, v in GLOSSARY[lang])
@@ -546,13 +575,13 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;font-si
 dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 .messages{background:#f2f7fb;border-left:5px solid var(--accent);padding:.2em 1.2em 1em}
 .messages h2{border:none;margin-top:.6em}.messages li{margin:.45em 0}
-table{border-collapse:collapse;font-size:.82em;margin:.8em 0;width:100%;
+table{border-collapse:collapse;font-size:.8em;margin:.8em 0;width:100%;table-layout:fixed;
 break-inside:avoid;page-break-inside:avoid}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.3em 0;color:#333}
-td,th{border:1px solid #ccc;padding:.3em .45em;text-align:right;vertical-align:top;
-overflow-wrap:anywhere}
+td,th{border:1px solid #ccc;padding:.3em .4em;text-align:right;vertical-align:top;
+overflow-wrap:break-word;hyphens:auto}
 th{background:#f5f5f5;text-align:left;font-weight:600}thead th{vertical-align:bottom}
-th.scen{min-width:11em}td.l{text-align:left}td.c{text-align:center}
+th.scen{width:13em}table.wide th.scen{width:16em}td.l{text-align:left}td.c{text-align:center}
 td.ok{background:#e1f0fa}td.ko{background:#fbe6d4}td.sig{font-weight:700}
 .code{display:inline-block;min-width:1.6em;padding:0 .25em;border-radius:3px;
 background:#333;color:#fff;text-align:center;font-size:.85em}
@@ -657,8 +686,11 @@ def find_chromium() -> str | None:
 
 
 def chromium_flags(exe: str, profile: str) -> list[str]:
-    """Flags of a headless, offline Chromium run (no sandbox: it runs as the user, on a local
-    file; no network services, no first-run, a throw-away profile)."""
+    """Return the command line of a headless, offline Chromium run.
+
+    No sandbox (it runs as the user, on a local file), no network services, no first-run, a
+    throw-away profile.
+    """
     return [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             f"--user-data-dir={profile}"]

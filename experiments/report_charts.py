@@ -36,6 +36,7 @@ class Figures:
     def __init__(self, out: Path, lang: str):
         import matplotlib
         matplotlib.use("Agg")
+        matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text (editable)
         self.out = out
         self.lang = lang
         out.mkdir(parents=True, exist_ok=True)
@@ -54,26 +55,41 @@ class Figures:
 
     def axis(self, ax, name: str, which: str = "y", diff: bool = False) -> None:
         """Tick labels by the indicator's unit (percent or points, months, whole counts)."""
-        from matplotlib.ticker import FuncFormatter, MaxNLocator
-        k = kind(name)
-        lang = self.lang
+        from matplotlib.ticker import MaxNLocator
         axis = ax.yaxis if which == "y" else ax.xaxis
-        if k == "share":
-            def f(v, _pos):
-                return (fmt_number(100 * v, lang, 1 if diff else 0, signed=diff) if diff
-                        else fmt_percent(v, lang, 0))
-        elif k in ("count", "days"):
+        if kind(name) in ("count", "days"):
             axis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+        axis.set_major_formatter(unit_formatter(kind(name), self.lang, diff))
 
-            def f(v, _pos):
-                return fmt_number(v, lang, 0, signed=diff)
-        elif k == "index":
-            def f(v, _pos):
-                return fmt_number(v, lang, 3, signed=diff)
-        else:
-            def f(v, _pos):
-                return fmt_number(v, lang, 1, signed=diff)
-        axis.set_major_formatter(FuncFormatter(f))
+
+def unit_formatter(unit_kind: str, lang: str, diff: bool = False):
+    """Return a matplotlib tick formatter for a unit kind.
+
+    As few decimals as the ticks need, decimal comma and true minus in French, ``%`` for shares
+    (points for differences), whole numbers for counts (no ``140,00``).
+    """
+    from matplotlib.ticker import Formatter
+
+    class UnitFormatter(Formatter):
+        digits = 0
+
+        def format_ticks(self, values):
+            factor = 100.0 if unit_kind == "share" else 1.0
+            vals = np.array([v * factor for v in values if math.isfinite(v)])
+            self.digits = 0
+            if unit_kind not in ("count", "days"):
+                # the fewest decimals that write every tick exactly (2.5 keeps one decimal)
+                self.digits = next((d for d in range(4) if np.allclose(
+                    vals * 10**d, np.round(vals * 10**d), atol=1e-6)), 3)
+            return [self(v, i) for i, v in enumerate(values)]
+
+        def __call__(self, v, pos=None):
+            if unit_kind == "share":
+                num = fmt_number(100 * v, lang, self.digits, signed=diff)
+                return num if diff else f"{num}{chr(0x202f)}%" if lang == "fr" else f"{num}%"
+            return fmt_number(v, lang, self.digits, signed=diff)
+
+    return UnitFormatter()
 
 
 def _unit_suffix(name: str, lang: str, diff: bool, scale: float) -> str:

@@ -1,5 +1,6 @@
-"""What ``mixsim report`` reads: an experiment's (or a single run's) output folder, and the
-statistics every section shares (horizon values, paired differences, scenario texts).
+"""What ``mixsim report`` reads, and the statistics every section shares.
+
+An experiment's (or a single run's) output folder; horizon values, paired differences, texts.
 
 Two folder layouts are read (``docs/report.md``):
 
@@ -23,7 +24,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from mixsim.model.errors import InputError
@@ -75,7 +75,7 @@ class ReportData:
         return i[(i.scale == "epci") & (i.unit == "EPCI")]
 
     def horizon(self) -> int:
-        """The last simulated year."""
+        """Return the last simulated year."""
         return int(self.indicators.year.max())
 
 
@@ -165,8 +165,10 @@ def _as_experiment(folder: Path, ind: pd.DataFrame) -> tuple[dict, pd.DataFrame,
 
 def horizon_stats(data: ReportData, names: tuple[str, ...], year: int | None = None
                   ) -> pd.DataFrame:
-    """Per scenario and indicator at ``year`` (default the horizon): mean, p05, p95, and the
-    paired difference to the reference (mean, p05, p95); counts are divided by the scale.
+    """Summarise each scenario and indicator at ``year`` (default: the horizon).
+
+    Mean, p05, p95 over replicates, and the paired difference to the reference (mean, p05, p95,
+    ``n_paired``); counts are divided by the scale (whole territory).
     """
     e = data.epci()
     e = e[e.indicator.isin(names)]
@@ -243,13 +245,13 @@ def pick(table: dict, key: str, lang: str) -> str:
 
 
 def scenario_tables(data: ReportData) -> dict[str, dict]:
-    """The ``[[scenarios]]`` entries of the experiment file, by name."""
+    """Return the ``[[scenarios]]`` entries of the experiment file, by name."""
     return {str(s.get("name")): s for s in data.experiment.get("scenarios", [])
             if isinstance(s, dict)}
 
 
 def overrides(entry: dict) -> dict[str, object]:
-    """The parameter paths a scenario entry sets (``levers.…`` / ``behaviour.…``)."""
+    """Return the parameter paths a scenario entry sets (``levers.…`` / ``behaviour.…``)."""
     out: dict[str, object] = {}
 
     def walk(prefix: str, value: object) -> None:
@@ -275,7 +277,7 @@ def describe_change(path: str, value: object, lang: str) -> str:
         shown = VALUES[str(value)][lang]
     elif isinstance(value, str):
         shown = VALUES.get(value, {}).get(lang, value)
-    elif isinstance(value, float) and 0 < abs(value) < 1 and fld.endswith(
+    elif isinstance(value, int | float) and 0 <= abs(value) <= 1 and fld.endswith(
             ("share", "modulation")):
         shown = fmt_percent(value, lang, 0)
     elif isinstance(value, int | float):
@@ -299,7 +301,7 @@ def scenario_title(data: ReportData, name: str, lang: str) -> str:
 
 
 def scenario_description(data: ReportData, name: str, lang: str) -> str:
-    """Description of a scenario in the language (empty for generated grid descriptions)."""
+    """Return a scenario's description in the language (empty for a grid point's)."""
     entry = scenario_tables(data).get(name, {})
     d = pick(entry, "description", lang)
     return "" if d.startswith("grid:") else d
@@ -319,5 +321,3 @@ def mean_by_year(frame: pd.DataFrame) -> pd.DataFrame:
     g = frame.groupby("year")["value"]
     return pd.DataFrame({"mean": g.mean(), "p05": g.quantile(0.05), "p95": g.quantile(0.95)})
 
-
-_ = np

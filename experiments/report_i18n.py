@@ -124,6 +124,34 @@ INDICATORS: dict[str, Indicator] = {
                                       "Moves from QPV to outside QPV (per year)", "count"),
 }
 
+#: Noun phrases of the indicators in the key messages ("X lowers <phrase> by ...").
+PHRASES: dict[str, dict[str, str]] = {
+    "dissimilarity_q1_by_neighbourhoods": {
+        "fr": "l'indice de ségrégation D des ménages Q1",
+        "en": "the D segregation index of Q1 households"},
+    "theil_h_quartiles_by_neighbourhoods": {"fr": "le H de Theil des quartiles de revenu",
+                                            "en": "Theil's H of income quartiles"},
+    "q1_share_in_qpv": {"fr": "la part des ménages Q1 vivant en QPV",
+                        "en": "the share of Q1 households living in QPV"},
+    "q1_share_of_qpv_households": {"fr": "la part de ménages Q1 parmi les ménages des QPV",
+                                   "en": "the Q1 share of QPV households"},
+    "exits_to_ownership": {"fr": "les sorties vers l'accession", "en": "exits to ownership"},
+    "moves_qpv_to_non_qpv": {"fr": "les déménagements d'un QPV vers hors QPV",
+                             "en": "moves from QPV to outside QPV"},
+    "exits_to_private_rental": {"fr": "les sorties vers le parc privé",
+                                "en": "exits to private renting"},
+    "median_wait_months": {"fr": "l'attente médiane des attributaires",
+                           "en": "the median wait of allocated applicants"},
+    "vacancy": {"fr": "la vacance", "en": "vacancy"},
+}
+
+#: Units written after a difference in the key messages, by unit kind.
+UNIT_WORDS: dict[str, dict[str, str]] = {
+    "count": {"fr": " par an", "en": " a year"},
+    "months": {"fr": " mois", "en": " months"},
+    "days": {"fr": " jours", "en": " days"},
+}
+
 #: Compatibility view: indicator → {"fr": label, "en": label}.
 LABELS: dict[str, dict[str, str]] = {k: {"fr": v.fr, "en": v.en} for k, v in INDICATORS.items()}
 

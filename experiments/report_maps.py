@@ -118,7 +118,7 @@ def neighbourhood_values(data: ReportData) -> pd.DataFrame:
 
 
 def maps(data: ReportData, base: MapBase, figs: Figures, lang: str) -> str:
-    """The reference maps (start, horizon) and the difference-to-reference maps."""
+    """Draw the reference maps (start, horizon) and the difference-to-reference maps."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize, TwoSlopeNorm
     from matplotlib.ticker import FuncFormatter
