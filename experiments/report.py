@@ -157,7 +157,13 @@ def key_messages(page: Page, stats: pd.DataFrame) -> list[str]:
         if st.empty:
             continue
         met = [s for s in data.scenarios if s in st.index and st.at[s, "mean"] >= goal]
-        if met:
+        if len(met) > 3:
+            top = sorted(met, key=lambda s: -st.at[s, "mean"])[:3]
+            who = _enumerate([f"{page.quoted(s)} ({fmt_percent(st.at[s, 'mean'], lang, 1)})"
+                              for s in top], lang)
+            m = text(lang, "msg_target_many", target=fmt_percent(goal, lang, 0),
+                     what=text(lang, what), n=len(met), total=len(st), who=who)
+        elif met:
             who = _enumerate([f"{page.quoted(s)} ({fmt_percent(st.at[s, 'mean'], lang, 1)})"
                               for s in met], lang)
             m = text(lang, "msg_target_met", target=fmt_percent(goal, lang, 0),
@@ -252,8 +258,9 @@ def first_page(page: Page, stats: pd.DataFrame) -> str:
                    reference=scenario_title(data, data.reference, lang))
     return (f"<section class='first'><p class='kicker'>{page.t('title')}</p>"
             f"<h1>{html.escape(title)}</h1><dl class='facts'>{facts}</dl>"
+            f"<p class='meta'>{meta}</p>"
             f"<div class='messages' id='key-messages'><h2>{page.t('key_messages')}</h2>"
-            f"<p>{intro}</p><ol>{msgs}</ol></div><p class='meta'>{meta}</p></section>")
+            f"<p>{intro}</p><ol>{msgs}</ol></div></section>")
 
 
 # --------------------------------------------------------------------------------------------
@@ -708,10 +715,12 @@ def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 180.0) -> Pat
                          "`apt install chromium`) or set MIXSIM_CHROMIUM to its path; the HTML "
                          "report was written and prints from any browser", source="--pdf")
     with tempfile.TemporaryDirectory(prefix="mixsim-chromium-") as profile:
+        pdf_path = Path(pdf_path).resolve()
         tmp = pdf_path.with_name(f".{pdf_path.name}.tmp")
         cmd = chromium_flags(exe, profile) + ["--no-pdf-header-footer",
                                               "--virtual-time-budget=5000",
-                                              f"--print-to-pdf={tmp}", html_path.as_uri()]
+                                              f"--print-to-pdf={tmp}",
+                                              Path(html_path).resolve().as_uri()]
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as err:

@@ -20,8 +20,10 @@ import pandas as pd
 from .report_data import ReportData, beyond_noise, mean_by_year, scenario_title
 from .report_i18n import fmt_number, fmt_percent, kind, label, text
 
-#: Okabe–Ito palette without black (kept for the reference) and yellow (too light on white).
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442")
+#: Okabe–Ito palette without black (kept for the reference) and yellow (too light on white),
+#: then Paul Tol's colour-blind-safe wine and olive for a 7th and 8th scenario.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#882255",
+             "#999933")
 REFERENCE_COLOUR = "#333333"
 
 
@@ -131,7 +133,7 @@ def trajectories(data: ReportData, figs: Figures, names: list[str], lang: str) -
             ax.set_title(_wrap(scenario_title(data, sc, lang), 34), fontsize=8)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=7, labelbottom=True)
             figs.axis(ax, name)
         for ax in axes[-1]:
             ax.set_xlabel(text(lang, "year"), fontsize=8)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from mixsim.model.errors import InputError
 
-from .report_i18n import FIELDS, LEVERS, VALUES, fmt_number, fmt_percent
+from .report_i18n import FIELDS, LEVERS, MAIN_FIELDS, SHORT, VALUES, fmt_number, fmt_percent
 
 EXPERIMENT_FILES = ("runs.parquet", "indicators.parquet")
 RUN_FILES = ("indicators.parquet", "scenario.toml")
@@ -266,13 +266,26 @@ def overrides(entry: dict) -> dict[str, object]:
     return out
 
 
-def describe_change(path: str, value: object, lang: str) -> str:
-    """Plain words for one lever setting, e.g. ``Quota de ménages Q1 hors QPV : strict``."""
+def describe_change(path: str, value: object, lang: str, short: bool = False) -> str:
+    """Return plain words for one lever setting.
+
+    E.g. ``Quota de ménages Q1 hors QPV (application) : strict``; ``short`` gives
+    ``quota Q1 : strict`` (for generated scenario titles).
+    """
     parts = path.split(".")
     group = parts[1] if len(parts) > 1 else path
     fld = parts[-1]
     head = getattr(LEVERS[group], lang) if group in LEVERS else group.replace("_", " ")
     what = FIELDS.get(fld, {}).get(lang, fld.replace("_", " "))
+    shown = _shown(fld, value, lang)
+    if short:
+        head = SHORT.get(group, {}).get(lang, head)
+        head = head if fld in MAIN_FIELDS else f"{head} ({what})"
+        return f"{head} : {shown}" if lang == "fr" else f"{head}: {shown}"
+    return f"{head} ({what}) : {shown}" if lang == "fr" else f"{head} ({what}): {shown}"
+
+
+def _shown(fld: str, value: object, lang: str) -> str:
     if isinstance(value, bool):
         shown = VALUES[str(value)][lang]
     elif isinstance(value, str):
@@ -284,7 +297,7 @@ def describe_change(path: str, value: object, lang: str) -> str:
         shown = fmt_number(float(value), lang, 0 if float(value).is_integer() else 2)
     else:
         shown = str(value)
-    return f"{head} ({what}) : {shown}" if lang == "fr" else f"{head} ({what}): {shown}"
+    return shown
 
 
 def scenario_title(data: ReportData, name: str, lang: str) -> str:
@@ -295,8 +308,8 @@ def scenario_title(data: ReportData, name: str, lang: str) -> str:
         return title
     ov = overrides(entry)
     if ov and entry.get("description", "").startswith("grid:"):
-        return " ; ".join(describe_change(p, v, lang) for p, v in ov.items()) if lang == "fr" \
-            else "; ".join(describe_change(p, v, lang) for p, v in ov.items())
+        title = ", ".join(describe_change(p, v, lang, short=True) for p, v in ov.items())
+        return title[0].upper() + title[1:]
     return name
 
 

@@ -254,6 +254,26 @@ LEVERS: dict[str, LeverText] = {
         "Share of the social stock sold each year to its tenants, who become owners."),
 }
 
+#: Short names of the lever groups in generated scenario titles (grid points).
+SHORT: dict[str, dict[str, str]] = {
+    "quota_q1": {"fr": "quota Q1", "en": "Q1 quota"},
+    "quota_qpv": {"fr": "objectif QPV", "en": "QPV target"},
+    "priority": {"fr": "prioritaires", "en": "priority"},
+    "reservation": {"fr": "réservations", "en": "reservations"},
+    "cotation": {"fr": "cotation", "en": "scoring"},
+    "commission": {"fr": "commission", "en": "committee"},
+    "information": {"fr": "information", "en": "information"},
+    "rent": {"fr": "loyers", "en": "rents"},
+    "over_income": {"fr": "dépassement des plafonds", "en": "over-income"},
+    "transfers": {"fr": "mutations", "en": "transfers"},
+    "construction": {"fr": "construction", "en": "construction"},
+    "renewal": {"fr": "renouvellement", "en": "renewal"},
+    "renovation": {"fr": "rénovation", "en": "renovation"},
+    "sales": {"fr": "ventes", "en": "sales"},
+}
+#: Fields a short title leaves unsaid (the group's main setting).
+MAIN_FIELDS = ("enforcement", "management", "level", "share_per_year")
+
 #: Words for lever values in generated scenario titles.
 VALUES: dict[str, dict[str, str]] = {
     "none": {"fr": "non appliqué", "en": "not enforced"},
@@ -414,6 +434,8 @@ TEXT: dict[str, dict[str, str]] = {
         "msg_target_none": "Objectif de {target} pour les {what} : aucun scénario ne "
                            "l'atteint ; le plus proche est {best} ({value}).",
         "msg_target_ref": " La référence en est à {value}.",
+        "msg_target_many": "Objectif de {target} pour les {what} : atteint par {n} scénarios "
+                           "sur {total}, les plus élevés étant {who}.",
         "msg_effect": "{what} : {who}.",
         "msg_effect_none": "{what} : aucun scénario ne s'écarte de la référence au-delà du "
                            "bruit.",
@@ -528,6 +550,8 @@ TEXT: dict[str, dict[str, str]] = {
         "msg_target_none": "Goal of {target} for {what}: no scenario reaches it; the "
                            "closest is {best} ({value}).",
         "msg_target_ref": " The reference stands at {value}.",
+        "msg_target_many": "Goal of {target} for {what}: reached by {n} scenarios out of "
+                           "{total}, the highest being {who}.",
         "msg_effect": "{what}: {who}.",
         "msg_effect_none": "{what}: no scenario departs from the reference beyond the noise.",
         "msg_change": "{scenario} {verb} {what} by {diff} (interval {lo} to {hi})",
