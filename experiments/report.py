@@ -692,6 +692,16 @@ def find_chromium() -> str | None:
     return None
 
 
+def require_chromium() -> str:
+    """Return the Chromium executable, or raise InputError saying how to get one."""
+    exe = find_chromium()
+    if exe is None:
+        raise InputError("no Chromium found to print the PDF: install it (Debian/Ubuntu: "
+                         "`apt install chromium`) or set MIXSIM_CHROMIUM to its path; without "
+                         "--pdf the HTML report prints from any browser", source="--pdf")
+    return exe
+
+
 def chromium_flags(exe: str, profile: str) -> list[str]:
     """Return the command line of a headless, offline Chromium run.
 
@@ -709,11 +719,7 @@ def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 180.0) -> Pat
     Raises:
         InputError: When no Chromium is found or it fails (the CLI exits with code 2).
     """
-    exe = find_chromium()
-    if exe is None:
-        raise InputError("no Chromium found to print the PDF: install it (Debian/Ubuntu: "
-                         "`apt install chromium`) or set MIXSIM_CHROMIUM to its path; the HTML "
-                         "report was written and prints from any browser", source="--pdf")
+    exe = require_chromium()
     with tempfile.TemporaryDirectory(prefix="mixsim-chromium-") as profile:
         pdf_path = Path(pdf_path).resolve()
         tmp = pdf_path.with_name(f".{pdf_path.name}.tmp")
@@ -749,8 +755,8 @@ def add_parser(sub) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Run ``mixsim report``."""
-    if getattr(args, "pdf", False) and find_chromium() is None:
-        print_pdf(Path(), Path())  # raises the no-Chromium message before any work
+    if getattr(args, "pdf", False):
+        require_chromium()  # say it before any work
     out = build_report(args.folder, lang=args.lang, reference=args.reference)
     print(f"report written to {out} (figures in {out.parent / 'figures' / args.lang}/)")
     if getattr(args, "pdf", False):

@@ -141,6 +141,16 @@ def trajectories(data: ReportData, figs: Figures, names: list[str], lang: str) -
         fig.suptitle(label(name, lang) + (f" — {unit}" if unit and unit != "%" else ""),
                      fontsize=10)
         fig.tight_layout()
+        from matplotlib.lines import Line2D
+        handles = [Line2D([], [], color=REFERENCE_COLOUR, lw=1.6),
+                   Line2D([], [], color=colour(0), lw=2.0)]
+        names_ = [f"{text(lang, 'reference')} : {scenario_title(data, data.reference, lang)}"
+                  if lang == "fr" else
+                  f"{text(lang, 'reference')}: {scenario_title(data, data.reference, lang)}",
+                  "scénario du graphique (moyenne et bande à 90 %)".replace(" %", "\u202f%")
+                  if lang == "fr" else "the panel's scenario (mean and 90% band)"]
+        fig.legend(handles, names_, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+                   fontsize=8, frameon=False)  # below the panels, outside the data
         imgs.append(figs.save(fig, f"trajectories_{idx}", label(name, lang)))
     return "".join(f"<figure>{i}</figure>" for i in imgs)
 
