@@ -134,6 +134,11 @@ def _interval(name: str, lo: float, hi: float, lang: str, diff: bool = False) ->
     return f"[{fmt_value(name, lo, lang, diff=diff)}{sep}{fmt_value(name, hi, lang, diff=diff)}]"
 
 
+def keep(block: str) -> str:
+    """Wrap an introduction and its table or figure so that print keeps them on one page."""
+    return f"<div class='keep'>{block}</div>"
+
+
 def _missing(title: str, why: str, anchor: str = "") -> str:
     ident = f" id='{anchor}'" if anchor else ""
     return f"<section{ident}><h2>{title}</h2><p class='missing'>{why}</p></section>"
@@ -332,10 +337,10 @@ def comparison_section(page: Page, stats: pd.DataFrame) -> str:
             else "")
     horizon = stats.attrs["horizon"]
     return (f"<section id='comparison'><h2>{page.t('comparison')}</h2>"
-            f"<p>{page.t('comparison_intro', year=horizon)}</p>"
-            f"<p class='note'>{page.t('targets')}{' :' if lang == 'fr' else ':'} "
-            f"{page.prose(tgt)}</p>"
-            f"{page.table(page.t('comparison'), head, rows)}{note}</section>")
+            + keep(f"<p>{page.t('comparison_intro', year=horizon)}</p>"
+                   f"<p class='note'>{page.t('targets')}{' :' if lang == 'fr' else ':'} "
+                   f"{page.prose(tgt)}</p>"
+                   f"{page.table(page.t('comparison'), head, rows)}{note}") + "</section>")
 
 
 def differences_section(page: Page, figs: charts.Figures, stats: pd.DataFrame) -> str:
@@ -362,9 +367,9 @@ def differences_section(page: Page, figs: charts.Figures, stats: pd.DataFrame) -
                          f"{_interval(n, r.diff_p05, r.diff_p95, lang, diff=True)}</small></td>")
         rows.append(f"<tr>{page.scen(sc)}{''.join(cells)}</tr>")
     return (f"<section id='differences'><h2>{page.t('differences')}</h2>"
-            f"<p>{page.t('differences_intro')}</p>{img}"
-            f"<p>{page.t('diff_table_intro', year=stats.attrs['horizon'])}</p>"
-            f"{page.table(page.t('differences'), head, rows)}</section>")
+            + keep(f"<p>{page.t('differences_intro')}</p>{img}")
+            + keep(f"<p>{page.t('diff_table_intro', year=stats.attrs['horizon'])}</p>"
+                   f"{page.table(page.t('differences'), head, rows)}") + "</section>")
 
 
 def trajectories_section(page: Page, figs: charts.Figures) -> str:
@@ -398,8 +403,8 @@ def map_section(page: Page, figs: charts.Figures) -> str:
     page.tables += 1
     table = maps.commune_table(data, base, page.lang, page.codes, page.tables)
     return (f"<section id='maps'><h2>{page.t('map')}</h2><p>{page.t('map_intro')}</p>{discs}"
-            f"{body}<h3>{page.t('communes')}</h3><p>{page.t('communes_intro')}</p>{table}"
-            "</section>")
+            f"{body}" + keep(f"<h3>{page.t('communes')}</h3><p>{page.t('communes_intro')}</p>"
+                             f"{table}") + "</section>")
 
 
 def cohort_section(page: Page, figs: charts.Figures) -> str:
@@ -436,8 +441,8 @@ def monitoring_section(page: Page) -> str:
             rows.append(f"<tr>{page.scen(sc)}{''.join(cells)}</tr>")
         tables.append(page.table(page.t("monitoring"), head, rows))
     intro = page.t("monitoring_intro", year=stats.attrs["horizon"])
-    return (f"<section id='monitoring'><h2>{page.t('monitoring')}</h2><p>{intro}</p>"
-            f"{''.join(tables)}</section>")
+    return (f"<section id='monitoring'><h2>{page.t('monitoring')}</h2>"
+            + keep(f"<p>{intro}</p>{tables[0]}") + "".join(tables[1:]) + "</section>")
 
 
 def sensitivity_section(page: Page, figs: charts.Figures) -> str:
@@ -537,8 +542,8 @@ def validation_table(page: Page) -> str:
                     f"{''.join(cells)}</tr>")
     note = (f"<p class='note'>{page.t('validation_missing', names=', '.join(missing))}</p>"
             if missing else "")
-    return (f"<p>{page.t('validation_intro')}</p>"
-            f"{page.table(page.t('validation'), head, rows)}{note}")
+    return keep(f"<p>{page.t('validation_intro')}</p>"
+                f"{page.table(page.t('validation'), head, rows)}{note}")
 
 
 def _territory_targets(source: str):
@@ -605,7 +610,9 @@ footer{margin-top:3em;border-top:1px solid #ccc;padding-top:.5em}
 @page{size:A4;margin:14mm 12mm}
 body{max-width:none;padding:0;font-size:10pt}
 h2,h3,caption{break-after:avoid;page-break-after:avoid}
-h2+p,h3+p{break-before:avoid;page-break-before:avoid}
+h2+p,h3+p,h2+div.keep,h3+div.keep{break-before:avoid;page-break-before:avoid}
+div.keep{break-inside:avoid;page-break-inside:avoid}
+dt{break-after:avoid;page-break-after:avoid}dd{break-inside:avoid}
 section.first{break-after:page;page-break-after:always}
 section{break-before:auto}
 table,figure,dl.facts,.messages li,tr{break-inside:avoid;page-break-inside:avoid}

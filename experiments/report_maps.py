@@ -167,7 +167,8 @@ def maps(data: ReportData, base: MapBase, figs: Figures, lang: str) -> str:
         cb.ax.yaxis.set_major_formatter(FuncFormatter(
             lambda v, _p: fmt_number(100 * v, lang, 1, signed=True)))
         img = figs.save(fig, "map_differences", text(lang, "map_diff_intro"))
-        html_parts.append(f"<p>{text(lang, 'map_diff_intro')}</p><figure>{img}</figure>")
+        html_parts.append(f"<div class='keep'><p>{text(lang, 'map_diff_intro')}</p>"
+                          f"<figure>{img}</figure></div>")
     return "".join(html_parts)
 
 

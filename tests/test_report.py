@@ -283,6 +283,8 @@ def test_calibration_and_sensitivity_show_values_in_both_languages(experiment_di
     folder = tmp_path / "out"
     shutil.copytree(experiment_dir, folder, ignore=shutil.ignore_patterns("report.*",
                                                                           "figures"))
+    ind = pd.read_parquet(folder / "indicators.parquet")  # EPCI rows only: no maps, faster
+    ind[ind.scale == "epci"].to_parquet(folder / "indicators.parquet")
     pd.DataFrame({"target": ["turnover", "applicants_per_allocation"],
                   "observed": [0.088, 4.3], "simulated": [0.0912, 3.94],
                   "simulated_p05": [0.0851, 3.5], "simulated_p95": [0.0973, 4.4],
@@ -353,9 +355,16 @@ def test_maps_draw_polygons_when_the_territory_ships_them(experiment_dir, tmp_pa
     assert main(["report", str(out), "--lang", "en"]) == 0
     page = (out / "report.en.html").read_text()
     assert TEXT["en"]["map_discs"] not in page  # polygons, not discs
+    # without polygons: discs at x/y, one per neighbourhood, and the page says so
+    discs = report_maps.MapBase(nb, base.communes.reset_index(), None)
+    assert not discs.has_polygons
+    fig, ax = plt.subplots()
+    discs.draw(ax, values, "YlOrBr", Normalize(0, 1), names=False)
+    assert not [c for c in ax.collections if isinstance(c, PatchCollection)]
+    assert len(ax.collections) == 1 and len(ax.collections[0].get_offsets()) == len(nb)
+    plt.close(fig)
     monkeypatch.setattr(terr, "load_geometry", lambda source="default": None)
-    assert main(["report", str(out), "--lang", "en"]) == 0
-    assert TEXT["en"]["map_discs"] in (out / "report.en.html").read_text()
+    assert report_maps.load_map_base(data).has_polygons is False
 
 
 def test_a_single_run_folder_is_reported(tmp_path):
