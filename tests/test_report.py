@@ -456,3 +456,9 @@ def test_pdf_keeps_every_table_on_one_page(experiment_dir, reports):
         assert where, caption
         after = pages[where[0]][pages[where[0]].index(mark):]
         assert cell in after, (caption, cell)  # the last row is on the caption's page
+    # no heading is left alone at the foot of a page
+    import html as html_lib
+    heads = {squash(html_lib.unescape(re.sub(r"<[^>]+>", "", h)))
+             for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", page)}
+    for i, text in enumerate(pages[:-1]):
+        assert not any(text.endswith(h) for h in heads), i
