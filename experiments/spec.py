@@ -69,8 +69,14 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+,-]{0,99}$")
 #: Version of the layout of the ``--out`` folder, part of the fingerprint.
 FORMAT_VERSION = 1
 
+#: Optional presentation texts, per language (read by ``mixsim report``; not in the fingerprint):
+#: a readable title, the question the experiment answers, and descriptions in French or English.
+EXPERIMENT_TEXT_KEYS = ("title", "title_fr", "title_en", "question", "question_fr",
+                        "question_en", "description_fr", "description_en")
+SCENARIO_TEXT_KEYS = ("title", "title_fr", "title_en", "description_fr", "description_en")
 _TOP_KEYS = ("name", "description", "years", "replicates", "seed", "reference", "base",
-             "territory", "levers", "behaviour", "scenarios", "grid", "uncertainties", "outputs")
+             "territory", "levers", "behaviour", "scenarios", "grid", "uncertainties",
+             "outputs") + EXPERIMENT_TEXT_KEYS
 _OUTPUT_KEYS = ("indicators", "scales", "years", "moves")
 
 
@@ -103,12 +109,14 @@ class ScenarioEntry:
         overrides: ``(dotted path, value)`` pairs set on top of the base levers and behaviour.
         scenario: The resolved, validated model scenario (before uncertainties are applied).
         origin: ``"list"`` for a ``[[scenarios]]`` entry, ``"grid"`` for a factorial-grid point.
+        texts: Presentation texts (:data:`SCENARIO_TEXT_KEYS` → text), e.g. ``title_fr``.
     """
 
     name: str
     overrides: tuple[tuple[str, Any], ...]
     scenario: Scenario
     origin: str = "list"
+    texts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +185,7 @@ class Experiment:
         uncertainties: Uncertain parameters, sampled once per replicate.
         outputs: Indicators and scales kept, years of the summary, move logs.
         reference: Name of the scenario the summary's paired differences refer to.
+        texts: Presentation texts (:data:`EXPERIMENT_TEXT_KEYS` → text), e.g. ``question_fr``.
     """
 
     name: str
@@ -190,6 +199,7 @@ class Experiment:
     uncertainties: tuple[Uncertainty, ...]
     outputs: Outputs
     reference: str
+    texts: tuple[tuple[str, str], ...] = ()
 
     # -- derived settings ------------------------------------------------------------------------
     @property
@@ -325,7 +335,8 @@ class Experiment:
         scenarios; :func:`load_experiment` reads it back to the same runs.
         """
         head = {"name": self.name, "description": self.description, "years": self.years,
-                "replicates": self.replicates, "seed": self.seed, "reference": self.reference}
+                "replicates": self.replicates, "seed": self.seed, "reference": self.reference,
+                **dict(self.texts)}
         parts = [to_toml(head),
                  to_toml({"territory": dataclasses.asdict(self.territory)}),
                  "# base levers and behaviour of every scenario (all values written out)",
@@ -335,6 +346,7 @@ class Experiment:
             entry: dict[str, Any] = {"name": s.name}
             if s.scenario.description:
                 entry["description"] = s.scenario.description
+            entry.update(s.texts)
             body = to_toml(entry)
             for path, value in s.overrides:
                 body += "\n" + to_toml({f'"{path}"': value})
@@ -442,7 +454,21 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str = "<dict>",
                          field="reference")
     return Experiment(name=name, description=description, source=source, years=years,
                       replicates=replicates, seed=seed, base=base, scenarios=tuple(entries),
-                      uncertainties=uncertainties, outputs=outputs, reference=reference)
+                      uncertainties=uncertainties, outputs=outputs, reference=reference,
+                      texts=_texts(data, EXPERIMENT_TEXT_KEYS, source, ""))
+
+
+def _texts(table: Mapping[str, Any], keys: tuple[str, ...], source: str, where: str
+           ) -> tuple[tuple[str, str], ...]:
+    """Return the presentation texts of a table (``title_en`` ...), each checked to be a string."""
+    out = []
+    for key in keys:
+        if key in table:
+            if not isinstance(table[key], str):
+                raise InputError(f"got {table[key]!r}; expected a string", source=source,
+                                 field=f"{where}{key}")
+            out.append((key, table[key]))
+    return tuple(out)
 
 
 def _base_scenario(data: Mapping[str, Any], source: str, base_dir: Path, seed: int) -> Scenario:
@@ -486,12 +512,15 @@ def _explicit_scenarios(items: Any, base: Scenario, source: str) -> list[Scenari
         if not isinstance(description, str):
             raise InputError(f"got {description!r}; expected a string", source=source,
                              field=f"{where}.description")
-        overrides = _parameter_paths({k: v for k, v in item.items()
-                                      if k not in ("name", "description")}, source, where)
+        plain = ("name", "description") + SCENARIO_TEXT_KEYS
+        overrides = _parameter_paths({k: v for k, v in item.items() if k not in plain},
+                                     source, where)
         scenario = _apply(base, overrides, source, where)
         entries.append(ScenarioEntry(name=name, overrides=tuple(overrides.items()),
                                      scenario=dataclasses.replace(scenario, name=name,
-                                                                  description=description)))
+                                                                  description=description),
+                                     texts=_texts(item, SCENARIO_TEXT_KEYS, source,
+                                                  f"{where}.")))
     return entries
 
 
