@@ -41,6 +41,7 @@ Modelling & Software 22, 1509–1518 (``mu*``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import numbers
@@ -598,10 +599,14 @@ def evaluate(
     else:
         logger.debug("evaluating %d rows in %d chunks on %d workers", len(todo), len(chunks),
                      workers)
-        blocks = joblib.Parallel(n_jobs=n_jobs, backend=backend,
-                                 return_as="generator_unordered")(
-            joblib.delayed(_evaluate_chunk)(model_fn, names, X[rows], rows, replicates, selected)
-            for rows in chunks
+        blocks = _parallel_blocks(
+            backend,
+            n_jobs,
+            (
+                joblib.delayed(_evaluate_chunk)(model_fn, names, X[rows], rows, replicates,
+                                                selected)
+                for rows in chunks
+            ),
         )
     for rows, block in blocks:
         Y[rows] = block
@@ -611,6 +616,24 @@ def evaluate(
         if progress is not None:
             progress(done, total)
     return Y, selected
+
+
+def _parallel_blocks(backend: str | None, n_jobs: int, tasks: Any) -> Any:
+    """Run joblib tasks on ``n_jobs`` workers of ``backend``, yielding results as they finish.
+
+    The backend is set with ``joblib.parallel_config`` (which also registers the ``"dask"``
+    backend: ``joblib.Parallel(backend="dask")`` fails on joblib 1.6), held while the results are
+    consumed. ``batch_size=1``: every task is already a chunk of rows.
+    """
+    try:
+        config = (contextlib.nullcontext() if backend is None
+                  else joblib.parallel_config(backend=backend))
+    except (ValueError, ImportError) as err:
+        raise InputError(f"joblib backend {backend!r} is not available: {err}",
+                         field="backend") from None
+    with config:
+        yield from joblib.Parallel(n_jobs=n_jobs, batch_size=1,
+                                   return_as="generator_unordered")(tasks)
 
 
 def _evaluate_chunk(

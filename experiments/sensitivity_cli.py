@@ -292,7 +292,8 @@ def _prepare_out(spec: SensitivitySpec, out: Path, force: bool) -> Path:
     text = _spec_toml(spec)
     cache = out / EVALUATIONS
     old = out / "sensitivity.toml"
-    if old.is_file() and old.read_text() != text and cache.is_dir():
+    if old.is_file() and _evaluation_key(old.read_text()) != _evaluation_key(text) \
+            and cache.is_dir():
         if not force:
             raise InputError(
                 f"{out} holds the evaluations of another specification ({old}); choose another "
@@ -301,6 +302,24 @@ def _prepare_out(spec: SensitivitySpec, out: Path, force: bool) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "sensitivity.toml", lambda p: p.write_text(text))
     return cache
+
+
+#: Keys that do not change what a saved evaluation holds (a saved point is matched by its
+#: parameter values): changing them on the same ``--out`` reuses the evaluations.
+ANALYSIS_ONLY_KEYS = ("n", "convergence", "noise_replicates", "noise_points", "noise_threshold",
+                      "convergence_tol", "pilot_n")
+
+
+def _evaluation_key(text: str) -> Any:
+    """Return the part of a resolved specification that decides the saved evaluations."""
+    import tomllib
+    try:
+        d = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return text
+    for key in ANALYSIS_ONLY_KEYS:
+        d.get("sensitivity", {}).pop(key, None)
+    return d
 
 
 def _noise(spec: SensitivitySpec, model_fn: MixsimOutcomes, cache: Path, jobs: int
