@@ -23,6 +23,29 @@ it).
 For parallel runs (``n_jobs != 1``) the model is sent to joblib (loky) workers, so it must pickle
 with cloudpickle: a module-level function, or a :func:`functools.partial` of one, is safest.
 
+Noise and verdicts
+------------------
+A stochastic model's replicate-averaged outcome is ``Y(x) = f(x) + ε(x)``. Common random numbers
+cancel the part of ``ε`` that every point shares; the rest, of variance ``τ² = σ²/R`` (``σ²``:
+one run's, ``R``: replicates averaged), is independent between points. With ``V = Var(Y)`` over
+the design, its share is ``η = τ²/V`` (:func:`noise_estimate`, :func:`noise_shares`). For
+Saltelli's first-order and Jansen's total estimators (the ones SALib uses; Saltelli et al. 2010,
+table 2, estimators (b) and (f)), ``E[(Y_A - Y_ABi)²] / 2 = V_f ST_f + τ²`` and
+``E[Y_B (Y_ABi - Y_A)] = V_f S1_f`` (the noise terms are independent of everything else and
+cancel in the product), so, dividing by ``V = V_f + τ²``::
+
+    ST = (1 - η) ST_f + η        S1 = (1 - η) S1_f
+
+(``ST_f``, ``S1_f``: the indices of the noise-free ``f``). Noise inflates every total index by
+about ``η`` and shrinks first-order indices by ``1 - η``: a parameter with no effect at all has
+``ST ≈ η`` and ``S1 ≈ 0``, the *floor*. :func:`index_verdict` compares each index's bootstrap
+interval ``value ± conf`` with that floor: ``signal`` when the interval lies above it,
+``noise-dominated`` when its top is within ``η`` of it (the parameter's share is at most the
+noise's) or when ``η >= 0.5``, ``uncertain`` otherwise. :func:`convergence_verdict` calls an
+index converged when doubling ``n`` moves it by at most ``0.05``. :func:`pilot_guidance` turns a
+pilot's noise and design variances into the replicates (or scale) that bring ``η`` under a
+threshold.
+
 Seeds
 -----
 One :class:`numpy.random.SeedSequence` built from ``seed`` is spawned into a sampler seed and an

@@ -17,6 +17,11 @@ seed::
     replicates = 2            # model runs averaged per point (common random numbers)
     second_order = false
     convergence = true        # also run at 2n and report how much the indices moved
+    convergence_tol = 0.05    # an index is converged if it moves by at most this from n to 2n
+    noise_replicates = 8      # replicates run at the base point to measure the noise (≥ 2)
+    noise_points = 3          # and at this many other points (0: the base point only)
+    noise_threshold = 0.1     # the noise share --pilot aims for
+    pilot_n = 8               # --pilot: base sample size of the pilot design
 
     [sensitivity.parameters] # dotted names of numeric levers or behaviour parameters
     "levers.quota_q1.share" = [0.15, 0.40]
@@ -24,11 +29,18 @@ seed::
 
     [sensitivity.outcomes]
     indicators = ["dissimilarity_q1_by_neighbourhoods", "q1_share_leases_outside_qpv"]
-    years = [10]
+    years = [10]              # outcomes "indicator@10"
+    window = [6, 10]          # and "indicator@6-10", the mean over years 6-10 ([[a, b], ...]
+                              # for several windows; without `years`, windows only)
 
-Outputs: ``indices.csv`` (one row per outcome and parameter), ``second_order.csv`` when asked,
-``convergence.csv``, one bar chart per outcome (PNG and SVG) with confidence intervals, and the
-resolved specification ``sensitivity.toml``. Every model evaluation is saved in
+Outputs: ``indices.csv`` (one row per outcome and parameter, with the noise share, a verdict
+per index — ``signal``, ``uncertain`` or ``noise-dominated`` — and whether it converged),
+``noise.csv`` (the replicate noise of each outcome and its share of the output variance),
+``second_order.csv`` when asked, ``convergence.csv``, one bar chart per outcome (PNG and SVG)
+with confidence intervals, and the resolved specification ``sensitivity.toml``. With
+``--pilot`` the command runs only a short pilot and writes ``pilot.csv``: for each outcome the
+replicates (or the scale) that bring its noise share under ``noise_threshold``
+(docs/sensitivity.md, "Noise"). Every model evaluation is saved in
 ``evaluations/`` as it finishes: rerunning the same command on the same ``--out`` resumes an
 interrupted analysis (``--force`` discards the evaluations of another specification).
 """
@@ -524,6 +536,8 @@ def _print_pilot(table: pd.DataFrame, spec: SensitivitySpec) -> None:
                 f"replicate(s); ")
         if need != need:
             line += "no signal seen in the pilot design: no number of replicates will do"
+        elif r.noise_share <= spec.noise_threshold and need <= spec.replicates:
+            line += f"already under the threshold ({int(need)} replicate(s) would do)"
         else:
             line += f"needs {int(need)} replicate(s) at scale {sc:g}"
             if r.scale_needed == r.scale_needed:
