@@ -589,9 +589,11 @@ def _print_summary(res: dict[str, Any], spec: SensitivitySpec) -> None:
                       "parameters; run with --pilot to see how many replicates or which scale "
                       "it needs")
             elif bad:
+                advice = ("more replicates or a larger scale would tell them apart (see "
+                          "--pilot)" if eta > spec.noise_threshold else
+                          "the noise share is small: those parameters have little effect")
                 print(f"WARNING: {outcome}: {bad} of {2 * len(g)} indices are noise-dominated "
-                      f"(noise share {eta:.2f}); run with --pilot to see how many replicates or "
-                      "which scale it needs")
+                      f"(noise share {eta:.2f}), no larger than the run noise; {advice}")
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
