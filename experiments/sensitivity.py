@@ -23,6 +23,29 @@ it).
 For parallel runs (``n_jobs != 1``) the model is sent to joblib (loky) workers, so it must pickle
 with cloudpickle: a module-level function, or a :func:`functools.partial` of one, is safest.
 
+Noise and verdicts
+------------------
+A stochastic model's replicate-averaged outcome is ``Y(x) = f(x) + ε(x)``. Common random numbers
+cancel the part of ``ε`` that every point shares; the rest, of variance ``τ² = σ²/R`` (``σ²``:
+one run's, ``R``: replicates averaged), is independent between points. With ``V = Var(Y)`` over
+the design, its share is ``η = τ²/V`` (:func:`noise_estimate`, :func:`noise_shares`). For
+Saltelli's first-order and Jansen's total estimators (the ones SALib uses; Saltelli et al. 2010,
+table 2, estimators (b) and (f)), ``E[(Y_A - Y_ABi)²] / 2 = V_f ST_f + τ²`` and
+``E[Y_B (Y_ABi - Y_A)] = V_f S1_f`` (the noise terms are independent of everything else and
+cancel in the product), so, dividing by ``V = V_f + τ²``::
+
+    ST = (1 - η) ST_f + η        S1 = (1 - η) S1_f
+
+(``ST_f``, ``S1_f``: the indices of the noise-free ``f``). Noise inflates every total index by
+about ``η`` and shrinks first-order indices by ``1 - η``: a parameter with no effect at all has
+``ST ≈ η`` and ``S1 ≈ 0``, the *floor*. :func:`index_verdict` compares each index's bootstrap
+interval ``value ± conf`` with that floor: ``signal`` when the interval lies above it,
+``noise-dominated`` when its top is within ``η`` of it (the parameter's share is at most the
+noise's) or when ``η >= 0.5``, ``uncertain`` otherwise. :func:`convergence_verdict` calls an
+index converged when doubling ``n`` moves it by at most ``0.05``. :func:`pilot_guidance` turns a
+pilot's noise and design variances into the replicates (or scale) that bring ``η`` under a
+threshold.
+
 Seeds
 -----
 One :class:`numpy.random.SeedSequence` built from ``seed`` is spawned into a sampler seed and an
@@ -41,6 +64,7 @@ Modelling & Software 22, 1509–1518 (``mu*``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import numbers
@@ -71,10 +95,19 @@ __all__ = [
     "Method",
     "ModelOutputError",
     "analyze",
+    "CONVERGENCE_TOL",
+    "NOISE_DOMINATED_SHARE",
+    "VERDICTS",
     "convergence",
+    "convergence_verdict",
     "evaluate",
+    "index_verdict",
+    "noise_estimate",
+    "noise_shares",
+    "pilot_guidance",
     "plot_indices",
     "second_order_indices",
+    "verdicts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -474,6 +507,7 @@ def evaluate(
     progress: Progress | None = None,
     outcomes: Sequence[str] | None = None,
     cache: str | Path | None = None,
+    backend: str | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Run the model at every sample row, averaging over replicates.
 
@@ -499,6 +533,10 @@ def evaluate(
         outcomes: Outcomes to keep, in this order; by default all outcomes of the first row, in the
             order the model returns them.
         cache: Folder of saved evaluations (created if needed), or None.
+        backend: joblib backend of the parallel runs (``n_jobs != 1``): None for the one in
+            force (loky, or the one set by ``joblib.parallel_config``), ``"dask"`` for a Dask
+            distributed cluster (the current ``distributed.Client``; ``n_jobs=-1`` uses all its
+            workers), or any registered joblib backend. The result does not depend on it.
 
     Returns:
         ``(Y, outcome_names)`` with ``Y`` of shape ``(rows, len(outcome_names))``.
@@ -584,9 +622,14 @@ def evaluate(
     else:
         logger.debug("evaluating %d rows in %d chunks on %d workers", len(todo), len(chunks),
                      workers)
-        blocks = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            joblib.delayed(_evaluate_chunk)(model_fn, names, X[rows], rows, replicates, selected)
-            for rows in chunks
+        blocks = _parallel_blocks(
+            backend,
+            n_jobs,
+            (
+                joblib.delayed(_evaluate_chunk)(model_fn, names, X[rows], rows, replicates,
+                                                selected)
+                for rows in chunks
+            ),
         )
     for rows, block in blocks:
         Y[rows] = block
@@ -596,6 +639,24 @@ def evaluate(
         if progress is not None:
             progress(done, total)
     return Y, selected
+
+
+def _parallel_blocks(backend: str | None, n_jobs: int, tasks: Any) -> Any:
+    """Run joblib tasks on ``n_jobs`` workers of ``backend``, yielding results as they finish.
+
+    The backend is set with ``joblib.parallel_config`` (which also registers the ``"dask"``
+    backend: ``joblib.Parallel(backend="dask")`` fails on joblib 1.6), held while the results are
+    consumed. ``batch_size=1``: every task is already a chunk of rows.
+    """
+    try:
+        config = (contextlib.nullcontext() if backend is None
+                  else joblib.parallel_config(backend=backend))
+    except (ValueError, ImportError) as err:
+        raise InputError(f"joblib backend {backend!r} is not available: {err}",
+                         field="backend") from None
+    with config:
+        yield from joblib.Parallel(n_jobs=n_jobs, batch_size=1,
+                                   return_as="generator_unordered")(tasks)
 
 
 def _evaluate_chunk(
@@ -700,6 +761,7 @@ def analyze(
     progress: Progress | None = None,
     conf_level: float = 0.95,
     cache: str | Path | None = None,
+    backend: str | None = None,
 ) -> pd.DataFrame:
     """Sobol' or Morris sensitivity indices of a model's outcomes to uniform parameters.
 
@@ -726,12 +788,15 @@ def analyze(
         conf_level: Confidence level of the bootstrap intervals (``*_conf`` are half-widths).
         cache: Folder where evaluations are saved as they finish and reused by a later call
             (resuming an interrupted analysis); see :func:`evaluate`.
+        backend: joblib backend of the parallel runs (e.g. ``"dask"``); see :func:`evaluate`.
 
     Returns:
         One row per (outcome, parameter). Sobol': ``outcome, parameter, S1, S1_conf, ST, ST_conf``.
         Morris: ``outcome, parameter, mu, mu_star, mu_star_conf, sigma``. ``df.attrs`` holds
         ``method``, ``n``, ``n_points``, ``replicates``, ``conf_level``, ``seed_entropy``,
-        ``seed_spawn_key``, ``bounds`` and, with ``second_order=True``, ``second_order`` (records,
+        ``seed_spawn_key``, ``bounds``, ``output_variance`` (``{outcome: variance of the
+        replicate-averaged outcome over the design}``, the denominator of the noise share, see
+        :func:`noise_shares`) and, with ``second_order=True``, ``second_order`` (records,
         see :func:`second_order_indices`). Every outcome is analysed with the same bootstrap seed,
         so an outcome's indices do not depend on which other outcomes are analysed.
 
@@ -780,6 +845,7 @@ def analyze(
         progress=progress,
         outcomes=requested,
         cache=cache,
+        backend=backend,
     )
 
     frames = []
@@ -801,6 +867,10 @@ def analyze(
         seed_entropy=root.entropy,
         seed_spawn_key=tuple(root.spawn_key),
         bounds={name: (float(lo), float(hi)) for name, (lo, hi) in zip(names, bounds, strict=True)},
+        output_variance={
+            o: float(np.var(Y[:, j], ddof=1)) if len(Y) > 1 else 0.0
+            for j, o in enumerate(outcome_names)
+        },
     )
     if second_order:
         df.attrs["second_order"] = second
@@ -855,8 +925,9 @@ def convergence(
 
     Returns:
         One row per (outcome, parameter, index) with columns ``outcome, parameter, index, at_n,
-        at_2n, abs_diff, conf_2n`` (``conf_2n``: confidence half-width at ``2n``, NaN where the
-        method gives none). ``attrs`` holds ``method``, ``n``, ``n2``, ``seed_entropy`` and
+        at_2n, abs_diff, conf_2n, converged`` (``conf_2n``: confidence half-width at ``2n``, NaN
+        where the method gives none; ``converged``: see :func:`convergence_verdict`).
+        ``attrs`` holds ``method``, ``n``, ``n2``, ``seed_entropy`` and
         ``seed_spawn_key``.
 
     """
@@ -882,7 +953,7 @@ def convergence(
                 }
             )
         )
-    out = pd.concat(parts, ignore_index=True)
+    out = convergence_verdict(pd.concat(parts, ignore_index=True))
     # Order: outcome (as analysed), then index (as the method lists them), then parameter.
     outcome_rank = {name: i for i, name in enumerate(pd.unique(small["outcome"]))}
     index_rank = {name: i for i, name in enumerate(spec.indices)}
@@ -896,6 +967,337 @@ def convergence(
         seed_spawn_key=tuple(root.spawn_key),
     )
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Noise: its share of the output variance, index verdicts, convergence verdict, pilot guidance
+# --------------------------------------------------------------------------------------------------
+
+
+class _AtReplicate:
+    """``model_fn`` with the replicate number as an ordinary (sampled) parameter ``_replicate``.
+
+    Lets :func:`evaluate` (and its parallel machinery) run chosen replicates one by one instead of
+    averaging them: a row ``(params..., r)`` is one call ``model_fn(**params, replicate=r)``.
+    """
+
+    def __init__(self, model_fn: ModelFn):
+        self.model_fn = model_fn
+
+    def __call__(self, _replicate: float, **params: float) -> Mapping[str, float]:
+        """Run replicate ``_replicate`` at ``params``."""
+        return self.model_fn(**params, replicate=int(round(_replicate)))
+
+
+def noise_estimate(
+    model_fn: ModelFn,
+    points: Sequence[Mapping[str, float]],
+    *,
+    replicates: int = 8,
+    outcomes: Sequence[str] | None = None,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    cache: str | Path | None = None,
+) -> pd.DataFrame:
+    """Variance of each outcome across replicates, at one or several parameter points.
+
+    Every point is run on replicates ``0 .. replicates-1`` (the streams an analysis with as many
+    replicates uses, common random numbers), one call each. With ``Y[i, r]`` the outcome at point
+    ``i`` on replicate ``r`` and the decomposition ``Y[i, r] = f_i + c_r + e_ir`` (``c_r``: the
+    part of the noise that replicate ``r`` gives every point alike, ``e_ir``: the rest):
+
+    * ``noise_variance`` is the within-point variance ``Var(c) + Var(e)``, pooled over the points
+      (unbiased, ``ddof=1``): the noise of one run;
+    * ``independent_variance`` (two points or more) is the two-way residual variance
+      ``Σ (Y - row mean - column mean + grand mean)² / ((m - 1)(R - 1))``, an unbiased estimate of
+      ``Var(e)``: the part that common random numbers do not cancel between design points, the
+      one that disturbs the indices. With one point it is NaN.
+
+    ``effective_variance`` is ``independent_variance`` when known, else ``noise_variance`` (an
+    upper bound: it counts the shared part too).
+
+    Args:
+        model_fn: The model; it must accept the ``replicate`` keyword (module docstring).
+        points: Parameter points, ``{name: value}`` each with the same names (the first is
+            usually the base point: the scenario's own values).
+        replicates: Replicates per point, at least 2.
+        outcomes: Outcomes to keep; default all that the model returns.
+        n_jobs: Workers, as for :func:`evaluate`.
+        backend: joblib backend, as for :func:`evaluate`.
+        cache: Folder of saved evaluations, as for :func:`evaluate` (not the analysis's own: the
+            rows here are single replicates).
+
+    Returns:
+        One row per outcome: ``outcome, points, replicates, mean, noise_variance,
+        independent_variance, effective_variance``. ``attrs["values"]`` holds ``{outcome:
+        array (points, replicates)}``.
+
+    Raises:
+        InputError: On fewer than 2 replicates, no points, or points with different names.
+
+    """
+    if not _is_int(replicates) or replicates < 2:
+        raise InputError(f"must be an integer >= 2, got {replicates!r}", field="noise_replicates")
+    points = list(points)
+    if not points or not all(isinstance(p, Mapping) for p in points):
+        raise InputError("must be a non-empty list of {name: value} points", field="points")
+    names = list(points[0])
+    if any(list(p) != names for p in points):
+        raise InputError("every point must give the same parameters, in the same order",
+                         field="points")
+    m = len(points)
+    X = np.array(
+        [[float(p[k]) for k in names] + [float(r)] for p in points for r in range(replicates)]
+    ).reshape(m * replicates, len(names) + 1)
+    Y, outcome_names = evaluate(
+        _AtReplicate(model_fn), [*names, "_replicate"], X, n_jobs=n_jobs, outcomes=outcomes,
+        cache=cache, backend=backend,
+    )
+    rows = []
+    values = {}
+    for j, outcome in enumerate(outcome_names):
+        y = Y[:, j].reshape(m, replicates)
+        values[outcome] = y
+        within = float(np.mean(np.var(y, axis=1, ddof=1)))
+        if m >= 2:
+            resid = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + y.mean()
+            independent = float(np.sum(resid**2) / ((m - 1) * (replicates - 1)))
+        else:
+            independent = math.nan
+        rows.append(
+            {
+                "outcome": outcome,
+                "points": m,
+                "replicates": replicates,
+                "mean": float(y.mean()),
+                "noise_variance": within,
+                "independent_variance": independent,
+                "effective_variance": within if math.isnan(independent) else independent,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out.attrs["values"] = values
+    return out
+
+
+def noise_shares(
+    noise: pd.DataFrame, output_variance: Mapping[str, float], replicates: int
+) -> dict[str, float]:
+    """Share of each outcome's variance over the design that the replicate noise explains.
+
+    ``η = (σ² / R) / V``: ``σ²`` the noise variance of one run (``effective_variance`` of
+    :func:`noise_estimate`), ``R`` the replicates averaged per design point, ``V`` the variance of
+    the replicate-averaged outcome over the design (``attrs["output_variance"]`` of
+    :func:`analyze`). Clipped to ``[0, 1]``; 1 where ``V`` is zero and ``σ²`` is not, 0 where
+    both are zero.
+
+    Args:
+        noise: A frame returned by :func:`noise_estimate`.
+        output_variance: ``{outcome: V}``.
+        replicates: ``R``.
+
+    Returns:
+        ``{outcome: η}`` for the outcomes in both.
+
+    """
+    shares = {}
+    for row in noise.itertuples(index=False):
+        if row.outcome not in output_variance:
+            continue
+        tau2 = row.effective_variance / replicates
+        total = output_variance[row.outcome]
+        if total > 0:
+            shares[row.outcome] = float(min(1.0, max(0.0, tau2 / total)))
+        else:
+            shares[row.outcome] = 1.0 if tau2 > 0 else 0.0
+    return shares
+
+
+#: Index verdicts, from clear to hopeless.
+VERDICTS = ("signal", "uncertain", "noise-dominated")
+#: Noise share from which an outcome is noise-dominated: its indices are at best ``uncertain``.
+NOISE_DOMINATED_SHARE = 0.5
+#: Largest change of an index between n and 2n for which it counts as converged.
+CONVERGENCE_TOL = 0.05
+
+
+def index_verdict(index: str, value: float, conf: float, eta: float) -> str:
+    """Verdict on one Sobol' index from its bootstrap interval and the noise share ``η``.
+
+    The rule (derived in docs/sensitivity.md, "Noise"): with independent noise of share ``η``
+    the total index of a parameter is ``ST = (1 - η) ST_f + η`` and the first-order index
+    ``S1 = (1 - η) S1_f`` (``ST_f``, ``S1_f``: the indices of the noise-free model), so noise
+    alone gives ``ST = η`` and ``S1 = 0`` — the *floor* (``η`` for ST, 0 for S1). With
+    ``lo, hi = value ∓ conf``:
+
+    * if ``η < NOISE_DOMINATED_SHARE``: ``signal`` when ``lo > floor`` (distinguishable from what
+      noise alone gives); else ``noise-dominated`` when ``hi <= floor + η`` (whatever the
+      parameter adds is at most the noise's own share); else ``uncertain`` (more points ``n``
+      would tell);
+    * if ``η >= NOISE_DOMINATED_SHARE``: ``noise-dominated``, whatever the interval. The noise
+      is then most of the output variance: an index's excess over the floor is the difference of
+      two noise-dominated estimates, which the bootstrap interval understates (on Ishigami with
+      ``η ≈ 0.97``, ST comes out at 1.06–1.24 ± 0.2, above the floor and above 1).
+
+    Args:
+        index: ``"S1"`` or ``"ST"``.
+        value: The index.
+        conf: Its bootstrap half-width.
+        eta: The outcome's noise share.
+
+    Returns:
+        One of :data:`VERDICTS`, or ``""`` if ``value``, ``conf`` or ``eta`` is NaN.
+
+    Raises:
+        ValueError: If ``index`` is neither ``"S1"`` nor ``"ST"``.
+
+    """
+    if index not in ("S1", "ST"):
+        raise ValueError(f"no verdict rule for index {index!r}; known: S1, ST")
+    if any(math.isnan(v) for v in (value, conf, eta)):
+        return ""
+    floor = eta if index == "ST" else 0.0
+    lo, hi = value - conf, value + conf
+    if eta >= NOISE_DOMINATED_SHARE:
+        return "noise-dominated"
+    if lo > floor:
+        return "signal"
+    return "noise-dominated" if hi <= floor + eta else "uncertain"
+
+
+def verdicts(df: pd.DataFrame, shares: Mapping[str, float]) -> pd.DataFrame:
+    """Add the noise share and a verdict per Sobol' index to a result of :func:`analyze`.
+
+    Args:
+        df: Sobol' indices (columns ``S1, S1_conf, ST, ST_conf``).
+        shares: ``{outcome: η}`` (:func:`noise_shares`); an outcome missing gets NaN and no
+            verdict.
+
+    Returns:
+        A copy with columns ``noise_share``, ``S1_verdict`` and ``ST_verdict`` added (see
+        :func:`index_verdict`); ``attrs`` kept.
+
+    Raises:
+        ValueError: If ``df`` has no Sobol' columns.
+
+    """
+    if not {"S1", "S1_conf", "ST", "ST_conf"} <= set(df.columns):
+        raise ValueError("verdicts need Sobol' indices (S1, S1_conf, ST, ST_conf)")
+    out = df.copy()
+    out["noise_share"] = out["outcome"].map(lambda o: shares.get(o, math.nan)).astype(float)
+    for index in ("S1", "ST"):
+        out[f"{index}_verdict"] = [
+            index_verdict(index, float(v), float(c), float(e))
+            for v, c, e in zip(out[index], out[f"{index}_conf"], out["noise_share"], strict=True)
+        ]
+    return out
+
+
+def convergence_verdict(conv: pd.DataFrame, tol: float = CONVERGENCE_TOL) -> pd.DataFrame:
+    """Mark each index of a convergence table converged when it moved by at most ``tol``.
+
+    An index is ``converged`` when doubling the sample (n → 2n, the 2n design extending the n
+    one) changes it by at most ``tol`` (absolute; default 0.05, the threshold of Sarrazin,
+    Pianosi & Wagener (2016), "Global Sensitivity Analysis of environmental models: convergence
+    and validation", Environmental Modelling & Software 79, 135–152).
+
+    Args:
+        conv: A table with an ``abs_diff`` column (:func:`convergence`).
+        tol: The threshold, > 0.
+
+    Returns:
+        A copy with a boolean ``converged`` column.
+
+    Raises:
+        InputError: If ``tol`` is not a positive number.
+
+    """
+    if not (isinstance(tol, numbers.Real) and not isinstance(tol, bool) and tol > 0):
+        raise InputError(f"must be a number > 0, got {tol!r}", field="convergence_tol")
+    out = conv.copy()
+    out["converged"] = out["abs_diff"].to_numpy(dtype=float) <= tol
+    return out
+
+
+def pilot_guidance(
+    noise: pd.DataFrame,
+    design_variance: Mapping[str, float],
+    *,
+    replicates: int,
+    threshold: float = 0.1,
+    scale: float | None = None,
+) -> pd.DataFrame:
+    """How many replicates (or which scale) bring each outcome's noise share under a threshold.
+
+    From a pilot: the noise variance ``σ²`` of one run (:func:`noise_estimate`) and the variance
+    ``V_R`` of the outcome over a small design averaged over ``R`` replicates. The signal variance
+    is ``V_f = max(V_R - σ²/R, 0)`` (the design variance less the noise it holds) and with ``R'``
+    replicates the noise share would be ``η(R') = (σ²/R') / (V_f + σ²/R')``, which is at most
+    ``θ`` when ``R' >= σ² (1 - θ) / (θ V_f)``.
+
+    Scale: counting noise (a share among ``N`` households, ``N`` proportional to the scale)
+    has a variance about proportional to ``1 / scale``, while ``V_f`` does not depend on it, so
+    ``σ²(s') ≈ σ² s / s'``: ``R'`` replicates at scale ``s'`` are worth ``R' s' / s`` at scale
+    ``s``. This is an approximation (dynamics may amplify noise differently at other scales);
+    confirm the choice with a second pilot.
+
+    Args:
+        noise: A frame returned by :func:`noise_estimate`.
+        design_variance: ``{outcome: V_R}`` (``attrs["output_variance"]`` of :func:`analyze`).
+        replicates: ``R``, the replicates averaged per design point in the pilot design.
+        threshold: ``θ``, strictly between 0 and 1.
+        scale: The pilot's scale ``s`` (territory scale, 0 < s <= 1), or None for no scale advice.
+
+    Returns:
+        One row per outcome: ``outcome, noise_variance, design_variance, signal_variance,
+        noise_share`` (at ``R``), ``threshold``, ``replicates_needed`` (at scale ``s``; NaN where
+        no signal was seen), and with a scale, ``scale_needed`` (at ``R`` replicates; NaN above 1,
+        out of reach) and ``replicates_at_scale_1``.
+
+    Raises:
+        InputError: On a threshold outside (0, 1), replicates < 1 or a scale outside (0, 1].
+
+    """
+    if not (isinstance(threshold, numbers.Real) and 0 < threshold < 1):
+        raise InputError(f"must be strictly between 0 and 1, got {threshold!r}",
+                         field="noise_threshold")
+    if not _is_int(replicates) or replicates < 1:
+        raise InputError(f"must be an integer >= 1, got {replicates!r}", field="replicates")
+    if scale is not None and not (isinstance(scale, numbers.Real) and 0 < scale <= 1):
+        raise InputError(f"must be in (0, 1], got {scale!r}", field="scale")
+    rows = []
+    for row in noise.itertuples(index=False):
+        if row.outcome not in design_variance:
+            continue
+        sigma2 = float(row.effective_variance)
+        v_r = float(design_variance[row.outcome])
+        v_f = max(v_r - sigma2 / replicates, 0.0)
+        tau2 = sigma2 / replicates
+        share = tau2 / (v_f + tau2) if v_f + tau2 > 0 else 0.0
+        # replicates (real) needed at the pilot's scale
+        need = sigma2 * (1 - threshold) / (threshold * v_f) if v_f > 0 else math.inf
+        if sigma2 == 0:
+            need = 1.0
+        rec = {
+            "outcome": row.outcome,
+            "noise_variance": sigma2,
+            "design_variance": v_r,
+            "signal_variance": v_f,
+            "noise_share": share,
+            "threshold": float(threshold),
+            "replicates_needed": _ceil_or_nan(need),
+        }
+        if scale is not None:
+            s_need = scale * need / replicates
+            rec["scale_needed"] = s_need if s_need <= 1 else math.nan
+            rec["replicates_at_scale_1"] = _ceil_or_nan(need * scale)
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def _ceil_or_nan(x: float) -> float:
+    """``max(1, ceil(x))`` (with a small tolerance for rounding), NaN for infinity."""
+    return float(max(1, math.ceil(x - 1e-9))) if math.isfinite(x) else math.nan
 
 
 # --------------------------------------------------------------------------------------------------

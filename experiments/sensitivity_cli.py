@@ -17,6 +17,11 @@ seed::
     replicates = 2            # model runs averaged per point (common random numbers)
     second_order = false
     convergence = true        # also run at 2n and report how much the indices moved
+    convergence_tol = 0.05    # an index is converged if it moves by at most this from n to 2n
+    noise_replicates = 8      # replicates run at the base point to measure the noise (≥ 2)
+    noise_points = 3          # and at this many other points (0: the base point only)
+    noise_threshold = 0.1     # the noise share --pilot aims for
+    pilot_n = 8               # --pilot: base sample size of the pilot design
 
     [sensitivity.parameters] # dotted names of numeric levers or behaviour parameters
     "levers.quota_q1.share" = [0.15, 0.40]
@@ -24,11 +29,18 @@ seed::
 
     [sensitivity.outcomes]
     indicators = ["dissimilarity_q1_by_neighbourhoods", "q1_share_leases_outside_qpv"]
-    years = [10]
+    years = [10]              # outcomes "indicator@10"
+    window = [6, 10]          # and "indicator@6-10", the mean over years 6-10 ([[a, b], ...]
+                              # for several windows; without `years`, windows only)
 
-Outputs: ``indices.csv`` (one row per outcome and parameter), ``second_order.csv`` when asked,
-``convergence.csv``, one bar chart per outcome (PNG and SVG) with confidence intervals, and the
-resolved specification ``sensitivity.toml``. Every model evaluation is saved in
+Outputs: ``indices.csv`` (one row per outcome and parameter, with the noise share, a verdict
+per index — ``signal``, ``uncertain`` or ``noise-dominated`` — and whether it converged),
+``noise.csv`` (the replicate noise of each outcome and its share of the output variance),
+``second_order.csv`` when asked, ``convergence.csv``, one bar chart per outcome (PNG and SVG)
+with confidence intervals, and the resolved specification ``sensitivity.toml``. With
+``--pilot`` the command runs only a short pilot and writes ``pilot.csv``: for each outcome the
+replicates (or the scale) that bring its noise share under ``noise_threshold``
+(docs/sensitivity.md, "Noise"). Every model evaluation is saved in
 ``evaluations/`` as it finishes: rerunning the same command on the same ``--out`` resumes an
 interrupted analysis (``--force`` discards the evaluations of another specification).
 """
@@ -52,7 +64,9 @@ from mixsim.model.errors import InputError
 
 METHODS = ("sobol", "morris")
 SPEC_KEYS = ("method", "n", "seed", "replicates", "second_order", "convergence", "num_levels",
-             "parameters", "outcomes")
+             "parameters", "outcomes", "noise_replicates", "noise_points", "noise_threshold",
+             "convergence_tol", "pilot_n")
+OUTCOME_KEYS = ("indicators", "years", "window")
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,17 @@ class SensitivitySpec:
     parameters: dict[str, tuple[float, float]]
     indicators: tuple[str, ...]
     years: tuple[int, ...]
+    windows: tuple[tuple[int, int], ...] = ()
+    noise_replicates: int = 4
+    noise_points: int = 0
+    noise_threshold: float = 0.1
+    convergence_tol: float = 0.05
+    pilot_n: int = 8
+
+    def outcome_names(self) -> list[str]:
+        """Return the outcomes in order: ``indicator@year``, then ``indicator@first-last``."""
+        return [f"{name}@{y}" for name in self.indicators for y in self.years] + [
+            f"{name}@{a}-{b}" for name in self.indicators for a, b in self.windows]
 
 
 def load_spec(path: str | Path) -> SensitivitySpec:
@@ -144,16 +169,62 @@ def load_spec(path: str | Path) -> SensitivitySpec:
     if not isinstance(inds, list) or not inds or not all(isinstance(x, str) for x in inds):
         raise InputError("expected a non-empty list of indicator names", source=src,
                          field="sensitivity.outcomes.indicators")
-    years = outs.get("years", [scenario.years])
-    if (not isinstance(years, list) or not years
-            or not all(isinstance(y, int) and 1 <= y <= scenario.years for y in years)):
+    unknown = [k for k in outs if k not in OUTCOME_KEYS]
+    if unknown:
+        raise InputError(f"unknown key {unknown[0]!r}; allowed: {', '.join(OUTCOME_KEYS)}",
+                         source=src, field=f"sensitivity.outcomes.{unknown[0]}")
+    windows = _windows(outs.get("window"), scenario.years, src)
+    years = outs.get("years", [] if windows else [scenario.years])
+    if (not isinstance(years, list) or (not years and not windows)
+            or not all(isinstance(y, int) and not isinstance(y, bool)
+                       and 1 <= y <= scenario.years for y in years)):
         raise InputError(f"got {years!r}; expected years between 1 and {scenario.years}",
                          source=src, field="sensitivity.outcomes.years")
+    noise_replicates = whole("noise_replicates", 4, 2)
+    noise_points = whole("noise_points", 0, 0)
+    pilot_n = whole("pilot_n", 8, 1)
+    if method == "sobol" and pilot_n & (pilot_n - 1):
+        raise InputError(f"got {pilot_n}; Sobol' needs a power of two", source=src,
+                         field="sensitivity.pilot_n")
+    share = {}
+    for key, default, hi in (("noise_threshold", 0.1, 1.0), ("convergence_tol", 0.05, None)):
+        v = sens.get(key, default)
+        if (isinstance(v, bool) or not isinstance(v, int | float) or not v > 0
+                or (hi is not None and not v < hi)):
+            allowed = "a number strictly between 0 and 1" if hi else "a number > 0"
+            raise InputError(f"got {v!r}; expected {allowed}", source=src,
+                             field=f"sensitivity.{key}")
+        share[key] = float(v)
     return SensitivitySpec(scenario=scenario, method=method, n=n,
                            seed=whole("seed", 0, 0), replicates=whole("replicates", 1, 1),
                            second_order=flags["second_order"], convergence=flags["convergence"],
                            num_levels=whole("num_levels", 4, 2), parameters=ranges,
-                           indicators=tuple(inds), years=tuple(years))
+                           indicators=tuple(inds), years=tuple(years), windows=windows,
+                           noise_replicates=noise_replicates, noise_points=noise_points,
+                           noise_threshold=share["noise_threshold"],
+                           convergence_tol=share["convergence_tol"], pilot_n=pilot_n)
+
+
+def _windows(value: Any, horizon: int, src: str) -> tuple[tuple[int, int], ...]:
+    """``window = [first, last]`` or a list of such pairs: year windows whose mean is an outcome."""
+    if value is None:
+        return ()
+    field = "sensitivity.outcomes.window"
+    pairs = value if isinstance(value, list) and value and isinstance(value[0], list) else [value]
+    out = []
+    for pair in pairs:
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(y, int) and not isinstance(y, bool) for y in pair)):
+            raise InputError(f"got {value!r}; expected [first, last] years (or a list of them)",
+                             source=src, field=field)
+        a, b = pair
+        if not 1 <= a <= b <= horizon:
+            raise InputError(f"window [{a}, {b}] must satisfy 1 ≤ first ≤ last ≤ {horizon} "
+                             "(the horizon)", source=src, field=field)
+        out.append((a, b))
+    if len(set(out)) != len(out):
+        raise InputError(f"got {value!r}: a window is repeated", source=src, field=field)
+    return tuple(out)
 
 
 def to_identifier(name: str) -> str:
@@ -179,6 +250,8 @@ class MixsimOutcomes:
         self.seed = spec.seed
         self.indicators = spec.indicators
         self.years = spec.years
+        self.windows = spec.windows
+        self.record = sorted(set(spec.years).union(*(range(a, b + 1) for a, b in spec.windows)))
         self.ints = {name for name, f, _ in iter_parameters(Scenario()) if f.type is int}
 
     def __call__(self, replicate: int = 0, **params: float) -> dict[str, float]:
@@ -188,7 +261,7 @@ class MixsimOutcomes:
         values = {k: (int(round(v)) if k in self.ints else float(v)) for k, v in params.items()}
         scenario = from_dict(Scenario, self.base).with_overrides(values)
         seq = np.random.SeedSequence(self.seed, spawn_key=(int(replicate),))
-        values = run_indicators(scenario, seed=seq, record_years=self.years)
+        values = run_indicators(scenario, seed=seq, record_years=self.record)
         names = {name for _, name in values}
         out = {}
         for name in self.indicators:
@@ -196,10 +269,78 @@ class MixsimOutcomes:
                 raise KeyError(f"the model has no EPCI indicator {name!r}")
             for y in self.years:
                 out[f"{name}@{y}"] = float(values.get((y, name), np.nan))
+        for name in self.indicators:
+            for a, b in self.windows:
+                # the mean over the window's years (NaN if a year has no value)
+                out[f"{name}@{a}-{b}"] = float(np.mean(
+                    [values.get((y, name), np.nan) for y in range(a, b + 1)]))
         return out
 
 
 EVALUATIONS = "evaluations"
+#: Subfolder of ``evaluations/`` holding the single-replicate runs of the noise estimate.
+NOISE_EVALUATIONS = "noise"
+
+
+def noise_points(spec: SensitivitySpec) -> list[dict[str, float]]:
+    """Points of the noise estimate: the base point, then ``noise_points`` random design points.
+
+    The base point is the scenario's own value of every parameter; the others are uniform in the
+    ranges, drawn from the specification's seed (the same points on every run).
+    """
+    current = {name: value for name, _, value in iter_parameters(spec.scenario)}
+    base = {to_identifier(k): float(current[k]) for k in spec.parameters}
+    rng = np.random.default_rng([spec.seed, 0x6E6F697365])  # "noise": a stream of its own
+    lows = np.array([lo for lo, _ in spec.parameters.values()])
+    highs = np.array([hi for _, hi in spec.parameters.values()])
+    others = [dict(zip(base, rng.uniform(lows, highs).tolist(), strict=True))
+              for _ in range(spec.noise_points)]
+    return [base, *others]
+
+
+def _prepare_out(spec: SensitivitySpec, out: Path, force: bool) -> Path:
+    """Check ``out`` against the specification, write ``sensitivity.toml``; return the cache."""
+    from .cli import write_atomic
+    text = _spec_toml(spec)
+    cache = out / EVALUATIONS
+    old = out / "sensitivity.toml"
+    if old.is_file() and _evaluation_key(old.read_text()) != _evaluation_key(text) \
+            and cache.is_dir():
+        if not force:
+            raise InputError(
+                f"{out} holds the evaluations of another specification ({old}); choose another "
+                "--out, or pass --force to discard them", source=str(out), field="--out")
+        shutil.rmtree(cache)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(text))
+    return cache
+
+
+#: Keys that do not change what a saved evaluation holds (a saved point is matched by its
+#: parameter values): changing them on the same ``--out`` reuses the evaluations.
+ANALYSIS_ONLY_KEYS = ("n", "convergence", "noise_replicates", "noise_points", "noise_threshold",
+                      "convergence_tol", "pilot_n")
+
+
+def _evaluation_key(text: str) -> Any:
+    """Return the part of a resolved specification that decides the saved evaluations."""
+    import tomllib
+    try:
+        d = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return text
+    for key in ANALYSIS_ONLY_KEYS:
+        d.get("sensitivity", {}).pop(key, None)
+    return d
+
+
+def _noise(spec: SensitivitySpec, model_fn: MixsimOutcomes, cache: Path, jobs: int
+           ) -> pd.DataFrame:
+    """Estimate the replicate noise of every outcome at the base point (and noise_points more)."""
+    from .sensitivity import noise_estimate
+    return noise_estimate(model_fn, noise_points(spec), replicates=spec.noise_replicates,
+                          outcomes=spec.outcome_names(), n_jobs=jobs,
+                          cache=cache / NOISE_EVALUATIONS)
 
 
 def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
@@ -215,23 +356,21 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
     matplotlib.use("Agg")
 
     from .cli import progress_bar, write_atomic
-    from .sensitivity import analyze, plot_indices, second_order_indices
+    from .sensitivity import (
+        analyze,
+        convergence_verdict,
+        noise_shares,
+        plot_indices,
+        second_order_indices,
+        verdicts,
+    )
 
     model_fn = MixsimOutcomes(spec)
     params = {to_identifier(k): v for k, v in spec.parameters.items()}
     opts = dict(method=spec.method, seed=spec.seed, n_jobs=jobs, replicates=spec.replicates,
-                second_order=spec.second_order, num_levels=spec.num_levels)
-    text = _spec_toml(spec)
-    cache = out / EVALUATIONS
-    old = out / "sensitivity.toml"
-    if old.is_file() and old.read_text() != text and cache.is_dir():
-        if not force:
-            raise InputError(
-                f"{out} holds the evaluations of another specification ({old}); choose another "
-                "--out, or pass --force to discard them", source=str(out), field="--out")
-        shutil.rmtree(cache)
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(text))
+                second_order=spec.second_order, num_levels=spec.num_levels,
+                outcomes=spec.outcome_names())
+    cache = _prepare_out(spec, out, force)
     if spec.method == "sobol":
         per_point = 2 * len(spec.parameters) + 2 if spec.second_order else len(spec.parameters) + 2
     else:
@@ -254,11 +393,25 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
             # the 2n design extends the n design (same seed): compare the indices
             df_n = df
             df = analyze(model_fn, params, n=2 * spec.n, progress=tick, cache=cache, **opts)
-            conv = convergence_table(df_n, df)
+            conv = convergence_verdict(convergence_table(df_n, df), spec.convergence_tol)
+    noise = _noise(spec, model_fn, cache, jobs)
+    shares = noise_shares(noise, df.attrs["output_variance"], spec.replicates)
+    noise = noise.assign(
+        output_variance=noise["outcome"].map(df.attrs["output_variance"]),
+        design_replicates=spec.replicates, noise_share=noise["outcome"].map(shares))
+    if spec.method == "sobol":
+        df = verdicts(df, shares)
+    else:  # Morris: the noise share is reported, no verdict rule (docs/sensitivity.md)
+        df = df.assign(noise_share=df["outcome"].map(shares))
+    if conv is not None:
+        ok = conv.groupby(["outcome", "parameter"], sort=False)["converged"].all()
+        df["converged"] = [bool(ok[(o, p)]) for o, p in zip(df.outcome, df.parameter,
+                                                             strict=True)]
     df["parameter"] = df["parameter"].map(from_identifier)
     if conv is not None:
         conv["parameter"] = conv["parameter"].map(from_identifier)
     write_atomic(out / "indices.csv", lambda p: df.to_csv(p, index=False))
+    write_atomic(out / "noise.csv", lambda p: noise.to_csv(p, index=False))
     if spec.second_order and spec.method == "sobol":
         s2 = second_order_indices(df)
         for c in ("parameter_1", "parameter_2"):
@@ -272,7 +425,45 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
         for ext in ("png", "svg"):
             write_atomic(out / f"indices_{stem}.{ext}",
                          lambda p, f=fig, e=ext: f.savefig(p, format=e, bbox_inches="tight"))
-    return {"indices": df, "convergence": conv}
+    return {"indices": df, "convergence": conv, "noise": noise}
+
+
+def run_pilot(spec: SensitivitySpec, out: Path, *, jobs: int = 1, progress: bool = True,
+              force: bool = False) -> pd.DataFrame:
+    """Short pilot: the noise at the base point and a small design; write ``pilot.csv``.
+
+    The base point (and ``noise_points`` others) runs on ``noise_replicates`` replicates, a
+    design of ``pilot_n`` base points on ``replicates`` replicates; from them
+    :func:`mixsim.experiments.sensitivity.pilot_guidance` computes, for each outcome, the
+    replicates (and the scale) that bring its noise share under ``noise_threshold``. The pilot's
+    evaluations are saved in ``out/evaluations`` like the analysis's, and its design is the
+    leading part of the analysis's (same seed): a full run on the same ``out`` reuses them.
+    """
+    from .cli import progress_bar, write_atomic
+    from .sensitivity import analyze, pilot_guidance
+
+    model_fn = MixsimOutcomes(spec)
+    params = {to_identifier(k): v for k, v in spec.parameters.items()}
+    cache = _prepare_out(spec, out, force)
+    per_point = len(spec.parameters) + (2 if spec.method == "sobol" else 1)
+    with progress_bar(spec.pilot_n * per_point, "pilot evaluations", unit="point") as bar:
+        def tick(done: int, tot: int) -> None:
+            bar.n = done
+            bar.refresh()
+        df = analyze(model_fn, params, method=spec.method, n=spec.pilot_n, seed=spec.seed,
+                     n_jobs=jobs, replicates=spec.replicates, num_levels=spec.num_levels,
+                     outcomes=spec.outcome_names(), cache=cache,
+                     progress=tick if progress else None)
+    noise = _noise(spec, model_fn, cache, jobs)
+    table = pilot_guidance(noise, df.attrs["output_variance"], replicates=spec.replicates,
+                           threshold=spec.noise_threshold, scale=spec.scenario.territory.scale)
+    table.insert(1, "noise_replicates", spec.noise_replicates)
+    table.insert(2, "noise_points", 1 + spec.noise_points)
+    table.insert(3, "design_points", df.attrs["n_points"])
+    table.insert(4, "replicates", spec.replicates)
+    table.insert(5, "scale", spec.scenario.territory.scale)
+    write_atomic(out / "pilot.csv", lambda p: table.to_csv(p, index=False))
+    return table
 
 
 def convergence_table(at_n: pd.DataFrame, at_2n: pd.DataFrame) -> pd.DataFrame:
@@ -297,7 +488,12 @@ def _spec_toml(spec: SensitivitySpec) -> str:
         "num_levels": spec.num_levels,
         "parameters": {k: list(v) for k, v in spec.parameters.items()},
         "outcomes": {"indicators": list(spec.indicators), "years": list(spec.years)},
+        "noise_replicates": spec.noise_replicates, "noise_points": spec.noise_points,
+        "noise_threshold": spec.noise_threshold, "convergence_tol": spec.convergence_tol,
+        "pilot_n": spec.pilot_n,
     }
+    if spec.windows:
+        d["sensitivity"]["outcomes"]["window"] = [list(w) for w in spec.windows]
     return to_toml(d) + "\n"
 
 
@@ -312,9 +508,92 @@ def add_parser(sub) -> None:
     p.add_argument("--n", type=positive_int, help="override the sample size")
     p.add_argument("--scale", type=positive_float, help="override the territory scale")
     p.add_argument("--years", type=positive_int, help="override the horizon")
+    p.add_argument("--pilot", action="store_true",
+                   help="run a short pilot instead (the noise at the base point and a design of "
+                        "pilot_n points) and print the replicates / scale that bring each "
+                        "outcome's noise share under the threshold; writes pilot.csv")
+    p.add_argument("--threshold", type=positive_float,
+                   help="noise share to reach (overrides noise_threshold; default 0.1)")
     p.add_argument("--force", action="store_true",
                    help="discard the saved evaluations of another specification in --out")
     p.set_defaults(func=cmd_sensitivity)
+
+
+def _fmt(x: float) -> str:
+    return "nan" if x != x else f"{x:.3f}"
+
+
+def _print_pilot(table: pd.DataFrame, spec: SensitivitySpec) -> None:
+    """Print the pilot's recommendation, one line per outcome."""
+    sc = spec.scenario.territory.scale
+    print(f"pilot: noise on {spec.noise_replicates} replicates at {1 + spec.noise_points} "
+          f"point(s), design of {int(table['design_points'].iloc[0])} points on "
+          f"{spec.replicates} replicate(s), scale {sc:g}; target noise share < "
+          f"{spec.noise_threshold:g}")
+    for r in table.itertuples(index=False):
+        need = r.replicates_needed
+        line = (f"  {r.outcome}: noise share {_fmt(r.noise_share)} with {spec.replicates} "
+                f"replicate(s); ")
+        if need != need:
+            line += "no signal seen in the pilot design: no number of replicates will do"
+        elif r.noise_share <= spec.noise_threshold and need <= spec.replicates:
+            line += f"already under the threshold ({int(need)} replicate(s) would do)"
+        else:
+            line += f"needs {int(need)} replicate(s) at scale {sc:g}"
+            if r.scale_needed == r.scale_needed:
+                line += f", or scale {r.scale_needed:.2f} with {spec.replicates}"
+            if sc < 1:
+                line += f", or {int(r.replicates_at_scale_1)} at scale 1"
+        print(line)
+
+
+def _print_summary(res: dict[str, Any], spec: SensitivitySpec) -> None:
+    """Print the indices with their verdicts, the convergence verdict and noise warnings."""
+    from .sensitivity import NOISE_DOMINATED_SHARE
+    df = res["indices"]
+    if "S1_verdict" in df.columns:
+        tab = pd.DataFrame({
+            "outcome": df.outcome, "parameter": df.parameter,
+            "S1": [f"{v:.3f} ± {c:.3f}" for v, c in zip(df.S1, df.S1_conf, strict=True)],
+            "S1 verdict": df.S1_verdict,
+            "ST": [f"{v:.3f} ± {c:.3f}" for v, c in zip(df.ST, df.ST_conf, strict=True)],
+            "ST verdict": df.ST_verdict})
+        if "converged" in df.columns:
+            tab["converged"] = np.where(df.converged, "yes", "no")
+        print(tab.to_string(index=False))
+    else:
+        cols = ["outcome", "parameter"] + [c for c in ("mu_star", "mu_star_conf", "sigma")
+                                           if c in df.columns]
+        print(df[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print("\nnoise share (replicate noise / variance over the design, "
+          f"{spec.replicates} replicate(s) averaged):")
+    for r in res["noise"].itertuples(index=False):
+        print(f"  {r.outcome}: {_fmt(r.noise_share)}")
+    conv = res["convergence"]
+    if conv is not None:
+        worst = conv.loc[conv["abs_diff"].idxmax()]
+        ok = int(conv["converged"].sum())
+        verdict = "converged" if ok == len(conv) else "NOT converged"
+        print(f"\nconvergence (n = {spec.n} vs 2n = {2 * spec.n}, tolerance "
+              f"{spec.convergence_tol:g}): {verdict}, {ok} of {len(conv)} indices moved by at "
+              f"most {spec.convergence_tol:g}; largest change {worst.abs_diff:.3f} "
+              f"({worst['index']} of {worst.parameter} on {worst.outcome})")
+    if "S1_verdict" in df.columns:
+        for outcome, g in df.groupby("outcome", sort=False):
+            eta = float(g.noise_share.iloc[0])
+            bad = int((g.S1_verdict == "noise-dominated").sum()
+                      + (g.ST_verdict == "noise-dominated").sum())
+            if eta >= NOISE_DOMINATED_SHARE:
+                print(f"WARNING: {outcome} is noise-dominated (noise share {eta:.2f} ≥ "
+                      f"{NOISE_DOMINATED_SHARE:g}): its indices measure the run noise, not the "
+                      "parameters; run with --pilot to see how many replicates or which scale "
+                      "it needs")
+            elif bad:
+                advice = ("more replicates or a larger scale would tell them apart (see "
+                          "--pilot)" if eta > spec.noise_threshold else
+                          "the noise share is small: those parameters have little effect")
+                print(f"WARNING: {outcome}: {bad} of {2 * len(g)} indices are noise-dominated "
+                      f"(noise share {eta:.2f}), no larger than the run noise; {advice}")
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -327,8 +606,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         sc = dataclasses.replace(sc, territory=dataclasses.replace(sc.territory,
                                                                     scale=args.scale))
     if args.years is not None:
-        if max(spec.years) > args.years:
-            raise InputError(f"outcome years {list(spec.years)} exceed --years {args.years}",
+        last = max([*spec.years, *(b for _, b in spec.windows)])
+        if last > args.years:
+            raise InputError(f"outcome years (up to {last}) exceed --years {args.years}",
                              source="--years")
         sc = dataclasses.replace(sc, years=args.years)
     spec = dataclasses.replace(spec, scenario=sc)
@@ -336,21 +616,26 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         if spec.method == "sobol" and args.n & (args.n - 1):
             raise InputError(f"got {args.n}; Sobol' needs a power of two", source="--n")
         spec = dataclasses.replace(spec, n=args.n)
+    if args.threshold is not None:
+        if not args.threshold < 1:
+            raise InputError(f"got {args.threshold:g}; expected a share strictly between 0 and 1",
+                             source="--threshold")
+        spec = dataclasses.replace(spec, noise_threshold=args.threshold)
     from mixsim.model.api import _cached_territory
     _cached_territory(sc.territory.source, sc.territory.scale)  # validate before running
-    print(f"mixsim sensitivity: {spec.method}, {len(spec.parameters)} parameters, n = {spec.n},"
-          f" {spec.replicates} replicate(s), {args.jobs} job(s)", file=sys.stderr)
+    what = (f"pilot, n = {spec.pilot_n}" if args.pilot else f"n = {spec.n}")
+    print(f"mixsim sensitivity: {spec.method}, {len(spec.parameters)} parameters, {what},"
+          f" {spec.replicates} replicate(s), noise on {spec.noise_replicates} replicate(s),"
+          f" {args.jobs} job(s)", file=sys.stderr)
     from mixsim.experiments.cli import compile_kernels_once
     compile_kernels_once("sensitivity")
-    res = run_sensitivity(spec, args.out, jobs=args.jobs, force=args.force,
-                          progress=not os.environ.get("MIXSIM_NO_PROGRESS"))
-    df = res["indices"]
-    cols = ["outcome", "parameter"] + [c for c in ("S1", "ST", "mu_star", "sigma")
-                                       if c in df.columns]
-    print(df[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    if res["convergence"] is not None:
-        worst = res["convergence"]["abs_diff"].max()
-        print(f"\nconvergence: largest change of an index between n and 2n = {worst:.3f}")
+    progress = not os.environ.get("MIXSIM_NO_PROGRESS")
+    if args.pilot:
+        _print_pilot(run_pilot(spec, args.out, jobs=args.jobs, force=args.force,
+                               progress=progress), spec)
+        print(f"pilot table written to {args.out}/pilot.csv")
+        return 0
+    res = run_sensitivity(spec, args.out, jobs=args.jobs, force=args.force, progress=progress)
+    _print_summary(res, spec)
     print(f"tables and charts written to {args.out}/")
     return 0
-

@@ -9,15 +9,19 @@ following the ``model_fn(**params) -> dict[str, float]`` contract, so it pickles
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+import numpy as np
 
 __all__ = [
     "AnalyticIndices",
     "LINEAR_WEIGHTS",
+    "WithNoise",
     "ishigami",
     "ishigami_indices",
+    "ishigami_variance",
     "linear",
     "linear_indices",
     "linear_mu_star",
@@ -104,6 +108,11 @@ def ishigami_indices(a: float = 7.0, b: float = 0.1) -> AnalyticIndices:
     )
 
 
+def ishigami_variance(a: float = 7.0, b: float = 0.1) -> float:
+    """Variance of :func:`ishigami` with inputs uniform on ``[-π, π]³`` (``V`` above)."""
+    return a**2 / 8 + b * math.pi**4 / 5 + b**2 * math.pi**8 / 18 + 0.5
+
+
 def linear(**x: float) -> dict[str, float]:
     """Linear model ``y = Σ w_i x_i`` with the weights :data:`LINEAR_WEIGHTS`.
 
@@ -159,3 +168,41 @@ def linear_mu_star(bounds: Mapping[str, tuple[float, float]]) -> dict[str, float
 
     """
     return {k: abs(LINEAR_WEIGHTS[k]) * (hi - lo) for k, (lo, hi) in bounds.items()}
+
+
+class WithNoise:
+    """A test model plus Gaussian noise of known variance, reproducible from the replicate.
+
+    ``WithNoise(model, sd)(replicate=r, **x)`` returns ``model(**x)`` with ``sd · z`` added to
+    every outcome, ``z`` a standard normal drawn from a generator seeded by:
+
+    * ``shared=True``: ``(seed, r)`` alone: every point gets the same noise on replicate ``r``
+      (the case common random numbers cancel exactly);
+    * ``shared=False``: ``(seed, r)`` and the bits of the inputs: independent noise at every
+      point (the case they cannot help), still the same at the same point and replicate.
+
+    The noise variance of one call is ``sd²``; averaged over ``R`` replicates, ``sd² / R``. A
+    picklable class (not a closure), so it runs on joblib or Dask workers.
+
+    Args:
+        model: A test model, ``model(**x) -> {outcome: value}``.
+        sd: Standard deviation of the noise, >= 0.
+        shared: Shared (True) or independent (False) noise, as above.
+        seed: Root of the noise streams.
+
+    """
+
+    def __init__(self, model: Callable[..., Mapping[str, float]], sd: float, *,
+                 shared: bool = False, seed: int = 0):
+        if not sd >= 0:
+            raise ValueError(f"sd must be >= 0, got {sd!r}")
+        self.model, self.sd, self.shared, self.seed = model, float(sd), bool(shared), int(seed)
+
+    def __call__(self, replicate: int = 0, **x: float) -> dict[str, float]:
+        """Run the model at ``x`` and add replicate ``replicate``'s noise."""
+        key = [self.seed, int(replicate)]
+        if not self.shared:
+            bits = np.array([x[k] for k in sorted(x)], dtype=np.float64).view(np.uint64)
+            key += [int(b) for b in bits]
+        z = np.random.default_rng(key).standard_normal()
+        return {k: v + self.sd * float(z) for k, v in self.model(**x).items()}

@@ -15,8 +15,10 @@ from numpy.testing import assert_allclose
 from mixsim.experiments import sensitivity as sa
 from mixsim.experiments.testfunctions import (
     LINEAR_WEIGHTS,
+    WithNoise,
     ishigami,
     ishigami_indices,
+    ishigami_variance,
     linear,
     linear_indices,
     linear_mu_star,
@@ -276,6 +278,7 @@ def test_convergence_reports_n_and_2n():
         "at_2n",
         "abs_diff",
         "conf_2n",
+        "converged",
     ]
     assert out["index"].tolist() == ["S1"] * 3 + ["ST"] * 3
     assert out.attrs["n"] == 256 and out.attrs["n2"] == 512
@@ -451,3 +454,229 @@ def test_cache_path_that_is_a_file_is_refused(tmp_path):
     f.write_text("x")
     with pytest.raises(sa.InputError, match="not a folder"):
         sa.evaluate(cheap, ["a", "b", "c"], np.full((2, 3), 0.5), cache=f)
+
+
+# Noise: noise share, verdicts, convergence verdict, pilot guidance. -------------------------------
+
+ORIGIN = {"x1": 0.0, "x2": 0.0, "x3": 0.0}
+
+
+def _noise_points(k: int, seed: int) -> list[dict[str, float]]:
+    """The origin and k - 1 uniform points of the Ishigami cube."""
+    rest = np.random.default_rng(seed).uniform(-math.pi, math.pi, (k - 1, 3))
+    return [ORIGIN] + [dict(zip(ORIGIN, p.tolist(), strict=True)) for p in rest]
+
+
+def _expected(exact, eta: float) -> dict[str, dict[str, float]]:
+    """Indices of the noisy model from those of the noise-free one (see index_verdict)."""
+    return {"S1": {k: (1 - eta) * v for k, v in exact.S1.items()},
+            "ST": {k: (1 - eta) * v + eta for k, v in exact.ST.items()}}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_noise_variance_and_share_close_to_their_analytic_values(seed):
+    sd, R = 2.0, 4
+    model = WithNoise(ishigami, sd, seed=seed)
+    df = sa.analyze(model, ISHIGAMI_BOUNDS, n=256, seed=seed, replicates=R)
+    noise = sa.noise_estimate(model, _noise_points(8, seed), replicates=32)
+    row = noise.iloc[0]
+    # 8 points x 32 replicates: the within-point variance has 8 x 31 = 248 degrees of freedom
+    # (relative sd sqrt(2/248) = 0.09), the two-way residual 7 x 31 = 217 (0.096): 30 % is
+    # about 3 sd. Independent noise: both estimate sd**2.
+    assert row.noise_variance == pytest.approx(sd**2, rel=0.3)
+    assert row.independent_variance == pytest.approx(sd**2, rel=0.3)
+    assert row.effective_variance == row.independent_variance
+    eta = sa.noise_shares(noise, df.attrs["output_variance"], R)["y"]
+    exact = (sd**2 / R) / (ishigami_variance() + sd**2 / R)  # 0.067
+    # error of sigma^2 (0.096) and of the design variance over 1,280 points (~0.05): 30 %
+    assert eta == pytest.approx(exact, rel=0.3)
+    assert noise.attrs["values"]["y"].shape == (8, 32)
+
+
+def test_replicate_averaged_indices_recovered_and_called_signal():
+    sd, R = 1.0, 8
+    model = WithNoise(ishigami, sd, seed=5)
+    df = sa.analyze(model, ISHIGAMI_BOUNDS, n=1024, seed=7, replicates=R)
+    eta_exact = (sd**2 / R) / (ishigami_variance() + sd**2 / R)  # 0.009
+    expected = _expected(ishigami_indices(), eta_exact)
+    for index in ("S1", "ST"):
+        got = df.set_index("parameter")[index]
+        want = pd.Series(expected[index])[got.index]
+        # SALib's own Ishigami tolerance (see SALIB_ATOL): noise adds under 1 % of the variance
+        assert_allclose(got, want, atol=SALIB_ATOL, rtol=SALIB_RTOL)
+    noise = sa.noise_estimate(model, _noise_points(4, 5), replicates=16)
+    shares = sa.noise_shares(noise, df.attrs["output_variance"], R)
+    v = sa.verdicts(df, shares).set_index("parameter")
+    assert v.loc[["x1", "x2"], "S1_verdict"].tolist() == ["signal", "signal"]
+    assert v.loc[["x1", "x2", "x3"], "ST_verdict"].tolist() == ["signal"] * 3
+    assert v.loc["x3", "S1_verdict"] != "signal"  # S1 of x3 is 0
+    assert v["noise_share"].iloc[0] == pytest.approx(eta_exact, rel=0.5)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_large_noise_is_flagged_noise_dominated(seed):
+    sd, R = 40.0, 2
+    model = WithNoise(ishigami, sd, seed=seed)
+    df = sa.analyze(model, ISHIGAMI_BOUNDS, n=256, seed=seed, replicates=R)
+    noise = sa.noise_estimate(model, _noise_points(8, seed), replicates=16)
+    shares = sa.noise_shares(noise, df.attrs["output_variance"], R)
+    exact = (sd**2 / R) / (ishigami_variance() + sd**2 / R)  # 0.983
+    # sigma^2 from 7 x 15 = 105 degrees of freedom: relative sd 0.14, 45 % is about 3 sd (the
+    # design variance, mostly noise too, is known better: 1,280 points); the lower end, 0.54,
+    # is still above NOISE_DOMINATED_SHARE.
+    assert shares["y"] == pytest.approx(exact, rel=0.45)
+    v = sa.verdicts(df, shares)
+    assert set(v["S1_verdict"]) == set(v["ST_verdict"]) == {"noise-dominated"}
+
+
+def test_shared_noise_cancels_and_the_two_way_estimate_sees_it():
+    sd = 20.0
+    model = WithNoise(ishigami, sd, shared=True, seed=9)
+    clean = sa.analyze(ishigami, ISHIGAMI_BOUNDS, n=64, seed=1)
+    noisy = sa.analyze(model, ISHIGAMI_BOUNDS, n=64, seed=1, replicates=2)
+    # common random numbers: every point gets the same noise, a constant shift the indices ignore
+    cols = ["S1", "S1_conf", "ST", "ST_conf"]
+    assert_allclose(noisy[cols], clean[cols], rtol=0, atol=1e-12)
+    noise = sa.noise_estimate(model, _noise_points(4, 0), replicates=8)
+    z = [sd * np.random.default_rng([9, r]).standard_normal() for r in range(8)]
+    assert noise.noise_variance.iloc[0] == pytest.approx(np.var(z, ddof=1), rel=1e-9)
+    assert noise.independent_variance.iloc[0] == pytest.approx(0.0, abs=1e-18 * sd**2)
+    shares = sa.noise_shares(noise, noisy.attrs["output_variance"], 2)
+    v = sa.verdicts(noisy, shares).set_index("parameter")
+    assert v.loc[["x1", "x2"], "ST_verdict"].tolist() == ["signal", "signal"]
+    # from the base point alone the shared part cannot be told apart: the share is an upper bound
+    alone = sa.noise_estimate(model, [ORIGIN], replicates=8)
+    assert math.isnan(alone.independent_variance.iloc[0])
+    assert alone.effective_variance.iloc[0] == alone.noise_variance.iloc[0]
+    assert sa.noise_shares(alone, noisy.attrs["output_variance"], 2)["y"] > 0.5
+
+
+@pytest.mark.parametrize("index, value, conf, eta, verdict", [
+    ("ST", 0.30, 0.05, 0.10, "signal"),            # lo 0.25 > floor 0.10
+    ("ST", 0.15, 0.10, 0.10, "uncertain"),         # lo 0.05 <= 0.10, hi 0.25 > 2 eta
+    ("ST", 0.12, 0.05, 0.10, "noise-dominated"),   # hi 0.17 <= 2 eta
+    ("ST", 0.375, 0.125, 0.25, "noise-dominated"),  # lo = floor, hi = 2 eta (exact in binary)
+    ("ST", 0.05, 0.01, 0.0, "signal"),             # deterministic model: floor 0
+    ("ST", 0.95, 0.02, 0.60, "noise-dominated"),   # eta >= 0.5 whatever the interval
+    ("S1", 0.20, 0.05, 0.10, "signal"),            # lo 0.15 > 0
+    ("S1", 0.02, 0.05, 0.10, "noise-dominated"),   # hi 0.07 <= eta
+    ("S1", 0.02, 0.05, 0.01, "uncertain"),         # hi 0.07 > eta 0.01: more n would tell
+    ("S1", -0.25, 0.125, 0.0, "noise-dominated"),  # hi < 0 = floor + eta
+    ("S1", 0.40, 0.05, 0.55, "noise-dominated"),   # eta >= 0.5
+    ("S1", 0.40, math.nan, 0.10, ""),              # no interval, no verdict
+    ("ST", 0.40, 0.05, math.nan, ""),              # no noise estimate, no verdict
+])
+def test_verdict_rule_on_hand_made_indices(index, value, conf, eta, verdict):
+    assert sa.index_verdict(index, value, conf, eta) == verdict
+
+
+def test_verdicts_on_a_hand_made_table():
+    df = pd.DataFrame({"outcome": ["a", "a", "b", "c"], "parameter": ["p", "q", "p", "p"],
+                       "S1": [0.5, 0.0, 0.5, 0.5], "S1_conf": [0.1, 0.05, 0.1, 0.1],
+                       "ST": [0.6, 0.12, 0.9, 0.6], "ST_conf": [0.1, 0.05, 0.1, 0.1]})
+    df.attrs["method"] = "sobol"
+    v = sa.verdicts(df, {"a": 0.1, "b": 0.7})
+    assert v.attrs["method"] == "sobol"
+    assert v["S1_verdict"].tolist() == ["signal", "noise-dominated", "noise-dominated", ""]
+    assert v["ST_verdict"].tolist() == ["signal", "noise-dominated", "noise-dominated", ""]
+    assert_allclose(v["noise_share"], [0.1, 0.1, 0.7, math.nan])
+    with pytest.raises(ValueError, match="Sobol"):
+        sa.verdicts(df.drop(columns="ST"), {"a": 0.1})
+    with pytest.raises(ValueError, match="no verdict rule"):
+        sa.index_verdict("mu_star", 1.0, 0.1, 0.1)
+
+
+def test_noise_shares_edge_cases():
+    noise = pd.DataFrame({"outcome": ["a", "b", "c", "d"],
+                          "effective_variance": [4.0, 0.0, 1.0, 100.0]})
+    shares = sa.noise_shares(noise, {"a": 2.0, "b": 0.0, "c": 0.0, "d": 1.0}, 4)
+    assert shares == {"a": 0.5, "b": 0.0, "c": 1.0, "d": 1.0}  # 4/4/2; 0/0; >0/0; clipped
+
+
+def test_convergence_verdict_threshold():
+    conv = pd.DataFrame({"abs_diff": [0.01, 0.05, 0.0501, 0.3]})
+    assert sa.convergence_verdict(conv)["converged"].tolist() == [True, True, False, False]
+    assert sa.convergence_verdict(conv, 0.5)["converged"].all()
+    for bad in (0, -1.0, True, "0.1"):
+        with pytest.raises(sa.InputError, match="convergence_tol"):
+            sa.convergence_verdict(conv, bad)
+    res = sa.convergence(linear, LINEAR_BOUNDS, n=8, seed=1)
+    assert (res["converged"] == (res["abs_diff"] <= sa.CONVERGENCE_TOL)).all()
+
+
+def test_pilot_guidance_formula_on_hand_made_values():
+    v_f = 34 / 12  # linear model 5 x1 + 3 x2 on [0, 1]^2
+    noise = pd.DataFrame({"outcome": ["y", "flat", "exact"],
+                          "effective_variance": [4.0, 4.0, 0.0]})
+    g = sa.pilot_guidance(noise, {"y": v_f + 4.0 / 4, "flat": 0.5, "exact": 2.0}, replicates=4,
+                          threshold=0.1, scale=0.1).set_index("outcome")
+    need = 4.0 * 0.9 / (0.1 * v_f)  # 12.7
+    assert g.loc["y", "signal_variance"] == pytest.approx(v_f)
+    assert g.loc["y", "noise_share"] == pytest.approx(1.0 / (v_f + 1.0))
+    assert g.loc["y", "replicates_needed"] == 13
+    # the recommendation is the smallest number that reaches the threshold
+    share = lambda r: (4.0 / r) / (v_f + 4.0 / r)  # noqa: E731
+    assert share(13) <= 0.1 < share(12)
+    assert g.loc["y", "scale_needed"] == pytest.approx(0.1 * need / 4)
+    assert g.loc["y", "replicates_at_scale_1"] == 2  # ceil(12.7 x 0.1)
+    assert math.isnan(g.loc["flat", "replicates_needed"])  # no signal beyond the noise
+    assert g.loc["exact", "replicates_needed"] == 1  # no noise
+    g2 = sa.pilot_guidance(noise, {"y": v_f + 4.0}, replicates=1, threshold=0.01, scale=0.1)
+    assert math.isnan(g2["scale_needed"].iloc[0])  # scale > 1 needed: out of reach
+    for kw, field in (({"threshold": 1.0}, "noise_threshold"), ({"scale": 2.0}, "scale"),
+                      ({"replicates": 0}, "replicates")):
+        with pytest.raises(sa.InputError, match=field):
+            sa.pilot_guidance(noise, {"y": 1.0}, **{"replicates": 4, **kw})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pilot_recommends_the_replicates_a_known_noise_needs(seed):
+    sd, R, theta = 2.0, 4, 0.1
+    bounds = {"x1": (0.0, 1.0), "x2": (0.0, 1.0)}
+    model = WithNoise(linear, sd, seed=seed)
+    design = sa.analyze(model, bounds, n=64, seed=seed, replicates=R)
+    pts = [dict(zip(bounds, p.tolist(), strict=True))
+           for p in np.random.default_rng(seed).uniform(size=(8, 2))]
+    noise = sa.noise_estimate(model, pts, replicates=32)
+    g = sa.pilot_guidance(noise, design.attrs["output_variance"], replicates=R, threshold=theta)
+    exact = sd**2 * (1 - theta) / (theta * 34 / 12)  # 12.7
+    # sigma^2 from 217 degrees of freedom (relative sd 0.096), V_f from 256 design points
+    # (~0.06): the ratio is within ~0.11 (1 sd); 35 % is about 3 sd.
+    need = g["replicates_needed"].iloc[0]
+    assert 0.65 * exact <= need <= 1.35 * exact + 1
+    # and with that many replicates the measured noise share is about the threshold
+    full = sa.analyze(model, bounds, n=64, seed=seed + 10, replicates=int(need))
+    eta = sa.noise_shares(noise, full.attrs["output_variance"], int(need))["y"]
+    assert eta <= 1.4 * theta
+
+
+def test_noise_estimate_bad_input():
+    model = WithNoise(ishigami, 1.0)
+    with pytest.raises(sa.InputError, match="noise_replicates"):
+        sa.noise_estimate(model, [ORIGIN], replicates=1)
+    with pytest.raises(sa.InputError, match="points"):
+        sa.noise_estimate(model, [], replicates=2)
+    with pytest.raises(sa.InputError, match="same parameters"):
+        sa.noise_estimate(model, [ORIGIN, {"x1": 0.0, "x2": 0.0}], replicates=2)
+
+
+def test_unknown_backend_is_refused():
+    X = np.zeros((4, 1))
+    with pytest.raises(sa.InputError, match="backend"):
+        sa.evaluate(spy, ["x1"], X, n_jobs=2, backend="no-such-backend")
+
+
+def test_dask_cluster_gives_the_same_indices_and_noise():
+    distributed = pytest.importorskip("distributed")
+    model = WithNoise(ishigami, 1.0, seed=2)  # importable: workers unpickle it by reference
+    ref = sa.analyze(model, ISHIGAMI_BOUNDS, n=64, seed=1, replicates=2)
+    ref_noise = sa.noise_estimate(model, _noise_points(3, 0), replicates=4)
+    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None) as cluster,
+          distributed.Client(cluster)):
+        got = sa.analyze(model, ISHIGAMI_BOUNDS, n=64, seed=1, replicates=2, n_jobs=-1,
+                         backend="dask")
+        got_noise = sa.noise_estimate(model, _noise_points(3, 0), replicates=4, n_jobs=2,
+                                      backend="dask")
+    pd.testing.assert_frame_equal(got, ref)
+    pd.testing.assert_frame_equal(got_noise, ref_noise)

@@ -1,9 +1,11 @@
 """`mixsim sensitivity`: file validation and a tiny end-to-end run."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from mixsim.experiments.cli import main
+from mixsim.experiments.sensitivity_cli import MixsimOutcomes, load_spec, noise_points
 
 BASE = """
 years = 1
@@ -34,7 +36,20 @@ def test_tiny_sobol_run_writes_tables_and_charts(tmp_path, capsys):
     assert set(conv["index"]) == {"S1", "ST"} and (conv.abs_diff >= 0).all()
     assert (out / "indices_q1_share_in_qpv_year1.png").stat().st_size > 1000
     assert (out / "indices_q1_share_in_qpv_year1.svg").is_file()
-    assert "convergence" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "convergence (n = 2 vs 2n = 4" in printed and "noise share" in printed
+    # verdicts, noise share and convergence verdict in the table and the summary
+    assert {"noise_share", "S1_verdict", "ST_verdict", "converged"} <= set(df.columns)
+    assert set(df.S1_verdict) | set(df.ST_verdict) <= {"signal", "uncertain", "noise-dominated"}
+    merged = conv.groupby(["outcome", "parameter"])["converged"].all()
+    pairs = zip(df.outcome, df.parameter, strict=True)
+    assert [merged[pair] for pair in pairs] == df.converged.tolist()
+    noise = pd.read_csv(out / "noise.csv")
+    assert noise.noise_variance.iloc[0] >= 0 and noise.replicates.iloc[0] == 4  # the default
+    assert (noise.noise_share == df.noise_share.iloc[0]).all()
+    flagged = (df.S1_verdict == "noise-dominated").any() or (df.ST_verdict == "noise-dominated"
+                                                             ).any()
+    assert ("WARNING: q1_share_in_qpv@1" in printed) == flagged
 
 
 @pytest.mark.parametrize("change, words", [
@@ -49,6 +64,15 @@ def test_tiny_sobol_run_writes_tables_and_charts(tmp_path, capsys):
     (('"levers.quota_q1.share" = [0.1, 0.4]', '"levers.quota_q1.share" = [0.1, 1.4]'),
      "leaves the allowed"),
     (('years = [1]', 'years = [5]'), "expected years between 1 and 1"),
+    (('years = [1]', 'years = [1]\nwindow = [1, 2]'), "1 ≤ first ≤ last ≤ 1"),
+    (('years = [1]', 'window = [0, 1]'), "1 ≤ first ≤ last ≤ 1"),
+    (('years = [1]', 'window = [1]'), "expected [first, last] years"),
+    (('years = [1]', 'window = [[1, 1], [1, 1]]'), "a window is repeated"),
+    (('years = [1]', 'windows = [1, 1]'), "unknown key 'windows'"),
+    (('seed = 3', 'seed = 3\nnoise_replicates = 1'), "expected a whole number ≥ 2"),
+    (('seed = 3', 'seed = 3\nnoise_threshold = 1.5'), "strictly between 0 and 1"),
+    (('seed = 3', 'seed = 3\nconvergence_tol = 0'), "a number > 0"),
+    (('seed = 3', 'seed = 3\npilot_n = 6'), "power of two"),
 ])
 def test_bad_specifications_exit_2(tmp_path, capsys, change, words):
     f = tmp_path / "bad.toml"
@@ -80,3 +104,70 @@ def test_rerun_reuses_saved_evaluations_and_a_changed_file_is_refused(tmp_path, 
     assert main(["sensitivity", str(f), "--out", str(out), "--force"]) == 0
     renewed = {p.name: p.stat().st_mtime_ns for p in (out / "evaluations").glob("rows-*.npz")}
     assert len(renewed) == 4 * 4 and not set(renewed.items()) & set(saved.items())
+
+
+def test_window_outcome_is_the_mean_of_its_years(tmp_path):
+    f = tmp_path / "w.toml"
+    f.write_text(BASE.replace("years = 1\n", "years = 3\n", 1).replace(
+        "years = [1]", "years = [1, 2, 3]\nwindow = [[2, 3], [1, 3]]"))
+    spec = load_spec(f)
+    assert spec.windows == ((2, 3), (1, 3))
+    names = spec.outcome_names()
+    assert names == ["q1_share_in_qpv@1", "q1_share_in_qpv@2", "q1_share_in_qpv@3",
+                     "q1_share_in_qpv@2-3", "q1_share_in_qpv@1-3"]
+    out = MixsimOutcomes(spec)(replicate=1, levers__quota_q1__share=0.3,
+                               behaviour__beta_poverty=2.0)
+    assert list(out) == names
+    y = [out[f"q1_share_in_qpv@{k}"] for k in (1, 2, 3)]
+    assert out["q1_share_in_qpv@2-3"] == pytest.approx(np.mean(y[1:]), rel=1e-12)
+    assert out["q1_share_in_qpv@1-3"] == pytest.approx(np.mean(y), rel=1e-12)
+    # a window alone: no single-year outcome by default
+    f.write_text(BASE.replace("years = 1\n", "years = 3\n", 1).replace("years = [1]",
+                                                                       "window = [2, 3]"))
+    assert load_spec(f).outcome_names() == ["q1_share_in_qpv@2-3"]
+
+
+def test_noise_points_start_at_the_scenario_values(tmp_path):
+    f = tmp_path / "n.toml"
+    f.write_text(BASE.replace("seed = 3", "seed = 3\nnoise_points = 3"))
+    spec = load_spec(f)
+    pts = noise_points(spec)
+    assert len(pts) == 4
+    assert pts[0] == {"levers__quota_q1__share": spec.scenario.levers.quota_q1.share,
+                      "behaviour__beta_poverty": spec.scenario.behaviour.beta_poverty}
+    for p in pts[1:]:
+        assert 0.1 <= p["levers__quota_q1__share"] <= 0.4
+        assert 0.5 <= p["behaviour__beta_poverty"] <= 5.0
+    assert noise_points(spec) == pts  # drawn from the specification's seed
+
+
+def test_pilot_writes_its_recommendation_and_the_analysis_reuses_it(tmp_path, capsys):
+    f = tmp_path / "p.toml"
+    f.write_text(BASE.replace("seed = 3", "seed = 3\nreplicates = 2\npilot_n = 4"))
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(f), "--out", str(out), "--pilot", "--threshold", "0.2"]) == 0
+    printed = capsys.readouterr().out
+    pilot = pd.read_csv(out / "pilot.csv")
+    row = pilot.iloc[0]
+    assert row.outcome == "q1_share_in_qpv@1" and row.threshold == 0.2
+    assert row.design_points == 4 * 4 and row.replicates == 2 and row.noise_replicates == 4
+    assert f"q1_share_in_qpv@1: noise share {row.noise_share:.3f} with 2 replicate(s)" in printed
+    assert row.signal_variance == pytest.approx(
+        max(row.design_variance - row.noise_variance / 2, 0.0))
+    if row.signal_variance > 0:  # the recommendation follows pilot_guidance's formula
+        need = row.noise_variance * 0.8 / (0.2 * row.signal_variance)
+        assert row.replicates_needed == max(1, np.ceil(need - 1e-9))
+        if row.noise_share <= 0.2 and row.replicates_needed <= 2:
+            assert "already under the threshold" in printed
+        else:
+            assert f"needs {int(row.replicates_needed)} replicate(s)" in printed
+    else:
+        assert np.isnan(row.replicates_needed) and "no signal" in printed
+    assert not (out / "indices.csv").exists()
+    saved = {p.name: p.stat().st_mtime_ns for p in (out / "evaluations").glob("rows-*.npz")}
+    assert len(saved) == 16
+    # the analysis (n = 2, then 2n = 4) reuses the pilot's design (n = 4): nothing new to run
+    assert main(["sensitivity", str(f), "--out", str(out)]) == 0
+    again = {p.name: p.stat().st_mtime_ns for p in (out / "evaluations").glob("rows-*.npz")}
+    assert again == saved
+    assert (out / "indices.csv").is_file()
