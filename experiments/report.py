@@ -509,8 +509,10 @@ def add_parser(sub) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Run ``mixsim report``."""
-    out = build_report(args.folder, lang=args.lang, reference=args.reference)
+    """Run ``mixsim report`` (holding the experiment folder's lock while writing)."""
+    from mixsim.experiments.outdir import OutDir
+    with OutDir(args.folder, "report", option="folder"):
+        out = build_report(args.folder, lang=args.lang, reference=args.reference)
     print(f"report written to {out} (figures in {out.parent / 'figures'}/)")
     return 0
 
