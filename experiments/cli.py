@@ -13,14 +13,33 @@ import math
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mixsim.experiments.limits import jobs_arg  # noqa: F401  (the --jobs type of the commands)
-from mixsim.experiments.outdir import OutDir, check_out_dir  # noqa: F401  (shared helpers)
-from mixsim.model.errors import InputError
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    """Ctrl-C while the libraries load (before :func:`main` runs): exit 130, no traceback."""
+    print("mixsim: interrupted", file=sys.stderr, flush=True)
+    os._exit(130)
+
+
+try:  # only where Ctrl-C would raise KeyboardInterrupt (not where it is ignored)
+    _previous_sigint = (signal.signal(signal.SIGINT, _interrupted_while_loading)
+                        if signal.getsignal(signal.SIGINT) is signal.default_int_handler
+                        else None)
+except ValueError:  # not the main thread
+    _previous_sigint = None
+
+# the imports that load the libraries (the --jobs type and the folder helpers are shared)
+from mixsim.experiments.limits import jobs_arg  # noqa: E402, F401
+from mixsim.experiments.outdir import OutDir, check_out_dir  # noqa: E402, F401
+from mixsim.model.errors import InputError  # noqa: E402
+
+if _previous_sigint is not None:
+    signal.signal(signal.SIGINT, _previous_sigint)
 
 EXIT_BAD_INPUT = 2
 # the sub-commands beyond `run` and `levers` live in their own modules; each module exposes
@@ -303,7 +322,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mixsim`` command."""
-    import signal
     if hasattr(signal, "SIGPIPE"):  # `mixsim levers | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     command = "mixsim"
