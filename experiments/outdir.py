@@ -81,8 +81,8 @@ def check_out_dir(out: Path, option: str = "--out", kind: str | None = None) -> 
         if other is not None and other != kind:
             raise InputError(
                 f"holds the outputs of a mixsim {other} ({FOLDER_MARKERS[other]}); writing a "
-                f"{kind}'s there would overwrite or mix with them: choose another folder", source=option,
-                field=str(out))
+                f"{kind}'s there would overwrite or mix with them: choose another folder",
+                source=option, field=str(out))
 
 
 def _probe_writable(folder: Path, out: Path, option: str) -> None:
