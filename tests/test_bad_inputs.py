@@ -337,3 +337,17 @@ def test_bad_input_exits_2_with_a_named_message_and_writes_nothing(case, tmp_pat
         assert fill(word) in message, message
     assert _snapshot(out) == before, "--out must be left as it was"
     assert not (out / ".mixsim.lock").exists()
+
+
+def test_spreadsheet_csv_utf8_with_bom_and_semicolons_reads_like_the_original(tmp_path):
+    """What spreadsheet software writes ("CSV UTF-8", often ``;``-separated) is read as is."""
+    from mixsim.model.territory import default_territory, load_folder
+    for f in DEFAULT.glob("*.csv"):
+        text = f.read_text(encoding="utf-8")
+        if f.stem in ("communes", "population"):
+            text = text.replace(",", ";")  # no field of these tables holds a comma
+        (tmp_path / f.name).write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    got, want = load_folder(tmp_path), default_territory()
+    for name in ("communes", "neighbourhoods", "dwellings", "social_stock", "population",
+                 "applicants"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name))
