@@ -184,11 +184,15 @@ def check_memory(households: int, processes: int = 1, source: str = "--scale") -
 # -- worker processes ----------------------------------------------------------------------------
 
 
-def init_worker() -> None:
-    """Initialise a loky worker: ignore Ctrl-C, end when the parent process dies."""
+def init_worker(parent: int) -> None:
+    """Initialise a loky worker: ignore Ctrl-C, end when the parent process dies.
+
+    Args:
+        parent: The pid of the process that starts the workers (``os.getpid()`` there; it may
+            be 1 in a container, so a pid of 1 does not mean that the parent died).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-    if parent == 1:  # the parent died before this worker started
+    if os.getppid() != parent:  # the parent died before this worker started
         os._exit(1)
     threading.Thread(target=_watch_parent, args=(parent,), name="mixsim-parent-watchdog",
                      daemon=True).start()
@@ -209,4 +213,5 @@ def worker_config():
     such workers; :class:`experiments.runner` gives the initializer to its executor directly.
     """
     import joblib
-    return joblib.parallel_config(backend="loky", initializer=init_worker)
+    return joblib.parallel_config(backend="loky", initializer=init_worker,
+                                  initargs=(os.getpid(),))

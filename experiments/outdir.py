@@ -189,6 +189,10 @@ class OutDir:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as err:
+                if err.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                    logger.warning("%s: this file system does not support locks; nothing stops "
+                                   "another command from writing there meanwhile", self.path)
+                    return fd
                 holder = _read_holder(fd)
                 os.close(fd)
                 if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):

@@ -609,7 +609,8 @@ class _LocalPool:
         # one thread per worker for numerical libraries: the processes share the cores
         env = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
         # workers ignore Ctrl-C (this process stops them) and end when this process dies
-        self.executor = get_memmapping_executor(k, timeout=300, env=env, initializer=init_worker)
+        self.executor = get_memmapping_executor(k, timeout=300, env=env, initializer=init_worker,
+                                                initargs=(os.getpid(),))
         for _ in range(k):
             self.executor.submit(_warm_worker, exp.territory.source, exp.territory.scale)
         self._cond = threading.Condition()
