@@ -394,14 +394,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         parts += ["--accept-fraction", f"{args.accept_fraction:g}"]
     command = "mixsim calibrate " + " ".join(shlex.quote(str(a)) for a in parts)
     from mixsim.experiments.cli import compile_kernels_once
-    compile_kernels_once("calibrate")
+
+    def announce(text: str) -> None:  # called once every input is checked, before any run
+        print(f"mixsim calibrate: {text}", file=sys.stderr)
+        compile_kernels_once("calibrate")
+
     res = run_calibration(args.data, args.out, method=args.method, budget=args.budget,
                           jobs=args.jobs, scale=args.scale, years=args.years,
                           replicates=args.replicates, seed=args.seed,
                           accept_fraction=args.accept_fraction, force=args.force,
                           progress=not os.environ.get("MIXSIM_NO_PROGRESS"), command=command,
-                          announce=lambda text: print(f"mixsim calibrate: {text}",
-                                                      file=sys.stderr))
+                          announce=announce)
     fit = res["fit"]
     cols = ["target", "observed", "simulated", "simulated_p05", "simulated_p95", "tolerance",
             "within_tolerance"]
