@@ -167,6 +167,26 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         InputError: For bad data, targets, options or ``out`` folder, before anything runs.
 
     """
+    from mixsim.experiments.limits import resolve_jobs, worker_config
+    from mixsim.experiments.outdir import OutDir, check_out_dir
+
+    check_out_dir(Path(out), kind="calibration")
+    jobs = resolve_jobs(jobs)
+    # the lock is taken before the data are checked; a refused command leaves --out as it was
+    with OutDir(out, "calibrate", kind="calibration"), worker_config():
+        return _run_calibration(data, out, method=method, budget=budget, jobs=jobs, scale=scale,
+                                years=years, replicates=replicates, seed=seed,
+                                accept_fraction=accept_fraction, force=force, progress=progress,
+                                command=command, announce=announce)
+
+
+def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
+                     budget: int | None = None, jobs: int = 1, scale: float | None = None,
+                     years: int = 5, replicates: int = 3, seed: int = 0,
+                     accept_fraction: float = 0.1, force: bool = False, progress: bool = True,
+                     command: str = "", announce: Callable[[str], None] | None = None
+                     ) -> dict[str, Any]:
+    """:func:`run_calibration` once ``out`` is checked and locked."""
     import matplotlib
     matplotlib.use("Agg")
 
@@ -180,13 +200,13 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     )
     from mixsim.calibration.msm import calibrate_msm, de_settings
     from mixsim.calibration.targets import default_targets, load_targets
-    from mixsim.experiments.cli import check_out_dir, progress_bar, versions, write_atomic
+    from mixsim.experiments.cli import progress_bar, versions, write_atomic
+    from mixsim.experiments.limits import check_memory
     from mixsim.model.api import _cached_territory
     from mixsim.model.config import Scenario, TerritorySpec
 
     t0 = time.perf_counter()
     out = Path(out)
-    check_out_dir(out)
     if method not in METHODS:
         raise InputError(f"got {method!r}; expected one of {', '.join(METHODS)}",
                          source="--method")
@@ -220,7 +240,8 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
             raise InputError(err.detail, source="--budget") from None
     elif budget < 2:
         raise InputError(f"got {budget}; ABC needs at least 2 points", source="--budget")
-    _cached_territory(source, scale)  # a bad territory fails here, before anything is written
+    # a bad or too large territory fails here, before anything is written
+    check_memory(_cached_territory(source, scale).n_households, jobs, source="--scale")
 
     code = model_code_hash()
     identity = {"method": method, **problem.identity(), "model_code": code}
@@ -341,7 +362,9 @@ def add_parser(sub) -> None:
     p.add_argument("--budget", type=positive_int,
                    help="parameter points to evaluate, each --replicates runs (default: "
                    + ", ".join(f"{k} {v}" for k, v in DEFAULT_BUDGET.items()) + ")")
-    p.add_argument("--jobs", type=positive_int, default=1, help="parallel workers (default 1)")
+    from mixsim.experiments.limits import jobs_arg
+    p.add_argument("--jobs", type=jobs_arg, default=1,
+                   help="parallel workers, at most the CPUs available (default 1; -1: all)")
     p.add_argument("--scale", type=positive_float,
                    help="territory scale (default 0.1 for 'default', 1 for a folder)")
     p.add_argument("--years", type=positive_int, default=5,
@@ -371,14 +394,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         parts += ["--accept-fraction", f"{args.accept_fraction:g}"]
     command = "mixsim calibrate " + " ".join(shlex.quote(str(a)) for a in parts)
     from mixsim.experiments.cli import compile_kernels_once
-    compile_kernels_once("calibrate")
+
+    def announce(text: str) -> None:  # called once every input is checked, before any run
+        print(f"mixsim calibrate: {text}", file=sys.stderr)
+        compile_kernels_once("calibrate")
+
     res = run_calibration(args.data, args.out, method=args.method, budget=args.budget,
                           jobs=args.jobs, scale=args.scale, years=args.years,
                           replicates=args.replicates, seed=args.seed,
                           accept_fraction=args.accept_fraction, force=args.force,
                           progress=not os.environ.get("MIXSIM_NO_PROGRESS"), command=command,
-                          announce=lambda text: print(f"mixsim calibrate: {text}",
-                                                      file=sys.stderr))
+                          announce=announce)
     fit = res["fit"]
     cols = ["target", "observed", "simulated", "simulated_p05", "simulated_p95", "tolerance",
             "within_tolerance"]

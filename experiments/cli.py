@@ -13,12 +13,33 @@ import math
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mixsim.model.errors import InputError
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    """Ctrl-C while the libraries load (before :func:`main` runs): exit 130, no traceback."""
+    print("mixsim: interrupted", file=sys.stderr, flush=True)
+    os._exit(130)
+
+
+try:  # only where Ctrl-C would raise KeyboardInterrupt (not where it is ignored)
+    _previous_sigint = (signal.signal(signal.SIGINT, _interrupted_while_loading)
+                        if signal.getsignal(signal.SIGINT) is signal.default_int_handler
+                        else None)
+except ValueError:  # not the main thread
+    _previous_sigint = None
+
+# the imports that load the libraries (the --jobs type and the folder helpers are shared)
+from mixsim.experiments.limits import jobs_arg  # noqa: E402, F401
+from mixsim.experiments.outdir import OutDir, check_out_dir  # noqa: E402, F401
+from mixsim.model.errors import InputError  # noqa: E402
+
+if _previous_sigint is not None:
+    signal.signal(signal.SIGINT, _previous_sigint)
 
 EXIT_BAD_INPUT = 2
 # the sub-commands beyond `run` and `levers` live in their own modules; each module exposes
@@ -78,13 +99,6 @@ def seed_int(text: str) -> int:
     if v < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
     return v
-
-
-def check_out_dir(out: Path, option: str = "--out") -> None:
-    """Refuse an output path that exists and is not a folder."""
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder; give a folder path", source=option,
-                         field=str(out))
 
 
 def versions() -> dict[str, str]:
@@ -180,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mixsim.model import Scenario, load_scenario, run_scenario
     from mixsim.model.config import TerritorySpec, to_toml
 
-    check_out_dir(args.out)
+    check_out_dir(args.out, kind="run")
     scenario = load_scenario(args.scenario) if args.scenario else Scenario()
     if args.years is not None:
         scenario = dataclasses.replace(scenario, years=args.years)
@@ -189,39 +203,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.scale is not None:
         scenario = dataclasses.replace(scenario, territory=TerritorySpec(
             source=scenario.territory.source, scale=args.scale))
-    # validate the territory before anything is written
+    # validate the territory and its size before anything is written
+    from mixsim.experiments.limits import check_memory
     from mixsim.model.api import _cached_territory
     territory = _cached_territory(scenario.territory.source, scenario.territory.scale)
-    print(f"mixsim run: scenario {scenario.name!r}, {territory.n_households:,} households, "
-          f"{scenario.years} years, seed {scenario.seed}", file=sys.stderr)
-    compile_kernels_once("run")
-    with progress_bar(12 * scenario.years, "simulating") as bar:
-        result = run_scenario(scenario, territory=territory, run_id=scenario.name,
-                              progress=lambda done, total: bar.update(1),
-                              keep_moves=not args.no_moves)
-    # write into a temporary folder next to --out, then move the files in
-    args.out.mkdir(parents=True, exist_ok=True)
-    tables = {"indicators": result.indicators, "neighbourhoods": result.neighbourhoods,
-              "cohort": result.cohort, "yearly": result.yearly().reset_index()}
-    if not args.no_moves:
-        tables["moves"] = result.moves
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=args.out))
-    try:
-        for name, df in tables.items():
-            df.to_parquet(staging / f"{name}.parquet", index=False)
-            if args.csv:
-                df.to_csv(staging / f"{name}.csv", index=False)
-        (staging / "scenario.toml").write_text(to_toml(result.scenario.to_dict()) + "\n")
-        meta = {"run_id": result.run_id, "config_hash": result.config_hash,
-                "seed_entropy": str(result.seed_entropy), "spawn_key": list(result.spawn_key),
-                "wall_time_s": round(result.wall_time, 3), "versions": versions(),
-                "territory": scenario.territory.source, "scale": scenario.territory.scale,
-                "households": territory.n_households}
-        (staging / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
-        for f in staging.iterdir():
-            os.replace(f, args.out / f.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    check_memory(territory.n_households, 1, source="--scale")
+    with OutDir(args.out, "run", kind="run"):
+        print(f"mixsim run: scenario {scenario.name!r}, {territory.n_households:,} households, "
+              f"{scenario.years} years, seed {scenario.seed}", file=sys.stderr)
+        compile_kernels_once("run")
+        with progress_bar(12 * scenario.years, "simulating") as bar:
+            result = run_scenario(scenario, territory=territory, run_id=scenario.name,
+                                  progress=lambda done, total: bar.update(1),
+                                  keep_moves=not args.no_moves)
+        tables = {"indicators": result.indicators, "neighbourhoods": result.neighbourhoods,
+                  "cohort": result.cohort, "yearly": result.yearly().reset_index()}
+        if not args.no_moves:
+            tables["moves"] = result.moves
+        # write into a temporary folder inside --out, then move the files in
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=args.out))
+        try:
+            for name, df in tables.items():
+                df.to_parquet(staging / f"{name}.parquet", index=False)
+                if args.csv:
+                    df.to_csv(staging / f"{name}.csv", index=False)
+            (staging / "scenario.toml").write_text(to_toml(result.scenario.to_dict()) + "\n")
+            meta = {"run_id": result.run_id, "config_hash": result.config_hash,
+                    "seed_entropy": str(result.seed_entropy), "spawn_key": list(result.spawn_key),
+                    "wall_time_s": round(result.wall_time, 3), "versions": versions(),
+                    "territory": scenario.territory.source, "scale": scenario.territory.scale,
+                    "households": territory.n_households}
+            (staging / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
+            # run.json last: it marks the folder as a run's
+            for f in sorted(staging.iterdir(), key=lambda f: f.name == "run.json"):
+                os.replace(f, args.out / f.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     print(summary_table(result.yearly()))
     print(f"\n{result.wall_time:.1f} s; tables written to {args.out}/")
     return 0
@@ -306,21 +323,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mixsim`` command."""
-    import signal
     if hasattr(signal, "SIGPIPE"):  # `mixsim levers | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_BAD_INPUT
+    command = "mixsim"
     try:
-        return int(args.func(args) or 0)
-    except InputError as err:
-        print(f"mixsim {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"mixsim {args.command}: interrupted", file=sys.stderr)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        command = f"mixsim {args.command}"
+        try:
+            return int(args.func(args) or 0)
+        except InputError as err:
+            print(f"{command}: error: {err}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # Ctrl-C anywhere, even while loading or cleaning up
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
 
 

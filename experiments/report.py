@@ -761,12 +761,14 @@ def add_parser(sub) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Run ``mixsim report``."""
+    """Run ``mixsim report`` (holding the experiment folder's lock while writing)."""
+    from mixsim.experiments.outdir import OutDir
     if getattr(args, "pdf", False):
         require_chromium()  # say it before any work
-    out = build_report(args.folder, lang=args.lang, reference=args.reference)
-    print(f"report written to {out} (figures in {out.parent / 'figures' / args.lang}/)")
-    if getattr(args, "pdf", False):
-        pdf = print_pdf(out, report_path(out.parent, args.lang, "pdf"))
-        print(f"PDF written to {pdf}")
+    with OutDir(args.folder, "report", option="folder"):
+        out = build_report(args.folder, lang=args.lang, reference=args.reference)
+        print(f"report written to {out} (figures in {out.parent / 'figures' / args.lang}/)")
+        if getattr(args, "pdf", False):
+            pdf = print_pdf(out, report_path(out.parent, args.lang, "pdf"))
+            print(f"PDF written to {pdf}")
     return 0

@@ -59,13 +59,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mixsim.experiments.cli import (
-    check_out_dir,
     positive_float,
     positive_int,
     progress_bar,
     versions,
     write_atomic,
 )
+from mixsim.experiments.limits import check_memory, init_worker, jobs_arg, resolve_jobs
+from mixsim.experiments.outdir import OutDir, check_out_dir
 from mixsim.experiments.spec import Experiment, RunPlan, experiment_from_dict, load_experiment
 from mixsim.experiments.summary import SUMMARY_COLUMNS, summarise
 from mixsim.model.errors import InputError
@@ -338,9 +339,24 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
     t0 = time.perf_counter()
     exp = _resolve(experiment).with_settings(scale=scale, years=years, replicates=replicates)
     out = Path(out)
-    check_out_dir(out, "out")
+    # every check of the inputs and of the folder comes before anything is written or run
+    check_out_dir(out, "out", kind="experiment")
     backend = _check_options(jobs, backend, scheduler)
+    if backend == "dask":
+        _check_dask(scheduler)
+    if not (backend == "dask" and scheduler):
+        jobs = resolve_jobs(jobs, source="jobs")
+    from mixsim.model.api import _cached_territory
+    territory = _cached_territory(exp.territory.source, exp.territory.scale)
+    check_memory(territory.n_households, 1 if scheduler else _n_workers(jobs), source="scale")
+    with OutDir(out, "experiment", option="out", kind="experiment"):
+        return _run_held(exp, out, t0, jobs=jobs, backend=backend, scheduler=scheduler,
+                         force=force, progress=progress)
 
+
+def _run_held(exp: Experiment, out: Path, t0: float, *, jobs: int, backend: str,
+              scheduler: str | None, force: bool, progress: bool) -> ExperimentResult:
+    """:func:`run_experiment` once its inputs are checked and ``out`` is locked."""
     plans = exp.runs()
     fingerprint = exp.fingerprint()
     old = _check_out(out, exp, force)
@@ -355,10 +371,6 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
     pool = (_LocalPool(exp, _n_workers(jobs) - 1)
             if todo and backend == "loky" and _n_workers(jobs) > 1 else None)
     try:
-        from mixsim.model.api import (
-            _cached_territory,  # a bad territory fails before anything is written
-        )
-        _cached_territory(exp.territory.source, exp.territory.scale)
         _write_out(out, exp, force, old)
     except BaseException:
         if pool is not None:
@@ -406,6 +418,36 @@ def _check_options(jobs: Any, backend: Any, scheduler: Any) -> str:
     return backend
 
 
+def _check_dask(scheduler: str | None) -> None:
+    """Check that ``distributed`` is installed and the scheduler, if any, answers (no writes).
+
+    A scheduler address must be one you trust: Dask's protocol is unauthenticated and carries
+    pickles, so whoever runs the scheduler can run code in this process (docs/experiments.md).
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise InputError("the dask backend needs the `distributed` package: "
+                         "pip install 'mixsim[dask]'", source="backend") from None
+    if scheduler is None:
+        return
+    from urllib.parse import urlsplit
+    text = scheduler.strip()
+    parts = urlsplit(text if "://" in text else f"tcp://{text}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None or " " in host:
+        raise InputError(f"got {scheduler!r}; expected an address such as tcp://host:8786",
+                         source="scheduler")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as err:
+        raise InputError(f"cannot reach the Dask scheduler at {host}:{port}: "
+                         f"{err.strerror or err}", source="scheduler", field=scheduler) from None
+
+
 def _describe_backend(backend: str, jobs: int, scheduler: str | None) -> str:
     if backend == "dask":
         return (f"on the Dask cluster at {scheduler}" if scheduler
@@ -415,7 +457,7 @@ def _describe_backend(backend: str, jobs: int, scheduler: str | None) -> str:
 
 
 def _n_workers(jobs: int) -> int:
-    return joblib.cpu_count() if jobs == -1 else jobs
+    return resolve_jobs(jobs, source="jobs")
 
 
 # -- the experiment folder -----------------------------------------------------------------------
@@ -566,7 +608,9 @@ class _LocalPool:
         self.k = k
         # one thread per worker for numerical libraries: the processes share the cores
         env = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        self.executor = get_memmapping_executor(k, timeout=300, env=env)
+        # workers ignore Ctrl-C (this process stops them) and end when this process dies
+        self.executor = get_memmapping_executor(k, timeout=300, env=env, initializer=init_worker,
+                                                initargs=(os.getpid(),))
         for _ in range(k):
             self.executor.submit(_warm_worker, exp.territory.source, exp.territory.scale)
         self._cond = threading.Condition()
@@ -709,7 +753,10 @@ def _execute_local(todo: list[RunPlan], exp: Experiment, fingerprint: str, out: 
         except BaseException:
             # no new runs; the workers finish the runs they have (kept), then the caller goes on
             source.stop()
-            if not pool.wait(INTERRUPT_GRACE_S):
+            try:
+                if not pool.wait(INTERRUPT_GRACE_S):
+                    pool.shutdown()
+            except KeyboardInterrupt:  # a second Ctrl-C: do not wait for the runs in progress
                 pool.shutdown()
             raise
     if pool.errors:
@@ -847,8 +894,9 @@ def add_parser(sub) -> None:
         "finished runs are not run again. Format: docs/experiments.md.")
     p.add_argument("file", type=Path, help="experiment TOML file")
     p.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
-    p.add_argument("--jobs", type=positive_int, default=1,
-                   help="worker processes (default 1: in this process)")
+    p.add_argument("--jobs", type=jobs_arg, default=1,
+                   help="worker processes, at most the CPUs available (default 1: in this "
+                   "process; -1: every CPU)")
     p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="loky (this machine, default) or dask (a Dask distributed cluster)")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -867,7 +915,7 @@ def add_parser(sub) -> None:
 
 def cmd_experiment(args: argparse.Namespace) -> int:
     """Run an experiment file; print what was done; exit 1 when a run failed."""
-    check_out_dir(args.out)
+    check_out_dir(args.out, kind="experiment")
     exp = load_experiment(args.file)
     try:
         exp = exp.with_settings(scale=args.scale, years=args.years, replicates=args.replicates,

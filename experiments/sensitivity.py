@@ -250,6 +250,8 @@ class Method:
         columns: Index columns of the result frame, in order.
         indices: The columns that are point estimates (compared by :func:`convergence`).
         conf: Confidence half-width column of each index column that has one.
+        group: ``(D, options) -> rows`` of the smallest self-contained block of the design (a
+            Sobol' base sample, a Morris trajectory): a block with a failed point is left out.
 
     """
 
@@ -259,6 +261,7 @@ class Method:
     columns: tuple[str, ...]
     indices: tuple[str, ...]
     conf: Mapping[str, str]
+    group: Callable[[int, _Options], int] = lambda d, options: 1
 
 
 #: Registry of methods accepted by :func:`analyze`.
@@ -271,6 +274,8 @@ METHODS: Mapping[str, Method] = MappingProxyType(
             columns=("S1", "S1_conf", "ST", "ST_conf"),
             indices=("S1", "ST"),
             conf={"S1": "S1_conf", "ST": "ST_conf"},
+            # the Saltelli rows of one base sample: A, AB_1..AB_D, (BA_1..BA_D), B
+            group=lambda d, options: 2 * d + 2 if options.second_order else d + 2,
         ),
         "morris": Method(
             name="morris",
@@ -279,6 +284,7 @@ METHODS: Mapping[str, Method] = MappingProxyType(
             columns=("mu", "mu_star", "mu_star_conf", "sigma"),
             indices=("mu", "mu_star", "sigma"),
             conf={"mu_star": "mu_star_conf"},
+            group=lambda d, options: d + 1,  # one trajectory
         ),
     }
 )
@@ -472,6 +478,7 @@ def _evaluate_rows(
     replicates: int,
     outcomes: Sequence[str],
     rows: np.ndarray | None = None,
+    failures: list[dict[str, Any]] | None = None,
 ) -> np.ndarray:
     """Replicate-averaged outcomes of sample rows (a top-level, picklable work unit).
 
@@ -484,6 +491,8 @@ def _evaluate_rows(
             ``start``).
         replicates: Calls per row; ``replicate`` is passed only when > 1.
         outcomes: Outcomes to keep, in column order.
+        failures: None to raise on the first failed row; a list to record each failed row
+            there (:func:`_failure`) and leave its values NaN.
 
     Returns:
         Array of shape ``(rows, len(outcomes))``.
@@ -493,8 +502,24 @@ def _evaluate_rows(
     for i, x in enumerate(X):
         params = {name: float(v) for name, v in zip(names, x, strict=True)}
         row = start + i if rows is None else int(rows[i])
-        result[i] = _row_values(model_fn, params, row, replicates, outcomes)
+        if failures is None:
+            result[i] = _row_values(model_fn, params, row, replicates, outcomes)
+            continue
+        try:
+            result[i] = _row_values(model_fn, params, row, replicates, outcomes)
+        except Exception as err:  # recorded, the other points go on (like failed runs)
+            result[i] = np.nan
+            failures.append(_failure(row, params, err))
     return result
+
+
+def _failure(row: int, params: Mapping[str, float], err: BaseException) -> dict[str, Any]:
+    """Describe a failed or undefined evaluation: row, replicate, error, traceback, point."""
+    import traceback
+
+    return {"row": int(row), "replicate": getattr(err, "replicate", None),
+            "outcome": getattr(err, "outcome", None), "error": f"{type(err).__name__}: {err}",
+            "traceback": "".join(traceback.format_exception(err)), **dict(params)}
 
 
 def evaluate(
@@ -508,6 +533,7 @@ def evaluate(
     outcomes: Sequence[str] | None = None,
     cache: str | Path | None = None,
     backend: str | None = None,
+    failures: list[dict[str, Any]] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Run the model at every sample row, averaging over replicates.
 
@@ -537,6 +563,12 @@ def evaluate(
             force (loky, or the one set by ``joblib.parallel_config``), ``"dask"`` for a Dask
             distributed cluster (the current ``distributed.Client``; ``n_jobs=-1`` uses all its
             workers), or any registered joblib backend. The result does not depend on it.
+        failures: None (the default) to raise on the first failed evaluation; a list to record
+            every failed or undefined (non-finite) evaluation there (one dict per sample row:
+            ``row``, ``replicate``, ``outcome``, ``error``, ``traceback`` and the parameter
+            values) and leave its row NaN in ``Y``. Failed rows are not saved in the cache, so a
+            later call retries them. Row 0 must succeed when ``outcomes`` is None (it names the
+            outcomes).
 
     Returns:
         ``(Y, outcome_names)`` with ``Y`` of shape ``(rows, len(outcome_names))``.
@@ -573,8 +605,16 @@ def evaluate(
     else:
         # First row in-process: it fixes the outcome names and fails fast on a bad specification.
         params0 = {name: float(v) for name, v in zip(names, X[0], strict=True)}
-        first = _call(model_fn, params0, 0, None if replicates == 1 else 0)
-        if requested is None:
+        try:
+            first = _call(model_fn, params0, 0, None if replicates == 1 else 0)
+        except Exception as err:
+            if failures is None or requested is None:
+                raise
+            failures.append(_failure(0, params0, err))
+            first = None
+        if first is None:
+            selected = requested
+        elif requested is None:
             selected = [str(k) for k in first]
             if not selected:
                 raise ModelOutputError("sample row 0: model returned no outcomes", row=0)
@@ -589,8 +629,17 @@ def evaluate(
         if saved_names is not None and list(saved_names) != selected:
             saved = {}  # saved for other outcomes
         Y = np.empty((total, len(selected)))
-        Y[0] = _row_values(model_fn, params0, 0, replicates, selected, first=first)
-        if store is not None:
+        if first is None:
+            Y[0] = np.nan
+        elif failures is None:
+            Y[0] = _row_values(model_fn, params0, 0, replicates, selected, first=first)
+        else:
+            try:
+                Y[0] = _row_values(model_fn, params0, 0, replicates, selected, first=first)
+            except Exception as err:
+                Y[0] = np.nan
+                failures.append(_failure(0, params0, err))
+        if store is not None and np.isfinite(Y[0]).all():
             store.save(np.array([0]), X[:1], Y[:1], selected)
     for row, values in saved.items():
         Y[row] = values
@@ -616,7 +665,7 @@ def evaluate(
     if n_jobs == 1:
         blocks: Any = (
             (rows, _evaluate_rows(model_fn, names, X[rows], int(rows[0]), replicates, selected,
-                                  rows))
+                                  rows, failures), [])
             for rows in chunks
         )
     else:
@@ -627,14 +676,18 @@ def evaluate(
             n_jobs,
             (
                 joblib.delayed(_evaluate_chunk)(model_fn, names, X[rows], rows, replicates,
-                                                selected)
+                                                selected, failures is not None)
                 for rows in chunks
             ),
         )
-    for rows, block in blocks:
+    for rows, block, failed in blocks:
         Y[rows] = block
+        if failures is not None:
+            failures.extend(failed)
         if store is not None:
-            store.save(rows, X[rows], block, selected)
+            ok = np.isfinite(block).all(axis=1)  # failed rows are retried by a later call
+            if ok.any():
+                store.save(rows[ok], X[rows[ok]], block[ok], selected)
         done += len(rows)
         if progress is not None:
             progress(done, total)
@@ -666,9 +719,13 @@ def _evaluate_chunk(
     rows: np.ndarray,
     replicates: int,
     outcomes: Sequence[str],
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_evaluate_rows` on sample rows ``rows``; return them with their values."""
-    return rows, _evaluate_rows(model_fn, names, X, int(rows[0]), replicates, outcomes, rows)
+    record: bool = False,
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """:func:`_evaluate_rows` on sample rows ``rows``; return them, their values, failures."""
+    failures: list[dict[str, Any]] | None = [] if record else None
+    values = _evaluate_rows(model_fn, names, X, int(rows[0]), replicates, outcomes, rows,
+                            failures)
+    return rows, values, failures or []
 
 
 class _EvaluationCache:
@@ -762,6 +819,7 @@ def analyze(
     conf_level: float = 0.95,
     cache: str | Path | None = None,
     backend: str | None = None,
+    failures: list[dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Sobol' or Morris sensitivity indices of a model's outcomes to uniform parameters.
 
@@ -789,6 +847,12 @@ def analyze(
         cache: Folder where evaluations are saved as they finish and reused by a later call
             (resuming an interrupted analysis); see :func:`evaluate`.
         backend: joblib backend of the parallel runs (e.g. ``"dask"``); see :func:`evaluate`.
+        failures: None (the default) to raise on the first failed evaluation; a list to record
+            failed or undefined evaluations there (see :func:`evaluate`) and go on: each
+            outcome's indices then use the design's complete blocks only (Sobol' base samples,
+            Morris trajectories, see :attr:`Method.group`), and the result has two more columns,
+            ``n_missing`` (points without a value) and ``n_used`` (points the indices use);
+            indices are NaN when fewer than two blocks are complete.
 
     Returns:
         One row per (outcome, parameter). Sobol': ``outcome, parameter, S1, S1_conf, ST, ST_conf``.
@@ -846,16 +910,34 @@ def analyze(
         outcomes=requested,
         cache=cache,
         backend=backend,
+        failures=failures,
     )
 
     frames = []
     second: list[dict[str, Any]] = []
+    group = spec.group(len(names), options)
     for j, outcome in enumerate(outcome_names):
-        if np.ptp(Y[:, j]) == 0.0:
-            logger.warning("outcome %r is constant over the sample: its indices are zero", outcome)
-        columns, pairs = spec.analyze(problem, X, Y[:, j], options, analyze_seed)
-        frame = pd.DataFrame({"outcome": outcome, "parameter": names, **columns})
-        frames.append(frame[["outcome", "parameter", *spec.columns]])
+        y, x = Y[:, j], X
+        extra: dict[str, int] = {}
+        if failures is not None:
+            complete = np.isfinite(y).reshape(-1, group).all(axis=1)
+            keep = np.repeat(complete, group)
+            extra = {"n_missing": int((~np.isfinite(y)).sum()), "n_used": int(keep.sum())}
+            if not keep.all():
+                logger.warning("outcome %r: %d of %d points have no value; the indices use "
+                               "the %d complete blocks of %d", outcome, extra["n_missing"],
+                               len(y), int(complete.sum()), len(complete))
+            y, x = y[keep], X[keep]
+        if failures is not None and len(y) < 2 * group:
+            columns = {c: np.full(len(names), np.nan) for c in spec.columns}
+            pairs = []
+        else:
+            if np.ptp(y) == 0.0:
+                logger.warning("outcome %r is constant over the sample: its indices are zero",
+                               outcome)
+            columns, pairs = spec.analyze(problem, x, y, options, analyze_seed)
+        frame = pd.DataFrame({"outcome": outcome, "parameter": names, **columns, **extra})
+        frames.append(frame[["outcome", "parameter", *spec.columns, *extra]])
         second.extend({"outcome": outcome, **pair} for pair in pairs)
     df = pd.concat(frames, ignore_index=True)
     df.attrs.update(

@@ -43,6 +43,12 @@ replicates (or the scale) that bring its noise share under ``noise_threshold``
 (docs/sensitivity.md, "Noise"). Every model evaluation is saved in
 ``evaluations/`` as it finishes: rerunning the same command on the same ``--out`` resumes an
 interrupted analysis (``--force`` discards the evaluations of another specification).
+
+A failed or undefined (NaN) evaluation does not stop the analysis: like the experiment runner's
+failed runs, it is recorded in ``failed.csv`` (sample row, replicate, outcome, error, traceback,
+parameter values), the indices use the design's complete blocks only and say so (columns
+``n_missing`` and ``n_used`` of ``indices.csv``), the command exits with code 1 and rerunning it
+retries the failed points only.
 """
 
 from __future__ import annotations
@@ -173,6 +179,16 @@ def load_spec(path: str | Path) -> SensitivitySpec:
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r}; allowed: {', '.join(OUTCOME_KEYS)}",
                          source=src, field=f"sensitivity.outcomes.{unknown[0]}")
+    from mixsim.experiments.spec import known_indicators
+    available = sorted(known_indicators().get("epci", ()))
+    for name in inds:
+        if name not in available:
+            import difflib
+            hint = difflib.get_close_matches(name, available, n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise InputError(f"unknown indicator {name!r}{extra}; the outcomes are EPCI "
+                             "indicators, listed in `docs/indicators.md`", source=src,
+                             field="sensitivity.outcomes.indicators")
     windows = _windows(outs.get("window"), scenario.years, src)
     years = outs.get("years", [] if windows else [scenario.years])
     if (not isinstance(years, list) or (not years and not windows)
@@ -343,6 +359,10 @@ def _noise(spec: SensitivitySpec, model_fn: MixsimOutcomes, cache: Path, jobs: i
                           cache=cache / NOISE_EVALUATIONS)
 
 
+#: The failed or undefined evaluations of the last call (absent when there are none).
+FAILED = "failed.csv"
+
+
 def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
                     progress: bool = True, force: bool = False) -> dict[str, Any]:
     """Run the analysis and write tables and charts into ``out``; return the frames.
@@ -351,11 +371,32 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
     ``out``, the analysis reuses them and runs only the rest (an interrupted analysis resumes;
     the 2n design of the convergence check reuses the n design's points). A folder holding the
     evaluations of another specification is refused unless ``force``, which discards them.
+    Failed or undefined evaluations are recorded (``failures`` in the result, ``failed.csv``)
+    and the indices use the complete blocks of the design (see the module docstring).
+    ``out`` is locked for the whole call (:class:`~experiments.outdir.OutDir`).
     """
+    from mixsim.model.api import _cached_territory
+
+    from .limits import check_memory, resolve_jobs
+    from .outdir import OutDir, check_out_dir
+
+    out = Path(out)
+    check_out_dir(out, kind="sensitivity")
+    jobs = resolve_jobs(jobs)
+    territory = _cached_territory(spec.scenario.territory.source, spec.scenario.territory.scale)
+    check_memory(territory.n_households, jobs, source="territory.scale")
+    with OutDir(out, "sensitivity", kind="sensitivity"):
+        return _run_held(spec, out, jobs=jobs, progress=progress, force=force)
+
+
+def _run_held(spec: SensitivitySpec, out: Path, *, jobs: int, progress: bool, force: bool
+              ) -> dict[str, Any]:
+    """:func:`run_sensitivity` once its inputs are checked and ``out`` is locked."""
     import matplotlib
     matplotlib.use("Agg")
 
     from .cli import progress_bar, write_atomic
+    from .limits import worker_config
     from .sensitivity import (
         analyze,
         convergence_verdict,
@@ -377,7 +418,8 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
         per_point = len(spec.parameters) + 1
     # the 2n design of the convergence check extends the n design: n × per_point points more
     total = spec.n * per_point * (2 if spec.convergence and spec.method == "sobol" else 1)
-    with progress_bar(total, "model evaluations", unit="point") as bar:
+    failures: list[dict[str, Any]] = []
+    with progress_bar(total, "model evaluations", unit="point") as bar, worker_config():
         last = [0]
 
         def tick(done: int, tot: int) -> None:
@@ -387,12 +429,15 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
             last[0] = done
 
         tick = tick if progress else None
-        df = analyze(model_fn, params, n=spec.n, progress=tick, cache=cache, **opts)
+        df = analyze(model_fn, params, n=spec.n, progress=tick, cache=cache, failures=failures,
+                     **opts)
         conv = None
         if spec.convergence and spec.method == "sobol":
-            # the 2n design extends the n design (same seed): compare the indices
-            df_n = df
-            df = analyze(model_fn, params, n=2 * spec.n, progress=tick, cache=cache, **opts)
+            # the 2n design extends the n design (same seed): compare the indices; its failures
+            # include the n design's again (failed points are not saved, so they are retried)
+            df_n, failures = df, []
+            df = analyze(model_fn, params, n=2 * spec.n, progress=tick, cache=cache,
+                         failures=failures, **opts)
             conv = convergence_verdict(convergence_table(df_n, df), spec.convergence_tol)
     noise = _noise(spec, model_fn, cache, jobs)
     shares = noise_shares(noise, df.attrs["output_variance"], spec.replicates)
@@ -412,6 +457,12 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
         conv["parameter"] = conv["parameter"].map(from_identifier)
     write_atomic(out / "indices.csv", lambda p: df.to_csv(p, index=False))
     write_atomic(out / "noise.csv", lambda p: noise.to_csv(p, index=False))
+    failed = pd.DataFrame(failures)
+    if len(failed):
+        failed = failed.rename(columns=from_identifier).sort_values("row", kind="stable")
+        write_atomic(out / FAILED, lambda p: failed.to_csv(p, index=False))
+    else:
+        (out / FAILED).unlink(missing_ok=True)  # left by an earlier call
     if spec.second_order and spec.method == "sobol":
         s2 = second_order_indices(df)
         for c in ("parameter_1", "parameter_2"):
@@ -425,7 +476,7 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
         for ext in ("png", "svg"):
             write_atomic(out / f"indices_{stem}.{ext}",
                          lambda p, f=fig, e=ext: f.savefig(p, format=e, bbox_inches="tight"))
-    return {"indices": df, "convergence": conv, "noise": noise}
+    return {"indices": df, "convergence": conv, "noise": noise, "failed": failed}
 
 
 def run_pilot(spec: SensitivitySpec, out: Path, *, jobs: int = 1, progress: bool = True,
@@ -439,6 +490,17 @@ def run_pilot(spec: SensitivitySpec, out: Path, *, jobs: int = 1, progress: bool
     evaluations are saved in ``out/evaluations`` like the analysis's, and its design is the
     leading part of the analysis's (same seed): a full run on the same ``out`` reuses them.
     """
+    from .outdir import OutDir, check_out_dir
+
+    out = Path(out)
+    check_out_dir(out, kind="sensitivity")
+    with OutDir(out, "sensitivity", kind="sensitivity"):
+        return _pilot_held(spec, out, jobs=jobs, progress=progress, force=force)
+
+
+def _pilot_held(spec: SensitivitySpec, out: Path, *, jobs: int, progress: bool, force: bool
+                ) -> pd.DataFrame:
+    """:func:`run_pilot` once ``out`` is locked."""
     from .cli import progress_bar, write_atomic
     from .sensitivity import analyze, pilot_guidance
 
@@ -504,7 +566,9 @@ def add_parser(sub) -> None:
                        description=__doc__.split("\n\n")[0])
     p.add_argument("file", type=Path, help="sensitivity specification (TOML)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--jobs", type=positive_int, default=1, help="parallel workers (default 1)")
+    from .limits import jobs_arg
+    p.add_argument("--jobs", type=jobs_arg, default=1,
+                   help="parallel workers, at most the CPUs available (default 1; -1: all)")
     p.add_argument("--n", type=positive_int, help="override the sample size")
     p.add_argument("--scale", type=positive_float, help="override the territory scale")
     p.add_argument("--years", type=positive_int, help="override the horizon")
@@ -599,7 +663,7 @@ def _print_summary(res: dict[str, Any], spec: SensitivitySpec) -> None:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Run ``mixsim sensitivity``."""
     from .cli import check_out_dir
-    check_out_dir(args.out)
+    check_out_dir(args.out, kind="sensitivity")
     spec = load_spec(args.file)
     sc = spec.scenario
     if args.scale is not None:
@@ -621,8 +685,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             raise InputError(f"got {args.threshold:g}; expected a share strictly between 0 and 1",
                              source="--threshold")
         spec = dataclasses.replace(spec, noise_threshold=args.threshold)
+    from mixsim.experiments.limits import check_memory
     from mixsim.model.api import _cached_territory
-    _cached_territory(sc.territory.source, sc.territory.scale)  # validate before running
+    territory = _cached_territory(sc.territory.source, sc.territory.scale)  # validate first
+    check_memory(territory.n_households, args.jobs, source="--scale")
     what = (f"pilot, n = {spec.pilot_n}" if args.pilot else f"n = {spec.n}")
     print(f"mixsim sensitivity: {spec.method}, {len(spec.parameters)} parameters, {what},"
           f" {spec.replicates} replicate(s), noise on {spec.noise_replicates} replicate(s),"
@@ -638,4 +704,16 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     res = run_sensitivity(spec, args.out, jobs=args.jobs, force=args.force, progress=progress)
     _print_summary(res, spec)
     print(f"tables and charts written to {args.out}/")
+    failed = res["failed"]
+    if len(failed):
+        print(f"mixsim sensitivity: {len(failed)} evaluation(s) failed or gave no value; the "
+              f"indices leave out their blocks (columns n_missing, n_used of indices.csv):",
+              file=sys.stderr)
+        for row in failed.head(10).itertuples():
+            print(f"  sample row {row.row}: {row.error.splitlines()[0]}", file=sys.stderr)
+        if len(failed) > 10:
+            print(f"  … and {len(failed) - 10} more", file=sys.stderr)
+        print(f"tracebacks and parameter values: {args.out}/{FAILED}; rerunning the same "
+              "command retries the failed points only", file=sys.stderr)
+        return 1
     return 0

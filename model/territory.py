@@ -14,7 +14,13 @@ territory folder holds six CSV tables (``docs/ODD.md`` §"Input data" documents 
 ``applicants.csv``      tenure (social|private|hosted), quartile, priority (0|1), count
 
 Counts are households or dwellings. Loading validates every table and reports the first problem
-with the file, row and column; :func:`scale_territory` shrinks or grows every count.
+with the file, row and column; :func:`scale_territory` shrinks or grows every count. A count is at
+most :data:`MAX_COUNT` and a table's counts add up to at most :data:`MAX_TOTAL` (ten million:
+more households than Île-de-France's 5.3 million, the largest French region; a larger figure is
+a typing error, and would need more memory than a workstation has). Numbers must be finite.
+
+Files are UTF-8, with or without the byte-order mark that spreadsheet software writes ("CSV
+UTF-8"); the separator (comma, semicolon or tab) is read from the header line.
 """
 
 from __future__ import annotations
@@ -61,6 +67,10 @@ SCHEMA: dict[str, dict[str, tuple[str, object]]] = {
     },
 }
 OPTIONAL = {"social_stock": {"holder": ("choice", HOLDERS)}}
+#: Largest count of one row (households or dwellings).
+MAX_COUNT = 10_000_000
+#: Largest sum of the counts of one table.
+MAX_TOTAL = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,14 @@ def _check_table(name: str, df: pd.DataFrame, file: str) -> pd.DataFrame:
             if num.isna().any():
                 i = int(np.flatnonzero(num.isna().to_numpy())[0])
                 raise _fail(f"got {s.iloc[i]!r}; expected a number", file, i + 2, col)
+            inf = ~np.isfinite(num.to_numpy(dtype=float))
+            if inf.any():
+                i = int(np.flatnonzero(inf)[0])
+                raise _fail(f"got {s.iloc[i]!r}; expected a finite number", file, i + 2, col)
+            if col == "count" and (num > MAX_COUNT).any():
+                i = int(np.flatnonzero((num > MAX_COUNT).to_numpy())[0])
+                raise _fail(f"got {s.iloc[i]!r}; a count is at most {MAX_COUNT:,} (see the "
+                            "territory module's documentation)", file, i + 2, col)
             if kind in ("int", "flag"):
                 frac = (num % 1) != 0
                 if frac.any():
@@ -171,6 +189,9 @@ def _check_table(name: str, df: pd.DataFrame, file: str) -> pd.DataFrame:
                     rng_txt = "a non-negative count"
                 raise _fail(f"got {s.iloc[i]!r}; allowed: {rng_txt}", file, i + 2, col)
             out[col] = num
+    if "count" in out and int(out["count"].sum()) > MAX_TOTAL:
+        raise _fail(f"the counts add up to {int(out['count'].sum()):,}; at most {MAX_TOTAL:,} "
+                    "are supported", file, column="count")
     return pd.DataFrame(out)
 
 
@@ -257,11 +278,28 @@ def load_folder(path: str | Path) -> Territory:
 
 
 def _read_csv(f: Path) -> pd.DataFrame:
+    """Read one table as text cells (UTF-8 with or without BOM; ``,``, ``;`` or tab separated)."""
+    import io
+
     try:
-        df = pd.read_csv(f, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        text = f.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"is not UTF-8 text (byte {err.start}); save it as CSV UTF-8",
+                         source=str(f)) from None
+    except OSError as err:
+        raise InputError(f"cannot be read: {err.strerror or err}", source=str(f)) from None
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if not header:
+        table = f.stem if f.stem in SCHEMA else None
+        cols = f"; expected a header line: {', '.join(SCHEMA[table])}" if table else ""
+        raise InputError(f"is empty{cols}", source=str(f))
+    sep = max((",", ";", "\t"), key=header.count)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
+                         skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         raise InputError(f"cannot be read as CSV: {err}", source=str(f)) from None
-    df.columns = [c.strip() for c in df.columns]
+    df.columns = [str(c).strip() for c in df.columns]
     return df
 
 

@@ -1,0 +1,230 @@
+"""Output folders: checked before anything is written, held by one command at a time.
+
+Every command that writes into a folder (``run``, ``experiment``, ``sensitivity``,
+``calibrate``, ``report``) opens it through :class:`OutDir`:
+
+- :func:`check_out_dir` refuses, before anything is simulated or written, a path that is a file,
+  lies under a file, cannot be created or written (``/proc/...``, a read-only mount, a folder
+  without write permission), or holds the outputs of another kind of command (``mixsim run``
+  must not overwrite an experiment's ``indicators.parquet``);
+- :class:`OutDir` then takes an exclusive lock on the folder for the lifetime of the command: an
+  advisory ``flock`` on the file ``.mixsim.lock`` inside it, which holds the pid and the
+  command of its holder. A second process on the same folder is refused (exit 2) with the
+  folder and the holder's pid. The kernel releases the lock of a process that dies, even by
+  ``kill -9``: the next command finds the stale file, takes the lock over and says so. On
+  release the lock file is removed, and so is the folder when the command created it and left
+  it empty (a command refused after taking the lock leaves nothing behind).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from mixsim.model.errors import InputError
+
+__all__ = ["FOLDER_MARKERS", "LOCK_NAME", "OutDir", "check_out_dir", "folder_kind"]
+
+logger = logging.getLogger(__name__)
+
+#: Name of the lock file inside a held folder.
+LOCK_NAME = ".mixsim.lock"
+#: The file that marks the folder of each kind of command (its record, written first).
+FOLDER_MARKERS = {"experiment": "experiment.json", "sensitivity": "sensitivity.toml",
+                  "calibration": "calibration.json", "run": "run.json"}
+#: Folders this process holds, by resolved path → [lock file descriptor, depth] (re-entrant).
+_held: dict[str, list[int]] = {}
+_held_lock = threading.Lock()
+
+
+def folder_kind(path: Path) -> str | None:
+    """Return which command's outputs ``path`` holds (``"experiment"``, ...), or None."""
+    for kind, marker in FOLDER_MARKERS.items():
+        if (path / marker).is_file():
+            return kind
+    return None
+
+
+def check_out_dir(out: Path, option: str = "--out", kind: str | None = None) -> None:
+    """Refuse an output folder that cannot be used, before anything is written.
+
+    Args:
+        out: The folder (it may not exist yet).
+        option: The option or argument that named it, for messages.
+        kind: The kind of outputs the command writes (a key of :data:`FOLDER_MARKERS`); a folder
+            holding another kind's outputs is refused. None: no kind check.
+
+    Raises:
+        InputError: naming the folder and saying what is wrong.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; give a folder path", source=option,
+                         field=str(out))
+    # the nearest existing ancestor must be a writable folder
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise InputError(f"cannot be created: {probe} is a file, not a folder", source=option,
+                         field=str(out))
+    _probe_writable(probe, out, option)
+    if kind is not None and out.is_dir():
+        other = folder_kind(out)
+        if other is not None and other != kind:
+            raise InputError(
+                f"holds the outputs of a mixsim {other} ({FOLDER_MARKERS[other]}); writing a "
+                f"{kind}'s there would overwrite or mix with them: choose another folder",
+                source=option, field=str(out))
+
+
+def _probe_writable(folder: Path, out: Path, option: str) -> None:
+    """Create and remove a temporary folder in ``folder`` (permissions alone can mislead)."""
+    try:
+        tmp = tempfile.mkdtemp(prefix=".mixsim-probe-", dir=folder)
+    except OSError as err:
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        where = "" if folder == out else f" (in {folder})"
+        raise InputError(f"cannot be written{where}: {reason}", source=option,
+                         field=str(out)) from None
+    os.rmdir(tmp)
+
+
+class OutDir:
+    """An output folder held exclusively by this process (a context manager).
+
+    ``with OutDir(path, "experiment", kind="experiment"):`` checks the folder
+    (:func:`check_out_dir`), creates it, and locks it until the block ends; see the module
+    docstring. Re-entrant within a process (a command that calls a library function taking the
+    same lock).
+
+    Args:
+        path: The folder.
+        command: The command holding it (written in the lock file, shown to a refused process).
+        option: The option that named the folder, for messages.
+        kind: The kind of outputs written (see :func:`check_out_dir`).
+    """
+
+    def __init__(self, path: str | Path, command: str, *, option: str = "--out",
+                 kind: str | None = None):
+        self.path = Path(path)
+        self.command = command
+        self.option = option
+        self.kind = kind
+        self._key = ""
+        self._created: list[Path] = []
+
+    def __enter__(self) -> OutDir:
+        """Check, create and lock the folder."""
+        check_out_dir(self.path, self.option, self.kind)
+        created = []
+        p = self.path
+        while not p.exists():
+            created.append(p)
+            p = p.parent
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise InputError(f"cannot be created: {os.strerror(err.errno or 0)}",
+                             source=self.option, field=str(self.path)) from None
+        self._created = created
+        self._key = str(self.path.resolve())
+        with _held_lock:
+            if self._key in _held:
+                _held[self._key][1] += 1
+                self._created = []
+                return self
+        try:
+            fd = self._lock()
+        except BaseException:
+            self._remove_created()
+            raise
+        with _held_lock:
+            _held[self._key] = [fd, 1]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Release the lock; remove the lock file and the folder if created and left empty."""
+        with _held_lock:
+            entry = _held.get(self._key)
+            if entry is None:
+                return
+            entry[1] -= 1
+            if entry[1] > 0:
+                return
+            del _held[self._key]
+        lock_file = self.path / LOCK_NAME
+        try:  # unlink while holding the lock: a waiting process sees another file (_lock)
+            lock_file.unlink(missing_ok=True)
+        except OSError:
+            pass
+        os.close(entry[0])
+        self._remove_created()
+
+    def _remove_created(self) -> None:
+        for p in self._created:  # deepest first
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        self._created = []
+
+    def _lock(self) -> int:
+        """Open and lock ``.mixsim.lock``; return its descriptor."""
+        lock_file = self.path / LOCK_NAME
+        for _ in range(20):
+            try:
+                fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as err:
+                raise InputError(f"cannot create its lock file {LOCK_NAME}: "
+                                 f"{os.strerror(err.errno or 0)}", source=self.option,
+                                 field=str(self.path)) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as err:
+                if err.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                    logger.warning("%s: this file system does not support locks; nothing stops "
+                                   "another command from writing there meanwhile", self.path)
+                    return fd
+                holder = _read_holder(fd)
+                os.close(fd)
+                if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                raise InputError(
+                    f"is in use by another mixsim command ({holder}); wait until it ends, or "
+                    "choose another folder", source=self.option, field=str(self.path)) from None
+            # the holder may have removed the file between our open and our lock: retry then
+            try:
+                same = os.fstat(fd).st_ino == os.stat(lock_file).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            stale = _read_holder(fd, raw=True)
+            if stale:
+                logger.warning("%s: took over the stale lock of %s (that process no longer "
+                               "holds it)", self.path, stale)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}, mixsim {self.command}\n".encode(), 0)
+            return fd
+        raise InputError("its lock file keeps being replaced; is another mixsim command "
+                         "starting there?", source=self.option, field=str(self.path))
+
+
+def _read_holder(fd: int, raw: bool = False) -> str:
+    """Return the holder recorded in a lock file (``pid N, mixsim COMMAND``)."""
+    try:
+        text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+    except OSError:
+        text = ""
+    if raw:
+        return text
+    return text or "pid unknown"
