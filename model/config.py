@@ -163,6 +163,9 @@ class Priority(_Validated):
                                 unit="points")
 
 
+HANDBACK_DEFAULT = 1
+
+
 @dataclass(frozen=True)
 class Reservation(_Validated):
     """Reservation holders and how vacancies are shared between them."""
@@ -177,9 +180,14 @@ class Reservation(_Validated):
     commune: float = param(0.20, "communes' share (loan guarantees)", lo=0.0, hi=1.0,
                            source="indicative contingent [P]")
     local_preference: float = param(30.0, "cotation bonus a commune holder gives to its own "
-                                    "residents", lo=0.0, hi=1000.0, unit="points")
-    handback_months: int = param(1, "months a holder with no eligible candidate keeps a vacancy "
-                                 "before the landlord designates", lo=0, hi=12, unit="months")
+                                    "residents among all eligible applicants (0: no "
+                                    "preference)", lo=0.0, hi=1000.0, unit="points",
+                                    source="L441-1 CCH: not living in the commune cannot alone "
+                                    "justify a refusal")
+    handback_months: int = param(HANDBACK_DEFAULT, "stock management: months a holder with no "
+                                 "eligible candidate keeps a vacancy before the landlord "
+                                 "designates (refused under flux: no holder keeps a vacancy)",
+                                 lo=0, hi=12, unit="months")
 
     def _check(self) -> None:
         total = self.prefet + self.action_logement + self.commune
@@ -187,6 +195,13 @@ class Reservation(_Validated):
             raise InputError(f"holder shares sum to {total:.3f}; prefet + action_logement + "
                              "commune must be ≤ 1 (the landlord keeps the rest)",
                              field="prefet/action_logement/commune")
+        if self.management == "flux" and self.handback_months != HANDBACK_DEFAULT:
+            raise InputError(
+                f"got {self.handback_months!r} with management = 'flux'; handback_months applies "
+                "to stock management only (under flux a vacancy goes straight to the holder "
+                "furthest behind its share that has an eligible candidate, so no holder keeps "
+                f"it): leave it at {HANDBACK_DEFAULT} or use management = 'stock'",
+                field="handback_months")
 
     def shares(self) -> tuple[float, float, float, float]:
         """Shares of préfet, Action Logement, commune and landlord (the remainder)."""
@@ -308,9 +323,10 @@ class Renewal(_Validated):
     demolitions_per_year: float = param(0.0, "social dwellings demolished per year in QPV "
                                         "(at scale 1)", lo=0.0, hi=5000.0, unit="dwellings/year",
                                         source="NPNRU: 114,000 demolitions programmed")
-    relocation_priority: bool = param(True, "relocated households get the relocation points and "
-                                      "count in the Q1 quota outside QPV",
-                                      source="L441-1 CCH")
+    relocation_priority: bool = param(True, "relocated households get the cotation.relocation "
+                                      "points and count in the Q1 quota outside QPV; false: "
+                                      "neither (a counterfactual without priority for "
+                                      "relocation)", source="L441-1 CCH")
     rebuild_outside_share: float = param(0.0, "dwellings rebuilt outside QPV per demolished one",
                                          lo=0.0, hi=2.0, source="ANRU reconstitution off-site")
     rebuild_plai_share: float = param(0.6, "PLAI share of rebuilt units", lo=0.0, hi=1.0,

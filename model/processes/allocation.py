@@ -2,17 +2,25 @@
 
 For each vacant social dwelling (re-letting or new delivery), in random order:
 
-1. **Channel** — the reservation holder designates candidates: the préfet among priority and
-   relocated households, Action Logement among employees, a commune among its residents (local
-   preference), the landlord among everybody. Under *stock* management the holder is fixed per
-   dwelling; a holder with no eligible candidate keeps the vacancy ``handback_months`` before the
-   landlord designates. Under *flux* management (ELAN art. 114) the vacancy goes to the holder
-   furthest behind its share of the year's flow that has an eligible candidate.
+1. **Channel** — the reservation holder designates candidates: the préfet among priority
+   households (R441-5 CCH), Action Logement among employees, a commune among everybody eligible
+   with ``local_preference`` points for its own residents (it may prefer them; living elsewhere
+   cannot by itself exclude an applicant, L441-1 CCH), the landlord among everybody. Under
+   *stock* management the holder is fixed per dwelling; a holder with no eligible candidate
+   keeps the vacancy ``handback_months`` before the landlord designates. Under *flux* management
+   (ELAN art. 114, décret 2020-145) the vacancy goes to the holder furthest behind its share of
+   the year's flow that has an eligible candidate; a holder's flow counts the vacancies let
+   through it (signed leases), so a vacancy refused by every candidate is counted once, when it
+   is finally let.
 2. **Eligibility** — income ≤ the ceiling of the dwelling's financing, rooms adequate to the
    household size (at least the rooms needed, not under-occupied), effort rate after housing
    benefit ≤ ``max_effort_rate``, the dwelling's commune among the applicant's wishes.
+   Households relocated by urban renewal are rehoused whatever their income (the relocation duty
+   is owed to every occupant, L314-2 code de l'urbanisme) and may be offered any commune.
 3. **Ranking** — the cotation score (ELAN art. 111): points per month waited, priority,
-   situation, transfer, relocation, minus refusals.
+   situation, transfer, relocation (when ``renewal.relocation_priority``), minus refusals.
+   Relocated households are not L441-1 priority households: they are outside the préfet's pool
+   and the holders' priority share, and count in the Q1 quota outside QPV (L441-1 CCH).
 4. **Quotas** (L441-1 CCH) counted on signed leases of the calendar year: outside QPV, Q1
    applicants or relocated households; inside QPV, Q2–Q4 applicants. Enforcement ``none``,
    ``target`` (a bonus for the lagging group while behind) or ``strict`` (offers reserved to the
@@ -161,8 +169,9 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
         + solvency + noise, the effort-rate terms that do not depend on the dwelling,
         aspiration, acceptance adjustment), integers (``I_*``: rooms needed, rooms beyond which
         the dwelling is under-occupied, commune of residence, wished communes) and flags
-        (``B_*``: Q1, counted in the Q1 quota, relocated, priority or relocated, employee,
-        transfer, and from ``B_FIN`` on income within the PLAI, PLUS, PLS ceilings).
+        (``B_*``: Q1, counted in the Q1 quota, relocated, priority, employee, transfer, and
+        from ``B_FIN`` on eligible for PLAI, PLUS, PLS dwellings: income within the ceiling, or
+        relocated).
     """
     hh, dw, nb = state.hh, state.dw, state.nb
     w = levers.cotation
@@ -191,7 +200,9 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
 
     The cotation score (ELAN art. 111) adds points per month waited and for priority,
     homelessness or hosting, over-crowding, an effort rate above 35 %, separation, transfer and
-    relocation, and subtracts points per refusal (weights ``w``); commissions weigh the ability
+    (with ``relocation_priority``) relocation, and subtracts points per refusal (weights ``w``).
+    Relocated households pass every income ceiling (the relocation duty is owed whatever the
+    income) and are not priority households (``B_PRIO``); commissions weigh the ability
     to pay: ``commission_solvency`` points lost per standard deviation of income below the
     median (OFCE 2023: the poorest applicants are served less often); ``noise`` × 0.5 breaks
     ties. Over-crowding and the effort rate are those of the current home (0 without one).
@@ -212,10 +223,10 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         hosted = tenure[i] == HOSTED
         transfer = app[i] == APP_TRANSFER
         reloc = relocation[i]
-        prio = priority[i] or reloc
-        score = (w[0] * (month - app_month[i]) + w[1] * _f(priority[i]) + w[2] * _f(hosted)
+        prio = priority[i]
+        score = (w[0] * (month - app_month[i]) + w[1] * _f(prio) + w[2] * _f(hosted)
                  + w[3] * _f(over) + w[4] * _f(effort > 0.35) + w[5] * _f(separated[i])
-                 + w[6] * _f(transfer) + w[7] * _f(reloc) - w[8] * refusals[i])
+                 + w[6] * _f(transfer) + w[7] * _f(reloc and reloc_counts) - w[8] * refusals[i])
         floats[F_BASE, j] = score + solvency * min(z[i], 0.0) + noise[j] * 0.5
         floats[F_APL_CAP, j] = 300.0 + 60.0 * (size - 1)
         floats[F_APL_PART, j] = 0.35 * max(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
@@ -223,7 +234,7 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         floats[F_INCOME_M, j] = max(income / 12.0, 1.0)
         floats[F_ASPIRATION, j] = ASPIRATION_SLOPE * z[i]
         floats[F_ACCEPT, j] = ((-0.5 if transfer else 0.0) + (0.5 if hosted else 0.0)
-                               + (0.5 if prio else 0.0) + (1.5 if reloc else 0.0)
+                               + (0.5 if prio or reloc else 0.0) + (1.5 if reloc else 0.0)
                                + 1.0 * information)
         ints[I_NEED, j] = need
         ints[I_MAX_ROOMS, j] = size + 1
@@ -237,9 +248,9 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         flags[B_EMPLOYED, j] = employed[i]
         flags[B_TRANSFER, j] = transfer
         plus = plus_ceiling_one(adults[i], size, ceiling_index)
-        flags[B_FIN, j] = income <= plus * PLAI_RATIO
-        flags[B_FIN + 1, j] = income <= plus
-        flags[B_FIN + 2, j] = income <= plus * PLS_RATIO
+        flags[B_FIN, j] = reloc or income <= plus * PLAI_RATIO
+        flags[B_FIN + 1, j] = reloc or income <= plus
+        flags[B_FIN + 2, j] = reloc or income <= plus * PLS_RATIO
     return floats, ints, flags
 
 
@@ -405,7 +416,6 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             if holder < 0:
                 unlet_none += 1
                 continue
-            counters[C_FLUX + holder] += 1
         else:
             holder = v_i[V_HOLDER, n]
             n_sel = _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other,
@@ -443,6 +453,8 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             w_holder[n_w] = holder
             w_factor[n_w] = f_q1 if a_b[B_Q1, i] else f_other
             n_w += 1
+            if flux:  # the holder's flow counts the vacancy once, on its signed lease
+                counters[C_FLUX + holder] += 1
             _count_lease(counters, in_qpv, a_b[B_Q1, i], a_b[B_RELOC, i], a_b[B_PRIO, i],
                          a_b[B_TRANSFER, i], holder, params[21] != 0.0)
             offers += first + 1
@@ -473,11 +485,12 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
                eff):
     """Ranked candidates a holder designates for a vacancy; return how many (in ``sel``).
 
-    The candidates are the available applicants of the holder's pool (préfet: priority and
-    relocated households; Action Logement: employees; commune: its residents; landlord:
-    everybody) who wish the commune, whose income is within the ceiling of the dwelling's
-    financing, whose size fits its rooms and whose effort rate is at most ``max_e`` (``eff``
-    receives the effort rates). Under strict enforcement only members of every lagging group
+    The candidates are the available applicants of the holder's pool (préfet: priority
+    households; Action Logement: employees; commune and landlord: everybody, the commune adding
+    ``local_preference`` points for its residents) who wish the commune, whose income is
+    within the ceiling of the dwelling's financing (relocated households: any income), whose
+    size fits its rooms and whose effort rate is at most ``max_e`` (``eff`` receives the
+    effort rates). Under strict enforcement only members of every lagging group
     are proposed, then members of one of them, then anybody; the ``k_max`` best are proposed
     by decreasing score plus the bonuses that apply, ties in base-score order.
     """
@@ -513,7 +526,7 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
         n_b += 1
     # fitting candidates in base-score order (the first k_max suffice without groups)
     ok_fin, need, max_rooms = a_b[B_FIN + fin], a_i[I_NEED], a_i[I_MAX_ROOMS]
-    prio, employed, home, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_i[I_HOME], a_b[B_Q1]
+    prio, employed, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_b[B_Q1]
     apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
         a_f[F_INCOME_M]
     n_fit = 0
@@ -522,8 +535,7 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
         i = lst[t]
         if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
             continue
-        if (holder == PREFET and not prio[i]) or (holder == ACTION_LOGEMENT and not employed[i]) \
-                or (holder == COMMUNE and home[i] != com):
+        if (holder == PREFET and not prio[i]) or (holder == ACTION_LOGEMENT and not employed[i]):
             continue
         rent = rent_q1 if q1[i] else rent_other
         apl = (rent if rent < apl_cap[i] else apl_cap[i]) - apl_part[i]  # housing benefit
@@ -635,7 +647,7 @@ def _sign_all(state: State, apps: np.ndarray, q1_local: np.ndarray, signed: tupl
     out = {
         "households": who, "dwellings": dws, "holders": holders,
         "in_qpv": nb.qpv[dw.nbhd[dws]], "q1": q1_local[local], "relocation": reloc,
-        "transfer": transfer, "priority": hh.priority[who] | reloc, "new_unit": dw.new[dws].copy(),
+        "transfer": transfer, "priority": hh.priority[who].copy(), "new_unit": dw.new[dws].copy(),
         "wait": (state.month - hh.app_month[who]).astype(np.int64),
         "quartile": hh.quartile[who].astype(np.int64),
     }
