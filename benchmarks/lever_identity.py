@@ -5,10 +5,11 @@ Run by hand (issue #15; figures in docs/levers.md)::
     python benchmarks/lever_identity.py --out out/lever_identity --scale 0.2 --years 8 \
         --seeds 1 2 3
 
-Each scenario changes one lever (or one lever in the context where it applies) from the
-baseline, on the same seeds. The script prints, per scenario, whether its indicator table is
-identical to the baseline's on every seed, and the mean over seeds and years 1.. of a few
-allocation indicators; it writes the same table to ``<out>/summary.csv``.
+Each scenario changes one lever (or one lever in the context where it applies) from a
+reference scenario, on the same seeds. The script prints, per scenario, whether its indicator
+table is identical to its reference's on every seed (or that it was refused), and the mean
+over seeds and years 1.. of a few allocation indicators; it writes the same table to
+``<out>/summary.csv``.
 """
 
 from __future__ import annotations
@@ -21,20 +22,27 @@ import numpy as np
 import pandas as pd
 
 from mixsim.model import Scenario, run_scenario
+from mixsim.model.errors import InputError
 
 RENEWAL = {"levers.renewal.demolitions_per_year": 300.0}
-SCENARIOS: dict[str, dict] = {
-    "baseline": {},
-    "quota_q1_target": {"levers.quota_q1.enforcement": "target"},
-    "quota_q1_strict": {"levers.quota_q1.enforcement": "strict"},
-    "local_preference_0": {"levers.reservation.local_preference": 0.0},
-    "local_preference_500": {"levers.reservation.local_preference": 500.0},
-    "flux": {"levers.reservation.management": "flux"},
-    "flux_handback_3": {"levers.reservation.management": "flux",
-                        "levers.reservation.handback_months": 3},
-    "renewal": RENEWAL,
-    "renewal_no_relocation_priority": {**RENEWAL, "levers.renewal.relocation_priority": False},
-    "solvency_0": {"behaviour.commission_solvency": 0.0},
+FLUX = {"levers.reservation.management": "flux"}
+# scenario -> (overrides, the scenario it is compared with for bit-identity)
+SCENARIOS: dict[str, tuple[dict, str]] = {
+    "baseline": ({}, "baseline"),
+    "quota_q1_target": ({"levers.quota_q1.enforcement": "target"}, "baseline"),
+    "quota_q1_strict": ({"levers.quota_q1.enforcement": "strict"}, "baseline"),
+    "local_preference_0": ({"levers.reservation.local_preference": 0.0}, "baseline"),
+    "local_preference_500": ({"levers.reservation.local_preference": 500.0}, "baseline"),
+    "handback_3": ({"levers.reservation.handback_months": 3}, "baseline"),
+    "flux": (FLUX, "baseline"),
+    "flux_handback_3": ({**FLUX, "levers.reservation.handback_months": 3}, "flux"),
+    "prefet_030": ({"levers.reservation.prefet": 0.30}, "baseline"),
+    "renewal": (RENEWAL, "baseline"),
+    "renewal_no_relocation_priority": ({**RENEWAL, "levers.renewal.relocation_priority": False},
+                                       "renewal"),
+    "solvency_0": ({"behaviour.commission_solvency": 0.0}, "baseline"),
+    "solvency_0_q1_target": ({"behaviour.commission_solvency": 0.0,
+                              "levers.quota_q1.enforcement": "target"}, "solvency_0"),
 }
 INDICATORS = ("q1_share_leases_outside_qpv", "priority_share", "leases", "relocations",
               "unlet_for_lack_of_candidate_share", "refusal_rate")
@@ -47,7 +55,7 @@ def run_one(name: str, overrides: dict, seed: int, scale: float, years: int, out
         return pd.read_parquet(path)
     try:
         sc = Scenario(years=years).with_overrides(overrides)
-    except Exception as err:  # an InputError: the lever is refused in this configuration
+    except InputError as err:  # the lever is refused in this configuration
         (out / f"{name}_{seed}.rejected").write_text(str(err))
         return None
     df = run_scenario(sc, scale=scale, seed=seed, keep_moves=False).indicators
@@ -66,21 +74,23 @@ def main() -> None:
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     rows = []
-    base = {s: run_one("baseline", {}, s, a.scale, a.years, a.out) for s in a.seeds}
-    for name, ov in SCENARIOS.items():
-        if a.only and name not in a.only and name != "baseline":
+    tables: dict[str, dict] = {}
+    for name, (ov, ref) in SCENARIOS.items():
+        if a.only and name not in a.only and name != ref:
             continue
-        tables = {s: run_one(name, ov, s, a.scale, a.years, a.out) for s in a.seeds}
-        if any(t is None for t in tables.values()):
-            rows.append({"scenario": name, "identical": "rejected"})
+        tables[name] = {s: run_one(name, ov, s, a.scale, a.years, a.out) for s in a.seeds}
+        if any(t is None for t in tables[name].values()):
+            rows.append({"scenario": name, "reference": ref, "identical": "rejected"})
             continue
-        same = all(tables[s].drop(columns="run_id").equals(base[s].drop(columns="run_id"))
-                   for s in a.seeds)
-        row = {"scenario": name, "identical": same}
+        base = tables.get(ref)
+        same = base is not None and name != ref and all(
+            tables[name][s].drop(columns="run_id").equals(base[s].drop(columns="run_id"))
+            for s in a.seeds)
+        row = {"scenario": name, "reference": ref, "identical": same}
         for ind in INDICATORS:
             vals = []
             for s in a.seeds:
-                t = tables[s]
+                t = tables[name][s]
                 sel = t[(t.scale == "epci") & (t.indicator == ind) & (t.year >= 1)]
                 vals.append(sel.value.mean())
             row[ind] = float(np.mean(vals))

@@ -437,10 +437,16 @@ class Behaviour(_Validated):
     # allocation behaviour
     max_effort_rate: float = param(0.35, "maximum effort rate after housing benefit at "
                                    "eligibility", lo=0.1, hi=1.0)
-    commission_solvency: float = param(120.0, "points a commission deducts per standard deviation "
-                                       "of income below the median (weighing the ability to "
-                                       "pay)", lo=0.0, hi=500.0, unit="points/sd",
-                                       source="OFCE 2023: lower allocation rates below 500 €/UC")
+    commission_solvency: float = param(22.75, "commission practice weighing the ability to pay: "
+                                       "a candidate is not proposed for a dwelling that would "
+                                       "leave it less than this residual income (reste à "
+                                       "vivre: income minus rent and charges plus housing "
+                                       "benefit) per consumption unit and day; 0: no test. Not "
+                                       "a cotation criterion; the préfet's designations are "
+                                       "exempt", lo=0.0, hi=40.0, unit="€/day/UC",
+                                       source="L441-1 CCH (resources judged against the housing "
+                                       "cost); level calibrated on ANCOLS (Q1 15.5–18 % of "
+                                       "leases outside QPV) [assumption]")
     accept_base: float = param(1.2, "log-odds of accepting an offer at zero attractiveness gap",
                                lo=-10.0, hi=10.0)
     accept_attractiveness: float = param(2.0, "log-odds effect of (attractiveness − aspiration)",

@@ -190,3 +190,38 @@ def test_flux_counts_a_vacancy_refused_by_every_candidate_once(tiny_state):
     second = allocate(st, lv, SURE, np.random.default_rng(2), MoveLog())
     assert second.n == 1
     assert sum(st.counters.get(k, 0) for k in flux) == 1
+
+
+def solvency_round(st, floor, *, holder=3, priority=False):
+    """A one-room vacancy in A2; a poor applicant who waited 50 months (residual income about
+    18 €/day after rent, charges and housing benefit) and a median one who just applied."""
+    close_applications(st)
+    unit = one_room_units(st, "A2")[:1]
+    free_units(st, unit)
+    st.dw.holder[unit] = holder
+    poor = add_applicants(st, 1, st.nb.ids.index("A1"), waited=50)
+    st.hh.income_uc[poor] = 650.0 * 12
+    st.hh.z[poor] = -2.0
+    st.hh.priority[poor] = priority
+    median = add_applicants(st, 1, st.nb.ids.index("A1"), waited=0)
+    beh = Behaviour(accept_base=10.0, accept_attractiveness=0.0, accept_effort=0.0,
+                    commission_solvency=floor)
+    out = allocate(st, levers(), beh, np.random.default_rng(4), MoveLog())
+    assert out.n == 1
+    return out.households[0], poor[0], median[0]
+
+
+def test_commission_solvency_floor_passes_over_a_candidate_unable_to_bear_the_cost(tiny_state):
+    won, poor, median = solvency_round(tiny_state, 22.75)
+    assert won == median
+
+
+def test_without_the_solvency_practice_the_cotation_decides(tiny_state):
+    won, poor, median = solvency_round(tiny_state, 0.0)
+    assert won == poor
+
+
+def test_prefet_designations_are_exempt_from_the_solvency_practice(tiny_state):
+    # L441-2-3 CCH: the préfet may allocate a DALO household the commission refused
+    won, poor, median = solvency_round(tiny_state, 22.75, holder=0, priority=True)
+    assert won == poor

@@ -88,8 +88,7 @@ def test_wider_wishes_lower_vacancies_without_candidate():
 
 
 def test_rent_modulation_raises_q1_leases_outside_qpv():
-    d = paired({"levers.rent.modulation": 0.4, "behaviour.commission_solvency": 120.0},
-               "q1_share_leases_outside_qpv")
+    d = paired({"levers.rent.modulation": 0.4}, "q1_share_leases_outside_qpv")
     assert raises(d)
 
 

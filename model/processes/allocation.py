@@ -68,6 +68,7 @@ from .intentions import ASPIRATION_SLOPE, row_situation
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
+DAYS_PER_MONTH = 365.0 / 12.0
 HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
 # yearly counters per holder (see _count_lease)
 ALLOC_KEYS = tuple(f"alloc_h{h}" for h in range(4))
@@ -151,7 +152,7 @@ COUNTER_KEYS = (("leases",) + ALLOC_KEYS + PRIO_KEYS
 
 
 # rows of the applicants' packed attribute arrays (see _applicants)
-F_BASE, F_APL_CAP, F_APL_PART, F_RLS, F_INCOME_M, F_ASPIRATION, F_ACCEPT = range(7)
+F_BASE, F_APL_CAP, F_APL_PART, F_RLS, F_INCOME_M, F_ASPIRATION, F_ACCEPT, F_UC = range(8)
 I_NEED, I_MAX_ROOMS, I_HOME, I_WISHES = range(4)
 B_Q1, B_Q1_GROUP, B_RELOC, B_PRIO, B_EMPLOYED, B_TRANSFER, B_FIN = range(7)  # B_FIN + financing
 # rows of the vacancies' packed arrays
@@ -166,12 +167,12 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
     Returns:
         Local indices by decreasing base score, and the attributes packed by type, one row per
         attribute (local index = position in ``apps``): floats (``F_*``: base score = cotation
-        + solvency + noise, the effort-rate terms that do not depend on the dwelling,
-        aspiration, acceptance adjustment), integers (``I_*``: rooms needed, rooms beyond which
-        the dwelling is under-occupied, commune of residence, wished communes) and flags
-        (``B_*``: Q1, counted in the Q1 quota, relocated, priority, employee, transfer, and
-        from ``B_FIN`` on eligible for PLAI, PLUS, PLS dwellings: income within the ceiling, or
-        relocated).
+        + noise, the effort-rate terms that do not depend on the dwelling, aspiration,
+        acceptance adjustment, consumption units), integers (``I_*``: rooms needed, rooms
+        beyond which the dwelling is under-occupied, commune of residence, wished communes)
+        and flags (``B_*``: Q1, counted in the Q1 quota, relocated, priority, employee,
+        transfer, and from ``B_FIN`` on eligible for PLAI, PLUS, PLS dwellings: income within
+        the ceiling, or relocated).
     """
     hh, dw, nb = state.hh, state.dw, state.nb
     w = levers.cotation
@@ -180,8 +181,7 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
                         w.refusal_penalty], float)
     rls = levers.rent.rls_amount * RLS_PASS_THROUGH if levers.rent.rls else 0.0
     terms = np.array([state.month, state.q1_threshold, state.ceiling_index,
-                      beh.commission_solvency, levers.information.level, rls,
-                      levers.renewal.relocation_priority], float)
+                      levers.information.level, rls, levers.renewal.relocation_priority], float)
     noise = rng.random(len(apps))
     floats, ints, flags = _applicant_kernel(
         apps, noise, terms, weights, hh.adults, hh.kids_u14, hh.kids_14p, hh.income_uc, hh.z,
@@ -200,17 +200,17 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
 
     The cotation score (ELAN art. 111) adds points per month waited and for priority,
     homelessness or hosting, over-crowding, an effort rate above 35 %, separation, transfer and
-    (with ``relocation_priority``) relocation, and subtracts points per refusal (weights ``w``).
-    Relocated households pass every income ceiling (the relocation duty is owed whatever the
-    income) and are not priority households (``B_PRIO``); commissions weigh the ability
-    to pay: ``commission_solvency`` points lost per standard deviation of income below the
-    median (OFCE 2023: the poorest applicants are served less often); ``noise`` × 0.5 breaks
-    ties. Over-crowding and the effort rate are those of the current home (0 without one).
+    (with ``relocation_priority``) relocation, and subtracts points per refusal (weights
+    ``w``); ``noise`` × 0.5 breaks ties.
+    The score is the legal grid only: the commissions' weighing of the ability to pay acts at
+    the commission stage (:func:`_round_kernel`). Relocated households pass every income
+    ceiling (the relocation duty is owed whatever the income) and are not priority households
+    (``B_PRIO``). Over-crowding and the effort rate are those of the current home (0 without one).
     """
     month, q1_threshold, ceiling_index = terms[0], terms[1], terms[2]
-    solvency, information, rls, reloc_counts = terms[3], terms[4], terms[5], terms[6] != 0.0
+    information, rls, reloc_counts = terms[3], terms[4], terms[5] != 0.0
     n = len(apps)
-    floats = np.empty((7, n))
+    floats = np.empty((8, n))
     ints = np.empty((4, n), np.int64)
     flags = np.empty((B_FIN + 3, n), np.bool_)
     for j in range(n):
@@ -227,11 +227,12 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         score = (w[0] * (month - app_month[i]) + w[1] * _f(prio) + w[2] * _f(hosted)
                  + w[3] * _f(over) + w[4] * _f(effort > 0.35) + w[5] * _f(separated[i])
                  + w[6] * _f(transfer) + w[7] * _f(reloc and reloc_counts) - w[8] * refusals[i])
-        floats[F_BASE, j] = score + solvency * min(z[i], 0.0) + noise[j] * 0.5
+        floats[F_BASE, j] = score + noise[j] * 0.5
         floats[F_APL_CAP, j] = 300.0 + 60.0 * (size - 1)
         floats[F_APL_PART, j] = 0.35 * max(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
         floats[F_RLS, j] = rls if income / 12.0 < 1500.0 else 0.0
         floats[F_INCOME_M, j] = max(income / 12.0, 1.0)
+        floats[F_UC, j] = 1.0 + 0.5 * (adults[i] - 1 + kids_14p[i]) + 0.3 * kids_u14[i]
         floats[F_ASPIRATION, j] = ASPIRATION_SLOPE * z[i]
         floats[F_ACCEPT, j] = ((-0.5 if transfer else 0.0) + (0.5 if hosted else 0.0)
                                + (0.5 if prio or reloc else 0.0) + (1.5 if reloc else 0.0)
@@ -301,6 +302,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         ENFORCEMENT[p.enforcement], p.share, p.bonus_points,
         ENFORCEMENT[t.enforcement], t.share, t.bonus_points,
         L.transfers.share, L.transfers.bonus_points, L.renewal.relocation_priority,
+        beh.commission_solvency * DAYS_PER_MONTH,
     ], float)
     shares = np.asarray(L.reservation.shares(), float)
     w_local, w_dw, w_holder, w_factor, refused, stats = _round_kernel(
@@ -327,7 +329,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
 
     Returns:
         Signed leases (local applicant, dwelling, holder, rent factor), the refusers (local
-        indices) and the counts of offers, refusals, vacancies unlet for lack of candidate and
+        indices) and the counts of offers, refusals, vacancies unlet for lack of candidate,
         vacancies refused by every candidate.
     """
     k_max, flux, handback = int(params[0]), params[1] != 0.0, params[2]
@@ -490,7 +492,17 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
     ``local_preference`` points for its residents) who wish the commune, whose income is
     within the ceiling of the dwelling's financing (relocated households: any income), whose
     size fits its rooms and whose effort rate is at most ``max_e`` (``eff`` receives the
-    effort rates). Under strict enforcement only members of every lagging group
+    effort rates).
+
+    The commission's ability-to-pay practice (L441-1 CCH lets resources be judged only against
+    the cost of the housing): an applicant is not proposed for a dwelling that would leave it a
+    residual income (*reste à vivre*: income minus rent and charges plus housing benefit) below
+    ``commission_solvency`` €/day per consumption unit — for cheaper dwellings it still is. The
+    préfet's designations (priority households) are exempt: the préfet may allocate himself
+    when a commission refuses a DALO household (L441-2-3 CCH). This is a practice parameter,
+    not a criterion of the cotation grid.
+
+    Under strict enforcement only members of every lagging group
     are proposed, then members of one of them, then anybody; the ``k_max`` best are proposed
     by decreasing score plus the bonuses that apply, ties in base-score order.
     """
@@ -529,6 +541,7 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
     prio, employed, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_b[B_Q1]
     apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
         a_f[F_INCOME_M]
+    uc, floor = a_f[F_UC], params[22]
     n_fit = 0
     stop = k_max if n_s == 0 and n_b == 0 else -1
     for t in range(start[com], start[com + 1]):
@@ -543,6 +556,8 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
             apl = 0.0
         e = (rent + charges - apl - rls[i]) / income_m[i]
         if e <= max_e:
+            if holder != PREFET and income_m[i] * (1.0 - e) < floor * uc[i]:
+                continue  # judged unable to bear this dwelling's cost (commission practice)
             buf_i[n_fit] = i
             buf_e[n_fit] = e
             n_fit += 1
