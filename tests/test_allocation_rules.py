@@ -212,7 +212,7 @@ def solvency_round(st, floor, *, holder=3, priority=False):
 
 
 def test_commission_solvency_floor_passes_over_a_candidate_unable_to_bear_the_cost(tiny_state):
-    won, poor, median = solvency_round(tiny_state, 22.75)
+    won, poor, median = solvency_round(tiny_state, 22.0)
     assert won == median
 
 
@@ -223,5 +223,68 @@ def test_without_the_solvency_practice_the_cotation_decides(tiny_state):
 
 def test_prefet_designations_are_exempt_from_the_solvency_practice(tiny_state):
     # L441-2-3 CCH: the préfet may allocate a DALO household the commission refused
-    won, poor, median = solvency_round(tiny_state, 22.75, holder=0, priority=True)
+    won, poor, median = solvency_round(tiny_state, 22.0, holder=0, priority=True)
     assert won == poor
+
+
+@pytest.mark.parametrize("agents", [0.0, 0.05])
+def test_prefet_designates_state_agents_within_its_five_points(tiny_state, agents):
+    """R441-5 CCH: of the préfet's 30 %, up to 5 points for State agents (employed applicants
+    stand for them), the rest for priority households."""
+    st = tiny_state
+    close_applications(st)
+    units = one_room_units(st, "A2")
+    free_units(st, units)
+    st.dw.holder[units] = 0
+    prio = add_applicants(st, 4, st.nb.ids.index("A1"), waited=30)
+    st.hh.priority[prio] = True
+    agent = add_applicants(st, 1, st.nb.ids.index("A1"), waited=0)
+    st.hh.employed[agent] = True
+    lv = levers(**{"reservation.prefet_agents": agents, "reservation.handback_months": 12})
+    out = allocate(st, lv, SURE, np.random.default_rng(8), MoveLog())
+    # the first préfet lease of the year goes to an agent while the agents' part is behind
+    assert (agent[0] in out.households) == (agents > 0)
+    assert st.counters.get("prefet_agents", 0) == (1 if agents > 0 else 0)
+
+
+def test_rebuilding_below_sixty_percent_plai_warns():
+    with pytest.warns(UserWarning, match="60%"):
+        Scenario().with_overrides({"levers.renewal.rebuild_outside_share": 1.0,
+                                   "levers.renewal.rebuild_plai_share": 0.4})
+
+
+def test_sls_is_tested_against_the_ceiling_of_the_tenants_own_dwelling(tiny_state):
+    """L441-3 CCH: a PLS tenant pays the SLS above 120 % of the PLS ceiling, a PLUS tenant above
+    120 % of the PLUS ceiling; an income of 1.3 × PLUS is over for the second only."""
+    from mixsim.model.config import OverIncome
+    from mixsim.model.processes.income import over_ceiling
+    from mixsim.model.state import PLS, PLUS
+    st = tiny_state
+    hh, dw, nb = st.hh, st.dw, st.nb
+    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
+    ten = ten[~nb.qpv[dw.nbhd[hh.dwelling[ten]]]]
+    fin = dw.financing[hh.dwelling[ten]]
+    assert (fin == PLS).any() and (fin == PLUS).any()
+    hh.income_uc[ten] = 1.3 * plus_ceiling(hh, ten, st.ceiling_index) / consumption_units(hh, ten)
+    hh.months_over[ten] = 0
+    over_ceiling(st, OverIncome())
+    assert (hh.months_over[ten[fin == PLUS]] == 1).all()
+    assert (hh.months_over[ten[fin == PLS]] == 0).all()
+
+
+def test_tenants_aged_65_or_more_keep_the_right_to_stay(tiny_state):
+    """L442-3-1 CCH: the loss of the right to stay spares tenants aged 65 or more."""
+    from mixsim.model.config import OverIncome
+    from mixsim.model.processes.income import over_ceiling
+    st = tiny_state
+    hh, dw, nb = st.hh, st.dw, st.nb
+    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
+    ten = ten[~nb.qpv[dw.nbhd[hh.dwelling[ten]]]]
+    hh.income_uc[ten] = 1e6  # far above any threshold
+    hh.age[ten[::2]] = 70.0
+    hh.age[ten[1::2]] = 40.0
+    hh.months_over_loss[ten] = 0
+    over_ceiling(st, OverIncome(loss_enabled=True))
+    assert (hh.months_over_loss[ten[::2]] == 0).all()
+    assert (hh.months_over_loss[ten[1::2]] == 1).all()
+    assert (hh.months_over[ten] == 1).all()  # the SLS is still due

@@ -44,9 +44,10 @@ PROBES: dict[str, tuple[object, dict[str, object]]] = {
     "priority.enforcement": ("strict", {}),
     "priority.bonus_points": (5.0, {}),
     "reservation.management": ("flux", {}),
-    "reservation.prefet": (0.05, {}),
-    "reservation.action_logement": (0.6, {"reservation.commune": 0.05}),
-    "reservation.commune": (0.45, {}),
+    "reservation.prefet": (0.1, {}),
+    "reservation.prefet_agents": (0.0, {}),
+    "reservation.action_logement": (0.5, {"reservation.commune": 0.05}),
+    "reservation.commune": (0.35, {}),
     "reservation.local_preference": (0.0, {}),
     "reservation.handback_months": (6, {}),
     "cotation.per_month_waited": (5.0, {}),
@@ -68,7 +69,9 @@ PROBES: dict[str, tuple[object, dict[str, object]]] = {
     "over_income.sls_exit_multiplier": (10.0, {}),
     "over_income.loss_threshold": (1.0, LOSS),
     "over_income.loss_years": (1, {**LOSS, "over_income.loss_threshold": 1.0}),
-    "over_income.loss_enabled": (True, {"over_income.loss_threshold": 1.0}),
+    "over_income.loss_enabled": (True, {"over_income.loss_threshold": 1.0,
+                                        "over_income.loss_years": 1}),
+    "over_income.loss_notice_months": (0, {**LOSS, "over_income.loss_threshold": 1.0}),
     "over_income.qpv_exempt": (False, {}),
     "transfers.share": (0.8, {}),
     "transfers.bonus_points": (5.0, {"transfers.share": 0.8}),
@@ -94,6 +97,7 @@ PROBES: dict[str, tuple[object, dict[str, object]]] = {
 # message must contain
 REFUSED = [
     ("reservation.handback_months", 3, {"reservation.management": "flux"}, "stock management"),
+    ("reservation.prefet_agents", 0.05, {"reservation.prefet": 0.02}, "cannot exceed"),
 ]
 
 

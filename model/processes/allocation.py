@@ -146,9 +146,12 @@ ENFORCEMENT = {"none": 0, "target": 1, "strict": 2}
 # slots of the year's counters the round reads and updates (see _count_lease)
 C_LEASES, C_ALLOC, C_PRIO, C_TRANSFERS = 0, 1, 5, 9
 C_LEASES_IN, C_Q234_IN, C_LEASES_OUT, C_Q1_OUT, C_UNLET, C_FLUX = 10, 11, 12, 13, 14, 18
+C_AGENTS = 22  # leases of the préfet's State-agents part
 COUNTER_KEYS = (("leases",) + ALLOC_KEYS + PRIO_KEYS
                 + ("transfers", "leases_in", "q234_in", "leases_out", "q1_out")
-                + UNLET_KEYS + tuple(f"flux_h{h}" for h in range(4)))
+                + UNLET_KEYS + tuple(f"flux_h{h}" for h in range(4)) + ("prefet_agents",))
+# pools a holder designates from (see _designate)
+POOL_PRIORITY, POOL_EMPLOYED, POOL_ALL = range(3)
 
 
 # rows of the applicants' packed attribute arrays (see _applicants)
@@ -302,7 +305,8 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         ENFORCEMENT[p.enforcement], p.share, p.bonus_points,
         ENFORCEMENT[t.enforcement], t.share, t.bonus_points,
         L.transfers.share, L.transfers.bonus_points, L.renewal.relocation_priority,
-        beh.commission_solvency * DAYS_PER_MONTH,
+        beh.commission_solvency * DAYS_PER_MONTH * state.ceiling_index,  # indexed as incomes
+        (L.reservation.prefet_agents / L.reservation.prefet if L.reservation.prefet > 0 else 0.0),
     ], float)
     shares = np.asarray(L.reservation.shares(), float)
     w_local, w_dw, w_holder, w_factor, refused, stats = _round_kernel(
@@ -409,9 +413,10 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             for h in flux_order:
                 if shares[h] <= 0 and h != BAILLEUR:
                     continue
-                n_sel = _designate(h, com, rooms, fin, slack, in_qpv, rent_q1, rent_other,
-                                   charges, max_e, a_f, a_i, a_b, lst, start, avail, params,
-                                   counters, k_max, buf_i, buf_e, sel, eff)
+                n_sel = _holder_designates(h, com, rooms, fin, slack, in_qpv, rent_q1,
+                                           rent_other, charges, max_e, a_f, a_i, a_b, lst,
+                                           start, avail, params, counters, k_max, buf_i,
+                                           buf_e, sel, eff)
                 if n_sel:
                     holder = h
                     break
@@ -420,14 +425,15 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
                 continue
         else:
             holder = v_i[V_HOLDER, n]
-            n_sel = _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other,
-                               charges, max_e, a_f, a_i, a_b, lst, start, avail, params,
-                               counters, k_max, buf_i, buf_e, sel, eff)
+            n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
+                                       rent_other, charges, max_e, a_f, a_i, a_b, lst, start,
+                                       avail, params, counters, k_max, buf_i, buf_e, sel, eff)
             if n_sel == 0 and holder != BAILLEUR and v_i[V_MONTHS, n] >= handback:
                 holder = BAILLEUR  # the holder found nobody: the landlord designates
-                n_sel = _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1,
-                                   rent_other, charges, max_e, a_f, a_i, a_b, lst, start,
-                                   avail, params, counters, k_max, buf_i, buf_e, sel, eff)
+                n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
+                                           rent_other, charges, max_e, a_f, a_i, a_b, lst,
+                                           start, avail, params, counters, k_max, buf_i,
+                                           buf_e, sel, eff)
         if n_sel == 0:
             unlet_none += 1
             counters[C_UNLET + holder] += 1
@@ -457,6 +463,8 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             n_w += 1
             if flux:  # the holder's flow counts the vacancy once, on its signed lease
                 counters[C_FLUX + holder] += 1
+            if holder == PREFET and not a_b[B_PRIO, i]:  # designated as a State agent
+                counters[C_AGENTS] += 1
             _count_lease(counters, in_qpv, a_b[B_Q1, i], a_b[B_RELOC, i], a_b[B_PRIO, i],
                          a_b[B_TRANSFER, i], holder, params[21] != 0.0)
             offers += first + 1
@@ -482,13 +490,36 @@ def _member(g, i, com, a_i, a_b):
 
 
 @njit
-def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e,
-               a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i, buf_e, sel,
-               eff):
+def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
+                       max_e, a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i,
+                       buf_e, sel, eff):
+    """Ranked candidates a holder designates from its pool; return how many (in ``sel``).
+
+    Pools: préfet, priority households — except that while the leases of its State agents'
+    part are behind ``prefet_agents`` / ``prefet`` of its leases it designates among employed
+    applicants (standing for State agents) first (R441-5 CCH: of the préfet's 30 %, 25 points
+    for priority households and 5 for State agents); Action Logement, employees; commune and
+    landlord, everybody.
+    """
+    args = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e, a_f, a_i, a_b,
+            lst, start, avail, params, counters, k_max, buf_i, buf_e, sel, eff)
+    if holder == PREFET:
+        if params[23] > 0 and counters[C_AGENTS] < params[23] * (counters[C_ALLOC + PREFET] + 1):
+            n_sel = _designate(holder, POOL_EMPLOYED, *args)
+            if n_sel:
+                return n_sel
+        return _designate(holder, POOL_PRIORITY, *args)
+    return _designate(holder, POOL_EMPLOYED if holder == ACTION_LOGEMENT else POOL_ALL, *args)
+
+
+@njit
+def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
+               max_e, a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i, buf_e,
+               sel, eff):
     """Ranked candidates a holder designates for a vacancy; return how many (in ``sel``).
 
-    The candidates are the available applicants of the holder's pool (préfet: priority
-    households; Action Logement: employees; commune and landlord: everybody, the commune adding
+    The candidates are the available applicants of the ``pool`` (``POOL_PRIORITY``: priority
+    households; ``POOL_EMPLOYED``: employees; ``POOL_ALL``: everybody, a commune holder adding
     ``local_preference`` points for its residents) who wish the commune, whose income is
     within the ceiling of the dwelling's financing (relocated households: any income), whose
     size fits its rooms and whose effort rate is at most ``max_e`` (``eff`` receives the
@@ -497,8 +528,9 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
     The commission's ability-to-pay practice (L441-1 CCH lets resources be judged only against
     the cost of the housing): an applicant is not proposed for a dwelling that would leave it a
     residual income (*reste à vivre*: income minus rent and charges plus housing benefit) below
-    ``commission_solvency`` €/day per consumption unit — for cheaper dwellings it still is. The
-    préfet's designations (priority households) are exempt: the préfet may allocate himself
+    ``commission_solvency`` €/day per consumption unit (2024 euros, indexed like the income
+    ceilings) — for cheaper dwellings it still is. The
+    préfet's designations of priority households are exempt: the préfet may allocate himself
     when a commission refuses a DALO household (L441-2-3 CCH). This is a practice parameter,
     not a criterion of the cotation grid.
 
@@ -542,13 +574,14 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
     apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
         a_f[F_INCOME_M]
     uc, floor = a_f[F_UC], params[22]
+    exempt = holder == PREFET and pool == POOL_PRIORITY
     n_fit = 0
     stop = k_max if n_s == 0 and n_b == 0 else -1
     for t in range(start[com], start[com + 1]):
         i = lst[t]
         if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
             continue
-        if (holder == PREFET and not prio[i]) or (holder == ACTION_LOGEMENT and not employed[i]):
+        if (pool == POOL_PRIORITY and not prio[i]) or (pool == POOL_EMPLOYED and not employed[i]):
             continue
         rent = rent_q1 if q1[i] else rent_other
         apl = (rent if rent < apl_cap[i] else apl_cap[i]) - apl_part[i]  # housing benefit
@@ -556,7 +589,7 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
             apl = 0.0
         e = (rent + charges - apl - rls[i]) / income_m[i]
         if e <= max_e:
-            if holder != PREFET and income_m[i] * (1.0 - e) < floor * uc[i]:
+            if not exempt and income_m[i] * (1.0 - e) < floor * uc[i]:
                 continue  # judged unable to bear this dwelling's cost (commission practice)
             buf_i[n_fit] = i
             buf_e[n_fit] = e
