@@ -163,6 +163,10 @@ class Priority(_Validated):
     bonus_points: float = param(100.0, "cotation bonus for priority households while a holder is "
                                 "behind its priority share ('target')", lo=0.0, hi=1000.0,
                                 unit="points")
+    lost_after_refusal: bool = param(True, "a priority household that refuses an adapted offer "
+                                     "designated by the préfet loses its priority status",
+                                     source="L441-2-3 CCH: the préfet's obligation is met by an "
+                                     "adapted offer")
 
 
 HANDBACK_DEFAULT = 1

@@ -43,6 +43,7 @@ PROBES: dict[str, tuple[object, dict[str, object]]] = {
     "priority.share": (0.8, {}),
     "priority.enforcement": ("strict", {}),
     "priority.bonus_points": (5.0, {}),
+    "priority.lost_after_refusal": (False, {}),
     "reservation.management": ("flux", {}),
     "reservation.prefet": (0.1, {}),
     "reservation.prefet_agents": (0.0, {}),

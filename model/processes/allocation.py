@@ -309,7 +309,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         (L.reservation.prefet_agents / L.reservation.prefet if L.reservation.prefet > 0 else 0.0),
     ], float)
     shares = np.asarray(L.reservation.shares(), float)
-    w_local, w_dw, w_holder, w_factor, refused, stats = _round_kernel(
+    w_local, w_dw, w_holder, w_factor, refused, refused_h, stats = _round_kernel(
         a_order, a_f, a_i, a_b, v_i, v_f, u, params, shares, len(state.commune_ids), counters)
     for key, old, new in zip(COUNTER_KEYS, before.tolist(), counters.tolist(), strict=True):
         if new != old:
@@ -319,6 +319,10 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         res[name] += value
     # each refuser is offered one dwelling at most in a round: the indices are distinct
     state.hh.refusals[apps[refused]] += 1
+    if L.priority.lost_after_refusal:
+        # a priority household refusing the préfet's adapted offer releases the préfet of its
+        # obligation (L441-2-3 CCH; every offer made is adapted: eligible, sized, affordable)
+        state.hh.priority[apps[refused[refused_h == PREFET]]] = False
     return a_b[B_Q1], (w_local, w_dw, w_holder, w_factor)
 
 
@@ -333,8 +337,8 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
 
     Returns:
         Signed leases (local applicant, dwelling, holder, rent factor), the refusers (local
-        indices) and the counts of offers, refusals, vacancies unlet for lack of candidate,
-        vacancies refused by every candidate.
+        indices) and the holders whose offer they refused, and the counts of offers, refusals,
+        vacancies unlet for lack of candidate and vacancies refused by every candidate.
     """
     k_max, flux, handback = int(params[0]), params[1] != 0.0, params[2]
     modulation, uplift, max_e = params[3], params[4], params[5]
@@ -369,6 +373,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
     w_holder = np.empty(n_v, np.int64)
     w_factor = np.empty(n_v)
     refused = np.empty(n_v * k_max, np.int64)
+    refused_h = np.empty(n_v * k_max, np.int64)
     n_w = n_r = offers = unlet_none = unlet_refused = 0
     flux_order = np.empty(4, np.int64)
     deficit = np.empty(4)
@@ -452,6 +457,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
         for j in range(n_ref):
             avail[sel[j]] = False
             refused[n_r] = sel[j]
+            refused_h[n_r] = holder
             n_r += 1
         if first >= 0:
             i = sel[first]
@@ -472,7 +478,8 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             unlet_refused += 1
             offers += n_sel
     stats = np.array([offers, n_r, unlet_none, unlet_refused], np.int64)
-    return w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], refused[:n_r], stats
+    return (w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], refused[:n_r],
+            refused_h[:n_r], stats)
 
 
 @njit
