@@ -538,8 +538,9 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
     ``commission_solvency`` €/day per consumption unit (2024 euros, indexed like the income
     ceilings) — for cheaper dwellings it still is. The
     préfet's designations of priority households are exempt: the préfet may allocate himself
-    when a commission refuses a DALO household (L441-2-3 CCH). This is a practice parameter,
-    not a criterion of the cotation grid.
+    when a commission refuses a DALO household (L441-2-3 CCH); and while offers outside QPV are
+    reserved to the Q1 group (strict enforcement of the L441-1 quota), the floor yields to the
+    quota for its members. This is a practice parameter, not a criterion of the cotation grid.
 
     Under strict enforcement only members of every lagging group
     are proposed, then members of one of them, then anybody; the ``k_max`` best are proposed
@@ -580,8 +581,12 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
     prio, employed, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_b[B_Q1]
     apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
         a_f[F_INCOME_M]
-    uc, floor = a_f[F_UC], params[22]
+    uc, floor, q1_group = a_f[F_UC], params[22], a_b[B_Q1_GROUP]
     exempt = holder == PREFET and pool == POOL_PRIORITY
+    q1_reserved = False  # offers reserved to the Q1 group: the floor yields to the quota
+    for q in range(n_s):
+        if strict[q] == G_Q1:
+            q1_reserved = True
     n_fit = 0
     stop = k_max if n_s == 0 and n_b == 0 else -1
     for t in range(start[com], start[com + 1]):
@@ -596,7 +601,8 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
             apl = 0.0
         e = (rent + charges - apl - rls[i]) / income_m[i]
         if e <= max_e:
-            if not exempt and income_m[i] * (1.0 - e) < floor * uc[i]:
+            if not exempt and not (q1_reserved and q1_group[i]) \
+                    and income_m[i] * (1.0 - e) < floor * uc[i]:
                 continue  # judged unable to bear this dwelling's cost (commission practice)
             buf_i[n_fit] = i
             buf_e[n_fit] = e
