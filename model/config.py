@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import tomllib
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ ENFORCEMENT = ("none", "target", "strict")
 MANAGEMENT = ("stock", "flux")
 HOLDERS = ("prefet", "action_logement", "commune", "bailleur")
 SALES_WHERE = ("all", "outside_qpv", "qpv")
+ANRU_PLAI_MIN = 0.6  # ANRU: at least 60 % PLAI in off-site rebuilding
 
 
 def param(
@@ -161,6 +163,13 @@ class Priority(_Validated):
     bonus_points: float = param(100.0, "cotation bonus for priority households while a holder is "
                                 "behind its priority share ('target')", lo=0.0, hi=1000.0,
                                 unit="points")
+    lost_after_refusal: bool = param(True, "a priority household that refuses an adapted offer "
+                                     "designated by the préfet loses its priority status",
+                                     source="L441-2-3 CCH: the préfet's obligation is met by an "
+                                     "adapted offer")
+
+
+HANDBACK_DEFAULT = 1
 
 
 @dataclass(frozen=True)
@@ -170,16 +179,29 @@ class Reservation(_Validated):
     management: str = param("stock", "stock: each dwelling belongs to one holder for good; flux: "
                             "each holder is owed a share of the yearly flow of vacancies",
                             choices=MANAGEMENT, source="loi ELAN 2018 art. 114; décret 2020-145")
-    prefet: float = param(0.25, "préfet's share of the stock (or flow)", lo=0.0, hi=0.30,
-                          source="R441-5 CCH: at most 30 %")
+    prefet: float = param(0.30, "préfet's share of the stock (or flow), its State agents' part "
+                          "included", lo=0.0, hi=0.30,
+                          source="R441-5 CCH: at most 30 %, of which at most 5 points for State "
+                          "agents and 25 for priority households (the State holds 12.1 % in "
+                          "practice [P])")
+    prefet_agents: float = param(0.05, "part of the préfet's share designated among State "
+                                 "agents (employed applicants stand for them); the rest goes to "
+                                 "priority households", lo=0.0, hi=0.05,
+                                 source="R441-5 CCH: at most 5 %")
     action_logement: float = param(0.30, "Action Logement's share", lo=0.0, hi=1.0,
-                                   source="indicative contingent [P]")
+                                   source="indicative contingent: ~40 % of a programme it "
+                                   "finances, less of a landlord's whole stock [P]")
     commune: float = param(0.20, "communes' share (loan guarantees)", lo=0.0, hi=1.0,
                            source="indicative contingent [P]")
     local_preference: float = param(30.0, "cotation bonus a commune holder gives to its own "
-                                    "residents", lo=0.0, hi=1000.0, unit="points")
-    handback_months: int = param(1, "months a holder with no eligible candidate keeps a vacancy "
-                                 "before the landlord designates", lo=0, hi=12, unit="months")
+                                    "residents among all eligible applicants (0: no "
+                                    "preference)", lo=0.0, hi=1000.0, unit="points",
+                                    source="L441-1 CCH: not living in the commune cannot alone "
+                                    "justify a refusal")
+    handback_months: int = param(HANDBACK_DEFAULT, "stock management: months a holder with no "
+                                 "eligible candidate keeps a vacancy before the landlord "
+                                 "designates (refused under flux: no holder keeps a vacancy)",
+                                 lo=0, hi=12, unit="months")
 
     def _check(self) -> None:
         total = self.prefet + self.action_logement + self.commune
@@ -187,6 +209,17 @@ class Reservation(_Validated):
             raise InputError(f"holder shares sum to {total:.3f}; prefet + action_logement + "
                              "commune must be ≤ 1 (the landlord keeps the rest)",
                              field="prefet/action_logement/commune")
+        if self.prefet_agents > self.prefet + 1e-12:
+            raise InputError(f"got {self.prefet_agents!r}; the State agents' part is included in "
+                             f"the préfet's share ({self.prefet!r}) and cannot exceed it",
+                             field="prefet_agents")
+        if self.management == "flux" and self.handback_months != HANDBACK_DEFAULT:
+            raise InputError(
+                f"got {self.handback_months!r} with management = 'flux'; handback_months applies "
+                "to stock management only (under flux a vacancy goes straight to the holder "
+                "furthest behind its share that has an eligible candidate, so no holder keeps "
+                f"it): leave it at {HANDBACK_DEFAULT} or use management = 'stock'",
+                field="handback_months")
 
     def shares(self) -> tuple[float, float, float, float]:
         """Shares of préfet, Action Logement, commune and landlord (the remainder)."""
@@ -254,16 +287,23 @@ class RentPolicy(_Validated):
 class OverIncome(_Validated):
     """Over-income tenants: SLS surcharge and loss of the right to stay."""
 
-    sls_threshold: float = param(1.2, "income / ceiling ratio above which the SLS is due",
+    sls_threshold: float = param(1.2, "income / ceiling ratio above which the SLS is due (the "
+                                 "PLS ceiling for PLS dwellings, the PLUS ceiling otherwise)",
                                  lo=1.0, hi=3.0, source="L441-4 CCH: 120 % of the ceiling")
     sls_exit_multiplier: float = param(2.0, "multiplier of the upward-exit hazard of tenants "
                                        "paying the SLS", lo=1.0, hi=10.0)
     loss_threshold: float = param(1.5, "income / PLS-ceiling ratio that, held loss_years, ends "
                                   "the right to stay", lo=1.0, hi=5.0,
                                   source="loi ELAN: 150 % of the PLS ceiling for 2 years")
-    loss_years: int = param(2, "years above the loss threshold before the lease ends", lo=1,
-                            hi=10, unit="years")
-    loss_enabled: bool = param(False, "apply the loss of the right to stay (tense zones only)")
+    loss_years: int = param(2, "years above the loss threshold before the right to stay is "
+                            "lost", lo=1, hi=10, unit="years")
+    loss_notice_months: int = param(18, "notice after the right to stay is lost before the "
+                                    "tenant must leave (income falling back below the threshold "
+                                    "meanwhile restores the right)", lo=0, hi=36, unit="months",
+                                    source="L442-3-1 CCH: 18 months")
+    loss_enabled: bool = param(False, "apply the loss of the right to stay (tense zones only; "
+                               "tenants aged 65 or more are exempt)",
+                               source="L442-3-1 CCH: exempt from 65 years of age, disability")
     qpv_exempt: bool = param(True, "QPV tenants are exempt from SLS and loss of the right to stay",
                              source="L441-3 / L442-3-1 CCH")
 
@@ -308,9 +348,10 @@ class Renewal(_Validated):
     demolitions_per_year: float = param(0.0, "social dwellings demolished per year in QPV "
                                         "(at scale 1)", lo=0.0, hi=5000.0, unit="dwellings/year",
                                         source="NPNRU: 114,000 demolitions programmed")
-    relocation_priority: bool = param(True, "relocated households get the relocation points and "
-                                      "count in the Q1 quota outside QPV",
-                                      source="L441-1 CCH")
+    relocation_priority: bool = param(True, "relocated households get the cotation.relocation "
+                                      "points and count in the Q1 quota outside QPV; false: "
+                                      "neither (a counterfactual without priority for "
+                                      "relocation)", source="L441-1 CCH")
     rebuild_outside_share: float = param(0.0, "dwellings rebuilt outside QPV per demolished one",
                                          lo=0.0, hi=2.0, source="ANRU reconstitution off-site")
     rebuild_plai_share: float = param(0.6, "PLAI share of rebuilt units", lo=0.0, hi=1.0,
@@ -318,6 +359,13 @@ class Renewal(_Validated):
     diversification_per_year: float = param(0.0, "private or owner dwellings built in QPV per year "
                                             "(at scale 1)", lo=0.0, hi=5000.0,
                                             unit="dwellings/year")
+
+    def _check(self) -> None:
+        if self.rebuild_outside_share > 0 and self.rebuild_plai_share < ANRU_PLAI_MIN:
+            warnings.warn(f"renewal.rebuild_plai_share = {self.rebuild_plai_share:g} is below the "
+                          f"{ANRU_PLAI_MIN:.0%} of PLAI the ANRU requires of off-site rebuilding "
+                          "(NPNRU general regulation); the run goes on", UserWarning,
+                          stacklevel=2)
 
 
 @dataclass(frozen=True)
@@ -421,10 +469,16 @@ class Behaviour(_Validated):
     # allocation behaviour
     max_effort_rate: float = param(0.35, "maximum effort rate after housing benefit at "
                                    "eligibility", lo=0.1, hi=1.0)
-    commission_solvency: float = param(120.0, "points a commission deducts per standard deviation "
-                                       "of income below the median (weighing the ability to "
-                                       "pay)", lo=0.0, hi=500.0, unit="points/sd",
-                                       source="OFCE 2023: lower allocation rates below 500 €/UC")
+    commission_solvency: float = param(22.0, "commission practice weighing the ability to pay: "
+                                       "a candidate is not proposed for a dwelling that would "
+                                       "leave it less than this residual income (reste à "
+                                       "vivre: income minus rent and charges plus housing "
+                                       "benefit) per consumption unit and day; 0: no test. Not "
+                                       "a cotation criterion; the préfet's designations are "
+                                       "exempt", lo=0.0, hi=40.0, unit="€/day/UC",
+                                       source="L441-1 CCH (resources judged against the housing "
+                                       "cost); level calibrated on ANCOLS (Q1 15.5–18 % of "
+                                       "leases outside QPV) [assumption]")
     accept_base: float = param(1.2, "log-odds of accepting an offer at zero attractiveness gap",
                                lo=-10.0, hi=10.0)
     accept_attractiveness: float = param(2.0, "log-odds effect of (attractiveness − aspiration)",

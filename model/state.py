@@ -626,7 +626,7 @@ def build_state(territory: Territory, rng: np.random.Generator, *, holder_shares
         dw.holder[s] = np.repeat(social.holder.map({h: i for i, h in enumerate(HOLDERS)})
                                  .to_numpy(), sc)
     else:
-        shares = np.asarray(holder_shares if holder_shares is not None else (0.25, 0.3, 0.2, 0.25))
+        shares = np.asarray(holder_shares if holder_shares is not None else (0.3, 0.3, 0.2, 0.2))
         counts = np.floor(shares * n_soc).astype(int)
         counts[-1] = n_soc - counts[:-1].sum()
         dw.holder[s] = rng.permutation(np.repeat(np.arange(4), counts))

@@ -45,7 +45,8 @@ def check_invariants(m: HousingModel) -> None:
         who, dws = res.households, res.dwellings
         plus = plus_ceiling(hh, who, s.ceiling_index)
         ceiling = plus * np.array([0.55, 1.0, PLS_RATIO])[dw.financing[dws]]
-        assert (household_income(hh, who) <= ceiling * (1 + 1e-9)).all()
+        # relocated households are rehoused whatever their income (L314-2 code de l'urbanisme)
+        assert ((household_income(hh, who) <= ceiling * (1 + 1e-9)) | res.relocation).all()
         size = household_size(hh, who)
         # hard-to-let dwellings (vacant 3 / 6 months) accept 1 / 2 more rooms
         assert (dw.rooms[dws] >= rooms_needed(size)).all()

@@ -210,7 +210,8 @@ def _check_leases(st, res, beh):
     assert (cat >= 1).all()
     ceiling = plus_ceiling(hh, who, st.ceiling_index) * np.array([0.55, 1.0, 1.3])[
         dw.financing[d]]
-    assert (household_income(hh, who) <= ceiling + 1e-6).all()
+    # relocated households are rehoused whatever their income (L314-2 code de l'urbanisme)
+    assert ((household_income(hh, who) <= ceiling + 1e-6) | res.relocation).all()
     size = household_size(hh, who)
     assert (dw.rooms[d] >= rooms_needed(size)).all() and (dw.rooms[d] <= size + 3).all()
     wished = ((hh.wishes[who] >> nb.commune[dw.nbhd[d]]) & 1).astype(bool)

@@ -2,17 +2,25 @@
 
 For each vacant social dwelling (re-letting or new delivery), in random order:
 
-1. **Channel** — the reservation holder designates candidates: the préfet among priority and
-   relocated households, Action Logement among employees, a commune among its residents (local
-   preference), the landlord among everybody. Under *stock* management the holder is fixed per
-   dwelling; a holder with no eligible candidate keeps the vacancy ``handback_months`` before the
-   landlord designates. Under *flux* management (ELAN art. 114) the vacancy goes to the holder
-   furthest behind its share of the year's flow that has an eligible candidate.
+1. **Channel** — the reservation holder designates candidates: the préfet among priority
+   households (R441-5 CCH), Action Logement among employees, a commune among everybody eligible
+   with ``local_preference`` points for its own residents (it may prefer them; living elsewhere
+   cannot by itself exclude an applicant, L441-1 CCH), the landlord among everybody. Under
+   *stock* management the holder is fixed per dwelling; a holder with no eligible candidate
+   keeps the vacancy ``handback_months`` before the landlord designates. Under *flux* management
+   (ELAN art. 114, décret 2020-145) the vacancy goes to the holder furthest behind its share of
+   the year's flow that has an eligible candidate; a holder's flow counts the vacancies let
+   through it (signed leases), so a vacancy refused by every candidate is counted once, when it
+   is finally let.
 2. **Eligibility** — income ≤ the ceiling of the dwelling's financing, rooms adequate to the
    household size (at least the rooms needed, not under-occupied), effort rate after housing
    benefit ≤ ``max_effort_rate``, the dwelling's commune among the applicant's wishes.
+   Households relocated by urban renewal are rehoused whatever their income (the relocation duty
+   is owed to every occupant, L314-2 code de l'urbanisme) and may be offered any commune.
 3. **Ranking** — the cotation score (ELAN art. 111): points per month waited, priority,
-   situation, transfer, relocation, minus refusals.
+   situation, transfer, relocation (when ``renewal.relocation_priority``), minus refusals.
+   Relocated households are not L441-1 priority households: they are outside the préfet's pool
+   and the holders' priority share, and count in the Q1 quota outside QPV (L441-1 CCH).
 4. **Quotas** (L441-1 CCH) counted on signed leases of the calendar year: outside QPV, Q1
    applicants or relocated households; inside QPV, Q2–Q4 applicants. Enforcement ``none``,
    ``target`` (a bonus for the lagging group while behind) or ``strict`` (offers reserved to the
@@ -60,6 +68,7 @@ from .intentions import ASPIRATION_SLOPE, row_situation
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
+DAYS_PER_MONTH = 365.0 / 12.0
 HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
 # yearly counters per holder (see _count_lease)
 ALLOC_KEYS = tuple(f"alloc_h{h}" for h in range(4))
@@ -137,13 +146,16 @@ ENFORCEMENT = {"none": 0, "target": 1, "strict": 2}
 # slots of the year's counters the round reads and updates (see _count_lease)
 C_LEASES, C_ALLOC, C_PRIO, C_TRANSFERS = 0, 1, 5, 9
 C_LEASES_IN, C_Q234_IN, C_LEASES_OUT, C_Q1_OUT, C_UNLET, C_FLUX = 10, 11, 12, 13, 14, 18
+C_AGENTS = 22  # leases of the préfet's State-agents part
 COUNTER_KEYS = (("leases",) + ALLOC_KEYS + PRIO_KEYS
                 + ("transfers", "leases_in", "q234_in", "leases_out", "q1_out")
-                + UNLET_KEYS + tuple(f"flux_h{h}" for h in range(4)))
+                + UNLET_KEYS + tuple(f"flux_h{h}" for h in range(4)) + ("prefet_agents",))
+# pools a holder designates from (see _designate)
+POOL_PRIORITY, POOL_EMPLOYED, POOL_ALL = range(3)
 
 
 # rows of the applicants' packed attribute arrays (see _applicants)
-F_BASE, F_APL_CAP, F_APL_PART, F_RLS, F_INCOME_M, F_ASPIRATION, F_ACCEPT = range(7)
+F_BASE, F_APL_CAP, F_APL_PART, F_RLS, F_INCOME_M, F_ASPIRATION, F_ACCEPT, F_UC = range(8)
 I_NEED, I_MAX_ROOMS, I_HOME, I_WISHES = range(4)
 B_Q1, B_Q1_GROUP, B_RELOC, B_PRIO, B_EMPLOYED, B_TRANSFER, B_FIN = range(7)  # B_FIN + financing
 # rows of the vacancies' packed arrays
@@ -158,11 +170,12 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
     Returns:
         Local indices by decreasing base score, and the attributes packed by type, one row per
         attribute (local index = position in ``apps``): floats (``F_*``: base score = cotation
-        + solvency + noise, the effort-rate terms that do not depend on the dwelling,
-        aspiration, acceptance adjustment), integers (``I_*``: rooms needed, rooms beyond which
-        the dwelling is under-occupied, commune of residence, wished communes) and flags
-        (``B_*``: Q1, counted in the Q1 quota, relocated, priority or relocated, employee,
-        transfer, and from ``B_FIN`` on income within the PLAI, PLUS, PLS ceilings).
+        + noise, the effort-rate terms that do not depend on the dwelling, aspiration,
+        acceptance adjustment, consumption units), integers (``I_*``: rooms needed, rooms
+        beyond which the dwelling is under-occupied, commune of residence, wished communes)
+        and flags (``B_*``: Q1, counted in the Q1 quota, relocated, priority, employee,
+        transfer, and from ``B_FIN`` on eligible for PLAI, PLUS, PLS dwellings: income within
+        the ceiling, or relocated).
     """
     hh, dw, nb = state.hh, state.dw, state.nb
     w = levers.cotation
@@ -171,8 +184,7 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
                         w.refusal_penalty], float)
     rls = levers.rent.rls_amount * RLS_PASS_THROUGH if levers.rent.rls else 0.0
     terms = np.array([state.month, state.q1_threshold, state.ceiling_index,
-                      beh.commission_solvency, levers.information.level, rls,
-                      levers.renewal.relocation_priority], float)
+                      levers.information.level, rls, levers.renewal.relocation_priority], float)
     noise = rng.random(len(apps))
     floats, ints, flags = _applicant_kernel(
         apps, noise, terms, weights, hh.adults, hh.kids_u14, hh.kids_14p, hh.income_uc, hh.z,
@@ -191,15 +203,17 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
 
     The cotation score (ELAN art. 111) adds points per month waited and for priority,
     homelessness or hosting, over-crowding, an effort rate above 35 %, separation, transfer and
-    relocation, and subtracts points per refusal (weights ``w``); commissions weigh the ability
-    to pay: ``commission_solvency`` points lost per standard deviation of income below the
-    median (OFCE 2023: the poorest applicants are served less often); ``noise`` × 0.5 breaks
-    ties. Over-crowding and the effort rate are those of the current home (0 without one).
+    (with ``relocation_priority``) relocation, and subtracts points per refusal (weights
+    ``w``); ``noise`` × 0.5 breaks ties.
+    The score is the legal grid only: the commissions' weighing of the ability to pay acts at
+    the commission stage (:func:`_round_kernel`). Relocated households pass every income
+    ceiling (the relocation duty is owed whatever the income) and are not priority households
+    (``B_PRIO``). Over-crowding and the effort rate are those of the current home (0 without one).
     """
     month, q1_threshold, ceiling_index = terms[0], terms[1], terms[2]
-    solvency, information, rls, reloc_counts = terms[3], terms[4], terms[5], terms[6] != 0.0
+    information, rls, reloc_counts = terms[3], terms[4], terms[5] != 0.0
     n = len(apps)
-    floats = np.empty((7, n))
+    floats = np.empty((8, n))
     ints = np.empty((4, n), np.int64)
     flags = np.empty((B_FIN + 3, n), np.bool_)
     for j in range(n):
@@ -212,18 +226,19 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         hosted = tenure[i] == HOSTED
         transfer = app[i] == APP_TRANSFER
         reloc = relocation[i]
-        prio = priority[i] or reloc
-        score = (w[0] * (month - app_month[i]) + w[1] * _f(priority[i]) + w[2] * _f(hosted)
+        prio = priority[i]
+        score = (w[0] * (month - app_month[i]) + w[1] * _f(prio) + w[2] * _f(hosted)
                  + w[3] * _f(over) + w[4] * _f(effort > 0.35) + w[5] * _f(separated[i])
-                 + w[6] * _f(transfer) + w[7] * _f(reloc) - w[8] * refusals[i])
-        floats[F_BASE, j] = score + solvency * min(z[i], 0.0) + noise[j] * 0.5
+                 + w[6] * _f(transfer) + w[7] * _f(reloc and reloc_counts) - w[8] * refusals[i])
+        floats[F_BASE, j] = score + noise[j] * 0.5
         floats[F_APL_CAP, j] = 300.0 + 60.0 * (size - 1)
         floats[F_APL_PART, j] = 0.35 * max(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
         floats[F_RLS, j] = rls if income / 12.0 < 1500.0 else 0.0
         floats[F_INCOME_M, j] = max(income / 12.0, 1.0)
+        floats[F_UC, j] = 1.0 + 0.5 * (adults[i] - 1 + kids_14p[i]) + 0.3 * kids_u14[i]
         floats[F_ASPIRATION, j] = ASPIRATION_SLOPE * z[i]
         floats[F_ACCEPT, j] = ((-0.5 if transfer else 0.0) + (0.5 if hosted else 0.0)
-                               + (0.5 if prio else 0.0) + (1.5 if reloc else 0.0)
+                               + (0.5 if prio or reloc else 0.0) + (1.5 if reloc else 0.0)
                                + 1.0 * information)
         ints[I_NEED, j] = need
         ints[I_MAX_ROOMS, j] = size + 1
@@ -237,9 +252,9 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         flags[B_EMPLOYED, j] = employed[i]
         flags[B_TRANSFER, j] = transfer
         plus = plus_ceiling_one(adults[i], size, ceiling_index)
-        flags[B_FIN, j] = income <= plus * PLAI_RATIO
-        flags[B_FIN + 1, j] = income <= plus
-        flags[B_FIN + 2, j] = income <= plus * PLS_RATIO
+        flags[B_FIN, j] = reloc or income <= plus * PLAI_RATIO
+        flags[B_FIN + 1, j] = reloc or income <= plus
+        flags[B_FIN + 2, j] = reloc or income <= plus * PLS_RATIO
     return floats, ints, flags
 
 
@@ -290,9 +305,11 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         ENFORCEMENT[p.enforcement], p.share, p.bonus_points,
         ENFORCEMENT[t.enforcement], t.share, t.bonus_points,
         L.transfers.share, L.transfers.bonus_points, L.renewal.relocation_priority,
+        beh.commission_solvency * DAYS_PER_MONTH * state.ceiling_index,  # indexed as incomes
+        (L.reservation.prefet_agents / L.reservation.prefet if L.reservation.prefet > 0 else 0.0),
     ], float)
     shares = np.asarray(L.reservation.shares(), float)
-    w_local, w_dw, w_holder, w_factor, refused, stats = _round_kernel(
+    w_local, w_dw, w_holder, w_factor, refused, refused_h, stats = _round_kernel(
         a_order, a_f, a_i, a_b, v_i, v_f, u, params, shares, len(state.commune_ids), counters)
     for key, old, new in zip(COUNTER_KEYS, before.tolist(), counters.tolist(), strict=True):
         if new != old:
@@ -302,6 +319,10 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         res[name] += value
     # each refuser is offered one dwelling at most in a round: the indices are distinct
     state.hh.refusals[apps[refused]] += 1
+    if L.priority.lost_after_refusal:
+        # a priority household refusing the préfet's adapted offer releases the préfet of its
+        # obligation (L441-2-3 CCH; every offer made is adapted: eligible, sized, affordable)
+        state.hh.priority[apps[refused[refused_h == PREFET]]] = False
     return a_b[B_Q1], (w_local, w_dw, w_holder, w_factor)
 
 
@@ -316,8 +337,8 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
 
     Returns:
         Signed leases (local applicant, dwelling, holder, rent factor), the refusers (local
-        indices) and the counts of offers, refusals, vacancies unlet for lack of candidate and
-        vacancies refused by every candidate.
+        indices) and the holders whose offer they refused, and the counts of offers, refusals,
+        vacancies unlet for lack of candidate and vacancies refused by every candidate.
     """
     k_max, flux, handback = int(params[0]), params[1] != 0.0, params[2]
     modulation, uplift, max_e = params[3], params[4], params[5]
@@ -352,6 +373,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
     w_holder = np.empty(n_v, np.int64)
     w_factor = np.empty(n_v)
     refused = np.empty(n_v * k_max, np.int64)
+    refused_h = np.empty(n_v * k_max, np.int64)
     n_w = n_r = offers = unlet_none = unlet_refused = 0
     flux_order = np.empty(4, np.int64)
     deficit = np.empty(4)
@@ -396,26 +418,27 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             for h in flux_order:
                 if shares[h] <= 0 and h != BAILLEUR:
                     continue
-                n_sel = _designate(h, com, rooms, fin, slack, in_qpv, rent_q1, rent_other,
-                                   charges, max_e, a_f, a_i, a_b, lst, start, avail, params,
-                                   counters, k_max, buf_i, buf_e, sel, eff)
+                n_sel = _holder_designates(h, com, rooms, fin, slack, in_qpv, rent_q1,
+                                           rent_other, charges, max_e, a_f, a_i, a_b, lst,
+                                           start, avail, params, counters, k_max, buf_i,
+                                           buf_e, sel, eff)
                 if n_sel:
                     holder = h
                     break
             if holder < 0:
                 unlet_none += 1
                 continue
-            counters[C_FLUX + holder] += 1
         else:
             holder = v_i[V_HOLDER, n]
-            n_sel = _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other,
-                               charges, max_e, a_f, a_i, a_b, lst, start, avail, params,
-                               counters, k_max, buf_i, buf_e, sel, eff)
+            n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
+                                       rent_other, charges, max_e, a_f, a_i, a_b, lst, start,
+                                       avail, params, counters, k_max, buf_i, buf_e, sel, eff)
             if n_sel == 0 and holder != BAILLEUR and v_i[V_MONTHS, n] >= handback:
                 holder = BAILLEUR  # the holder found nobody: the landlord designates
-                n_sel = _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1,
-                                   rent_other, charges, max_e, a_f, a_i, a_b, lst, start,
-                                   avail, params, counters, k_max, buf_i, buf_e, sel, eff)
+                n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
+                                           rent_other, charges, max_e, a_f, a_i, a_b, lst,
+                                           start, avail, params, counters, k_max, buf_i,
+                                           buf_e, sel, eff)
         if n_sel == 0:
             unlet_none += 1
             counters[C_UNLET + holder] += 1
@@ -434,6 +457,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
         for j in range(n_ref):
             avail[sel[j]] = False
             refused[n_r] = sel[j]
+            refused_h[n_r] = holder
             n_r += 1
         if first >= 0:
             i = sel[first]
@@ -443,6 +467,10 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             w_holder[n_w] = holder
             w_factor[n_w] = f_q1 if a_b[B_Q1, i] else f_other
             n_w += 1
+            if flux:  # the holder's flow counts the vacancy once, on its signed lease
+                counters[C_FLUX + holder] += 1
+            if holder == PREFET and not a_b[B_PRIO, i]:  # designated as a State agent
+                counters[C_AGENTS] += 1
             _count_lease(counters, in_qpv, a_b[B_Q1, i], a_b[B_RELOC, i], a_b[B_PRIO, i],
                          a_b[B_TRANSFER, i], holder, params[21] != 0.0)
             offers += first + 1
@@ -450,7 +478,8 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             unlet_refused += 1
             offers += n_sel
     stats = np.array([offers, n_r, unlet_none, unlet_refused], np.int64)
-    return w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], refused[:n_r], stats
+    return (w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], refused[:n_r],
+            refused_h[:n_r], stats)
 
 
 @njit
@@ -468,16 +497,52 @@ def _member(g, i, com, a_i, a_b):
 
 
 @njit
-def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e,
-               a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i, buf_e, sel,
-               eff):
+def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
+                       max_e, a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i,
+                       buf_e, sel, eff):
+    """Ranked candidates a holder designates from its pool; return how many (in ``sel``).
+
+    Pools: préfet, priority households — except that while the leases of its State agents'
+    part are behind ``prefet_agents`` / ``prefet`` of its leases it designates among employed
+    applicants (standing for State agents) first (R441-5 CCH: of the préfet's 30 %, 25 points
+    for priority households and 5 for State agents); Action Logement, employees; commune and
+    landlord, everybody.
+    """
+    args = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e, a_f, a_i, a_b,
+            lst, start, avail, params, counters, k_max, buf_i, buf_e, sel, eff)
+    if holder == PREFET:
+        if params[23] > 0 and counters[C_AGENTS] < params[23] * (counters[C_ALLOC + PREFET] + 1):
+            n_sel = _designate(holder, POOL_EMPLOYED, *args)
+            if n_sel:
+                return n_sel
+        return _designate(holder, POOL_PRIORITY, *args)
+    return _designate(holder, POOL_EMPLOYED if holder == ACTION_LOGEMENT else POOL_ALL, *args)
+
+
+@njit
+def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
+               max_e, a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i, buf_e,
+               sel, eff):
     """Ranked candidates a holder designates for a vacancy; return how many (in ``sel``).
 
-    The candidates are the available applicants of the holder's pool (préfet: priority and
-    relocated households; Action Logement: employees; commune: its residents; landlord:
-    everybody) who wish the commune, whose income is within the ceiling of the dwelling's
-    financing, whose size fits its rooms and whose effort rate is at most ``max_e`` (``eff``
-    receives the effort rates). Under strict enforcement only members of every lagging group
+    The candidates are the available applicants of the ``pool`` (``POOL_PRIORITY``: priority
+    households; ``POOL_EMPLOYED``: employees; ``POOL_ALL``: everybody, a commune holder adding
+    ``local_preference`` points for its residents) who wish the commune, whose income is
+    within the ceiling of the dwelling's financing (relocated households: any income), whose
+    size fits its rooms and whose effort rate is at most ``max_e`` (``eff`` receives the
+    effort rates).
+
+    The commission's ability-to-pay practice (L441-1 CCH lets resources be judged only against
+    the cost of the housing): an applicant is not proposed for a dwelling that would leave it a
+    residual income (*reste à vivre*: income minus rent and charges plus housing benefit) below
+    ``commission_solvency`` €/day per consumption unit (2024 euros, indexed like the income
+    ceilings) — for cheaper dwellings it still is. The
+    préfet's designations of priority households are exempt: the préfet may allocate himself
+    when a commission refuses a DALO household (L441-2-3 CCH); and while offers outside QPV are
+    reserved to the Q1 group (strict enforcement of the L441-1 quota), the floor yields to the
+    quota for its members. This is a practice parameter, not a criterion of the cotation grid.
+
+    Under strict enforcement only members of every lagging group
     are proposed, then members of one of them, then anybody; the ``k_max`` best are proposed
     by decreasing score plus the bonuses that apply, ties in base-score order.
     """
@@ -513,17 +578,22 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
         n_b += 1
     # fitting candidates in base-score order (the first k_max suffice without groups)
     ok_fin, need, max_rooms = a_b[B_FIN + fin], a_i[I_NEED], a_i[I_MAX_ROOMS]
-    prio, employed, home, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_i[I_HOME], a_b[B_Q1]
+    prio, employed, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_b[B_Q1]
     apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
         a_f[F_INCOME_M]
+    uc, floor, q1_group = a_f[F_UC], params[22], a_b[B_Q1_GROUP]
+    exempt = holder == PREFET and pool == POOL_PRIORITY
+    q1_reserved = False  # offers reserved to the Q1 group: the floor yields to the quota
+    for q in range(n_s):
+        if strict[q] == G_Q1:
+            q1_reserved = True
     n_fit = 0
     stop = k_max if n_s == 0 and n_b == 0 else -1
     for t in range(start[com], start[com + 1]):
         i = lst[t]
         if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
             continue
-        if (holder == PREFET and not prio[i]) or (holder == ACTION_LOGEMENT and not employed[i]) \
-                or (holder == COMMUNE and home[i] != com):
+        if (pool == POOL_PRIORITY and not prio[i]) or (pool == POOL_EMPLOYED and not employed[i]):
             continue
         rent = rent_q1 if q1[i] else rent_other
         apl = (rent if rent < apl_cap[i] else apl_cap[i]) - apl_part[i]  # housing benefit
@@ -531,6 +601,9 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
             apl = 0.0
         e = (rent + charges - apl - rls[i]) / income_m[i]
         if e <= max_e:
+            if not exempt and not (q1_reserved and q1_group[i]) \
+                    and income_m[i] * (1.0 - e) < floor * uc[i]:
+                continue  # judged unable to bear this dwelling's cost (commission practice)
             buf_i[n_fit] = i
             buf_e[n_fit] = e
             n_fit += 1
@@ -635,7 +708,7 @@ def _sign_all(state: State, apps: np.ndarray, q1_local: np.ndarray, signed: tupl
     out = {
         "households": who, "dwellings": dws, "holders": holders,
         "in_qpv": nb.qpv[dw.nbhd[dws]], "q1": q1_local[local], "relocation": reloc,
-        "transfer": transfer, "priority": hh.priority[who] | reloc, "new_unit": dw.new[dws].copy(),
+        "transfer": transfer, "priority": hh.priority[who].copy(), "new_unit": dw.new[dws].copy(),
         "wait": (state.month - hh.app_month[who]).astype(np.int64),
         "quartile": hh.quartile[who].astype(np.int64),
     }

@@ -13,6 +13,7 @@ import numpy as np
 from ..config import Behaviour, OverIncome
 from ..jit import njit
 from ..state import (
+    PLS,
     PLS_RATIO,
     SOCIAL,
     State,
@@ -22,6 +23,8 @@ from ..state import (
     size_one,
 )
 from .intentions import _ANY, group_members
+
+LOSS_AGE_EXEMPT = 65.0  # L442-3-1 CCH: tenants aged 65 or more keep the right to stay
 
 
 def yearly_income(state: State, beh: Behaviour, rng: np.random.Generator) -> None:
@@ -38,33 +41,39 @@ def yearly_income(state: State, beh: Behaviour, rng: np.random.Generator) -> Non
 def over_ceiling(state: State, rules: OverIncome) -> None:
     """Monthly: count consecutive months social tenants spend above the SLS and loss thresholds.
 
-    Thresholds are multiples of the PLUS ceiling (the loss one of the PLS ceiling); QPV tenants
+    The SLS threshold is a multiple of the ceiling of the tenant's own dwelling: the PLS ceiling
+    in a PLS dwelling, the PLUS ceiling otherwise (L441-3 CCH; PLAI dwellings are let under the
+    PLAI ceiling but the SLS refers to the PLUS one [U]). The loss threshold is a multiple of the
+    PLS ceiling (L442-3-1 CCH); tenants aged 65 or more are exempt from the loss. QPV tenants
     may be exempt from both.
     """
     hh, dw, nb = state.hh, state.dw, state.nb
     _over_ceiling(hh.alive, hh.tenure, hh.income_uc, hh.adults, hh.kids_u14, hh.kids_14p,
-                  hh.dwelling, dw.nbhd, nb.qpv, float(state.ceiling_index),
+                  hh.age, hh.dwelling, dw.financing, dw.nbhd, nb.qpv, float(state.ceiling_index),
                   float(rules.sls_threshold), float(rules.loss_threshold * PLS_RATIO),
                   bool(rules.qpv_exempt), hh.months_over, hh.months_over_loss)
 
 
 @njit
-def _over_ceiling(alive, tenure, income_uc, adults, kids_u14, kids_14p, dwelling, dw_nbhd, qpv,
-                  ceiling_index, sls_ratio, loss_ratio, qpv_exempt, months_over,
-                  months_over_loss):
+def _over_ceiling(alive, tenure, income_uc, adults, kids_u14, kids_14p, age, dwelling,
+                  dw_financing, dw_nbhd, qpv, ceiling_index, sls_ratio, loss_ratio, qpv_exempt,
+                  months_over, months_over_loss):
     """Advance or reset the over-ceiling counters of living social tenants, in place.
 
     A tenant is over when its income (income per UC × consumption units) exceeds ``sls_ratio``
-    × its PLUS ceiling (category by size and dependants, indexed by ``ceiling_index``), over
-    the loss threshold above ``loss_ratio`` × that ceiling; never in a QPV with ``qpv_exempt``.
+    × the ceiling of its dwelling (PLS ceiling in a PLS dwelling, PLUS otherwise; category by
+    size and dependants, indexed by ``ceiling_index``), over the loss threshold above
+    ``loss_ratio`` × its PLUS ceiling unless aged 65 or more; never in a QPV with
+    ``qpv_exempt``.
     """
     # living social tenants (no condition on a second column, relocated or not)
     for i in group_members(alive, tenure, tenure, alive, SOCIAL, _ANY, False):
         income = income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
         plus = plus_ceiling_one(adults[i], size_one(adults[i], kids_u14[i], kids_14p[i]),
                                 ceiling_index)
-        over = income > sls_ratio * plus
-        loss = income > loss_ratio * plus
+        ceiling = plus * PLS_RATIO if dw_financing[dwelling[i]] == PLS else plus
+        over = income > sls_ratio * ceiling
+        loss = income > loss_ratio * plus and age[i] < LOSS_AGE_EXEMPT
         if qpv_exempt and qpv[dw_nbhd[dwelling[i]]]:
             over = loss = False
         months_over[i] = months_over[i] + 1 if over else 0

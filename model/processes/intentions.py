@@ -213,7 +213,8 @@ def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random
     up, own_p = _upward(idle, rng.random(len(idle)), hh.z, hh.months_over,
                         hh.months_over_loss, _rate(beh.upward_exit_rate),
                         float(rules.sls_exit_multiplier), bool(rules.loss_enabled),
-                        float(12 * rules.loss_years), float(beh.ownership_share * 2.0))
+                        float(12 * rules.loss_years + rules.loss_notice_months),
+                        float(beh.ownership_share * 2.0))
     _set_seek(hh.seek, up, rng.random(len(own_p)), own_p)
     return {"transfer_requests": len(tr), "exit_intentions": len(up)}
 

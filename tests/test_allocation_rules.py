@@ -1,0 +1,290 @@
+"""Allocation rules of the law on hand-built states (issue #15; docs/levers.md §3–§4, §11).
+
+Each test builds a small situation on the tiny territory (tests/conftest.py): its own
+applicants and vacancies, every other application closed, acceptance made certain (or
+impossible) through ``accept_base`` so that the outcome depends on the rule only.
+"""
+
+import numpy as np
+import pytest
+
+from mixsim.model.config import Behaviour, Scenario
+from mixsim.model.moves import MoveLog, vacate
+from mixsim.model.processes.allocation import COMMUNE, allocate
+from mixsim.model.state import (
+    APP_FIRST,
+    APP_NONE,
+    APP_TRANSFER,
+    HOSTED,
+    PLS_RATIO,
+    S_SOCIAL,
+    SINGLE,
+    SOCIAL,
+    consumption_units,
+    plus_ceiling,
+)
+
+# acceptance log-odds ±10 (P ≈ 1 − 5e-5 or 5e-5 with the adjustments), fixed seeds
+SURE = Behaviour(accept_base=10.0, accept_attractiveness=0.0, accept_effort=0.0)
+NEVER = Behaviour(accept_base=-10.0, accept_attractiveness=0.0, accept_effort=0.0)
+
+
+def levers(**overrides):
+    return Scenario().with_overrides({f"levers.{k}": v for k, v in overrides.items()}).levers
+
+
+def close_applications(st):
+    """Close every application and take the social units vacant at the start off the market."""
+    st.hh.app[:] = APP_NONE
+    dw = st.dw
+    dw.active[(dw.sector == S_SOCIAL) & (dw.occupant < 0)] = False
+
+
+def free_units(st, units):
+    """Empty ``units`` (and put them back on the market): their tenants stay in the territory
+    as hosted non-applicants."""
+    occ = st.dw.occupant[units]
+    occ = occ[occ >= 0]
+    vacate(st, occ)
+    st.hh.tenure[occ] = HOSTED
+    st.dw.active[units] = True
+    st.dw.months_vacant[units] = 0
+
+
+def add_applicants(st, n, nbhd, *, waited=0, z=0.0):
+    """Singles hosted in ``nbhd`` applying for a first letting, wishing both communes."""
+    hh = st.hh
+    idx = hh.add(n)
+    hh.alive[idx] = True
+    hh.hh_type[idx] = SINGLE
+    hh.adults[idx] = 1
+    hh.age[idx] = 35.0
+    hh.tenure[idx] = HOSTED
+    hh.nbhd[idx] = nbhd
+    hh.z[idx] = z
+    hh.income_uc[idx] = st.median_income_uc * np.exp(0.5 * z)
+    hh.app[idx] = APP_FIRST
+    hh.app_month[idx] = st.month - waited
+    hh.wishes[idx] = 0b11
+    return idx
+
+
+def one_room_units(st, nbhd_id):
+    dw, nb = st.dw, st.nb
+    return np.flatnonzero((dw.sector == S_SOCIAL) & (dw.nbhd == nb.ids.index(nbhd_id))
+                          & (dw.rooms == 1))
+
+
+def commune_round(st, *, preference, residents=True):
+    """Commune-held one-room vacancies in A2 (commune A); 4 applicants living in A who have just
+    applied, 4 living in B who have waited 24 months (24 cotation points more)."""
+    close_applications(st)
+    units = one_room_units(st, "A2")
+    free_units(st, units)
+    st.dw.holder[units] = COMMUNE
+    res_a = add_applicants(st, 4, st.nb.ids.index("A1"), waited=0) if residents else None
+    res_b = add_applicants(st, 4, st.nb.ids.index("B1"), waited=24)
+    out = allocate(st, levers(**{"reservation.local_preference": preference}), SURE,
+                   np.random.default_rng(3), MoveLog())
+    assert out.n == len(units) == 4
+    return set(out.households.tolist()), res_a, res_b
+
+
+@pytest.mark.parametrize("preference", [30.0, 500.0])
+def test_commune_preference_ranks_its_residents_first(tiny_state, preference):
+    won, res_a, _ = commune_round(tiny_state, preference=preference)
+    assert won == set(res_a.tolist())  # 30 or 500 points beat 24 months of seniority
+
+
+def test_commune_without_preference_ranks_by_cotation_only(tiny_state):
+    won, _, res_b = commune_round(tiny_state, preference=0.0)
+    assert won == set(res_b.tolist())
+
+
+def test_commune_holder_lets_to_non_residents_when_no_resident_applies(tiny_state):
+    # L441-1 CCH: not living in the commune cannot by itself justify refusing a dwelling
+    won, _, res_b = commune_round(tiny_state, preference=30.0, residents=False)
+    assert won == set(res_b.tolist())
+
+
+def relocation_setup(st):
+    """One QPV résidence to demolish with a single tenant left, whose income is twice its PLS
+    ceiling; every other social unit outside QPV of the even rows freed."""
+    dw, nb, hh = st.dw, st.nb, st.hh
+    close_applications(st)
+    qpv_units = np.flatnonzero((dw.sector == S_SOCIAL) & nb.qpv[dw.nbhd] & (dw.occupant >= 0))
+    r = dw.residence[qpv_units[0]]
+    units = np.flatnonzero(dw.residence == r)
+    tenant = dw.occupant[units[dw.occupant[units] >= 0]][0]
+    occ = dw.occupant[units]
+    free_units(st, units[(occ >= 0) & (occ != tenant)])
+    dw.to_demolish[units] = True
+    dw.active[units[dw.occupant[units] < 0]] = False
+    hh.relocation[tenant] = True
+    hh.priority[tenant] = False
+    hh.app[tenant] = APP_TRANSFER
+    hh.app_month[tenant] = st.month
+    hh.wishes[tenant] = 1 << nb.commune[hh.nbhd[tenant]]
+    pls = PLS_RATIO * plus_ceiling(hh, [tenant], st.ceiling_index)[0]
+    hh.income_uc[tenant] = 2.0 * pls / consumption_units(hh, [tenant])[0]
+    hh.z[tenant] = 3.0
+    outside = np.flatnonzero((dw.sector == S_SOCIAL) & dw.active & ~nb.qpv[dw.nbhd])
+    free_units(st, outside[::2])
+    return tenant, units
+
+
+@pytest.mark.parametrize("relocation_priority", [True, False])
+def test_relocated_household_above_the_pls_ceiling_is_rehoused_and_its_building_closes(
+        tiny_state, relocation_priority):
+    """L314-2 code de l'urbanisme: the relocation duty is owed to every occupant, whatever its
+    income; L441-1 CCH: the lease counts in the Q1 quota outside QPV (with relocation
+    priority), not in the priority households' share."""
+    st = tiny_state
+    tenant, units = relocation_setup(st)
+    lv = levers(**{"renewal.relocation_priority": relocation_priority})
+    rng = np.random.default_rng(5)
+    signed = None
+    for _ in range(4):  # a préfet-held vacancy goes to the landlord after handback_months
+        before = dict(st.counters)
+        out = allocate(st, lv, SURE, rng, MoveLog())
+        st.month += 1
+        if out.n:
+            signed = out
+            break
+    assert signed is not None and signed.n == 1 and signed.households[0] == tenant
+    assert signed.relocation[0] and not signed.priority[0] and not signed.in_qpv[0]
+    assert st.hh.tenure[tenant] == SOCIAL and st.dw.residence[st.hh.dwelling[tenant]] != \
+        st.dw.residence[units[0]]
+    assert not st.dw.active[units].any()  # the building is empty: it closes
+    gained = {k: st.counters.get(k, 0) - before.get(k, 0) for k in st.counters}
+    assert gained.get("q1_out", 0) == (1 if relocation_priority else 0)
+    assert sum(gained.get(f"prio_h{h}", 0) for h in range(4)) == 0
+
+
+def test_relocated_households_are_not_in_the_prefet_pool(tiny_state):
+    st = tiny_state
+    tenant, _ = relocation_setup(st)
+    hh = st.hh  # an income within every ceiling: only the pool can keep it out
+    hh.income_uc[tenant] = 0.5 * 0.55 * plus_ceiling(hh, [tenant])[0] / consumption_units(
+        hh, [tenant])[0]
+    hh.z[tenant] = 0.0
+    st.dw.holder[st.dw.sector == S_SOCIAL] = 0  # every dwelling held by the préfet
+    out = allocate(st, levers(**{"reservation.handback_months": 12}), SURE,
+                   np.random.default_rng(5), MoveLog())
+    assert tenant not in out.households
+
+
+def test_flux_counts_a_vacancy_refused_by_every_candidate_once(tiny_state):
+    """Décret 2020-145: a holder's flow is the vacancies let through it; a vacancy all of whose
+    candidates refuse returns next month and is counted once, when let."""
+    st = tiny_state
+    close_applications(st)
+    unit = one_room_units(st, "A2")[:1]
+    free_units(st, unit)
+    add_applicants(st, 3, st.nb.ids.index("A1"), waited=5)
+    lv = levers(**{"reservation.management": "flux"})
+    flux = [f"flux_h{h}" for h in range(4)]
+    first = allocate(st, lv, NEVER, np.random.default_rng(1), MoveLog())
+    assert first.n == 0 and first.refusals == 3 and first.unlet_refused == 1
+    st.month += 1
+    second = allocate(st, lv, SURE, np.random.default_rng(2), MoveLog())
+    assert second.n == 1
+    assert sum(st.counters.get(k, 0) for k in flux) == 1
+
+
+def solvency_round(st, floor, *, holder=3, priority=False):
+    """A one-room vacancy in A2; a poor applicant who waited 50 months (residual income about
+    18 €/day after rent, charges and housing benefit) and a median one who just applied."""
+    close_applications(st)
+    unit = one_room_units(st, "A2")[:1]
+    free_units(st, unit)
+    st.dw.holder[unit] = holder
+    poor = add_applicants(st, 1, st.nb.ids.index("A1"), waited=50)
+    st.hh.income_uc[poor] = 650.0 * 12
+    st.hh.z[poor] = -2.0
+    st.hh.priority[poor] = priority
+    median = add_applicants(st, 1, st.nb.ids.index("A1"), waited=0)
+    beh = Behaviour(accept_base=10.0, accept_attractiveness=0.0, accept_effort=0.0,
+                    commission_solvency=floor)
+    out = allocate(st, levers(), beh, np.random.default_rng(4), MoveLog())
+    assert out.n == 1
+    return out.households[0], poor[0], median[0]
+
+
+def test_commission_solvency_floor_passes_over_a_candidate_unable_to_bear_the_cost(tiny_state):
+    won, poor, median = solvency_round(tiny_state, 22.0)
+    assert won == median
+
+
+def test_without_the_solvency_practice_the_cotation_decides(tiny_state):
+    won, poor, median = solvency_round(tiny_state, 0.0)
+    assert won == poor
+
+
+def test_prefet_designations_are_exempt_from_the_solvency_practice(tiny_state):
+    # L441-2-3 CCH: the préfet may allocate a DALO household the commission refused
+    won, poor, median = solvency_round(tiny_state, 22.0, holder=0, priority=True)
+    assert won == poor
+
+
+@pytest.mark.parametrize("agents", [0.0, 0.05])
+def test_prefet_designates_state_agents_within_its_five_points(tiny_state, agents):
+    """R441-5 CCH: of the préfet's 30 %, up to 5 points for State agents (employed applicants
+    stand for them), the rest for priority households."""
+    st = tiny_state
+    close_applications(st)
+    units = one_room_units(st, "A2")
+    free_units(st, units)
+    st.dw.holder[units] = 0
+    prio = add_applicants(st, 4, st.nb.ids.index("A1"), waited=30)
+    st.hh.priority[prio] = True
+    agent = add_applicants(st, 1, st.nb.ids.index("A1"), waited=0)
+    st.hh.employed[agent] = True
+    lv = levers(**{"reservation.prefet_agents": agents, "reservation.handback_months": 12})
+    out = allocate(st, lv, SURE, np.random.default_rng(8), MoveLog())
+    # the first préfet lease of the year goes to an agent while the agents' part is behind
+    assert (agent[0] in out.households) == (agents > 0)
+    assert st.counters.get("prefet_agents", 0) == (1 if agents > 0 else 0)
+
+
+def test_rebuilding_below_sixty_percent_plai_warns():
+    with pytest.warns(UserWarning, match="60%"):
+        Scenario().with_overrides({"levers.renewal.rebuild_outside_share": 1.0,
+                                   "levers.renewal.rebuild_plai_share": 0.4})
+
+
+def test_sls_is_tested_against_the_ceiling_of_the_tenants_own_dwelling(tiny_state):
+    """L441-3 CCH: a PLS tenant pays the SLS above 120 % of the PLS ceiling, a PLUS tenant above
+    120 % of the PLUS ceiling; an income of 1.3 × PLUS is over for the second only."""
+    from mixsim.model.config import OverIncome
+    from mixsim.model.processes.income import over_ceiling
+    from mixsim.model.state import PLS, PLUS
+    st = tiny_state
+    hh, dw, nb = st.hh, st.dw, st.nb
+    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
+    ten = ten[~nb.qpv[dw.nbhd[hh.dwelling[ten]]]]
+    fin = dw.financing[hh.dwelling[ten]]
+    assert (fin == PLS).any() and (fin == PLUS).any()
+    hh.income_uc[ten] = 1.3 * plus_ceiling(hh, ten, st.ceiling_index) / consumption_units(hh, ten)
+    hh.months_over[ten] = 0
+    over_ceiling(st, OverIncome())
+    assert (hh.months_over[ten[fin == PLUS]] == 1).all()
+    assert (hh.months_over[ten[fin == PLS]] == 0).all()
+
+
+def test_tenants_aged_65_or_more_keep_the_right_to_stay(tiny_state):
+    """L442-3-1 CCH: the loss of the right to stay spares tenants aged 65 or more."""
+    from mixsim.model.config import OverIncome
+    from mixsim.model.processes.income import over_ceiling
+    st = tiny_state
+    hh, dw, nb = st.hh, st.dw, st.nb
+    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
+    ten = ten[~nb.qpv[dw.nbhd[hh.dwelling[ten]]]]
+    hh.income_uc[ten] = 1e6  # far above any threshold
+    hh.age[ten[::2]] = 70.0
+    hh.age[ten[1::2]] = 40.0
+    hh.months_over_loss[ten] = 0
+    over_ceiling(st, OverIncome(loss_enabled=True))
+    assert (hh.months_over_loss[ten[::2]] == 0).all()
+    assert (hh.months_over_loss[ten[1::2]] == 1).all()
+    assert (hh.months_over[ten] == 1).all()  # the SLS is still due
