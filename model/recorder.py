@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .indicators.composition import composition_rows
+from .indicators.demography import demography_rows
 from .indicators.trajectories import transition_rows
 from .moves import KIND, MoveLog
 from .processes.allocation import AllocationResult
@@ -51,8 +52,10 @@ class Recorder:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, state: State, log: MoveLog) -> None:
         """Record the initial composition (year 0) and open the first year."""
-        if self._composition(0):
-            self._add_rows(0, state.month, composition_rows(state))
+        rows = composition_rows(state) if self._composition(0) else []
+        if self.record_years is None or 0 in self.record_years:
+            rows += demography_rows(state)
+        self._add_rows(0, state.month, rows)
         self._open_year(state, log)
 
     def _open_year(self, state: State, log: MoveLog) -> None:
@@ -74,6 +77,7 @@ class Recorder:
         rows = composition_rows(state) if self._composition(year) else []
         rows += self._allocation_rows(state)
         rows += self._mobility_rows(state, log.array(self._log_pos))
+        rows += demography_rows(state)
         self._add_rows(year, state.month, rows)
         self._open_year(state, log)
 

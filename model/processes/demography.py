@@ -509,8 +509,14 @@ def demography(state: State, beh: Behaviour, rng: np.random.Generator, log: Move
 
     # deaths of the oldest: persons living alone die, couples lose a partner
     hazard = monthly_hazard(beh.death_rate_75, np.exp(x))
-    alone = _deaths(work, n, n_old, rng.random(n_old), hazard, hh.hh_type, hh.adults,
+    u = rng.random(n_old)
+    alone = _deaths(work, n, n_old, u, hazard, hh.hh_type, hh.adults,
                     hh.kids_u14, hh.kids_14p)
     remove(state, alone, log, "death")
+    c = state.counters
+    c["births"] = c.get("births", 0) + len(born)
+    c["deaths_persons"] = c.get("deaths_persons", 0) + int((u < hazard).sum())
+    c["separations"] = c.get("separations", 0) + n_seps
+    c["children_leaving"] = c.get("children_leaving", 0) + n_kids
     return {"births": len(born), "children_leaving": n_kids, "separations": n_seps,
             "deaths": len(alone)}
