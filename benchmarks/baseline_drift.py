@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from mixsim.model import Scenario
-from mixsim.model.config import TerritorySpec
 from mixsim.model.api import build_model, warm_up
+from mixsim.model.config import TerritorySpec
 
 # (label, indicator, factor, format, reference)
 ROWS = [
