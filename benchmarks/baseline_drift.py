@@ -56,11 +56,11 @@ ROWS = [
 ]
 
 
-def run_one(scale: float, seed: int, years: int) -> pd.DataFrame:
+def run_one(scale: float, seed: int, years: int, spin_up: int | None = None) -> pd.DataFrame:
     """One run; returns a wide table (year × indicator) with the wall time of each year."""
     scenario = Scenario(years=years, territory=TerritorySpec(scale=scale))
     t0 = time.perf_counter()
-    model = build_model(scenario, seed=seed)
+    model = build_model(scenario, seed=seed, spin_up_years=spin_up)
     walls = {0: time.perf_counter() - t0}
     for y in range(1, years + 1):
         t0 = time.perf_counter()
@@ -85,10 +85,12 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=20)
     ap.add_argument("--show", type=int, nargs="+", default=None,
                     help="years shown (default 0 1 2 5 10 15 20 within the horizon)")
+    ap.add_argument("--spin-up", type=int, default=None,
+                    help="spin-up years (default: the model's; 0 for none)")
     ap.add_argument("--csv", default=None, help="write the mean table (all years) to this CSV")
     args = ap.parse_args()
     warm_up()
-    tables = [run_one(args.scale, s, args.years) for s in args.seeds]
+    tables = [run_one(args.scale, s, args.years, args.spin_up) for s in args.seeds]
     mean = pd.concat(tables).groupby(level=0).mean()
     show = args.show or [y for y in (0, 1, 2, 5, 10, 15, 20, 30) if y <= args.years]
     lines = [f"scale {args.scale}, seeds {args.seeds}, {args.years} years; mean over seeds",

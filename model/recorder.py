@@ -14,7 +14,7 @@ import pandas as pd
 from .indicators.composition import composition_rows
 from .indicators.demography import demography_rows
 from .indicators.trajectories import transition_rows
-from .moves import KIND, MoveLog
+from .moves import KIND, MoveLog, rows_of
 from .processes.allocation import AllocationResult
 from .state import APP_NONE, S_SOCIAL, SOCIAL, State
 
@@ -92,10 +92,10 @@ class Recorder:
                attractiveness_start: np.ndarray) -> None:
         """Add the starting cohort's transition matrices at the horizon."""
         hh = state.hh
-        n = len(cohort_start["nbhd"])
-        idx = np.arange(n)
+        idx = rows_of(state, cohort_start["hid"])  # (−1: the row was compacted away)
+        alive = (idx >= 0) & hh.alive[np.maximum(idx, 0)]
         rows = transition_rows(cohort_start["nbhd"], cohort_start["tenure"] == SOCIAL,
-                               np.where(hh.alive[idx], hh.nbhd[idx], -1), hh.alive[idx],
+                               np.where(alive, hh.nbhd[np.maximum(idx, 0)], -1), alive,
                                state.nb.qpv, attractiveness_start)
         self._add_rows(state.month // 12, state.month, rows)
 
@@ -212,7 +212,7 @@ class Recorder:
         add("transfers_qpv_to_non_qpv",
             int((nb.qpv[f_nb] & ~nb.qpv[t_nb] & social_moves).sum()))
         gain = nb.attractiveness[t_nb] - nb.attractiveness[f_nb]
-        q = hh.quartile[moves[0][between]]
+        q = hh.quartile[np.maximum(rows_of(state, moves[0][between]), 0)]
         for k in range(1, 5):
             g = gain[q == k]
             rows.append(("epci", "EPCI", "mobility",
