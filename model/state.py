@@ -567,8 +567,31 @@ def _smallest_keys_mask(keys, home, k):
 # initialisation
 # ----------------------------------------------------------------------------------------------
 
-AGE_RANGES = {SINGLE: (20, 90), COUPLE: (24, 88), COUPLE_CHILDREN: (25, 55),
-              SINGLE_PARENT: (22, 55), OTHER: (25, 70)}
+# Age of the reference person by household type: shares of the ten-year bands 20–29 … 90–99
+# (orders of magnitude of INSEE's census 2019, households by type and age of the reference
+# person, rounded; persons living alone are old more often than not, couples with children
+# are 30–59).
+AGE_BANDS = np.array([20, 30, 40, 50, 60, 70, 80, 90, 100])
+AGE_BAND_SHARES = {
+    SINGLE: (0.17, 0.12, 0.10, 0.13, 0.15, 0.14, 0.14, 0.05),
+    COUPLE: (0.07, 0.06, 0.05, 0.14, 0.27, 0.25, 0.14, 0.02),
+    COUPLE_CHILDREN: (0.05, 0.31, 0.39, 0.21, 0.04, 0.0, 0.0, 0.0),
+    SINGLE_PARENT: (0.07, 0.25, 0.35, 0.23, 0.07, 0.02, 0.01, 0.0),
+    OTHER: (0.20, 0.14, 0.14, 0.16, 0.14, 0.12, 0.08, 0.02),
+}
+
+
+def draw_ages(rng: np.random.Generator, hh_type: np.ndarray) -> np.ndarray:
+    """Ages of reference persons by household type (:data:`AGE_BAND_SHARES`, uniform in a band)."""
+    ages = np.empty(len(hh_type))
+    for t, shares in AGE_BAND_SHARES.items():
+        m = np.flatnonzero(hh_type == t)
+        if len(m) == 0:
+            continue
+        p = np.asarray(shares) / np.sum(shares)
+        band = weighted_choice(rng, p, len(m))
+        ages[m] = AGE_BANDS[band] + 10.0 * rng.random(len(m))
+    return ages
 
 
 def synthesise_households(rng: np.random.Generator, hh: Table, idx: np.ndarray,
@@ -588,9 +611,7 @@ def synthesise_households(rng: np.random.Generator, hh: Table, idx: np.ndarray,
     hh.adults[idx] = adults
     hh.kids_u14[idx] = u14
     hh.kids_14p[idx] = kids - u14
-    lo = np.array([AGE_RANGES[t][0] for t in range(5)])[hh_type]
-    hi = np.array([AGE_RANGES[t][1] for t in range(5)])[hh_type]
-    hh.age[idx] = lo + (hi - lo) * rng.beta(1.3, 1.6, n)
+    hh.age[idx] = draw_ages(rng, hh_type)
     hh.z[idx] = z
     hh.employed[idx] = (hh.age[idx] < 62) & (rng.random(n) < 0.55 + 0.15 * np.tanh(z))
     hh.women[idx] = draw_women(rng, hh_type, adults, hh.age[idx])

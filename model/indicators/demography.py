@@ -63,7 +63,9 @@ def demography_rows(state: State) -> list[Row]:
     in_qpv = state.nb.qpv[dw.nbhd]
     add("qpv_share_of_social_dwellings",
         (soc_all & in_qpv).sum() / soc_all.sum() if soc_all.any() else nan)
-    poor = hh.income_uc < 0.6 * state.median_income_uc  # INSEE: below 60 % of the median
+    # INSEE: below 60 % of the median living standard of the population (here, housed households)
+    median = float(np.median(hh.income_uc[housed])) if n_housed else nan
+    poor = hh.income_uc < 0.6 * median
     in_qpv_hh = np.zeros(hh.n, bool)
     in_qpv_hh[housed] = state.nb.qpv[hh.nbhd[housed]]
     add("poverty_rate", poor[housed].mean() if n_housed else nan)

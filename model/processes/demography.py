@@ -60,7 +60,6 @@ from ..state import (
     SINGLE_PARENT,
     SOCIAL,
     State,
-    consumption_units,
     income_one,
     open_applications,
     plus_ceiling_one,
@@ -429,26 +428,23 @@ def form_unions(state: State, seekers: np.ndarray, rng: np.random.Generator,
     return k, len(outside)
 
 
-def _couple_income(state: State, r: np.ndarray, extra_income: np.ndarray) -> None:
-    """Set the income per UC and rank of rows ``r`` after their composition changed."""
+def _set_z(state: State, r: np.ndarray, z: np.ndarray) -> None:
+    """Set the income rank of rows ``r``, with their income per UC and quartile."""
     hh = state.hh
-    cu = consumption_units(hh, r)
-    inc_uc = extra_income / cu
+    hh.z[r] = z
+    inc_uc = state.median_income_uc * np.exp(INCOME_SIGMA * z)
     hh.income_uc[r] = inc_uc
-    hh.z[r] = np.log(np.maximum(inc_uc, 1.0) / state.median_income_uc) / INCOME_SIGMA
     hh.quartile[r] = 1 + np.searchsorted(state.quartile_cuts, inc_uc, side="right")
 
 
 def _add_partner(state: State, r: np.ndarray, z_partner: np.ndarray, woman: np.ndarray) -> None:
     """Add a partner from outside the territory to the one-adult households ``r``."""
     hh = state.hh
-    before = hh.income_uc[r] * consumption_units(hh, r)
-    partner = state.median_income_uc * np.exp(INCOME_SIGMA * z_partner)  # one UC alone
     hh.adults[r] = hh.adults[r] + 1
     hh.women[r] = hh.women[r] + woman.astype(np.int8)
     kids = (hh.kids_u14[r] + hh.kids_14p[r]) > 0
     hh.hh_type[r] = np.where(kids, COUPLE_CHILDREN, COUPLE).astype(np.int8)
-    _couple_income(state, r, before + partner)
+    _set_z(state, r, 0.5 * (hh.z[r] + z_partner))
 
 
 def join_households(state: State, a: np.ndarray, b: np.ndarray, log: MoveLog) -> None:
@@ -457,7 +453,11 @@ def join_households(state: State, a: np.ndarray, b: np.ndarray, log: MoveLog) ->
     The couple lives in the home of the one who has a dwelling (both housed: the larger
     dwelling, then ``a``); the other household's members (its adult and children) join it and
     its row ends (logged as a ``union`` move from its home to the couple's). The couple's income
-    is the sum of both; a pending application is kept (the host's, else the joiner's, as a
+    rank is the mean of the partners' (the model keeps each household's living standard as a
+    rank that composition changes leave as it is — births, departures of children, deaths and
+    separations do not change the remaining members' — so a union does not add the economies of
+    scale of pooling either, which would raise the ranks of the population year after year); a
+    pending application is kept (the host's, else the joiner's, as a
     transfer request when the couple lives in social housing).
     """
     hh, dw = state.hh, state.dw
@@ -467,8 +467,7 @@ def join_households(state: State, a: np.ndarray, b: np.ndarray, log: MoveLog) ->
     a_hosts = rooms_a >= rooms_b
     host = np.where(a_hosts, a, b)
     joiner = np.where(a_hosts, b, a)
-    inc = (hh.income_uc[host] * consumption_units(hh, host)
-           + hh.income_uc[joiner] * consumption_units(hh, joiner))
+    z = 0.5 * (hh.z[host] + hh.z[joiner])
     hh.adults[host] = hh.adults[host] + hh.adults[joiner]
     hh.women[host] = hh.women[host] + hh.women[joiner]
     hh.kids_u14[host] = hh.kids_u14[host] + hh.kids_u14[joiner]
@@ -476,7 +475,7 @@ def join_households(state: State, a: np.ndarray, b: np.ndarray, log: MoveLog) ->
     kids = (hh.kids_u14[host] + hh.kids_14p[host]) > 0
     hh.hh_type[host] = np.where(kids, COUPLE_CHILDREN, COUPLE).astype(np.int8)
     hh.employed[host] = hh.employed[host] | hh.employed[joiner]
-    _couple_income(state, host, inc)
+    _set_z(state, host, z)
     take = (hh.app[host] == APP_NONE) & (hh.app[joiner] != APP_NONE)
     h, j = host[take], joiner[take]
     hh.app[h] = np.where(hh.tenure[h] == SOCIAL, APP_TRANSFER, APP_FIRST).astype(np.int8)
