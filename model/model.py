@@ -60,7 +60,7 @@ def advance_month(s: State, L: Levers, B: Behaviour, rng: np.random.Generator, l
 def new_year(s: State, B: Behaviour, rng: np.random.Generator) -> None:
     """January: incomes, quartiles, Q1 threshold, private rents and stock, yearly counters.
 
-    The rows of households that ended are dropped first when they are over a tenth of the
+    The rows of households that ended are dropped first when they are over 5 % of the
     table (:func:`~model.moves.compact_households`), so that a month's cost follows the living
     households.
     """
@@ -75,7 +75,7 @@ def new_year(s: State, B: Behaviour, rng: np.random.Generator) -> None:
     s.counters.clear()
 
 
-COMPACT_SHARE = 0.10  # dead rows (share of the table) above which they are compacted away
+COMPACT_SHARE = 0.05  # dead rows (share of the table) above which they are compacted away
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:

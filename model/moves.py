@@ -169,6 +169,7 @@ def join(state: State, joiner: np.ndarray, host: np.ndarray, log: MoveLog) -> No
     hh.tenure[joiner] = GONE
     hh.app[joiner] = 0
     hh.seek[joiner] = SEEK_NONE
+    state.departures += len(joiner)  # (households that ended, for the accounting)
     log.add(joiner, state.month, from_dw, from_nb, hh.dwelling[host], hh.nbhd[host], "union")
 
 
