@@ -2,8 +2,10 @@
 
 Households and dwellings are many (10⁴–10⁶) and are held as numpy columns in :class:`Table`
 objects; neighbourhoods are few and also held as arrays (the model exposes them as Mesa agents).
-Household rows are never reused: a household that dies or leaves keeps its row with
-``alive = False`` so that its id (the row index) stays valid in the move log.
+A household that dies or leaves keeps its row with ``alive = False`` until the rows of ended
+households are compacted away (:meth:`Table.compact`, :func:`~model.moves.compact_households`,
+each January when they are over 5 % of the table); its stable id (the ``hid`` column, increasing
+with the row) is what the move log records, so it stays valid.
 
 Reference rules used here (docs/sources.md §1):
 
