@@ -6,7 +6,7 @@ is that of ``run_scenario`` (territory already loaded; model build, 15 years, re
 With ``--repeat k`` every scale runs ``k`` times, interleaved, and the best and median wall times
 are printed: this virtual machine's speed drifts by up to 1.6× over an hour (same code, same
 seed), and the best of several runs is the figure least disturbed by its neighbours; the
-process's CPU time (``cpu_s``) is printed too, less disturbed by other processes on the cores. Figures go
+process's CPU time (``cpu_s``) is printed too, less disturbed by other processes. Figures go
 into ``benchmarks/README.md``. Each child first makes a one-month run on a tiny territory, which
 loads the compiled kernels (numba's cache, written by the first run on the machine); that
 loading, paid once per process, is printed apart as ``kernels_s``.

@@ -183,9 +183,17 @@ class HousingModel(mesa.Model):
         self.territory = territory or load_territory(scenario.territory.source,
                                                      scenario.territory.scale)
         self.spin_up_years = SPIN_UP_YEARS if spin_up_years is None else int(spin_up_years)
-        self.state = initial_state(self.territory, self.rng, self.spin_up_years,
-                                   holder_shares=self.levers.reservation.shares(),
-                                   wish_breadth=self.levers.information.wish_breadth)
+        options = {"holder_shares": self.levers.reservation.shares(),
+                   "wish_breadth": self.levers.information.wish_breadth}
+        if self.spin_up_years > 0:
+            # the spun-up state is today's, the same for every scenario (paired comparisons of
+            # levers start from one state); the scenario's options then apply from year 0
+            from .spinup import apply_options, today_options
+            self.state = initial_state(self.territory, self.rng, self.spin_up_years,
+                                       **today_options())
+            apply_options(self.state, self.rng, self.territory, **options)
+        else:
+            self.state = initial_state(self.territory, self.rng, 0, **options)
         anchor_base(self.state, self.behaviour)
         self.attractiveness_start = self.state.nb.attractiveness.copy()
         self._first_month = self.state.month

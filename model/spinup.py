@@ -52,6 +52,39 @@ def spin_up_rules() -> tuple[Levers, Behaviour]:
     return lev, Behaviour(growth=0.0)
 
 
+def today_options() -> dict:
+    """Build options of today's rules (reservation shares, breadth of wishes)."""
+    lev = Levers()
+    return {"holder_shares": lev.reservation.shares(),
+            "wish_breadth": lev.information.wish_breadth}
+
+
+def apply_options(state: State, rng: np.random.Generator, territory: Territory, *,
+                  holder_shares, wish_breadth: int) -> None:
+    """Apply a scenario's build options to a state spun up with today's (:func:`today_options`).
+
+    Reservation shares other than today's re-draw the holders of the social dwellings (unless
+    the territory gives them), as :func:`~model.state.build_state` draws them; a breadth of
+    wishes other than today's re-draws the wishes of the pending applicants. With today's
+    options nothing is drawn, so the baseline's stream is that of the spun-up state.
+    """
+    from .state import APP_NONE, S_SOCIAL, draw_wishes
+
+    today = today_options()
+    dw, hh = state.dw, state.hh
+    if (tuple(np.asarray(holder_shares, float)) != tuple(np.asarray(today["holder_shares"], float))
+            and "holder" not in territory.social_stock.columns):
+        soc = np.flatnonzero(dw.sector == S_SOCIAL)
+        shares = np.asarray(holder_shares, float)
+        counts = np.floor(shares * len(soc)).astype(int)
+        counts[-1] = len(soc) - counts[:-1].sum()
+        dw.holder[soc] = rng.permutation(np.repeat(np.arange(4), counts))
+    if int(wish_breadth) != int(today["wish_breadth"]):
+        apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE))
+        hh.wishes[apps] = draw_wishes(rng, state.nb.commune[hh.nbhd[apps]], int(wish_breadth),
+                                      state.commune_w)
+
+
 def spin_up(state: State, rng: np.random.Generator, years: int, scale: float) -> State:
     """Run ``years`` years before year 0 on ``state`` (in place) and return it at year 0."""
     from .model import advance_month, new_year
