@@ -142,7 +142,7 @@ RANDOM_ALLOCATION = {
 def _random_level_d(seed: int) -> float:
     """D of Q1 social tenants when the same tenants are shuffled over the same dwellings."""
     from mixsim.model.indicators import dissimilarity
-    m = HousingModel(Scenario(), territory=load_territory(scale=0.1), rng=seed)
+    m = HousingModel(Scenario(), territory=load_territory(scale=0.1), rng=seed, spin_up_years=0)
     hh, dw = m.state.hh, m.state.dw
     ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
     nb = dw.nbhd[hh.dwelling[ten]]
