@@ -19,10 +19,10 @@ docs/sources.md):
   partner the age rate × 0.1 / (1 − that share), the shares by age being those of the 2019
   census (INSEE RP, rounded).
 * **children leaving home** by age: a child aged 14+ leaves each year with the hazard of its
-  age (INSEE, *Enquête nationale sur les ressources des jeunes* 2014 and RP: median age at
-  leaving the parents' home ≈ 23–24; about a third of those aged 25 still live with them at
-  18–24 …); the model keeps no child ages and takes the child to be 30 years younger than the
-  reference person (mean age of mothers at birth ≈ 31, of fathers ≈ 33).
+  age, a schedule that puts the median age at leaving the parents' home near 23 (INSEE: 23–24
+  in the *Enquête nationale sur les ressources des jeunes*, 2014; the hazards by age are an
+  assumption); the model keeps no child ages and takes the child to be 30 years younger than
+  the reference person (mean age of mothers at birth ≈ 31, of fathers ≈ 33).
 * **separations** by age of the reference person: about 1.7 % of couples a year overall
   (INSEE: ≈ 250,000–300,000 separations of couples a year for ≈ 16 million couples), higher
   when young [assumption on the age profile]; with children, the man leaves in 85 % of cases
