@@ -74,20 +74,25 @@ def _cached_territory(source: str, scale: float) -> Territory:
 
 def build_model(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
                 = None, territory: Territory | None = None, run_id: str = "run",
-                composition_years=None, record_years=None) -> HousingModel:
-    """Build a model from a scenario (territory loaded and scaled as the scenario says)."""
+                composition_years=None, record_years=None, spin_up_years: int | None = None
+                ) -> HousingModel:
+    """Build a model from a scenario (territory loaded and scaled as the scenario says).
+
+    ``spin_up_years``: years run before year 0 (default :data:`~model.spinup.SPIN_UP_YEARS`).
+    """
     scenario = scenario or Scenario()
     if territory is None:
         territory = _cached_territory(scenario.territory.source, scenario.territory.scale)
     return HousingModel(scenario, territory=territory, rng=seed, run_id=run_id,
-                        composition_years=composition_years, record_years=record_years)
+                        composition_years=composition_years, record_years=record_years,
+                        spin_up_years=spin_up_years)
 
 
 def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
                  = None, years: int | None = None, scale: float | None = None,
                  territory: Territory | None = None, run_id: str = "run", progress=None,
-                 keep_moves: bool = True, composition_years=None, record_years=None
-                 ) -> RunResult:
+                 keep_moves: bool = True, composition_years=None, record_years=None,
+                 spin_up_years: int | None = None) -> RunResult:
     """Run one scenario and return its tables.
 
     Args:
@@ -103,6 +108,8 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
             None, the default, for every year. Reading a few years only is faster.
         record_years: Years whose indicator rows are recorded at all; None, the default, for
             every year (a sensitivity analysis reads its outcome years only).
+        spin_up_years: Years run before year 0 under today's rules (default
+            :data:`~model.spinup.SPIN_UP_YEARS`; see :mod:`mixsim.model.spinup`).
     """
     scenario = scenario or Scenario()
     if years is not None:
@@ -114,7 +121,8 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
     t0 = time.perf_counter()
     with _released_models():  # the tables hold no reference to the model
         model = build_model(scenario, seed=seq, territory=territory, run_id=run_id,
-                            composition_years=composition_years, record_years=record_years)
+                            composition_years=composition_years, record_years=record_years,
+                            spin_up_years=spin_up_years)
         model.run(scenario.years, progress=progress)
         wall = time.perf_counter() - t0
         s = model.state
@@ -181,20 +189,24 @@ def _released_models() -> Iterator[None]:
 
 def cohort_table(model: HousingModel) -> pd.DataFrame:
     """Households present at the start: where they are at the horizon (for trajectories)."""
-    from .state import TENURE_NAMES
+    from .moves import rows_of
+    from .state import GONE, TENURE_NAMES
     hh, nb = model.state.hh, model.state.nb
     start = model.cohort_start
-    idx = np.arange(len(start["nbhd"]))
+    rows = rows_of(model.state, start["hid"])  # (−1: ended and compacted away)
+    found = rows >= 0
+    r = np.maximum(rows, 0)
+    alive = found & hh.alive[r]
     names = np.array(TENURE_NAMES, dtype=object)
     ids = np.array(list(nb.ids) + [None], dtype=object)
     return pd.DataFrame({
-        "household": idx,
+        "household": start["hid"],
         "tenure_start": names[start["tenure"]], "nbhd_start": ids[start["nbhd"]],
         "qpv_start": nb.qpv[start["nbhd"]], "quartile_start": start["quartile"],
-        "alive_end": hh.alive[idx], "tenure_end": names[hh.tenure[idx]],
-        "nbhd_end": ids[np.where(hh.alive[idx], hh.nbhd[idx], -1)],
-        "qpv_end": np.where(hh.alive[idx], nb.qpv[hh.nbhd[idx]], False),
-        "quartile_end": hh.quartile[idx]})
+        "alive_end": alive, "tenure_end": names[np.where(found, hh.tenure[r], GONE)],
+        "nbhd_end": ids[np.where(alive, hh.nbhd[r], -1)],
+        "qpv_end": np.where(alive, nb.qpv[hh.nbhd[r]], False),
+        "quartile_end": np.where(found, hh.quartile[r], start["quartile"])})
 
 
 def warm_up() -> None:

@@ -13,9 +13,9 @@ from collections import OrderedDict
 import mesa
 import numpy as np
 
-from .config import Scenario
-from .moves import MoveLog
-from .processes.allocation import allocate
+from .config import Behaviour, Levers, Scenario
+from .moves import MoveLog, compact_households
+from .processes.allocation import AllocationResult, allocate
 from .processes.attractiveness import anchor_base, update_attractiveness
 from .processes.demography import demography
 from .processes.income import over_ceiling, yearly_income
@@ -33,6 +33,51 @@ from .state import State, build_state, commune_weights, update_q1_threshold, upd
 from .territory import Territory, load_territory
 
 
+def advance_month(s: State, L: Levers, B: Behaviour, rng: np.random.Generator, log: MoveLog,
+                  scale: float, first_month: int = 0) -> AllocationResult:
+    """Run one month of the schedule of ODD §3 on ``s`` (January: the yearly updates first).
+
+    Returns:
+        The month's allocation outcome. ``s.month`` is one more on return.
+    """
+    if s.month % 12 == 0 and s.month != first_month:
+        new_year(s, B, rng)
+    demography(s, B, rng, log, L.information.wish_breadth)
+    over_ceiling(s, L.over_income)
+    move_intentions(s, B, L, rng, log)
+    private_market(s, B, rng, log)
+    arrivals(s, B, rng, L.information.wish_breadth)
+    private_market(s, B, rng, log, only=s.pending_arrivals)
+    settle_arrivals(s, log)
+    give_up_seeking(s, rng)
+    policy_events(s, L, rng, log, scale)
+    result = allocate(s, L, B, rng, log)
+    update_attractiveness(s, B, rng)
+    s.month += 1
+    return result
+
+
+def new_year(s: State, B: Behaviour, rng: np.random.Generator) -> None:
+    """January: incomes, quartiles, Q1 threshold, private rents and stock, yearly counters.
+
+    The rows of households that ended are dropped first when they are over 5 % of the
+    table (:func:`~model.moves.compact_households`), so that a month's cost follows the living
+    households.
+    """
+    if s.hh.n - int(s.hh.alive.sum()) > COMPACT_SHARE * s.hh.n:
+        compact_households(s)
+    yearly_income(s, B, rng)
+    update_quartiles(s)
+    update_q1_threshold(s)
+    yearly_private_rents(s, B)
+    private_construction(s, B, rng)
+    s.commune_w = commune_weights(s)
+    s.counters.clear()
+
+
+COMPACT_SHARE = 0.05  # dead rows (share of the table) above which they are compacted away
+
+
 def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
     """Return a SeedSequence from an int, a SeedSequence or None (fresh OS entropy)."""
     if isinstance(seed, np.random.SeedSequence):
@@ -44,23 +89,37 @@ _INITIAL_STATES: OrderedDict = OrderedDict()  # see initial_state
 INITIAL_STATES_KEPT = 2
 
 
-def initial_state(territory: Territory, rng: np.random.Generator, **options) -> State:
-    """Return :func:`~model.state.build_state`'s state, from a copy when already built.
+def initial_state(territory: Territory, rng: np.random.Generator, spin_up_years: int = 0,
+                  **options) -> State:
+    """Return the initial state: :func:`~model.state.build_state`'s, spun up (:mod:`.spinup`).
 
     The synthetic population depends only on the territory, the generator's state and the
     options, and ensembles and sensitivity analyses build the same one again and again (every
     sample point of an analysis runs on the same seeds). The last ``INITIAL_STATES_KEPT``
-    states are kept with the generator's state after building; a repeated build is a deep copy
-    and leaves the generator exactly where building would have left it.
+    states are kept in memory with the generator's state after building, and spun-up states
+    on disk too; a repeated build is a copy and leaves the generator exactly where building
+    would have left it.
     """
+    from . import spinup
+
     before = rng.bit_generator.state
-    key = (repr(before), repr(sorted(options.items())))
+    key = (repr(before), repr(sorted(options.items())), int(spin_up_years))
     hit = _INITIAL_STATES.get(key)
     if hit is not None and hit[0] is territory:  # (the entry keeps its territory alive)
         _INITIAL_STATES.move_to_end(key)
         rng.bit_generator.state = hit[2]
         return copy.deepcopy(hit[1])
-    state = build_state(territory, rng, **options)
+    disk_key = spinup.cache_key(territory, before, spin_up_years, options) \
+        if spin_up_years > 0 else None
+    cached = spinup.load_cached(disk_key) if disk_key else None
+    if cached is not None:
+        state, after = cached
+        rng.bit_generator.state = after
+    else:
+        state = build_state(territory, rng, **options)
+        if spin_up_years > 0:
+            spinup.spin_up(state, rng, spin_up_years, territory.scale)
+            spinup.store_cached(disk_key, state, rng.bit_generator.state)
     _INITIAL_STATES[key] = (territory, copy.deepcopy(state), rng.bit_generator.state)
     _INITIAL_STATES.move_to_end(key)
     while len(_INITIAL_STATES) > INITIAL_STATES_KEPT:
@@ -102,11 +161,15 @@ class HousingModel(mesa.Model):
         composition_years: Years whose composition indicators are recorded (default: every
             year; see :class:`~model.recorder.Recorder`).
         record_years: Years whose indicator rows are recorded at all (default: every year).
+        spin_up_years: Years run before year 0 under today's rules, not recorded (default
+            :data:`~model.spinup.SPIN_UP_YEARS`; 0 starts from the synthetic population as
+            drawn). See :mod:`mixsim.model.spinup`.
     """
 
     def __init__(self, scenario: Scenario | None = None, *, territory: Territory | None = None,
                  rng: int | np.random.SeedSequence | None = None, run_id: str = "run",
-                 composition_years=None, record_years=None):
+                 composition_years=None, record_years=None, spin_up_years: int | None = None):
+        from .spinup import SPIN_UP_YEARS
         scenario = scenario or Scenario()
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
         super().__init__(rng=seq)
@@ -119,16 +182,28 @@ class HousingModel(mesa.Model):
         self.behaviour = scenario.behaviour
         self.territory = territory or load_territory(scenario.territory.source,
                                                      scenario.territory.scale)
-        self.state = initial_state(self.territory, self.rng,
-                                   holder_shares=self.levers.reservation.shares(),
-                                   wish_breadth=self.levers.information.wish_breadth)
+        self.spin_up_years = SPIN_UP_YEARS if spin_up_years is None else int(spin_up_years)
+        options = {"holder_shares": self.levers.reservation.shares(),
+                   "wish_breadth": self.levers.information.wish_breadth}
+        if self.spin_up_years > 0:
+            # the spun-up state is today's, the same for every scenario (paired comparisons of
+            # levers start from one state); the scenario's options then apply from year 0
+            from .spinup import apply_options, today_options
+            self.state = initial_state(self.territory, self.rng, self.spin_up_years,
+                                       **today_options())
+            apply_options(self.state, self.rng, self.territory, **options)
+        else:
+            self.state = initial_state(self.territory, self.rng, 0, **options)
         anchor_base(self.state, self.behaviour)
         self.attractiveness_start = self.state.nb.attractiveness.copy()
+        self._first_month = self.state.month
         self.log = MoveLog()
+        self.log.bind(self.state.hh)
         self.recorder = Recorder(run_id, composition_years, record_years)
         self.neighbourhoods = [Neighbourhood(self, j) for j in range(len(self.state.nb))]
         hh = self.state.hh
-        self.cohort_start = {"nbhd": hh.nbhd.copy(), "tenure": hh.tenure.copy(),
+        self.cohort_start = {"hid": hh.hid.copy(), "nbhd": hh.nbhd.copy(),
+                             "tenure": hh.tenure.copy(),
                              "quartile": hh.quartile.copy(), "dwelling": hh.dwelling.copy()}
         self.recorder.start(self.state, self.log)
         self.last_allocation = None
@@ -140,35 +215,12 @@ class HousingModel(mesa.Model):
 
     def step(self) -> None:
         """One month: the processes of ODD §3 in order."""
-        s, L, B, rng, log = self.state, self.levers, self.behaviour, self.rng, self.log
-        if s.month % 12 == 0 and s.month > 0:
-            self._new_year()
-        demography(s, B, rng, log, L.information.wish_breadth)
-        over_ceiling(s, L.over_income)
-        move_intentions(s, B, L, rng, log)
-        private_market(s, B, rng, log)
-        arrivals(s, B, rng, L.information.wish_breadth)
-        private_market(s, B, rng, log, only=s.pending_arrivals)
-        settle_arrivals(s, log)
-        give_up_seeking(s, rng)
-        policy_events(s, L, rng, log, self.territory.scale)
-        self.last_allocation = allocate(s, L, B, rng, log)
-        update_attractiveness(s, B, rng)
+        s = self.state
+        self.last_allocation = advance_month(s, self.levers, self.behaviour, self.rng, self.log,
+                                             self.territory.scale, self._first_month)
         self.recorder.month(self.last_allocation)
-        s.month += 1
-        if s.month % 12 == 0:
-            self.recorder.end_year(s, log, s.month // 12)
-
-    def _new_year(self) -> None:
-        """January: incomes, quartiles, Q1 threshold, private rents and stock, yearly counters."""
-        s, B, rng = self.state, self.behaviour, self.rng
-        yearly_income(s, B, rng)
-        update_quartiles(s)
-        update_q1_threshold(s)
-        yearly_private_rents(s, B)
-        private_construction(s, B, rng)
-        s.commune_w = commune_weights(s)
-        s.counters.clear()
+        if s.month % 12 == 0 and s.month > 0:
+            self.recorder.end_year(s, self.log, s.month // 12)
 
     def run(self, years: int, progress=None) -> None:
         """Run ``years`` years of monthly steps; ``progress(done, total)`` is called each month."""

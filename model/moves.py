@@ -9,15 +9,25 @@ from .jit import njit
 from .state import GONE, HOSTED, S_SOCIAL, SEEK_NONE, State
 
 MOVE_KINDS = ("transfer", "first_letting", "relocation", "private_move", "exit_ownership",
-              "exit_private_rental", "arrival", "departure", "death", "sale_to_tenant")
+              "exit_private_rental", "arrival", "departure", "death", "sale_to_tenant", "union")
 KIND = {k: i for i, k in enumerate(MOVE_KINDS)}
 
 
 class MoveLog:
-    """Append-only log of moves: household, month, from (dwelling, neighbourhood), to, kind."""
+    """Append-only log of moves: household, month, from (dwelling, neighbourhood), to, kind.
+
+    The household is its stable id (the ``hid`` column of the household table the log is bound
+    to, see :meth:`bind`), which stays valid when dead rows are compacted away
+    (:func:`compact_households`); an unbound log records the row indices themselves.
+    """
 
     def __init__(self) -> None:
         self._chunks: list[np.ndarray] = []
+        self._table = None
+
+    def bind(self, table) -> None:
+        """Record households by the ``hid`` column of ``table`` (a household Table)."""
+        self._table = table
 
     def add(self, hh: np.ndarray, month: int, from_dw: np.ndarray, from_nb: np.ndarray,
             to_dw: np.ndarray, to_nb: np.ndarray, kind: str | np.ndarray) -> None:
@@ -26,6 +36,8 @@ class MoveLog:
         if n == 0:
             return
         chunk = np.empty((7, n), np.int64)
+        if self._table is not None:
+            hh = self._table.hid[np.asarray(hh, np.int64)]
         chunk[0], chunk[1], chunk[2], chunk[3] = hh, month, from_dw, from_nb
         chunk[4], chunk[5], chunk[6] = to_dw, to_nb, KIND[kind] if isinstance(kind, str) else kind
         self._chunks.append(chunk)
@@ -138,6 +150,63 @@ def remove(state: State, hh_idx: np.ndarray, log: MoveLog, kind: str) -> None:
     state.departures += len(hh_idx)
     minus = np.full(len(hh_idx), -1)
     log.add(hh_idx, state.month, from_dw, from_nb, minus, minus, kind)
+
+
+def join(state: State, joiner: np.ndarray, host: np.ndarray, log: MoveLog) -> None:
+    """Households ``joiner`` move into the homes of ``host`` (a union): their rows end.
+
+    Logged as ``union`` moves from the joiner's home to the host's (dwelling −1 when hosted).
+    """
+    hh = state.hh
+    joiner = np.asarray(joiner, np.int64)
+    if len(joiner) == 0:
+        return
+    host = np.asarray(host, np.int64)
+    from_dw = hh.dwelling[joiner].copy()
+    from_nb = hh.nbhd[joiner].copy()
+    vacate(state, joiner)
+    hh.alive[joiner] = False
+    hh.tenure[joiner] = GONE
+    hh.app[joiner] = 0
+    hh.seek[joiner] = SEEK_NONE
+    state.departures += len(joiner)  # (households that ended, for the accounting)
+    log.add(joiner, state.month, from_dw, from_nb, hh.dwelling[host], hh.nbhd[host], "union")
+
+
+def compact_households(state: State, extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Drop the rows of households that ended (died, left, joined another, never came).
+
+    Rows keep their order and their stable id ``hid``; the dwellings' ``occupant`` column and the
+    household rows held in ``state.pending_arrivals`` and in the arrays of ``extra`` are
+    remapped (−1 for a dropped row). Call it between months: it is cheap (a copy of the living
+    rows) and keeps a month's cost proportional to the living households, not to all the
+    households ever created.
+
+    Returns:
+        The new row of each old row (−1 for the dropped ones).
+    """
+    hh, dw = state.hh, state.dw
+    keep = hh.alive.copy()
+    if len(state.pending_arrivals):
+        keep[state.pending_arrivals] = True
+    new = hh.compact(keep)
+    occ = dw.occupant
+    dw.occupant = np.where(occ >= 0, new[np.maximum(occ, 0)], -1)
+    if len(state.pending_arrivals):
+        state.pending_arrivals = new[state.pending_arrivals]
+    for arr in (extra or {}).values():
+        arr[:] = np.where(arr >= 0, new[np.maximum(arr, 0)], -1)
+    return new
+
+
+def rows_of(state: State, hid: np.ndarray) -> np.ndarray:
+    """Return the rows of the households of stable ids ``hid`` (−1 for a household dropped)."""
+    ids = state.hh.hid
+    hid = np.asarray(hid, np.int64)
+    pos = np.minimum(np.searchsorted(ids, hid), max(len(ids) - 1, 0))
+    if len(ids) == 0:
+        return np.full(len(hid), -1, np.int64)
+    return np.where(ids[pos] == hid, pos, -1)
 
 
 def is_hosted(state: State, idx) -> np.ndarray:

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .indicators.composition import composition_rows
+from .indicators.demography import demography_rows
 from .indicators.trajectories import transition_rows
-from .moves import KIND, MoveLog
+from .moves import KIND, MoveLog, rows_of
 from .processes.allocation import AllocationResult
 from .state import APP_NONE, S_SOCIAL, SOCIAL, State
 
@@ -51,8 +52,10 @@ class Recorder:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, state: State, log: MoveLog) -> None:
         """Record the initial composition (year 0) and open the first year."""
-        if self._composition(0):
-            self._add_rows(0, state.month, composition_rows(state))
+        rows = composition_rows(state) if self._composition(0) else []
+        if self.record_years is None or 0 in self.record_years:
+            rows += demography_rows(state)
+        self._add_rows(0, state.month, rows)
         self._open_year(state, log)
 
     def _open_year(self, state: State, log: MoveLog) -> None:
@@ -74,6 +77,7 @@ class Recorder:
         rows = composition_rows(state) if self._composition(year) else []
         rows += self._allocation_rows(state)
         rows += self._mobility_rows(state, log.array(self._log_pos))
+        rows += demography_rows(state)
         self._add_rows(year, state.month, rows)
         self._open_year(state, log)
 
@@ -88,10 +92,10 @@ class Recorder:
                attractiveness_start: np.ndarray) -> None:
         """Add the starting cohort's transition matrices at the horizon."""
         hh = state.hh
-        n = len(cohort_start["nbhd"])
-        idx = np.arange(n)
+        idx = rows_of(state, cohort_start["hid"])  # (−1: the row was compacted away)
+        alive = (idx >= 0) & hh.alive[np.maximum(idx, 0)]
         rows = transition_rows(cohort_start["nbhd"], cohort_start["tenure"] == SOCIAL,
-                               np.where(hh.alive[idx], hh.nbhd[idx], -1), hh.alive[idx],
+                               np.where(alive, hh.nbhd[np.maximum(idx, 0)], -1), alive,
                                state.nb.qpv, attractiveness_start)
         self._add_rows(state.month // 12, state.month, rows)
 
@@ -208,7 +212,7 @@ class Recorder:
         add("transfers_qpv_to_non_qpv",
             int((nb.qpv[f_nb] & ~nb.qpv[t_nb] & social_moves).sum()))
         gain = nb.attractiveness[t_nb] - nb.attractiveness[f_nb]
-        q = hh.quartile[moves[0][between]]
+        q = hh.quartile[np.maximum(rows_of(state, moves[0][between]), 0)]
         for k in range(1, 5):
             g = gain[q == k]
             rows.append(("epci", "EPCI", "mobility",

@@ -2,8 +2,10 @@
 
 Households and dwellings are many (10⁴–10⁶) and are held as numpy columns in :class:`Table`
 objects; neighbourhoods are few and also held as arrays (the model exposes them as Mesa agents).
-Household rows are never reused: a household that dies or leaves keeps its row with
-``alive = False`` so that its id (the row index) stays valid in the move log.
+A household that dies or leaves keeps its row with ``alive = False`` until the rows of ended
+households are compacted away (:meth:`Table.compact`, :func:`~model.moves.compact_households`,
+each January when they are over 5 % of the table); its stable id (the ``hid`` column, increasing
+with the row) is what the move log records, so it stays valid.
 
 Reference rules used here (docs/sources.md §1):
 
@@ -64,6 +66,9 @@ class Table:
         self.__dict__["n"] = n
         cap = max(16, n)
         self.__dict__["_data"] = {k: np.full(cap, d, dtype=t) for k, (t, d) in spec.items()}
+        if "hid" in spec:
+            self._data["hid"][:n] = np.arange(n)
+            self.__dict__["next_id"] = n
         self._refresh()
 
     def _refresh(self) -> None:
@@ -73,7 +78,10 @@ class Table:
             d[name] = arr[:n]
 
     def __getstate__(self) -> dict:
-        return {"_spec": self._spec, "n": self.n, "_data": self._data}
+        st = {"_spec": self._spec, "n": self.n, "_data": self._data}
+        if "next_id" in self.__dict__:
+            st["next_id"] = self.next_id
+        return st
 
     def __setstate__(self, st: dict) -> None:
         self.__dict__.update(st)
@@ -100,8 +108,29 @@ class Table:
                 arr[:n] = data[name][:n]
                 data[name] = arr
         self.__dict__["n"] = n + k
+        if "hid" in data:  # stable ids, increasing with the row (see compact)
+            nid = self.__dict__.get("next_id", n)
+            data["hid"][n:n + k] = np.arange(nid, nid + k)
+            self.__dict__["next_id"] = nid + k
         self._refresh()
         return np.arange(n, n + k)
+
+    def compact(self, keep: np.ndarray) -> np.ndarray:
+        """Drop the rows where ``keep`` is False, keeping the others' order.
+
+        Returns:
+            The new row of each old row (−1 for the dropped ones).
+        """
+        keep = np.asarray(keep, bool)
+        rows = np.flatnonzero(keep)
+        for name, arr in self._data.items():
+            arr[:len(rows)] = arr[rows]
+            arr[len(rows):self.n] = self._spec[name][1]
+        new = np.full(self.n, -1, np.int64)
+        new[rows] = np.arange(len(rows))
+        self.__dict__["n"] = len(rows)
+        self._refresh()
+        return new
 
     def columns(self) -> list[str]:
         """Column names."""
@@ -109,10 +138,12 @@ class Table:
 
 
 HOUSEHOLD_COLUMNS = {
+    "hid": (np.int64, -1),  # stable id (the move log's), increasing with the row; see compact
     "alive": (np.bool_, False),
     "tenure": (np.int8, NEVER),
     "hh_type": (np.int8, SINGLE),
     "adults": (np.int8, 1),
+    "women": (np.int8, 0),  # adult women (the others are men; a couple is a man and a woman)
     "kids_u14": (np.int8, 0),
     "kids_14p": (np.int8, 0),
     "age": (np.float32, 30.0),
@@ -538,8 +569,31 @@ def _smallest_keys_mask(keys, home, k):
 # initialisation
 # ----------------------------------------------------------------------------------------------
 
-AGE_RANGES = {SINGLE: (20, 90), COUPLE: (24, 88), COUPLE_CHILDREN: (25, 55),
-              SINGLE_PARENT: (22, 55), OTHER: (25, 70)}
+# Age of the reference person by household type: shares of the ten-year bands 20–29 … 90–99
+# (orders of magnitude of INSEE's census 2019, households by type and age of the reference
+# person, rounded; persons living alone are old more often than not, couples with children
+# are 30–59).
+AGE_BANDS = np.array([20, 30, 40, 50, 60, 70, 80, 90, 100])
+AGE_BAND_SHARES = {
+    SINGLE: (0.17, 0.12, 0.10, 0.13, 0.15, 0.14, 0.14, 0.05),
+    COUPLE: (0.07, 0.06, 0.05, 0.14, 0.27, 0.25, 0.14, 0.02),
+    COUPLE_CHILDREN: (0.05, 0.31, 0.39, 0.21, 0.04, 0.0, 0.0, 0.0),
+    SINGLE_PARENT: (0.07, 0.25, 0.35, 0.23, 0.07, 0.02, 0.01, 0.0),
+    OTHER: (0.20, 0.14, 0.14, 0.16, 0.14, 0.12, 0.08, 0.02),
+}
+
+
+def draw_ages(rng: np.random.Generator, hh_type: np.ndarray) -> np.ndarray:
+    """Ages of reference persons by household type (:data:`AGE_BAND_SHARES`, uniform in a band)."""
+    ages = np.empty(len(hh_type))
+    for t, shares in AGE_BAND_SHARES.items():
+        m = np.flatnonzero(hh_type == t)
+        if len(m) == 0:
+            continue
+        p = np.asarray(shares) / np.sum(shares)
+        band = weighted_choice(rng, p, len(m))
+        ages[m] = AGE_BANDS[band] + 10.0 * rng.random(len(m))
+    return ages
 
 
 def synthesise_households(rng: np.random.Generator, hh: Table, idx: np.ndarray,
@@ -559,11 +613,32 @@ def synthesise_households(rng: np.random.Generator, hh: Table, idx: np.ndarray,
     hh.adults[idx] = adults
     hh.kids_u14[idx] = u14
     hh.kids_14p[idx] = kids - u14
-    lo = np.array([AGE_RANGES[t][0] for t in range(5)])[hh_type]
-    hi = np.array([AGE_RANGES[t][1] for t in range(5)])[hh_type]
-    hh.age[idx] = lo + (hi - lo) * rng.beta(1.3, 1.6, n)
+    hh.age[idx] = draw_ages(rng, hh_type)
     hh.z[idx] = z
     hh.employed[idx] = (hh.age[idx] < 62) & (rng.random(n) < 0.55 + 0.15 * np.tanh(z))
+    hh.women[idx] = draw_women(rng, hh_type, adults, hh.age[idx])
+
+
+def draw_women(rng: np.random.Generator, hh_type: np.ndarray, adults: np.ndarray,
+               age: np.ndarray) -> np.ndarray:
+    """Draw the number of adult women of synthetic households.
+
+    A couple is a man and a woman (same-sex couples, about 1 % of couples in the 2018 census,
+    are not told apart). Single parents are mothers in 85 % of cases (INSEE: 85 % of
+    single-parent families in 2020). Persons living alone are women in 45 % of cases under 60
+    and 65 % from 60 on (INSEE 2017: 27 % of men and 62 % of women aged 80+ live alone; women
+    outlive men). Each adult of an *other* household is a woman with probability 1/2.
+    """
+    n = len(hh_type)
+    u = rng.random(n)
+    single_w = np.where(age < 60, 0.45, 0.65)
+    women = np.where(hh_type == SINGLE, u < single_w,
+                     np.where(hh_type == SINGLE_PARENT, u < 0.85, 0)).astype(np.int8)
+    couple = (hh_type == COUPLE) | (hh_type == COUPLE_CHILDREN)
+    women[couple] = 1
+    other = hh_type == OTHER
+    women[other] = rng.binomial(adults[other].astype(np.int64), 0.5)
+    return women
 
 
 def z_from_quartile(rng: np.random.Generator, quartile: np.ndarray) -> np.ndarray:

@@ -15,7 +15,6 @@ from mixsim.model.processes.private_market import private_market
 from mixsim.model.state import (
     APP_NONE,
     APP_TRANSFER,
-    COUPLE,
     HOSTED,
     OWNER,
     PRIVATE,
@@ -56,17 +55,7 @@ def quiet_behaviour(**kw):
     return Behaviour(**zero)
 
 
-def test_births_happen_in_young_couples_at_the_stated_rate(tiny_state):
-    st = tiny_state
-    young = add_households(st, 20_000, hh_type=COUPLE, adults=2, age=30.0)
-    old = add_households(st, 5_000, hh_type=COUPLE, adults=2, age=50.0)
-    out = demography(st, quiet_behaviour(birth_rate=0.3), np.random.default_rng(1), MoveLog())
-    p = monthly_hazard(0.3)
-    born = int((st.hh.kids_u14[young] > 0).sum())
-    assert abs(born - 20_000 * p) < SD * np.sqrt(20_000 * p * (1 - p))
-    assert (st.hh.kids_u14[old] == 0).all()
-    assert out["births"] >= born
-    assert (st.hh.hh_type[young[st.hh.kids_u14[young] > 0]] == 2).all()  # couple_children
+# births and deaths by age (and sex): tests/test_demography.py
 
 
 def test_children_leaving_home_create_hosted_households(tiny_state):
@@ -82,19 +71,6 @@ def test_children_leaving_home_create_hosted_households(tiny_state):
     assert (st.hh.tenure[new] == HOSTED).all() and (st.hh.hh_type[new] == SINGLE).all()
     assert (st.hh.hh_type[fam[st.hh.kids_14p[fam] == 0]] == SINGLE).all()  # no child left
     assert int(st.hh.alive.sum()) == alive0 + left
-
-
-def test_deaths_only_among_the_old_living_alone(tiny_state):
-    st = tiny_state
-    st.hh.age[:] = np.minimum(st.hh.age, 70.0)  # only the households added below are old
-    young = add_households(st, 2_000, age=50.0, tenure=PRIVATE)
-    old = add_households(st, 4_000, age=85.0, tenure=PRIVATE)
-    log = MoveLog()
-    demography(st, quiet_behaviour(death_rate_75=0.3), np.random.default_rng(3), log)
-    assert st.hh.alive[young].all()
-    dead = int((~st.hh.alive[old]).sum())
-    assert dead > 0 and log.count("death") == dead == st.departures
-    assert (st.hh.tenure[old[~st.hh.alive[old]]] == 4).all()
 
 
 def test_income_rank_persistence(tiny_state):
@@ -337,7 +313,6 @@ def test_draw_wishes_home_commune_first_then_others_by_weight():
 
 
 def test_monthly_hazard_is_float64_and_the_same_for_scalars_and_arrays():
-    from mixsim.model.state import monthly_hazard
     m = np.array([0.5, 1.0, 2.0, 7.3], np.float32)  # a float32 multiplier (ages are float32)
     arr = monthly_hazard(0.3, m)
     assert arr.dtype == np.float64

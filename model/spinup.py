@@ -1,0 +1,196 @@
+"""Spin-up (ODD §5, Initialization): the initial state at the model's own equilibrium.
+
+The synthetic population drawn from the territory's tables (:func:`~model.state.build_state`)
+matches the tables' margins but not the model's own dynamics: who applies, who waits, who
+lives where are those of the tables, not of the rules. Left as drawn, a run under today's rules
+spends its first years relaxing towards its own equilibrium, and every comparison reads that
+relaxation. The spin-up runs the model for ``years`` years *before* year 0 (months −12·years to
+−1, not recorded) under today's rules and the default behaviour, with the dwelling stock held
+fixed (no growth of the number of households, no construction, no sales), so that the
+population settles into the territory's observed stock. Year 0 is the state it ends in, its
+households renumbered from 0 (the starting cohort) and its counters cleared.
+
+A spun-up state depends only on the territory, the generator's state, the build options, the
+number of years and the code; it is built once and kept on disk in the per-user cache folder
+(``<cache>/spinup``, see :func:`mixsim.model.jit.cache_dir`), keyed by a hash of all of these,
+with the generator's state after it, so that a repeated run starts from it at the cost of
+reading a file and draws exactly what it would have drawn had it built it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import Behaviour, Levers
+from .moves import MoveLog, compact_households
+from .state import State, commune_weights, update_q1_threshold, update_quartiles
+from .territory import Territory
+
+log = logging.getLogger(__name__)
+
+SPIN_UP_YEARS = 15
+CACHE_FILES_KEPT = 200  # the oldest spun-up states are deleted beyond this number
+
+
+def spin_up_rules() -> tuple[Levers, Behaviour]:
+    """Today's rules and the default behaviour with the stock held fixed (see the module)."""
+    lev = Levers()
+    lev = dataclasses.replace(
+        lev, construction=dataclasses.replace(lev.construction, stock_share=0.0,
+                                              units_per_year=0.0),
+        sales=dataclasses.replace(lev.sales, share_per_year=0.0))
+    return lev, Behaviour(growth=0.0)
+
+
+def today_options() -> dict:
+    """Build options of today's rules (reservation shares, breadth of wishes)."""
+    lev = Levers()
+    return {"holder_shares": lev.reservation.shares(),
+            "wish_breadth": lev.information.wish_breadth}
+
+
+def apply_options(state: State, rng: np.random.Generator, territory: Territory, *,
+                  holder_shares, wish_breadth: int) -> None:
+    """Apply a scenario's build options to a state spun up with today's (:func:`today_options`).
+
+    Reservation shares other than today's re-draw the holders of the social dwellings (unless
+    the territory gives them), as :func:`~model.state.build_state` draws them; a breadth of
+    wishes other than today's re-draws the wishes of the pending applicants. With today's
+    options nothing is drawn, so the baseline's stream is that of the spun-up state.
+    """
+    from .state import APP_NONE, S_SOCIAL, draw_wishes
+
+    today = today_options()
+    dw, hh = state.dw, state.hh
+    if (tuple(np.asarray(holder_shares, float)) != tuple(np.asarray(today["holder_shares"], float))
+            and "holder" not in territory.social_stock.columns):
+        soc = np.flatnonzero(dw.sector == S_SOCIAL)
+        shares = np.asarray(holder_shares, float)
+        counts = np.floor(shares * len(soc)).astype(int)
+        counts[-1] = len(soc) - counts[:-1].sum()
+        dw.holder[soc] = rng.permutation(np.repeat(np.arange(4), counts))
+    if int(wish_breadth) != int(today["wish_breadth"]):
+        apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE))
+        hh.wishes[apps] = draw_wishes(rng, state.nb.commune[hh.nbhd[apps]], int(wish_breadth),
+                                      state.commune_w)
+
+
+def spin_up(state: State, rng: np.random.Generator, years: int, scale: float) -> State:
+    """Run ``years`` years before year 0 on ``state`` (in place) and return it at year 0."""
+    from .model import advance_month, new_year
+    from .processes.attractiveness import anchor_base
+
+    if years <= 0:
+        return state
+    lev, beh = spin_up_rules()
+    hh = state.hh
+    shift = 12 * int(years)
+    hh.move_in = hh.move_in - shift
+    hh.app_month = hh.app_month - shift
+    state.month = -shift
+    anchor_base(state, beh)
+    moves = MoveLog()
+    moves.bind(hh)
+    first = state.month
+    while state.month < 0:
+        advance_month(state, lev, beh, rng, moves, scale, first)
+        if state.month % 12 == 0 and state.month < 0:
+            moves = MoveLog()  # (nothing reads the spin-up's moves)
+            moves.bind(hh)
+    new_year(state, beh, rng)
+    compact_households(state)
+    hh = state.hh
+    hh.hid = np.arange(hh.n)
+    hh.__dict__["next_id"] = hh.n
+    hh.cohort = hh.alive
+    state.counters.clear()
+    state.initial_households = hh.n
+    state.start_households = int((hh.dwelling >= 0).sum())
+    state.arrivals = state.formations = state.departures = 0
+    state.commune_w = commune_weights(state)
+    update_quartiles(state)
+    update_q1_threshold(state)
+    state.nb.attractiveness_year_start = state.nb.attractiveness.copy()
+    return state
+
+
+@functools.lru_cache(maxsize=1)
+def code_hash() -> str:
+    """Hash of the model package's source files (a spun-up state depends on the code)."""
+    h = hashlib.sha256()
+    root = Path(__file__).parent
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def territory_hash(territory: Territory) -> str:
+    """Hash of a territory's tables and scale."""
+    h = hashlib.sha256(repr((territory.name, territory.scale)).encode())
+    for name in ("communes", "neighbourhoods", "dwellings", "social_stock", "population",
+                 "applicants"):
+        df = getattr(territory, name)
+        h.update(name.encode())
+        h.update(",".join(map(str, df.columns)).encode())
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def cache_folder() -> Path:
+    """Folder of the spun-up states (``<cache>/spinup``)."""
+    from .jit import cache_dir
+    return cache_dir() / "spinup"
+
+
+def cache_key(territory: Territory, rng_state: dict, years: int, options: dict) -> str:
+    """File name of a spun-up state."""
+    h = hashlib.sha256(repr((territory_hash(territory), repr(rng_state), int(years),
+                             repr(sorted(options.items())), code_hash())).encode())
+    return f"t{h.hexdigest()[:32]}.pkl"
+
+
+def load_cached(key: str):
+    """``(state, rng_state)`` from the disk cache, or None."""
+    path = cache_folder() / key
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a truncated or stale file: rebuilt
+        log.warning("ignoring unreadable spun-up state %s (%s)", path, exc)
+        return None
+
+
+def store_cached(key: str, state: State, rng_state: dict) -> None:
+    """Write ``(state, rng_state)`` to the disk cache (atomically); warn if it cannot."""
+    folder = cache_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((state, rng_state), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, folder / key)
+        files = sorted(folder.glob("t*.pkl"), key=lambda p: p.stat().st_mtime)
+        for old in files[:-CACHE_FILES_KEPT]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not cache the spun-up state in %s (%s)", folder, exc)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
