@@ -151,7 +151,7 @@ class HousingModel(mesa.Model):
         private_market(s, B, rng, log, only=s.pending_arrivals)
         settle_arrivals(s, log)
         give_up_seeking(s, rng)
-        policy_events(s, L, rng, log, self.territory.scale)
+        policy_events(s, L, rng, log, self.territory.scale, B)
         self.last_allocation = allocate(s, L, B, rng, log)
         update_attractiveness(s, B, rng)
         self.recorder.month(self.last_allocation)

@@ -9,8 +9,10 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
    landlord designates. Under *flux* management (ELAN art. 114) the vacancy goes to the holder
    furthest behind its share of the year's flow that has an eligible candidate.
 2. **Eligibility** — income ≤ the ceiling of the dwelling's financing, rooms adequate to the
-   household size (at least the rooms needed, not under-occupied), effort rate after housing
-   benefit ≤ ``max_effort_rate``, the dwelling's commune among the applicant's wishes.
+   household size (at least the rooms needed; under-occupation, rooms > persons + 1, only for
+   a dwelling vacant without an adequate candidate, after every adequate one), effort rate
+   after housing benefit ≤ ``max_effort_rate``, the dwelling's commune among the applicant's
+   wishes. A file reaches a commission ``processing_months`` after its registration.
 3. **Ranking** — the cotation score (ELAN art. 111): points per month waited, priority,
    situation, transfer, relocation, minus refusals.
 4. **Quotas** (L441-1 CCH) counted on signed leases of the calendar year: outside QPV, Q1
@@ -60,7 +62,12 @@ from .intentions import ASPIRATION_SLOPE, row_situation
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
-HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
+# occupancy norm (ODD §7.6): a dwelling goes first to households it does not leave
+# under-occupying (rooms ≤ persons + 1, loi ELAN); once it has stayed vacant
+# Behaviour.oversize_after_months without an adequate candidate, smaller households (up to
+# Behaviour.oversize_rooms rooms beyond the norm) may be proposed, adequate ones still first and
+# then the fewest surplus rooms: the penalty makes the order lexicographic
+OVERSIZE_PENALTY = 1.0e6
 # yearly counters per holder (see _count_lease)
 ALLOC_KEYS = tuple(f"alloc_h{h}" for h in range(4))
 PRIO_KEYS = tuple(f"prio_h{h}" for h in range(4))
@@ -113,7 +120,10 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
     hh, dw = state.hh, state.dw
     vac = np.flatnonzero((dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
                          & (dw.occupant < 0))
-    apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE))
+    # a file reaches a commission ``processing_months`` after its registration (lifecycle of
+    # a demand: registration, processing, yearly renewal, allocation; ODD §7.6)
+    apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE)
+                          & (hh.app_month <= state.month - beh.processing_months))
     res = dict(offers=0, refusals=0, vacancies=len(vac), unlet_no_candidate=0, unlet_refused=0)
     signed = (_NONE, _NONE, _NONE, np.zeros(0))
     q1 = _NONE.astype(bool)
@@ -271,8 +281,8 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     u = rng.random((len(order), k_max))
     v_nb = dw.nbhd[order]
     mv = dw.months_vacant[order]
-    # extra rooms of under-occupation tolerated when hard to let
-    slack = (mv >= HARD_TO_LET_MONTHS).astype(np.int64) + (mv >= 2 * HARD_TO_LET_MONTHS)
+    # extra rooms of under-occupation tolerated once vacant without an adequate candidate
+    slack = np.where(mv >= beh.oversize_after_months, beh.oversize_rooms, 0)
     v_i = np.stack([order, nb.commune[v_nb], nb.qpv[v_nb], dw.rooms[order],
                     dw.financing[order], slack, mv, dw.holder[order]]).astype(np.int64)
     v_f = np.stack([dw.area[order].astype(float),
@@ -511,13 +521,14 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
         bonus_g[n_b] = G_TRANSFER
         bonus_p[n_b] = params[20]
         n_b += 1
-    # fitting candidates in base-score order (the first k_max suffice without groups)
+    # fitting candidates in base-score order (the first k_max suffice without groups and
+    # without tolerated under-occupation)
     ok_fin, need, max_rooms = a_b[B_FIN + fin], a_i[I_NEED], a_i[I_MAX_ROOMS]
     prio, employed, home, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_i[I_HOME], a_b[B_Q1]
     apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
         a_f[F_INCOME_M]
     n_fit = 0
-    stop = k_max if n_s == 0 and n_b == 0 else -1
+    stop = k_max if n_s == 0 and n_b == 0 and slack == 0 else -1
     for t in range(start[com], start[com + 1]):
         i = lst[t]
         if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
@@ -555,6 +566,8 @@ def _designate(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, char
         s = a_f[F_BASE, i]
         for b in range(n_b):
             s = s + bonus_p[b] * (1.0 if _member(bonus_g[b], i, com, a_i, a_b) else 0.0)
+        if rooms > max_rooms[i]:  # under-occupying: after every adequate candidate
+            s = s - OVERSIZE_PENALTY * (rooms - max_rooms[i])
         score[j] = s
     n_sel = min(k_max, n_fit)
     for m in range(n_sel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import Levers
+from ..config import Behaviour, Levers
 from ..moves import MoveLog
 from ..state import (
     APP_TRANSFER,
@@ -188,9 +188,33 @@ def sell_to_tenants(state: State, n: int, rng: np.random.Generator, where: str,
     return k
 
 
+def construction_multiplier(vacancy: float, target: float, response: float) -> float:
+    """Share of the social construction programme delivered at a given social vacancy rate.
+
+    Landlords build where the demand is: at the target vacancy (RPLS 2023: 2.4 %) the programme
+    is delivered as set (``Construction.stock_share`` and ``units_per_year``); each point of
+    vacancy above (below) the target cuts (raises) it by ``response`` / target, between none and
+    twice the programme. ``response`` 0 delivers the programme whatever the vacancy.
+    """
+    if target <= 0.0:
+        return 1.0
+    return float(np.clip(1.0 - response * (vacancy - target) / target, 0.0, 2.0))
+
+
+def social_vacancy(state: State) -> float:
+    """Vacant share of the active social dwellings not marked for demolition."""
+    dw = state.dw
+    soc = (dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
+    n = int(soc.sum())
+    return float((soc & (dw.occupant < 0)).sum() / n) if n else 0.0
+
+
 def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: MoveLog,
-                  scale: float) -> dict[str, int]:
-    """Apply this month's policy events (deliveries in January, renovation every month)."""
+                  scale: float, beh: Behaviour | None = None) -> dict[str, int]:
+    """Apply this month's policy events (deliveries in January, renovation every month).
+
+    With ``beh``, new social deliveries follow the vacancy (:func:`construction_multiplier`).
+    """
     out: dict[str, int] = {}
     nb = state.nb
     ren = levers.renovation
@@ -204,6 +228,9 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
     holder_shares = levers.reservation.shares()
     stock = int(((state.dw.sector == S_SOCIAL) & state.dw.active).sum())
     due = c.units_per_year * scale + c.stock_share * stock
+    if beh is not None:
+        due *= construction_multiplier(social_vacancy(state), beh.social_vacancy_target,
+                                       beh.construction_response)
     out["new_units"] = len(build_social(
         state, _yearly_count(state, "construction", due, 1.0), rng,
         outside_share=c.share_outside_qpv, plai_share=c.plai_share, pls_share=c.pls_share,
