@@ -64,9 +64,24 @@ def _year_rows(model: HousingModel, allocs: list, stock_rooms: np.ndarray, start
     out["exit_own"] = float((kind == KIND["exit_ownership"]).sum()
                             + (kind == KIND["sale_to_tenant"]).sum())
     out["exit_priv"] = float((kind == KIND["exit_private_rental"]).sum())
+    # social tenants' departures from their dwelling, by kind, per 100 social dwellings
+    arr = model.log.array(log_from)
+    from_dw = arr[2]
+    from_soc = (from_dw >= 0) & (from_dw < len(dw.sector))
+    from_soc[from_soc] = dw.sector[from_dw[from_soc]] == S_SOCIAL
+    for name in ("transfer", "exit_ownership", "exit_private_rental", "departure", "death",
+                 "relocation"):
+        out[f"out_{name[:10]}"] = 100 * (from_soc & (arr[6] == KIND[name])).sum() / max(
+            1, stock_rooms.sum())
     out["dw_growth_%"] = 100 * (dw.active.sum() / start["dw"] - 1)
     out["hh_growth_%"] = 100 * ((hh.alive & (hh.dwelling >= 0)).sum() / start["hh"] - 1)
     return out
+
+
+def _single_share(s) -> float:
+    hh = s.hh
+    apps = hh.alive & (hh.app > 0)
+    return float(((hh.adults + hh.kids_u14 + hh.kids_14p)[apps] == 1).mean())
 
 
 def run(scale: float, years: int, seed: int) -> list[dict[str, float]]:
@@ -85,10 +100,17 @@ def run(scale: float, years: int, seed: int) -> list[dict[str, float]]:
         stock_rooms = np.bincount(dw.rooms[soc], minlength=6)[1:6].astype(float)
         log_from = len(model.log)
         allocs = []
+        pending0 = int((s.hh.alive & (s.hh.app > 0)).sum())
+        opened = 0
         for _m in range(12):
             model.step()
             allocs.append(model.last_allocation)
-        rows.append(_year_rows(model, allocs, stock_rooms, start, log_from))
+            hh = s.hh
+            opened += int(((hh.app_month == s.month - 1) & (hh.app > 0) & hh.alive).sum())
+        row = _year_rows(model, allocs, stock_rooms, start, log_from)
+        row["inflow_%pend"] = 100 * opened / max(1, pending0)
+        row["single_apps_%"] = 100 * _single_share(s)
+        rows.append(row)
     return rows
 
 

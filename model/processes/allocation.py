@@ -118,8 +118,11 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
              log: MoveLog) -> AllocationResult:
     """Run this month's allocation round; return the signed leases and offer counts."""
     hh, dw = state.hh, state.dw
-    vac = np.flatnonzero((dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
-                         & (dw.occupant < 0))
+    vacant = np.flatnonzero((dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
+                            & (dw.occupant < 0))
+    # a vacated dwelling is offered after ``relet_months`` (inventory, repairs, the
+    # commission's calendar); new units are offered at delivery
+    vac = vacant[(dw.months_vacant[vacant] >= beh.relet_months) | dw.new[vacant]]
     # a file reaches a commission ``processing_months`` after its registration (lifecycle of
     # a demand: registration, processing, yearly renewal, allocation; ODD §7.6)
     apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE)
@@ -132,7 +135,7 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
     else:
         res["unlet_no_candidate"] = len(vac)
     leases = _sign_all(state, apps, q1, signed, log)
-    still = vac[dw.occupant[vac] < 0]
+    still = vacant[dw.occupant[vacant] < 0]
     dw.months_vacant[still] += 1
     return AllocationResult(**leases, **res)
 
@@ -281,8 +284,14 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     u = rng.random((len(order), k_max))
     v_nb = dw.nbhd[order]
     mv = dw.months_vacant[order]
-    # extra rooms of under-occupation tolerated once vacant without an adequate candidate
-    slack = np.where(mv >= beh.oversize_after_months, beh.oversize_rooms, 0)
+    # extra rooms of under-occupation tolerated once on offer without an adequate candidate:
+    # oversize_rooms more every oversize_after_months (months on offer: vacant months after
+    # the re-letting delay; new units are on offer from delivery)
+    on_offer = np.maximum(0, mv.astype(np.int64)
+                          - np.where(dw.new[order], 0, beh.relet_months))
+    slack = beh.oversize_rooms * (on_offer // max(1, beh.oversize_after_months))
+    if beh.oversize_after_months == 0:
+        slack[:] = 5 * max(1, beh.oversize_rooms)
     v_i = np.stack([order, nb.commune[v_nb], nb.qpv[v_nb], dw.rooms[order],
                     dw.financing[order], slack, mv, dw.holder[order]]).astype(np.int64)
     v_f = np.stack([dw.area[order].astype(float),

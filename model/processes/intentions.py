@@ -112,7 +112,7 @@ def mobility(state: State, idx: np.ndarray, duration_effect: float) -> np.ndarra
 
 
 def mobility_bound(duration_effect: float) -> float:
-    """The largest value of :func:`mobility_one` (thinning bound)."""
+    """Return the largest value of :func:`mobility_one` (thinning bound)."""
     return float(_AGE_MULT.max() * math.exp(duration_effect))
 
 

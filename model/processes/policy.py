@@ -14,6 +14,7 @@ import numpy as np
 from ..config import Behaviour, Levers
 from ..moves import MoveLog
 from ..state import (
+    APP_NONE,
     APP_TRANSFER,
     AREA_BY_ROOMS,
     OWNER,
@@ -25,11 +26,14 @@ from ..state import (
     S_SOCIAL,
     SOCIAL,
     State,
+    household_size,
     open_applications,
+    rooms_needed,
     weighted_choice,
 )
 
 SOCIAL_ROOMS = (0.08, 0.20, 0.38, 0.26, 0.08)
+DEMAND_MIX = 0.5  # share of the new units' size mix that follows the demand
 BASE_RENT_M2 = {PLAI: 5.6, PLUS: 6.4, PLS: 8.7}  # new units, €/m²/month (SDES mean 6.27 in 2023)
 
 
@@ -51,10 +55,28 @@ def sru_deficit_communes(state: State) -> np.ndarray:
     return state.sru_applies & (soc < 0.25 * tot)
 
 
+def demand_room_shares(state: State) -> np.ndarray:
+    """Size mix of new social units: half the programme's (SOCIAL_ROOMS), half the demand's.
+
+    The demand's: the rooms needed by pending applicants (1–5). Landlords programme sizes from
+    the local demand (PLH, SNE demand by size) [assumption: half and half].
+    """
+    hh = state.hh
+    apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE))
+    prog = np.asarray(SOCIAL_ROOMS, float)
+    if len(apps) == 0:
+        return prog
+    need = rooms_needed(household_size(hh, apps))
+    demand = np.bincount(np.clip(need, 1, 5) - 1, minlength=5)[:5].astype(float)
+    return DEMAND_MIX * demand / demand.sum() + (1.0 - DEMAND_MIX) * prog
+
+
 def build_social(state: State, n: int, rng: np.random.Generator, *, outside_share: float,
                  plai_share: float, pls_share: float, sru_catchup: bool, holder_shares,
-                 ) -> np.ndarray:
+                 room_shares=SOCIAL_ROOMS) -> np.ndarray:
     """Deliver ``n`` new social dwellings, one new résidence per neighbourhood that receives some.
+
+    ``room_shares``: the shares of 1–5 rooms.
 
     Returns:
         Indices of the new (vacant) dwellings.
@@ -79,7 +101,7 @@ def build_social(state: State, n: int, rng: np.random.Generator, *, outside_shar
     idx = dw.add(n)
     dw.nbhd[idx] = where
     dw.sector[idx] = S_SOCIAL
-    dw.rooms[idx] = 1 + weighted_choice(rng, SOCIAL_ROOMS, n)
+    dw.rooms[idx] = 1 + weighted_choice(rng, room_shares, n)
     dw.area[idx] = AREA_BY_ROOMS[dw.rooms[idx]] * rng.uniform(0.9, 1.1, n)
     u = rng.random(n)
     fin = np.where(u < plai_share, PLAI, np.where(u < plai_share + pls_share, PLS, PLUS))
@@ -228,13 +250,15 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
     holder_shares = levers.reservation.shares()
     stock = int(((state.dw.sector == S_SOCIAL) & state.dw.active).sum())
     due = c.units_per_year * scale + c.stock_share * stock
-    if beh is not None:
+    rooms = SOCIAL_ROOMS
+    if beh is not None:  # supply follows demand: volume by the vacancy, sizes by the demand
         due *= construction_multiplier(social_vacancy(state), beh.social_vacancy_target,
                                        beh.construction_response)
+        rooms = demand_room_shares(state)
     out["new_units"] = len(build_social(
         state, _yearly_count(state, "construction", due, 1.0), rng,
         outside_share=c.share_outside_qpv, plai_share=c.plai_share, pls_share=c.pls_share,
-        sru_catchup=c.sru_catchup, holder_shares=holder_shares))
+        sru_catchup=c.sru_catchup, holder_shares=holder_shares, room_shares=rooms))
     demolished = demolish(state, _yearly_count(state, "demolition", r.demolitions_per_year, scale),
                           rng, levers)
     out["marked_for_demolition"] = len(demolished)

@@ -636,7 +636,7 @@ PRIVATE_BUILD_CAP = 0.03  # at most 3 % of the private stock a year (France: ~1 
 
 
 def private_construction_due(state: State, beh: Behaviour) -> int:
-    """New private and owner dwellings due this January.
+    """Return the number of new private and owner dwellings due this January.
 
     Enough for next year's households in the private sectors (those housed there now, grown by
     ``growth``) to leave ``private_vacancy_target`` of the stock vacant; none when the stock
