@@ -286,14 +286,15 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     mv = dw.months_vacant[order]
     # extra rooms of under-occupation tolerated once on offer without an adequate candidate:
     # oversize_rooms more every oversize_after_months (months on offer: vacant months after
-    # the re-letting delay; new units are on offer from delivery)
+    # the re-letting delay; new units are on offer from delivery; the holders' hand-back
+    # also counts months on offer)
     on_offer = np.maximum(0, mv.astype(np.int64)
                           - np.where(dw.new[order], 0, beh.relet_months))
     slack = beh.oversize_rooms * (on_offer // max(1, beh.oversize_after_months))
     if beh.oversize_after_months == 0:
         slack[:] = 5 * max(1, beh.oversize_rooms)
     v_i = np.stack([order, nb.commune[v_nb], nb.qpv[v_nb], dw.rooms[order],
-                    dw.financing[order], slack, mv, dw.holder[order]]).astype(np.int64)
+                    dw.financing[order], slack, on_offer, dw.holder[order]]).astype(np.int64)
     v_f = np.stack([dw.area[order].astype(float),
                     (dw.rent_m2[order] * dw.area[order]).astype(float),
                     nb.attractiveness[v_nb].astype(float)])

@@ -235,7 +235,9 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
                   scale: float, beh: Behaviour | None = None) -> dict[str, int]:
     """Apply this month's policy events (deliveries in January, renovation every month).
 
-    With ``beh``, new social deliveries follow the vacancy (:func:`construction_multiplier`).
+    With ``beh``, the programme of new social dwellings (``Construction.stock_share``) follows
+    the vacancy (:func:`construction_multiplier`) and its sizes the demand
+    (:func:`demand_room_shares`); the lever ``units_per_year`` adds its units as set.
     """
     out: dict[str, int] = {}
     nb = state.nb
@@ -249,12 +251,15 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
     c, r, s = levers.construction, levers.renewal, levers.sales
     holder_shares = levers.reservation.shares()
     stock = int(((state.dw.sector == S_SOCIAL) & state.dw.active).sum())
-    due = c.units_per_year * scale + c.stock_share * stock
+    # the landlords' programme follows demand (volume by the vacancy, sizes by the demand);
+    # further units of the lever units_per_year are built as set
+    programme = c.stock_share * stock
     rooms = SOCIAL_ROOMS
-    if beh is not None:  # supply follows demand: volume by the vacancy, sizes by the demand
-        due *= construction_multiplier(social_vacancy(state), beh.social_vacancy_target,
-                                       beh.construction_response)
+    if beh is not None:
+        programme *= construction_multiplier(social_vacancy(state), beh.social_vacancy_target,
+                                             beh.construction_response)
         rooms = demand_room_shares(state)
+    due = c.units_per_year * scale + programme
     out["new_units"] = len(build_social(
         state, _yearly_count(state, "construction", due, 1.0), rng,
         outside_share=c.share_outside_qpv, plai_share=c.plai_share, pls_share=c.pls_share,
