@@ -430,13 +430,19 @@ class Behaviour(_Validated):
                                           "construction aims at each January", lo=0.0, hi=0.3,
                                           source="the default territory's private vacancy at "
                                           "the start [assumption: frictional level]")
-    social_vacancy_target: float = param(0.024, "social vacancy rate at which social "
-                                         "construction runs at its programme (stock_share)",
+    social_vacancy_target: float = param(0.024, "social vacancy rate above which social "
+                                         "construction is cut (none at twice the rate)",
                                          lo=0.0, hi=0.3, source="RPLS 2023: 2.4 % (1.3 % over "
                                          "3 months), France métropolitaine")
-    construction_response: float = param(1.0, "elasticity of social deliveries to the gap "
-                                         "between vacancy and its target (0: the programme "
-                                         "whatever the vacancy)", lo=0.0, hi=10.0)
+    tension_target: float = param(4.3, "pending applicants per yearly allocation at which "
+                                  "social construction runs at its programme (stock_share)",
+                                  lo=0.5, hi=50.0, source="SDES 2022: 4.3 demands per "
+                                  "available dwelling")
+    construction_response: float = param(4.0, "slope of social deliveries in the relative gap "
+                                         "between tension and its target (0: the programme "
+                                         "whatever the demand)", lo=0.0, hi=20.0,
+                                         source="assumption: steep enough that the stock "
+                                         "follows household growth with tension near target")
     # arrivals
     growth: float = param(0.004, "yearly growth of the number of households", lo=-0.05, hi=0.1,
                           unit="1/year")

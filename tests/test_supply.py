@@ -46,13 +46,18 @@ QUIET = dict(transfer_rate=0.0, upward_exit_rate=0.0, private_move_rate=0.0, own
 # ---------------------------------------------------------------------------------------------
 
 
-def test_construction_multiplier_follows_vacancy():
-    assert construction_multiplier(0.024, 0.024, 1.0) == pytest.approx(1.0)
-    assert construction_multiplier(0.048, 0.024, 1.0) == pytest.approx(0.0)
-    assert construction_multiplier(0.10, 0.024, 1.0) == 0.0  # never negative
-    assert construction_multiplier(0.0, 0.024, 1.0) == pytest.approx(2.0)
-    assert construction_multiplier(0.012, 0.024, 0.5) == pytest.approx(1.25)
-    assert construction_multiplier(0.10, 0.024, 0.0) == 1.0  # the programme whatever
+def test_construction_multiplier_follows_tension_and_vacancy():
+    nan = float("nan")
+    assert construction_multiplier(4.3, 4.3, 4.0, 0.01, 0.024) == pytest.approx(1.0)
+    assert construction_multiplier(4.3 * 1.1, 4.3, 4.0, 0.01, 0.024) == pytest.approx(1.4)
+    assert construction_multiplier(4.3 * 0.9, 4.3, 4.0, 0.01, 0.024) == pytest.approx(0.6)
+    assert construction_multiplier(40.0, 4.3, 4.0, 0.01, 0.024) == 2.0  # at most twice
+    assert construction_multiplier(0.5, 4.3, 4.0, 0.01, 0.024) == 0.0  # never negative
+    assert construction_multiplier(1.0, 4.3, 0.0, 0.01, 0.024) == 1.0  # the programme whatever
+    assert construction_multiplier(nan, 4.3, 4.0, 0.01, 0.024) == 1.0  # no lease yet
+    # a vacancy above the target cuts deliveries, to none at twice the target
+    assert construction_multiplier(4.3, 4.3, 4.0, 0.036, 0.024) == pytest.approx(0.5)
+    assert construction_multiplier(8.6, 4.3, 4.0, 0.048, 0.024) == 0.0
 
 
 def _vacate_social(st, share, rng):
@@ -66,25 +71,46 @@ def _vacate_social(st, share, rng):
     hh.tenure[tenants] = HOSTED
 
 
-def test_social_construction_responds_to_vacancy(tiny_state):
+def _leases(st, log, n):
+    """Log ``n`` first lettings in the last twelve months."""
+    hh = np.arange(n)
+    minus = np.full(n, -1)
+    log.add(hh, st.month - 3, minus, minus, minus, minus, "first_letting")
+
+
+def test_social_construction_responds_to_demand(tiny_state):
     levers = Levers(construction=Construction(stock_share=0.2))
     beh = Behaviour()
-    tight, slack = copy.deepcopy(tiny_state), copy.deepcopy(tiny_state)
-    dw = tight.dw
-    soc = np.flatnonzero(dw.sector == S_SOCIAL)
-    # tight: every social dwelling let (vacancy 0); slack: vacancy above twice the target
-    dw.occupant[soc[dw.occupant[soc] < 0]] = 10**6
-    _vacate_social(slack, 0.1, np.random.default_rng(0))
-    assert social_vacancy(tight) == 0.0 and social_vacancy(slack) > 2 * beh.social_vacancy_target
-    n_tight = policy_events(tight, levers, np.random.default_rng(1), MoveLog(), 1.0,
-                            beh)["new_units"]
-    n_slack = policy_events(slack, levers, np.random.default_rng(1), MoveLog(), 1.0,
-                            beh)["new_units"]
-    n_prog = policy_events(copy.deepcopy(tiny_state), levers, np.random.default_rng(1),
-                           MoveLog(), 1.0)["new_units"]  # without behaviour: the programme
+    soc = np.flatnonzero(tiny_state.dw.sector == S_SOCIAL)
     stock = len(soc)
-    assert n_slack == 0
-    assert n_tight == pytest.approx(2 * 0.2 * stock, abs=1)
+    tiny_state.month = 24
+    tiny_state.dw.occupant[soc[tiny_state.dw.occupant[soc] < 0]] = 10**6  # vacancy 0
+    pending = int((tiny_state.hh.alive & (tiny_state.hh.app != APP_NONE)).sum())
+    assert pending > 10
+
+    def delivered(st, leases, behaviour=beh):
+        log = MoveLog()
+        if leases:
+            _leases(st, log, leases)
+        return policy_events(st, levers, np.random.default_rng(1), log, 1.0,
+                             behaviour)["new_units"]
+
+    # tension (pending per lease) at the target: the programme; far above: twice; below: less
+    at_target = delivered(copy.deepcopy(tiny_state), round(pending / beh.tension_target))
+    high = delivered(copy.deepcopy(tiny_state), max(1, pending // 20))
+    low = delivered(copy.deepcopy(tiny_state), 2 * pending)
+    assert at_target == pytest.approx(0.2 * stock, abs=0.2 * stock * 0.15)  # (rounding of leases)
+    assert high == pytest.approx(2 * 0.2 * stock, abs=1)
+    assert low == 0
+    # a vacancy above twice the target: nothing, whatever the tension
+    slack = copy.deepcopy(tiny_state)
+    slack.dw.occupant[soc[slack.dw.occupant[soc] == 10**6]] = -1
+    _vacate_social(slack, 0.1, np.random.default_rng(0))
+    assert social_vacancy(slack) > 2 * beh.social_vacancy_target
+    assert delivered(slack, max(1, pending // 20)) == 0
+    # without behaviour (or with no response): the programme as set
+    st = copy.deepcopy(tiny_state)
+    n_prog = policy_events(st, levers, np.random.default_rng(1), MoveLog(), 1.0)["new_units"]
     assert n_prog == pytest.approx(0.2 * stock, abs=1)
 
 

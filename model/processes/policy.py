@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import Behaviour, Levers
-from ..moves import MoveLog
+from ..moves import KIND, MoveLog
 from ..state import (
     APP_NONE,
     APP_TRANSFER,
@@ -210,17 +210,40 @@ def sell_to_tenants(state: State, n: int, rng: np.random.Generator, where: str,
     return k
 
 
-def construction_multiplier(vacancy: float, target: float, response: float) -> float:
-    """Share of the social construction programme delivered at a given social vacancy rate.
+def construction_multiplier(tension: float, tension_target: float, response: float,
+                            vacancy: float, vacancy_target: float) -> float:
+    """Share of the social construction programme delivered, given the demand.
 
-    Landlords build where the demand is: at the target vacancy (RPLS 2023: 2.4 %) the programme
-    is delivered as set (``Construction.stock_share`` and ``units_per_year``); each point of
-    vacancy above (below) the target cuts (raises) it by ``response`` / target, between none and
-    twice the programme. ``response`` 0 delivers the programme whatever the vacancy.
+    Landlords build where the demand is. At the target tension (pending applicants per yearly
+    allocation, 4.3 in 2022, SDES) the programme is delivered as set
+    (``Construction.stock_share``); it rises or falls by ``response`` × the relative gap of
+    tension, between none and twice the programme. A vacancy above ``vacancy_target`` (RPLS
+    2023: 2.4 %) cuts it further, to none at twice the target. ``response`` 0 and a vacancy
+    below the target deliver the programme whatever the demand.
     """
-    if target <= 0.0:
-        return 1.0
-    return float(np.clip(1.0 - response * (vacancy - target) / target, 0.0, 2.0))
+    m = 1.0
+    if tension_target > 0.0 and np.isfinite(tension):
+        m = float(np.clip(1.0 + response * (tension / tension_target - 1.0), 0.0, 2.0))
+    if vacancy_target > 0.0 and vacancy > vacancy_target:
+        m *= float(np.clip(1.0 - (vacancy - vacancy_target) / vacancy_target, 0.0, 1.0))
+    return m
+
+
+def tension(state: State, log: MoveLog) -> float:
+    """Pending applicants per signed lease over the last twelve months (nan without leases).
+
+    Leases are read from the move log (transfers, first lettings, relocations) since the
+    previous call, which marks the log.
+    """
+    start = int(state.accum.get("tension_log_mark", 0))
+    arr = log.array(min(start, len(log)))
+    state.accum["tension_log_mark"] = float(len(log))
+    kinds = (KIND["transfer"], KIND["first_letting"], KIND["relocation"])
+    recent = arr[1] >= state.month - 12
+    leases = int((np.isin(arr[6], kinds) & recent).sum())
+    hh = state.hh
+    pending = int((hh.alive & (hh.app != APP_NONE)).sum())
+    return pending / leases if leases else float("nan")
 
 
 def social_vacancy(state: State) -> float:
@@ -236,7 +259,7 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
     """Apply this month's policy events (deliveries in January, renovation every month).
 
     With ``beh``, the programme of new social dwellings (``Construction.stock_share``) follows
-    the vacancy (:func:`construction_multiplier`) and its sizes the demand
+    the tension and the vacancy (:func:`construction_multiplier`) and its sizes the demand
     (:func:`demand_room_shares`); the lever ``units_per_year`` adds its units as set.
     """
     out: dict[str, int] = {}
@@ -256,8 +279,9 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
     programme = c.stock_share * stock
     rooms = SOCIAL_ROOMS
     if beh is not None:
-        programme *= construction_multiplier(social_vacancy(state), beh.social_vacancy_target,
-                                             beh.construction_response)
+        programme *= construction_multiplier(tension(state, log), beh.tension_target,
+                                             beh.construction_response, social_vacancy(state),
+                                             beh.social_vacancy_target)
         rooms = demand_room_shares(state)
     due = c.units_per_year * scale + programme
     out["new_units"] = len(build_social(
