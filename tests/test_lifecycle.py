@@ -124,3 +124,16 @@ def test_initial_queue_ages_and_eligibility(tiny_territory):
     assert (-hh.app_month[apps] >= 0).all()
     # only eligible households are in the initial queue (income within the PLUS ceiling)
     assert (household_income(hh, apps) <= plus_ceiling(hh, apps) + 1e-9).all()
+
+
+def test_pending_waits_are_recorded(tiny_territory):
+    from mixsim.model.model import HousingModel
+
+    model = HousingModel(territory=tiny_territory, rng=5)
+    for _ in range(12):
+        model.step()
+    hh, month = model.state.hh, model.state.month
+    ages = (month - hh.app_month[hh.alive & (hh.app != APP_NONE)]).astype(float)
+    vals = model.recorder.values()
+    assert vals[(1, "median_wait_months_pending")] == np.median(ages)
+    assert np.isclose(vals[(1, "mean_wait_days_pending")], ages.mean() * 365.25 / 12)
