@@ -84,9 +84,11 @@ def _single_share(s) -> float:
     return float(((hh.adults + hh.kids_u14 + hh.kids_14p)[apps] == 1).mean())
 
 
-def run(scale: float, years: int, seed: int) -> list[dict[str, float]]:
-    """Rows per year of one run."""
+def run(scale: float, years: int, seed: int, overrides=None) -> list[dict[str, float]]:
+    """Rows per year of one run (``overrides``: dotted parameter paths and values)."""
     sc = Scenario(seed=seed, territory=TerritorySpec(scale=scale))
+    if overrides:
+        sc = sc.with_overrides(overrides)
     model = HousingModel(sc)
     s = model.state
     dw, hh = s.dw, s.hh
@@ -122,9 +124,15 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--show", type=int, nargs="+", default=None, help="years to print")
     ap.add_argument("--json", default=None, help="write the mean table to this file")
+    ap.add_argument("--set", nargs="*", default=[], metavar="PATH=VALUE",
+                    help="parameter overrides, e.g. behaviour.relet_months=3")
     a = ap.parse_args()
+    overrides = {}
+    for item in a.set:
+        path, value = item.split("=", 1)
+        overrides[path] = json.loads(value) if value[:1] not in "\"'" else value.strip("\"'")
     t0 = time.perf_counter()
-    runs = [run(a.scale, a.years, s) for s in a.seeds]
+    runs = [run(a.scale, a.years, s, overrides) for s in a.seeds]
     keys = list(runs[0][1].keys())
     mean = []
     for y in range(a.years + 1):
