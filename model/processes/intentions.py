@@ -5,7 +5,10 @@ under-occupation, rent burden and the gap between the attractiveness its income 
 and that of its neighbourhood. A social tenant asks for a transfer (mutation) or leaves the stock
 for private renting or ownership when its income allows (an upward exit, helped by the SLS
 surcharge and forced by the loss of the right to stay); a low-income private tenant applies for
-social housing; owners move rarely; anyone may leave the territory.
+social housing; owners move rarely; anyone may leave the territory. Every move hazard of a
+housed household also depends on the reference person's age and on the time in the home
+(:func:`mobility`). Demands lapse when not renewed on their yearly anniversary
+(:func:`non_renewals`).
 """
 
 from __future__ import annotations
