@@ -450,8 +450,47 @@ class Behaviour(_Validated):
                               "applies for social housing", lo=0.0, hi=1.0, unit="1/year")
     leave_rate: float = param(0.05, "yearly hazard of leaving the territory", lo=0.0, hi=0.5,
                               unit="1/year")
-    give_up_rate: float = param(0.10, "yearly hazard that an applicant cancels the application",
-                                lo=0.0, hi=1.0, unit="1/year")
+    give_up_rate: float = param(0.02, "yearly hazard that an applicant cancels the application "
+                                "between renewals (withdrawals other than non-renewal)",
+                                lo=0.0, hi=1.0, unit="1/year",
+                                source="INSEE Flash Grand Est n°59: 7 % of the 57,000 "
+                                "cancellations of 2021 (≈2 % of the 206,000 active demands)")
+    renewal_dropout: float = param(0.25, "probability that a demand is not renewed at its "
+                                   "yearly anniversary (then cancelled, CCH R441-2-6)", lo=0.0,
+                                   hi=1.0, source="derived: with ~17.5 %/yr of pending demands "
+                                   "allocated (420,000 of 2.4 M, SDES/ANCOLS 2022) it gives the "
+                                   "mean age of pending demands of 721 days (ANCOLS 2022)")
+    processing_months: int = param(2, "months between registration and the first commission "
+                                   "that may examine the file", lo=0, hi=24, unit="months",
+                                   source="CCH R441-2-3: registration number within one month; "
+                                   "one more month to complete the file [assumption]")
+    # mobility by age of the reference person and time in place (every tenure)
+    duration_effect: float = param(0.35, "log-multiplier of move hazards in the first two years "
+                                   "in a home (minus half of it after eight years)", lo=0.0,
+                                   hi=2.0, source="assumption: duration dependence of moves "
+                                   "('cumulative inertia'), on top of the age schedule")
+    exit_income_effect: float = param(0.6, "log-hazard effect of the income score on upward "
+                                      "exits from social housing", lo=0.0, hi=3.0,
+                                      source="assumption: with 1.5 the highest-income tenants of "
+                                      "the start left within 2–3 years (issue #14)")
+    # supply that follows demand (ODD §7.4, §7.5)
+    private_vacancy_target: float = param(0.042, "private vacancy rate that private and owner "
+                                          "construction aims at each January", lo=0.0, hi=0.3,
+                                          source="the default territory's private vacancy at "
+                                          "the start [assumption: frictional level]")
+    social_vacancy_target: float = param(0.024, "social vacancy rate above which social "
+                                         "construction is cut (none at twice the rate)",
+                                         lo=0.0, hi=0.3, source="RPLS 2023: 2.4 % (1.3 % over "
+                                         "3 months), France métropolitaine")
+    tension_target: float = param(4.3, "pending applicants per yearly allocation at which "
+                                  "social construction runs at its programme (stock_share)",
+                                  lo=0.5, hi=50.0, source="SDES 2022: 4.3 demands per "
+                                  "available dwelling")
+    construction_response: float = param(4.0, "slope of social deliveries in the relative gap "
+                                         "between tension and its target (0: the programme "
+                                         "whatever the demand)", lo=0.0, hi=20.0,
+                                         source="assumption: steep enough that the stock "
+                                         "follows household growth with tension near target")
     # arrivals
     growth: float = param(0.004, "yearly growth of the number of households", lo=-0.05, hi=0.1,
                           unit="1/year")
@@ -467,6 +506,23 @@ class Behaviour(_Validated):
     rent_adjustment: float = param(0.5, "yearly elasticity of private rents to attractiveness "
                                    "change", lo=0.0, hi=5.0)
     # allocation behaviour
+    relet_months: int = param(2, "months between a social tenant's departure and the first "
+                              "offer of the dwelling (inventory, repairs, commission calendar)",
+                              lo=0, hi=24, unit="months", source="derived: RPLS 2023, 1.1 % of the "
+                              "stock vacant under 3 months at 8.8 % turnover (SDES 2022) is "
+                              "1.1 / 8.8 × 12 ≈ 1.5 months between tenants, plus the month of "
+                              "the commission")
+    oversize_after_months: int = param(2, "months on offer after which (and again after each "
+                                       "such period) a social dwelling without an adequate "
+                                       "candidate may go to households oversize_rooms smaller "
+                                       "(0: at once)",
+                                       lo=0, hi=120, unit="months",
+                                       source="assumption: commissions first seek households "
+                                       "the dwelling fits (under-occupation: rooms > persons + 1, "
+                                       "loi ELAN)")
+    oversize_rooms: int = param(2, "rooms beyond the occupancy norm (persons + 1) tolerated for a "
+                                "dwelling without an adequate candidate", lo=0, hi=5,
+                                unit="rooms", source="assumption")
     max_effort_rate: float = param(0.35, "maximum effort rate after housing benefit at "
                                    "eligibility", lo=0.1, hi=1.0)
     commission_solvency: float = param(22.0, "commission practice weighing the ability to pay: "

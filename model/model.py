@@ -50,7 +50,7 @@ def advance_month(s: State, L: Levers, B: Behaviour, rng: np.random.Generator, l
     private_market(s, B, rng, log, only=s.pending_arrivals)
     settle_arrivals(s, log)
     give_up_seeking(s, rng)
-    policy_events(s, L, rng, log, scale)
+    policy_events(s, L, rng, log, scale, B)
     result = allocate(s, L, B, rng, log)
     update_attractiveness(s, B, rng)
     s.month += 1

@@ -150,6 +150,12 @@ class Recorder:
                 scale="holder")
         applicants = int((state.hh.alive & (state.hh.app != APP_NONE)).sum())
         add("applicants", applicants)
+        # the waits of pending demands (ANCOLS 2022: 721 days on average)
+        hh = state.hh
+        pending = (state.month - hh.app_month[hh.alive & (hh.app != APP_NONE)]).astype(float)
+        add("median_wait_months_pending", np.median(pending) if len(pending) else nan)
+        add("mean_wait_days_pending",
+            pending.mean() * DAYS_PER_MONTH if len(pending) else nan)
         add("applicants_per_allocation", share(applicants, n))
         wait = cat["wait"].astype(float)
         add("median_wait_months", np.median(wait) if n else nan)

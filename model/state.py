@@ -750,15 +750,17 @@ def build_state(territory: Territory, rng: np.random.Generator, *, holder_shares
                   sru_applies=t.communes.sru_applies.to_numpy().astype(bool),
                   residence_ids=res_ids, landlord_ids=landlords)
 
-    # ---- applicants
+    # ---- applicants: eligible households only (income within the PLUS ceiling, as for the
+    # applications of the run), their demands of the ages a lifecycle at rest gives
     app = t.applicants
     weights = commune_weights(state)
+    eligible = household_income(hh) <= plus_ceiling(hh)
     for row in app.itertuples(index=False):
         pool = np.flatnonzero((hh.tenure == tenure_code[row.tenure]) & (hh.quartile == row.quartile)
-                              & (hh.app == APP_NONE))
+                              & (hh.app == APP_NONE) & eligible)
         pick = rng.choice(pool, size=min(int(row.count), len(pool)), replace=False)
         hh.app[pick] = APP_TRANSFER if row.tenure == "social" else APP_FIRST
-        hh.app_month[pick] = -rng.integers(0, 48, len(pick))
+        hh.app_month[pick] = -pending_ages(rng, len(pick))
         hh.priority[pick] = bool(row.priority)
     apps = np.flatnonzero(hh.app > 0)
     hh.wishes[apps] = draw_wishes(rng, nb.commune[hh.nbhd[apps]], wish_breadth, weights)
@@ -770,6 +772,22 @@ def build_state(territory: Territory, rng: np.random.Generator, *, holder_shares
     update_quartiles(state)
     update_q1_threshold(state)
     return state
+
+
+PENDING_MEAN_AGE_MONTHS = 721 / (365.25 / 12)  # ANCOLS 2022: mean wait of pending demands
+PENDING_MAX_AGE_MONTHS = 120
+
+
+def pending_ages(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Ages in whole months (≥ 0) of ``n`` pending demands of a queue at rest.
+
+    With constant inflows, and each year a share of the demands allocated (≈17.5 %: 420,000 of
+    2.4 M in 2022, SDES/ANCOLS) and a share not renewed (``Behaviour.renewal_dropout``), the
+    ages of pending demands are close to exponential; the mean is the national 721 days
+    (ANCOLS 2022), the ages capped at ten years.
+    """
+    a = rng.exponential(PENDING_MEAN_AGE_MONTHS, n)
+    return np.minimum(np.floor(a), PENDING_MAX_AGE_MONTHS).astype(np.int32)
 
 
 def commune_weights(state: State) -> np.ndarray:

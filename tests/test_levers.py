@@ -110,7 +110,11 @@ def test_construction_adds_social_dwellings_where_placed():
              "levers.construction.share_outside_qpv": 1.0}
     d = paired(lever, "social_dwellings", "max")
     assert (d > 150).all()  # ≈ 200 units a year at scale 0.1, minus sales and rounding
-    assert (paired(lever, "social_dwellings_in_qpv", "max") <= 0).all()
+    # all of them outside QPV: the social stock in QPV never grows (sales only lower it; the
+    # baseline's own programme follows the demand, so the paired difference is noise)
+    for seed in SEEDS:
+        in_qpv = _yearly(tuple(sorted(lever.items())), seed)["social_dwellings_in_qpv"]
+        assert (in_qpv.diff().dropna() <= 0).all()
 
 
 def test_renewal_demolishes_in_qpv_and_rehouses_with_priority():

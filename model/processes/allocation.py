@@ -13,8 +13,10 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
    through it (signed leases), so a vacancy refused by every candidate is counted once, when it
    is finally let.
 2. **Eligibility** — income ≤ the ceiling of the dwelling's financing, rooms adequate to the
-   household size (at least the rooms needed, not under-occupied), effort rate after housing
-   benefit ≤ ``max_effort_rate``, the dwelling's commune among the applicant's wishes.
+   household size (at least the rooms needed; under-occupation, rooms > persons + 1, only for
+   a dwelling vacant without an adequate candidate, after every adequate one), effort rate
+   after housing benefit ≤ ``max_effort_rate``, the dwelling's commune among the applicant's
+   wishes. A file reaches a commission ``processing_months`` after its registration.
    Households relocated by urban renewal are rehoused whatever their income (the relocation duty
    is owed to every occupant, L314-2 code de l'urbanisme) and may be offered any commune.
 3. **Ranking** — the cotation score (ELAN art. 111): points per month waited, priority,
@@ -69,7 +71,12 @@ PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
 DAYS_PER_MONTH = 365.0 / 12.0
-HARD_TO_LET_MONTHS = 3  # after 3 (6) months vacant, 1 (2) more rooms of under-occupation
+# occupancy norm (ODD §7.6): a dwelling goes first to households it does not leave
+# under-occupying (rooms ≤ persons + 1, loi ELAN); once it has stayed vacant
+# Behaviour.oversize_after_months without an adequate candidate, smaller households (up to
+# Behaviour.oversize_rooms rooms beyond the norm) may be proposed, adequate ones still first and
+# then the fewest surplus rooms: the penalty makes the order lexicographic
+OVERSIZE_PENALTY = 1.0e6
 # yearly counters per holder (see _count_lease)
 ALLOC_KEYS = tuple(f"alloc_h{h}" for h in range(4))
 PRIO_KEYS = tuple(f"prio_h{h}" for h in range(4))
@@ -120,9 +127,15 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
              log: MoveLog) -> AllocationResult:
     """Run this month's allocation round; return the signed leases and offer counts."""
     hh, dw = state.hh, state.dw
-    vac = np.flatnonzero((dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
-                         & (dw.occupant < 0))
-    apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE))
+    vacant = np.flatnonzero((dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
+                            & (dw.occupant < 0))
+    # a vacated dwelling is offered after ``relet_months`` (inventory, repairs, the
+    # commission's calendar); new units are offered at delivery
+    vac = vacant[(dw.months_vacant[vacant] >= beh.relet_months) | dw.new[vacant]]
+    # a file reaches a commission ``processing_months`` after its registration (lifecycle of
+    # a demand: registration, processing, yearly renewal, allocation; ODD §7.6)
+    apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE)
+                          & (hh.app_month <= state.month - beh.processing_months))
     res = dict(offers=0, refusals=0, vacancies=len(vac), unlet_no_candidate=0, unlet_refused=0)
     signed = (_NONE, _NONE, _NONE, np.zeros(0))
     q1 = _NONE.astype(bool)
@@ -131,7 +144,7 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
     else:
         res["unlet_no_candidate"] = len(vac)
     leases = _sign_all(state, apps, q1, signed, log)
-    still = vac[dw.occupant[vac] < 0]
+    still = vacant[dw.occupant[vacant] < 0]
     dw.months_vacant[still] += 1
     return AllocationResult(**leases, **res)
 
@@ -286,10 +299,17 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     u = rng.random((len(order), k_max))
     v_nb = dw.nbhd[order]
     mv = dw.months_vacant[order]
-    # extra rooms of under-occupation tolerated when hard to let
-    slack = (mv >= HARD_TO_LET_MONTHS).astype(np.int64) + (mv >= 2 * HARD_TO_LET_MONTHS)
+    # extra rooms of under-occupation tolerated once on offer without an adequate candidate:
+    # oversize_rooms more every oversize_after_months (months on offer: vacant months after
+    # the re-letting delay; new units are on offer from delivery; the holders' hand-back
+    # also counts months on offer)
+    on_offer = np.maximum(0, mv.astype(np.int64)
+                          - np.where(dw.new[order], 0, beh.relet_months))
+    slack = beh.oversize_rooms * (on_offer // max(1, beh.oversize_after_months))
+    if beh.oversize_after_months == 0:
+        slack[:] = 5 * max(1, beh.oversize_rooms)
     v_i = np.stack([order, nb.commune[v_nb], nb.qpv[v_nb], dw.rooms[order],
-                    dw.financing[order], slack, mv, dw.holder[order]]).astype(np.int64)
+                    dw.financing[order], slack, on_offer, dw.holder[order]]).astype(np.int64)
     v_f = np.stack([dw.area[order].astype(float),
                     (dw.rent_m2[order] * dw.area[order]).astype(float),
                     nb.attractiveness[v_nb].astype(float)])
@@ -576,7 +596,8 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
         bonus_g[n_b] = G_TRANSFER
         bonus_p[n_b] = params[20]
         n_b += 1
-    # fitting candidates in base-score order (the first k_max suffice without groups)
+    # fitting candidates in base-score order (the first k_max suffice without groups and
+    # without tolerated under-occupation)
     ok_fin, need, max_rooms = a_b[B_FIN + fin], a_i[I_NEED], a_i[I_MAX_ROOMS]
     prio, employed, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_b[B_Q1]
     apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
@@ -588,7 +609,7 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
         if strict[q] == G_Q1:
             q1_reserved = True
     n_fit = 0
-    stop = k_max if n_s == 0 and n_b == 0 else -1
+    stop = k_max if n_s == 0 and n_b == 0 and slack == 0 else -1
     for t in range(start[com], start[com + 1]):
         i = lst[t]
         if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
@@ -628,6 +649,8 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
         s = a_f[F_BASE, i]
         for b in range(n_b):
             s = s + bonus_p[b] * (1.0 if _member(bonus_g[b], i, com, a_i, a_b) else 0.0)
+        if rooms > max_rooms[i]:  # under-occupying: after every adequate candidate
+            s = s - OVERSIZE_PENALTY * (rooms - max_rooms[i])
         score[j] = s
     n_sel = min(k_max, n_fit)
     for m in range(n_sel):

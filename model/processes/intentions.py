@@ -5,11 +5,15 @@ under-occupation, rent burden and the gap between the attractiveness its income 
 and that of its neighbourhood. A social tenant asks for a transfer (mutation) or leaves the stock
 for private renting or ownership when its income allows (an upward exit, helped by the SLS
 surcharge and forced by the loss of the right to stay); a low-income private tenant applies for
-social housing; owners move rarely; anyone may leave the territory.
+social housing; owners move rarely; anyone may leave the territory. Every move hazard of a
+housed household also depends on the reference person's age and on the time in the home
+(:func:`mobility`). Demands lapse when not renewed on their yearly anniversary
+(:func:`non_renewals`).
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -64,6 +68,55 @@ _ONE = np.uint64(1)
 _FAMILY = np.asarray(APPLY_FAMILY)
 _LOW, _NOT_LOW = APPLY_LOW_INCOME
 _HOMELESS_AREA = float(AREA_BY_ROOMS[1])  # m² used in effort rates of households without home
+
+# mobility by age of the reference person (ODD §7.3): yearly share of people who moved, by age
+# (RP 2014, Observatoire des territoires 2018: 11 % overall, 28 % at 20–24, under 5 % from about
+# 55, rising again after 80; INSEE Première n°2073, 2025: 8.8 % in 2023). Bands: < 25, 25–29,
+# 30–39, 40–54, 55–79, 80+; the values between the published anchors are interpolated
+# [assumption]. Hazards are multiplied by the band's rate over AGE_MOBILITY_MEAN, the mean of
+# the schedule over the reference persons of the default territory at the start, so that the
+# calibrated base rates keep their meaning.
+AGE_BANDS = (25.0, 30.0, 40.0, 55.0, 80.0)
+AGE_MOBILITY = (0.28, 0.20, 0.13, 0.075, 0.045, 0.06)
+AGE_MOBILITY_MEAN = 0.101
+# time in place: the first two years more mobile, after eight years less (duration_effect)
+RECENT_MONTHS, SETTLED_MONTHS = 24, 96
+_AGE_MULT = np.asarray(AGE_MOBILITY) / AGE_MOBILITY_MEAN
+_AGE_EDGES = np.asarray(AGE_BANDS)
+
+
+@njit
+def mobility_one(age, months_in_place, duration_effect):
+    """Multiplier of a household's move hazards for its age and its time in its home.
+
+    The age schedule's rate over its mean (AGE_MOBILITY), times exp(duration_effect) in the
+    first RECENT_MONTHS and exp(−duration_effect / 2) after SETTLED_MONTHS.
+    """
+    band = 0
+    while band < len(_AGE_EDGES) and age >= _AGE_EDGES[band]:
+        band += 1
+    m = _AGE_MULT[band]
+    if months_in_place < RECENT_MONTHS:
+        m *= math.exp(duration_effect)
+    elif months_in_place >= SETTLED_MONTHS:
+        m *= math.exp(-0.5 * duration_effect)
+    return m
+
+
+def mobility(state: State, idx: np.ndarray, duration_effect: float) -> np.ndarray:
+    """:func:`mobility_one` of households ``idx`` (array version)."""
+    hh = state.hh
+    idx = np.asarray(idx, np.int64)
+    band = np.searchsorted(_AGE_EDGES, hh.age[idx].astype(np.float64), side="right")
+    m = _AGE_MULT[band]
+    months = state.month - hh.move_in[idx]
+    return m * np.where(months < RECENT_MONTHS, math.exp(duration_effect),
+                        np.where(months >= SETTLED_MONTHS, math.exp(-0.5 * duration_effect), 1.0))
+
+
+def mobility_bound(duration_effect: float) -> float:
+    """Return the largest value of :func:`mobility_one` (thinning bound)."""
+    return float(_AGE_MULT.max() * math.exp(duration_effect))
 
 
 def aspiration(z: np.ndarray) -> np.ndarray:
@@ -134,13 +187,23 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
     out = _social_tenants(state, beh, levers, rng)
     out.update(_private_tenants(state, beh, levers, rng, n_priv_idle, n_priv_noapp))
 
-    # owners move rarely
-    mv = _pick(rng, cols, _hazard(beh.owner_move_rate), OWNER, _SEEK, _ZERO, False, n_own_idle)
+    # owners move rarely (by thinning: drawn with the largest mobility, kept with their own)
+    de = float(beh.duration_effect)
+    top = mobility_bound(de)
+    bound = _hazard(beh.owner_move_rate, top)
+    mv = _pick(rng, cols, bound, OWNER, _SEEK, _ZERO, False, n_own_idle)
     if len(mv):
+        mv = mv[rng.random(len(mv)) * bound
+                < monthly_hazard(beh.owner_move_rate, mobility(state, mv, de))]
         _set_owner_seek(hh.seek, mv, hh.z)
 
-    # applicants cancel; hosted ones that cancel leave the territory
+    # applicants cancel between renewals, or do not renew their demand on its anniversary
+    # (CCH R441-2-6); hosted ones whose demand ends leave the territory
     cancel = _pick(rng, cols, _hazard(beh.give_up_rate), _ANY, _APP, _NONZERO, True)
+    lapsed = non_renewals(state, beh.renewal_dropout, rng)
+    out["non_renewals"] = len(lapsed)
+    if len(lapsed):
+        cancel = np.union1d(cancel, lapsed)
     gone, n_free, n_applying = _cancel(cancel, hh.alive, hh.tenure, hh.app, hh.priority,
                                        hh.relocation)
     out["cancellations"] = len(cancel)
@@ -148,12 +211,72 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
     # departures from the territory (relocated households wait for their offer); hosted
     # households that do not apply and find nothing go elsewhere (×8). Groups: social, owner,
     # private households, hosted ones without and with an application (see _departures)
-    groups = ((n_soc, 0.8), (n_own, 0.5), (n_priv, 1.0), (n_free, 8.0), (n_applying, 1.5))
+    # housed households by thinning on their mobility (age, time in place)
+    groups = ((n_soc, 0.8 * top), (n_own, 0.5 * top), (n_priv, 1.0 * top), (n_free, 8.0),
+              (n_applying, 1.5))
     ranks = [_draw_ranks(rng, n, _hazard(beh.leave_rate, mult)) for n, mult in groups]
     leave = _departures(hh.alive, hh.tenure, hh.app, hh.relocation, ranks[0], ranks[1],
                         ranks[2], ranks[3], ranks[4], gone)
+    leave = _thin_departures(state, leave, gone, beh.leave_rate, de, top, rng)
     remove(state, leave, log, "departure")
     out["departures"] = len(leave)
+    return out
+
+
+
+
+def _thin_departures(state: State, leave: np.ndarray, gone: np.ndarray, rate: float,
+                     duration_effect: float, top: float, rng: np.random.Generator
+                     ) -> np.ndarray:
+    """Keep the housed households drawn to leave with probability hazard / bound.
+
+    They were drawn with the bound (their tenure's multiplier × the largest mobility); each is
+    kept when a uniform × the bound falls below its own hazard (its tenure's multiplier × its
+    mobility). Hosted households and ``gone`` (hosted ones whose demand ended) all leave.
+    """
+    hh = state.hh
+    ten = hh.tenure[leave]
+    housed = (ten != HOSTED) & ~np.isin(leave, gone)
+    if not housed.any():
+        return leave
+    who = leave[housed]
+    g = np.select([hh.tenure[who] == SOCIAL, hh.tenure[who] == OWNER], [0.8, 0.5], 1.0)
+    bound = monthly_hazard(rate, g * top)
+    h = monthly_hazard(rate, g * mobility(state, who, duration_effect))
+    keep = np.ones(len(leave), bool)
+    keep[np.flatnonzero(housed)] = rng.random(len(who)) * bound < h
+    return leave[keep]
+
+
+def non_renewals(state: State, dropout: float, rng: np.random.Generator) -> np.ndarray:
+    """Demands not renewed this month (ascending rows), to be cancelled.
+
+    A demand must be renewed every year on its anniversary or it is cancelled (CCH R441-2-6);
+    each demand reaching a whole number of years this month is not renewed with probability
+    ``dropout`` (one uniform per such demand). Relocations by urban renewal are not renewed by
+    the household (the landlord owes the offer) and never lapse.
+    """
+    hh = state.hh
+    due = _anniversaries(hh.alive, hh.app, hh.app_month, hh.relocation, state.month)
+    if len(due) == 0 or dropout <= 0.0:
+        return _NO_ROWS
+    return due[rng.random(len(due)) < dropout]
+
+
+@njit
+def _anniversaries(alive, app, app_month, relocation, month):
+    """Living applicants (not relocated) whose demand is a whole number (≥ 1) of years old."""
+    n = 0
+    for i in range(len(alive)):
+        age = month - app_month[i]
+        n += alive[i] and app[i] != APP_NONE and not relocation[i] and age > 0 and age % 12 == 0
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(len(alive)):
+        age = month - app_month[i]
+        if alive[i] and app[i] != APP_NONE and not relocation[i] and age > 0 and age % 12 == 0:
+            out[m] = i
+            m += 1
     return out
 
 
@@ -202,10 +325,12 @@ def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random
     # aspiration and the attractiveness of the neighbourhood; upward exits: with income, more
     # for tenants paying the SLS
     me = float(beh.mismatch_effect)
+    de = float(beh.duration_effect)
     tr, h_tr, idle = _social_hazards(
         hh.alive, hh.tenure, hh.app, hh.seek, hh.dwelling, dw.rooms, hh.adults, hh.kids_u14,
         hh.kids_14p, hh.z, hh.nbhd, nb.attractiveness, me, float(np.sqrt(me)),
-        float(beh.aspiration_effect), _rate(beh.transfer_rate))
+        float(beh.aspiration_effect), _rate(beh.transfer_rate), hh.age, hh.move_in,
+        state.month, de)
     tr = _below(tr, rng.random(len(tr)), 1.0, h_tr)
     if len(tr):
         open_applications(state, tr, APP_TRANSFER, rng, levers.information.wish_breadth)
@@ -214,7 +339,8 @@ def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random
                         hh.months_over_loss, _rate(beh.upward_exit_rate),
                         float(rules.sls_exit_multiplier), bool(rules.loss_enabled),
                         float(12 * rules.loss_years + rules.loss_notice_months),
-                        float(beh.ownership_share * 2.0))
+                        float(beh.ownership_share * 2.0),
+                        float(beh.exit_income_effect), hh.age, hh.move_in, state.month, de)
     _set_seek(hh.seek, up, rng.random(len(own_p)), own_p)
     return {"transfer_requests": len(tr), "exit_intentions": len(up)}
 
@@ -231,11 +357,13 @@ def _private_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.rando
     cols = (hh.alive, hh.tenure, hh.app, hh.seek, hh.relocation)
     me = float(beh.mismatch_effect)
     # thinning as in thinned(): candidates drawn with the bound, kept with hazard / bound
-    bound = _hazard(beh.private_move_rate, beh.mismatch_effect)
+    de = float(beh.duration_effect)
+    bound = _hazard(beh.private_move_rate, beh.mismatch_effect * mobility_bound(de))
     mv = _pick(rng, cols, bound, PRIVATE, _SEEK, _ZERO, False, n_idle)
     if len(mv):
         mv = _movers(mv, rng.random(len(mv)), float(bound), hh.dwelling, dw.rooms, hh.adults,
-                     hh.kids_u14, hh.kids_14p, _rate(beh.private_move_rate), me)
+                     hh.kids_u14, hh.kids_14p, _rate(beh.private_move_rate), me, hh.age,
+                     hh.move_in, state.month, de)
     _set_buyers(hh.seek, mv, hh.z, rng.random(len(mv)))
     # applications, among eligible tenants without one
     top = max(APPLY_LOW_INCOME) * APPLY_EFFORT * beh.mismatch_effect * max(APPLY_FAMILY)
@@ -253,9 +381,13 @@ def _private_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.rando
 
 
 def _move_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
-    """Monthly move probability of private tenants ``idx`` (more when over-crowded)."""
+    """Monthly move probability of private tenants ``idx`` (more when over-crowded).
+
+    Times their mobility for age and time in place (:func:`mobility`).
+    """
     over, _ = crowding(state, idx)
-    return monthly_hazard(beh.private_move_rate, np.where(over, beh.mismatch_effect, 1.0))
+    return monthly_hazard(beh.private_move_rate, np.where(over, beh.mismatch_effect, 1.0)
+                          * mobility(state, idx, beh.duration_effect))
 
 
 def _apply_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
@@ -361,18 +493,21 @@ def _below(idx, u, scale, h):
 
 @njit
 def _upward(idle, u, z, months_over, months_over_loss, rate, sls_multiplier, loss_enabled,
-            loss_months, own2):
+            loss_months, own2, income_effect, age, move_in, month, duration_effect):
     """Upward exits among ``idle`` and their probabilities of seeking to buy (else to rent).
 
-    An exit is drawn, ``u`` < 1 − exp(−rate × m) with m = exp(1.5 z) × the SLS multiplier for
-    tenants above the SLS threshold, or forced after ``loss_months`` above the loss threshold;
-    the ownership probability is ``own2`` / (1 + exp(−1.5 z)).
+    An exit is drawn, ``u`` < 1 − exp(−rate × m) with m = exp(income_effect × z) × the SLS
+    multiplier for tenants above the SLS threshold × the mobility for age and time in place
+    (:func:`mobility_one`), or forced after ``loss_months`` above the loss threshold; the
+    ownership probability is ``own2`` / (1 + exp(−1.5 z)).
     """
     up = np.empty(len(idle), np.int64)
     m = 0
     for k in range(len(idle)):
         i = idle[k]
-        x = rate * (np.exp(1.5 * z[i]) * (sls_multiplier if months_over[i] > 0 else 1.0))
+        mob = mobility_one(age[i], month - move_in[i], duration_effect)
+        x = rate * (np.exp(income_effect * z[i]) * (sls_multiplier if months_over[i] > 0
+                                                     else 1.0) * mob)
         # 1 − exp(−x) ≤ x: the probability is only computed when u may fall below it
         hit = u[k] < x * (1.0 + 1e-9) and u[k] < -np.expm1(-x)
         if hit or (loss_enabled and months_over_loss[i] >= loss_months):
@@ -409,19 +544,21 @@ def _set_owner_seek(seek, idx, z):
 
 
 @njit
-def _movers(cand, u, bound, dwelling, dw_rooms, adults, kids_u14, kids_14p, rate, mismatch):
+def _movers(cand, u, bound, dwelling, dw_rooms, adults, kids_u14, kids_14p, rate, mismatch,
+            age, move_in, month, duration_effect):
     """Candidates kept by thinning: ``u`` × ``bound`` below their move probability.
 
-    Move probability 1 − exp(−rate × m), m = mismatch when over-crowded, else 1.
+    Move probability 1 − exp(−rate × m), m = (mismatch when over-crowded, else 1) × the
+    mobility for age and time in place (:func:`mobility_one`).
     """
     keep = np.empty(len(cand), np.int64)
     m = 0
     for k in range(len(cand)):
         i = cand[k]
-        mult = 1.0
+        mult = mobility_one(age[i], month - move_in[i], duration_effect)
         d = dwelling[i]
         if d >= 0 and dw_rooms[d] < rooms_needed_one(adults[i] + kids_u14[i] + kids_14p[i]):
-            mult = mismatch
+            mult *= mismatch
         if u[k] * bound < -np.expm1(-rate * mult):
             keep[m] = i
             m += 1
@@ -654,37 +791,34 @@ def _social_groups(alive, tenure, app, seek):
 
 @njit
 def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u14, kids_14p,
-                    z, nbhd, attractiveness, mismatch, sqrt_mismatch, aspiration_effect, rate_tr):
+                    z, nbhd, attractiveness, mismatch, sqrt_mismatch, aspiration_effect, rate_tr,
+                    age, move_in, month, duration_effect):
     """Transfer-request and upward-exit probabilities of the social tenants they concern.
 
     Returns social tenants without an application and their monthly transfer-request
     probabilities, social tenants not looking and their upward-exit probabilities.
     Transfer: rate × (mismatch if over-crowded, √mismatch if under-occupying) × exp(aspiration
-    effect × positive gap between aspiration and attractiveness); upward exit: rate × exp(1.5 z)
-    × the SLS multiplier for tenants above the SLS threshold. Probabilities 1 − exp(−rate × m).
+    effect × positive gap between aspiration and attractiveness) × the mobility for age and
+    time in place (:func:`mobility_one`). Probabilities 1 − exp(−rate × m).
     """
     tr, idle = _social_groups(alive, tenure, app, seek)
     h_tr = np.empty(len(tr))
-    # without gap, exp(effect × 0) = 1: the three probabilities of the crowding classes
     finite = np.isfinite(aspiration_effect)
-    h_fit = -np.expm1(-rate_tr * 1.0)
-    h_over = -np.expm1(-rate_tr * mismatch)
-    h_under = -np.expm1(-rate_tr * sqrt_mismatch)
     for k in range(len(tr)):
         i = tr[k]
-        crowd, h = 1.0, h_fit
+        crowd = mobility_one(age[i], month - move_in[i], duration_effect)
         d = dwelling[i]
         if d >= 0:
             size = adults[i] + kids_u14[i] + kids_14p[i]
             rooms = dw_rooms[d]
             if rooms < rooms_needed_one(size):
-                crowd, h = mismatch, h_over
+                crowd *= mismatch
             elif rooms > size + 1:
-                crowd, h = sqrt_mismatch, h_under
+                crowd *= sqrt_mismatch
         gap = maximum_one(0.0, ASPIRATION_SLOPE * z[i] - attractiveness[nbhd[i]])
         if gap != 0.0 or not finite:
-            h = -np.expm1(-rate_tr * (crowd * np.exp(aspiration_effect * gap)))
-        h_tr[k] = h
+            crowd = crowd * np.exp(aspiration_effect * gap)
+        h_tr[k] = -np.expm1(-rate_tr * crowd)
     return tr, h_tr, idle
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import Levers
-from ..moves import MoveLog
+from ..config import Behaviour, Levers
+from ..moves import KIND, MoveLog
 from ..state import (
+    APP_NONE,
     APP_TRANSFER,
     AREA_BY_ROOMS,
     OWNER,
@@ -25,11 +26,14 @@ from ..state import (
     S_SOCIAL,
     SOCIAL,
     State,
+    household_size,
     open_applications,
+    rooms_needed,
     weighted_choice,
 )
 
 SOCIAL_ROOMS = (0.08, 0.20, 0.38, 0.26, 0.08)
+DEMAND_MIX = 0.5  # share of the new units' size mix that follows the demand
 BASE_RENT_M2 = {PLAI: 5.6, PLUS: 6.4, PLS: 8.7}  # new units, €/m²/month (SDES mean 6.27 in 2023)
 
 
@@ -51,10 +55,28 @@ def sru_deficit_communes(state: State) -> np.ndarray:
     return state.sru_applies & (soc < 0.25 * tot)
 
 
+def demand_room_shares(state: State) -> np.ndarray:
+    """Size mix of new social units: half the programme's (SOCIAL_ROOMS), half the demand's.
+
+    The demand's: the rooms needed by pending applicants (1–5). Landlords programme sizes from
+    the local demand (PLH, SNE demand by size) [assumption: half and half].
+    """
+    hh = state.hh
+    apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE))
+    prog = np.asarray(SOCIAL_ROOMS, float)
+    if len(apps) == 0:
+        return prog
+    need = rooms_needed(household_size(hh, apps))
+    demand = np.bincount(np.clip(need, 1, 5) - 1, minlength=5)[:5].astype(float)
+    return DEMAND_MIX * demand / demand.sum() + (1.0 - DEMAND_MIX) * prog
+
+
 def build_social(state: State, n: int, rng: np.random.Generator, *, outside_share: float,
                  plai_share: float, pls_share: float, sru_catchup: bool, holder_shares,
-                 ) -> np.ndarray:
+                 room_shares=SOCIAL_ROOMS) -> np.ndarray:
     """Deliver ``n`` new social dwellings, one new résidence per neighbourhood that receives some.
+
+    ``room_shares``: the shares of 1–5 rooms.
 
     Returns:
         Indices of the new (vacant) dwellings.
@@ -79,7 +101,7 @@ def build_social(state: State, n: int, rng: np.random.Generator, *, outside_shar
     idx = dw.add(n)
     dw.nbhd[idx] = where
     dw.sector[idx] = S_SOCIAL
-    dw.rooms[idx] = 1 + weighted_choice(rng, SOCIAL_ROOMS, n)
+    dw.rooms[idx] = 1 + weighted_choice(rng, room_shares, n)
     dw.area[idx] = AREA_BY_ROOMS[dw.rooms[idx]] * rng.uniform(0.9, 1.1, n)
     u = rng.random(n)
     fin = np.where(u < plai_share, PLAI, np.where(u < plai_share + pls_share, PLS, PLUS))
@@ -188,9 +210,58 @@ def sell_to_tenants(state: State, n: int, rng: np.random.Generator, where: str,
     return k
 
 
+def construction_multiplier(tension: float, tension_target: float, response: float,
+                            vacancy: float, vacancy_target: float) -> float:
+    """Share of the social construction programme delivered, given the demand.
+
+    Landlords build where the demand is. At the target tension (pending applicants per yearly
+    allocation, 4.3 in 2022, SDES) the programme is delivered as set
+    (``Construction.stock_share``); it rises or falls by ``response`` × the relative gap of
+    tension, between none and twice the programme. A vacancy above ``vacancy_target`` (RPLS
+    2023: 2.4 %) cuts it further, to none at twice the target. ``response`` 0 and a vacancy
+    below the target deliver the programme whatever the demand.
+    """
+    m = 1.0
+    if tension_target > 0.0 and np.isfinite(tension):
+        m = float(np.clip(1.0 + response * (tension / tension_target - 1.0), 0.0, 2.0))
+    if vacancy_target > 0.0 and vacancy > vacancy_target:
+        m *= float(np.clip(1.0 - (vacancy - vacancy_target) / vacancy_target, 0.0, 1.0))
+    return m
+
+
+def tension(state: State, log: MoveLog) -> float:
+    """Pending applicants per signed lease over the last twelve months (nan without leases).
+
+    Leases are read from the move log (transfers, first lettings, relocations) since the
+    previous call, which marks the log.
+    """
+    start = int(state.accum.get("tension_log_mark", 0))
+    arr = log.array(min(start, len(log)))
+    state.accum["tension_log_mark"] = float(len(log))
+    kinds = (KIND["transfer"], KIND["first_letting"], KIND["relocation"])
+    recent = arr[1] >= state.month - 12
+    leases = int((np.isin(arr[6], kinds) & recent).sum())
+    hh = state.hh
+    pending = int((hh.alive & (hh.app != APP_NONE)).sum())
+    return pending / leases if leases else float("nan")
+
+
+def social_vacancy(state: State) -> float:
+    """Vacant share of the active social dwellings not marked for demolition."""
+    dw = state.dw
+    soc = (dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
+    n = int(soc.sum())
+    return float((soc & (dw.occupant < 0)).sum() / n) if n else 0.0
+
+
 def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: MoveLog,
-                  scale: float) -> dict[str, int]:
-    """Apply this month's policy events (deliveries in January, renovation every month)."""
+                  scale: float, beh: Behaviour | None = None) -> dict[str, int]:
+    """Apply this month's policy events (deliveries in January, renovation every month).
+
+    With ``beh``, the programme of new social dwellings (``Construction.stock_share``) follows
+    the tension and the vacancy (:func:`construction_multiplier`) and its sizes the demand
+    (:func:`demand_room_shares`); the lever ``units_per_year`` adds its units as set.
+    """
     out: dict[str, int] = {}
     nb = state.nb
     ren = levers.renovation
@@ -203,11 +274,20 @@ def policy_events(state: State, levers: Levers, rng: np.random.Generator, log: M
     c, r, s = levers.construction, levers.renewal, levers.sales
     holder_shares = levers.reservation.shares()
     stock = int(((state.dw.sector == S_SOCIAL) & state.dw.active).sum())
-    due = c.units_per_year * scale + c.stock_share * stock
+    # the landlords' programme follows demand (volume by the vacancy, sizes by the demand);
+    # further units of the lever units_per_year are built as set
+    programme = c.stock_share * stock
+    rooms = SOCIAL_ROOMS
+    if beh is not None:
+        programme *= construction_multiplier(tension(state, log), beh.tension_target,
+                                             beh.construction_response, social_vacancy(state),
+                                             beh.social_vacancy_target)
+        rooms = demand_room_shares(state)
+    due = c.units_per_year * scale + programme
     out["new_units"] = len(build_social(
         state, _yearly_count(state, "construction", due, 1.0), rng,
         outside_share=c.share_outside_qpv, plai_share=c.plai_share, pls_share=c.pls_share,
-        sru_catchup=c.sru_catchup, holder_shares=holder_shares))
+        sru_catchup=c.sru_catchup, holder_shares=holder_shares, room_shares=rooms))
     demolished = demolish(state, _yearly_count(state, "demolition", r.demolitions_per_year, scale),
                           rng, levers)
     out["marked_for_demolition"] = len(demolished)

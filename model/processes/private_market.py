@@ -28,6 +28,7 @@ from ..state import (
     PRIVATE,
     S_OWNER,
     S_PRIVATE,
+    S_SOCIAL,
     SEEK_NONE,
     SEEK_OWN,
     SEEK_RENT,
@@ -631,11 +632,32 @@ def yearly_private_rents(state: State, beh: Behaviour) -> None:
     nb.attractiveness_year_start = nb.attractiveness.copy()
 
 
+PRIVATE_BUILD_CAP = 0.03  # at most 3 % of the private stock a year (France: ~1 %/yr built)
+
+
+def private_construction_due(state: State, beh: Behaviour) -> int:
+    """Return the number of new private and owner dwellings due this January.
+
+    Enough for next year's households in the private sectors (those housed there now, grown by
+    ``growth``) to leave ``private_vacancy_target`` of the stock vacant; none when the stock
+    already exceeds it (supply follows demand: the vacancy does not drift), at most
+    ``PRIVATE_BUILD_CAP`` of the stock.
+    """
+    dw = state.dw
+    priv = (dw.sector != S_SOCIAL) & dw.active
+    stock = int(priv.sum())
+    occupied = int((priv & (dw.occupant >= 0)).sum())
+    target = occupied * (1.0 + max(0.0, beh.growth)) / (1.0 - beh.private_vacancy_target)
+    return int(min(max(0.0, round(target - stock)), PRIVATE_BUILD_CAP * stock))
+
+
 def private_construction(state: State, beh: Behaviour, rng: np.random.Generator) -> int:
-    """January: new private and owner dwellings keep pace with household growth, outside QPV."""
+    """January: new private and owner dwellings follow demand, outside QPV.
+
+    See :func:`private_construction_due`; placed by attractiveness outside QPV.
+    """
     dw, nb = state.dw, state.nb
-    priv = (dw.sector != 0) & dw.active
-    n = int(round(max(0.0, beh.growth) * priv.sum()))
+    n = private_construction_due(state, beh)
     if n == 0:
         return 0
     w = np.where(nb.qpv, 0.0, np.exp(0.5 * nb.attractiveness))
