@@ -111,9 +111,15 @@ def LeverPanel(language: str) -> None:
                     LeverInput(c, current[c.path], language)
 
 
-def _html(tag: str, text: str, cls: str = "") -> None:
+def _html(tag: str, text: str, cls: str = "", id_: str | None = None) -> None:
     # plain elements: solara.Markdown would load KaTeX, which solara-assets does not ship
-    solara.v.Html(tag=tag, class_=cls, children=[text])
+    solara.v.Html(tag=tag, class_=cls, children=[text],
+                  attributes={"id": id_} if id_ else {})
+
+
+def _figure(png: bytes, id_: str) -> None:
+    with solara.v.Html(tag="div", attributes={"id": id_}):
+        solara.Image(png, width="100%")
 
 
 def _table(cmp: eng.Comparison, language: str):
@@ -158,16 +164,16 @@ def ComparisonView(cmp: eng.Comparison, language: str) -> None:
     changed = eng.changed_text(cmp.changed, language) or [t["none_changed"]]
     sep = " ; " if language == "fr" else "; "
     _html("div", f"{t['changed']}{' :' if language == 'fr' else ':'} " + sep.join(changed),
-          "mixsim-changed")
+          "mixsim-changed", "result-changed")
     solara.Text(t["table_intro"].format(year=cmp.horizon), style={"font-size": "0.85rem"})
     _table(cmp, language)
     _html("h3", t["trajectories"])
-    solara.Image(traj, width="100%")
+    _figure(traj, "trajectories")
     _html("h3", t["map"])
     note = (t["map_note_polygons"] if explorer.neighbourhoods.geometry is not None
             else t["map_note_discs"])
     solara.Text(note, style={"font-size": "0.8rem"})
-    solara.Image(maps, width="100%")
+    _figure(maps, "maps")
 
 
 @solara.component
@@ -228,7 +234,7 @@ def LiveImage(run: eng.LiveRun, tick: int, language: str) -> None:
                 + run.scenario.description, style={"font-size": "0.85rem"})
     image = solara.use_memo(lambda: eng.png(run.figure(explorer.neighbourhoods, language)),
                             dependencies=[id(run), tick, language])
-    solara.Image(image, width="100%")
+    _figure(image, "live-map")
 
 
 @solara.component
