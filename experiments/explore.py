@@ -88,24 +88,49 @@ def _check_port(host: str, port: int) -> int:
         return s.getsockname()[1]
 
 
-def offline_environment(env: dict[str, str] | os._Environ) -> None:
-    """Set Solara's settings for an offline, private server (before Solara is imported).
+OFFLINE_ENVIRONMENT = {
+    "SOLARA_MODE": "production",
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    "SOLARA_ASSETS_PROXY": "True",
+    "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",  # the discard port: refused, never routed
+    "SOLARA_THEME_SHOW_BANNER": "False",
+    "SOLARA_THEME_LOADER": "plain",
+    "SOLARA_THEME_TITLE": "mixsim explore",
+}
+
+
+def offline_solara(env: dict[str, str] | os._Environ) -> None:
+    """Set Solara up for an offline, private server.
 
     * production mode: no development checks (they load a page from solara.dev);
     * no usage statistics (Solara sends them to mixpanel.com by default);
-    * the front-end from the local ``solara-assets`` files, and an unreachable address as the
-      fallback for a file that would be missing, so that the server never asks the internet.
+    * the front-end from the local ``solara-assets`` files, with an unreachable address as the
+      fallback for a file that would be missing, so that the server never asks the internet;
+    * no "runs on Solara" banner (it links to solara.dev).
+
+    The environment variables are read when Solara is first imported; the settings of an
+    already imported Solara are set too.
     """
-    env["SOLARA_MODE"] = "production"
-    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
-    env["SOLARA_ASSETS_PROXY"] = "True"
-    env["SOLARA_ASSETS_CDN"] = "http://127.0.0.1:9/"  # discard port: refused, never routed
-    env["SOLARA_THEME_SHOW_BANNER"] = "False"
-    env["SOLARA_THEME_TITLE"] = "mixsim explore"
+    env.update(OFFLINE_ENVIRONMENT)
+    if sys.modules.get("solara") is None:  # not imported yet (or not installed)
+        return
+    try:
+        import solara.server.settings as server_settings
+        import solara.settings as ui_settings
+    except ImportError:  # the extra is incomplete: the command says so next
+        return
+    server_settings.main.mode = "production"
+    server_settings.telemetry.mixpanel_enable = False
+    server_settings.theme.show_banner = False
+    server_settings.theme.loader = "plain"
+    server_settings.theme.title = OFFLINE_ENVIRONMENT["SOLARA_THEME_TITLE"]
+    ui_settings.assets.proxy = True
+    ui_settings.assets.cdn = OFFLINE_ENVIRONMENT["SOLARA_ASSETS_CDN"]
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
     """Check the extra and the inputs, then serve the page until interrupted."""
+    offline_solara(os.environ)  # before Solara's first import reads its settings
     missing = missing_extra()
     if missing is not None:
         print(f"mixsim explore: error: the browser app needs the optional extra 'explore' "
@@ -140,8 +165,10 @@ def serve(settings, host: str, port: int) -> None:
     # Solara warns on every page served to a host other than "localhost" that its session
     # cookie falls back to SameSite=Lax, which is what a local page wants
     warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
-    offline_environment(os.environ)
+    offline_solara(os.environ)
     os.environ["SOLARA_APP"] = APP_MODULE
+    import solara.server.settings  # noqa: F401  (then its settings are set explicitly)
+    offline_solara(os.environ)
     from . import explore_engine as eng
     eng.configure(settings)
     explorer = eng.explorer()  # starts the worker processes and loads the maps

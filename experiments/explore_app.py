@@ -86,9 +86,9 @@ def LeverInput(control: eng.Control, value: Any, language: str) -> None:
             solara.Switch(label=label, value=bool(value), on_value=set_)
         elif control.slider:
             shown = eng.format_value(float(value), language)
-            solara.SliderFloat(f"{label}: {shown}", value=float(value), min=control.lo,
-                               max=control.hi, step=control.step, on_value=set_,
-                               thumb_label=True)
+            solara.Text(f"{label}: {shown}", style={"font-size": "0.9rem"})
+            solara.SliderFloat("", value=float(value), min=control.lo, max=control.hi,
+                               step=control.step, on_value=set_, thumb_label=True)
         elif control.kind == "int":
             solara.InputInt(label, value=int(value), on_value=set_, dense=True)
         else:

@@ -637,10 +637,17 @@ REF_COLOUR, SC_COLOUR = "#6b6b6b", "#c0392b"
 
 
 def _percent_axis(ax, percent: bool, lang: str, signed: bool = False) -> None:
+    """Write a share axis in percent (points for a difference), with a decimal when narrow."""
     from matplotlib.ticker import FuncFormatter
-    if percent:
-        ax.yaxis.set_major_formatter(FuncFormatter(
-            lambda v, _p: format_value(v, lang, percent=True, signed=signed, digits=0)))
+    if not percent:
+        return
+
+    def tick(v: float, _pos) -> str:
+        lo, hi = ax.get_ylim()
+        digits = 1 if abs(hi - lo) < 0.06 else 0
+        return format_value(v, lang, percent=True, signed=signed, digits=digits)
+
+    ax.yaxis.set_major_formatter(FuncFormatter(tick))
 
 
 def trajectory_figure(cmp: Comparison, lang: str):

@@ -308,6 +308,20 @@ def test_without_the_extra_the_command_names_it(monkeypatch, capsys):
     assert "pip install 'mixsim[explore]'" in err and "Traceback" not in err
 
 
+def test_solara_is_set_up_offline_and_private():
+    pytest.importorskip("solara")
+    from mixsim.experiments.explore import offline_solara
+    env: dict[str, str] = {}
+    offline_solara(env)
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    import solara.server.settings as server_settings
+    import solara.settings as ui_settings
+    assert server_settings.telemetry.mixpanel_enable is False  # no statistics sent
+    assert server_settings.main.mode == "production"           # no check page from solara.dev
+    assert ui_settings.assets.proxy is True                     # front-end served by us...
+    assert ui_settings.assets.cdn.startswith("http://127.0.0.1:")  # ...never fetched outside
+
+
 def test_the_command_line_does_not_import_solara():
     code = ("import sys; from mixsim.experiments.cli import build_parser; build_parser(); "
             "print('solara' in sys.modules)")
