@@ -230,8 +230,10 @@ def LiveImage(run: eng.LiveRun, tick: int, language: str) -> None:
     """Show the live run's households, map and series (redrawn at each tick)."""
     explorer = eng.explorer()
     t = i18n.TEXT[language]
-    solara.Text(t["households"].format(n=eng.format_value(run.households(), language)) + " — "
-                + run.scenario.description, style={"font-size": "0.85rem"})
+    m = run.month
+    _html("div", t["month"].format(month=m, year=m // 12, m=m % 12) + " — "
+          + t["households"].format(n=eng.format_value(run.households(), language)) + " — "
+          + run.scenario.description, "mixsim-changed", "live-month")
     image = solara.use_memo(lambda: eng.png(run.figure(explorer.neighbourhoods, language)),
                             dependencies=[id(run), tick, language])
     _figure(image, "live-map")

@@ -505,10 +505,15 @@ class Runner:
         return [f.result() for f in futures]
 
     def close(self) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes (after the replicates they are running, a few seconds).
+
+        Waiting matters: workers of an executor shut down without waiting can outlive the
+        server and keep its terminal's output open.
+        """
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._queue.close()
 
 
 def _ensemble(scenario: Scenario, parts: list[dict[str, Any]], wall: float) -> Ensemble:

@@ -437,6 +437,9 @@ def test_the_page_in_a_real_browser(browser_page, tmp_path):
         page.get_by_role("tab", name="Step-by-step run").click()
         page.get_by_role("button", name="One month").click()
         page.wait_for_selector("#live-map img", timeout=30_000)
+        page.wait_for_selector("#live-month:has-text('Month 1 (year 0, month 1)')")
+        page.get_by_role("button", name="One month").click()
+        page.wait_for_selector("#live-month:has-text('Month 2 (year 0, month 2)')")
         page.screenshot(path=str(artifacts / "explore_live.png"), full_page=True)
     finally:
         proc.terminate()
