@@ -144,6 +144,29 @@ def engine_timings(args) -> dict:
     return {"runs_s": round(runs, 2), "figures_s": round(figs, 2)}
 
 
+def cpu_estimate(args) -> dict:
+    """CPU seconds of a lever change, in this process (one worker), and the idle wall time.
+
+    On a shared machine the wall time mostly measures the other jobs; the CPU time does not.
+    With ``jobs`` idle cores the replicates run ``jobs`` at a time, so a lever change takes
+    about ``cpu_runs / min(jobs, replicates)`` plus the figures.
+    """
+    from mixsim.experiments import explore_engine as eng
+    s = eng.Settings(scale=args.scale, years=args.years, replicates=args.replicates, jobs=1)
+    ex = eng.Explorer(s)
+    ex.reference()
+    t = time.process_time()
+    cmp = ex.compare({**eng.default_values(), "information.level": 1.0})
+    runs = time.process_time() - t
+    t = time.process_time()
+    eng.png(eng.trajectory_figure(cmp, "en"))
+    eng.png(eng.map_figure(cmp, ex.neighbourhoods, "en"))
+    figs = time.process_time() - t
+    idle = runs / min(args.jobs, args.replicates) + figs
+    return {"cpu_runs_s": round(runs, 2), "cpu_figures_s": round(figs, 2),
+            "idle_estimate_s": round(idle, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=0.1)
@@ -152,12 +175,17 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--screenshot", type=Path, help="save the page after the first change")
     ap.add_argument("--no-browser", action="store_true", help="time the engine only")
+    ap.add_argument("--cpu-only", action="store_true", help="only the CPU-time estimate")
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()}", flush=True)
+    if args.cpu_only:
+        print("CPU time:", cpu_estimate(args))
+        return
     if args.scale == 0.1 and args.years == 15:
         print(f"machine slowdown (a scale-0.1 run now / idle): {machine_slowdown(0.1):.1f}x",
               flush=True)
     print("engine:", engine_timings(args), flush=True)
+    print("CPU time:", cpu_estimate(args), flush=True)
     if not args.no_browser:
         rows = browser_timings(args)
         best = min(r["click_to_charts_s"] for r in rows)
