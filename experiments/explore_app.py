@@ -192,7 +192,8 @@ def LiveView(language: str, scenario_error: str | None) -> None:
             scenario = eng.scenario_for(values.value, explorer.settings.base())
         except InputError:
             return
-        live_run.value = eng.LiveRun(scenario, explorer.settings.seed)
+        live_run.value = eng.LiveRun(scenario, explorer.settings.seed,
+                                     changed=eng.changed_values(values.value))
         live_tick.value += 1
 
     def step() -> None:
@@ -233,7 +234,8 @@ def LiveImage(run: eng.LiveRun, tick: int, language: str) -> None:
     m = run.month
     _html("div", t["month"].format(month=m, year=m // 12, m=m % 12) + " — "
           + t["households"].format(n=eng.format_value(run.households(), language)) + " — "
-          + run.scenario.description, "mixsim-changed", "live-month")
+          + ("; ".join(eng.changed_text(run.changed, language)) or t["none_changed"]),
+          "mixsim-changed", "live-month")
     image = solara.use_memo(lambda: eng.png(run.figure(explorer.neighbourhoods, language)),
                             dependencies=[id(run), tick, language])
     _figure(image, "live-map")
@@ -300,7 +302,8 @@ def Page() -> None:
             if scenario_error:
                 solara.Error(f"{t['invalid']}: {scenario_error}")
             changed = eng.changed_text(eng.changed_values(values.value), language)
-            solara.Div(children=[f"{t['changed']}: " + ("; ".join(changed) if changed
+            colon, sep = (" : ", " ; ") if language == "fr" else (": ", "; ")
+            solara.Div(children=[t["changed"] + colon + (sep.join(changed) if changed
                                                          else t["none_changed"])],
                        classes=["mixsim-changed"])
             LeverPanel(language)

@@ -835,11 +835,13 @@ class LiveRun:
     Args:
         scenario: The scenario to run.
         seed: The exploration's root seed.
+        changed: The levers changed from today's rules (shown with the run).
     """
 
-    def __init__(self, scenario: Scenario, seed: int):
+    def __init__(self, scenario: Scenario, seed: int, changed: Mapping[str, Any] | None = None):
         from mixsim.model.api import build_model
         self.scenario = scenario
+        self.changed = dict(changed or {})
         self.model = build_model(scenario, seed=np.random.SeedSequence(seed, spawn_key=(0,)))
         self.total = 12 * scenario.years
         self._lock = threading.Lock()
