@@ -28,6 +28,7 @@ import math
 import multiprocessing
 import os
 import queue as _queue
+import signal
 import threading
 import time
 import warnings
@@ -392,9 +393,17 @@ def _lever_value(scenario: Scenario, path: str) -> Any:
 _worker_queue: Any = None  # the progress queue of a worker process (set by _init_worker)
 
 
-def _init_worker(progress_queue: Any) -> None:
+def _init_worker(progress_queue: Any, parent: int) -> None:
+    """Keep the progress queue, and end this worker when the server's process is gone."""
     global _worker_queue
     _worker_queue = progress_queue
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)  # the server stopped (even killed): nothing is left to run for
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _warm_worker(source: str, scale: float) -> int:
@@ -465,7 +474,8 @@ class Runner:
             ctx = multiprocessing.get_context("spawn")
             self._queue = ctx.Queue()
             self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                             initializer=_init_worker, initargs=(self._queue,))
+                                             initializer=_init_worker,
+                                             initargs=(self._queue, os.getpid()))
             self._warm = [self._pool.submit(_warm_worker, source, scale) for _ in range(jobs)]
         self._count = 0
 
@@ -505,15 +515,25 @@ class Runner:
         return [f.result() for f in futures]
 
     def close(self) -> None:
-        """Stop the worker processes (after the replicates they are running, a few seconds).
+        """Stop the worker processes.
 
-        Waiting matters: workers of an executor shut down without waiting can outlive the
-        server and keep its terminal's output open.
+        The workers are ended by their process ids (the first task of each returned it), and
+        each worker also ends itself when this process is gone: a worker must never outlive
+        the server (it would keep the server's terminal output open, and its memory).
         """
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-            self._queue.close()
+        if self._pool is None:
+            return
+        pids = {f.result() for f in self._warm if f.done() and f.exception() is None}
+        # (two warm-up tasks may go to the same worker: add the executor's own list)
+        pids |= set(getattr(self._pool, "_processes", None) or {})
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:  # already gone
+                pass
+        self._queue.close()
 
 
 def _ensemble(scenario: Scenario, parts: list[dict[str, Any]], wall: float) -> Ensemble:
