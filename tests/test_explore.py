@@ -387,6 +387,7 @@ def browser_page():
 
 
 def test_the_page_in_a_real_browser(browser_page, tmp_path):
+    from playwright import sync_api
     page = browser_page
     port = free_port()
     env = {**os.environ, "MIXSIM_NO_PROGRESS": "1"}
@@ -410,6 +411,21 @@ def test_the_page_in_a_real_browser(browser_page, tmp_path):
         page.wait_for_selector("#comparison")
         before = page.locator("#trajectories img").get_attribute("src")
         assert page.locator("#comparison tr").count() == 1 + len(eng.TABLE_INDICATORS)
+        # a refused combination shows the scenario file's message and disables the run
+        page.get_by_text("Reservation holders and their management").click()
+        page.wait_for_selector("text=Action Logement's share:")
+        panel = page.locator(".v-expansion-panel", has_text="Reservation holders")
+        panel.get_by_role("slider").nth(1).focus()   # Action Logement's share...
+        page.keyboard.press("End")                    # ...to its maximum, 100 %
+        with pytest.raises(InputError) as refused:
+            eng.scenario_for({**eng.default_values(), "reservation.action_logement": 1.0},
+                             eng.Settings().base())
+        page.wait_for_selector(f"text={eng.error_text(refused.value)}")
+        assert page.get_by_role("button", name="Run").is_disabled()
+        page.get_by_role("button", name="Back to today's rules").click()
+        sync_api.expect(page.get_by_role("button", name="Run")).to_be_enabled()
+        for alert in page.locator("text=Combination refused").all():
+            sync_api.expect(alert).to_be_hidden()
         # change a lever: the Q1 quota enforced strictly
         page.get_by_role("button", name="strict").first.click()
         page.wait_for_selector("text=How the quota is enforced (levers.quota_q1.enforcement)"
