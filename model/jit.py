@@ -62,14 +62,21 @@ CACHE_DIR = _set_cache_dir()
 def kernels_cached() -> bool:
     """Whether this installation's kernels are compiled in the cache for this Python version.
 
-    Looks for numba's index files of the move kernels (``moves.py``), which every run compiles.
+    Every source file of the package that defines kernels (``@njit``) must have numba's index
+    files in the cache, newer than the source: an edited or upgraded module recompiles.
     """
     from numba.core.caching import _CacheLocator
 
-    source = Path(__file__).with_name("moves.py")
-    folder = CACHE_DIR / _CacheLocator.get_suitable_cache_subpath(str(source))
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
-    return folder.is_dir() and any(folder.glob(f"moves.*.{tag}*.nbi"))
+    root = Path(__file__).parent
+    for source in root.rglob("*.py"):
+        if source.name == "jit.py" or "@njit" not in source.read_text(encoding="utf-8"):
+            continue
+        folder = CACHE_DIR / _CacheLocator.get_suitable_cache_subpath(str(source))
+        index = list(folder.glob(f"{source.stem}.*.{tag}*.nbi")) if folder.is_dir() else []
+        if not index or max(f.stat().st_mtime for f in index) < source.stat().st_mtime:
+            return False
+    return True
 
 
 def njit(fn: Callable) -> Callable:

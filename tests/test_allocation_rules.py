@@ -25,8 +25,11 @@ from mixsim.model.state import (
 )
 
 # acceptance log-odds ±10 (P ≈ 1 − 5e-5 or 5e-5 with the adjustments), fixed seeds
-SURE = Behaviour(accept_base=10.0, accept_attractiveness=0.0, accept_effort=0.0)
-NEVER = Behaviour(accept_base=-10.0, accept_attractiveness=0.0, accept_effort=0.0)
+# no re-letting or processing delay (ODD §7.6): a freed unit and a new file meet at once
+SURE = Behaviour(accept_base=10.0, accept_attractiveness=0.0, accept_effort=0.0, relet_months=0,
+                processing_months=0)
+NEVER = Behaviour(accept_base=-10.0, accept_attractiveness=0.0, accept_effort=0.0, relet_months=0,
+                 processing_months=0)
 
 
 def levers(**overrides):
@@ -204,7 +207,8 @@ def solvency_round(st, floor, *, holder=3, priority=False):
     st.hh.z[poor] = -2.0
     st.hh.priority[poor] = priority
     median = add_applicants(st, 1, st.nb.ids.index("A1"), waited=0)
-    beh = Behaviour(accept_base=10.0, accept_attractiveness=0.0, accept_effort=0.0,
+    beh = Behaviour(accept_base=10.0, accept_attractiveness=0.0, accept_effort=0.0, relet_months=0,
+                    processing_months=0,
                     commission_solvency=floor)
     out = allocate(st, levers(), beh, np.random.default_rng(4), MoveLog())
     assert out.n == 1
