@@ -24,7 +24,8 @@ EXIT_BAD_INPUT = 2
 # the sub-commands beyond `run` and `levers` live in their own modules; each module exposes
 # `add_parser(subparsers)` that registers its command and a handler `func(args) -> int`
 EXTRA_COMMANDS = ("mixsim.experiments.runner", "mixsim.experiments.sensitivity_cli",
-                  "mixsim.calibration.cli", "mixsim.experiments.report")
+                  "mixsim.calibration.cli", "mixsim.experiments.report",
+                  "mixsim.experiments.validate")
 
 SUMMARY = [
     ("dissimilarity_q1_by_neighbourhoods", "D of Q1 vs others (neighbourhoods)", "{:.3f}"),
