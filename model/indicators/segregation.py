@@ -218,7 +218,7 @@ def dissimilarity(group: ArrayLike, total: ArrayLike) -> float:
 
 
 def dissimilarity_random(group: ArrayLike, total: ArrayLike) -> float:
-    r"""Expected D if the same households were allocated to the same units at random.
+    r"""Return the expected D if the same households were allocated to the same units at random.
 
     Under random allocation, the group count of unit ``i`` follows the hypergeometric law of
     ``t_i`` draws without replacement from ``T`` households of which ``G`` are in the group, and
