@@ -435,3 +435,42 @@ def test_multigroup_indices_match_reference(ref, seed):
         ref_e = seg_multi.MultiDiversity(df, cols).statistic
     assert theil_h(counts) == pytest.approx(ref_h, abs=1e-9)
     assert entropy(counts) == pytest.approx(ref_e, abs=1e-9)
+
+
+# --------------------------------------------------------------------------
+# D under random allocation
+# --------------------------------------------------------------------------
+
+
+def test_dissimilarity_random_matches_permutations():
+    from mixsim.model.indicators.segregation import dissimilarity, dissimilarity_random
+    total = np.array([12, 30, 7, 25, 40, 16])
+    group = np.array([6, 3, 5, 2, 8, 6])  # G = 30 of T = 130
+    rng = np.random.default_rng(7)
+    labels = np.repeat(np.arange(len(total)), total)
+    draws = []
+    for _ in range(4000):
+        members = rng.choice(total.sum(), size=group.sum(), replace=False)
+        draws.append(dissimilarity(np.bincount(labels[members], minlength=len(total)), total))
+    # 4,000 permutations: the standard error of their mean is sd/sqrt(4000) ≈ 0.0013 here;
+    # 0.005 is about 4 standard errors
+    assert dissimilarity_random(group, total) == pytest.approx(np.mean(draws), abs=0.005)
+
+
+def test_dissimilarity_random_falls_with_unit_size():
+    from mixsim.model.indicators.segregation import dissimilarity_random
+    # the same 25 % group share in 10 units of 20 households, then of 2,000: counting noise
+    # shrinks about as 1/sqrt(unit size)
+    small = dissimilarity_random([5] * 10, [20] * 10)
+    large = dissimilarity_random([500] * 10, [2000] * 10)
+    assert 0.1 < small < 0.3 and large < 0.03 and small / large > 5
+
+
+def test_dissimilarity_random_edge_cases():
+    from mixsim.model.indicators.segregation import dissimilarity_random
+    assert np.isnan(dissimilarity_random([0, 0], [5, 5]))      # absent group
+    assert np.isnan(dissimilarity_random([5], [5]))            # one unit
+    assert dissimilarity_random([1, 0, 0], [1, 0, 9]) == pytest.approx(  # empty unit ignored
+        dissimilarity_random([1, 0], [1, 9]))
+    with pytest.raises(ValueError):
+        dissimilarity_random([1.5, 0], [3, 3])
