@@ -84,6 +84,11 @@ LEVERS: dict[str, dict[str, tuple[str, str]]] = {
                "qu'un réservataire est en retard sur sa part."),
         "en": ("Priority bonus points", "Points given to priority households while a holder is "
                "behind its share.")},
+    "priority.lost_after_refusal": {
+        "fr": ("Perte de la priorité après refus", "Un ménage prioritaire qui refuse l'offre "
+               "adaptée du préfet perd sa priorité."),
+        "en": ("Priority lost after a refusal", "A priority household that refuses the "
+               "préfet's adapted offer loses its priority.")},
     "reservation.management": {
         "fr": ("Gestion des contingents", "en stock : chaque logement appartient à un "
                "réservataire ; en flux : chacun a droit à une part des logements libérés."),
@@ -95,6 +100,11 @@ LEVERS: dict[str, dict[str, tuple[str, str]]] = {
     "reservation.action_logement": {
         "fr": ("Part d'Action Logement", "Contingent d'Action Logement (salariés)."),
         "en": ("Action Logement's share", "Action Logement's contingent (employees).")},
+    "reservation.prefet_agents": {
+        "fr": ("Part des agents de l'État", "Part du contingent préfectoral pour les agents "
+               "publics (5 % au plus, R441-5 CCH)."),
+        "en": ("State agents' share", "Part of the préfet's contingent for public servants "
+               "(at most 5 %, R441-5 CCH).")},
     "reservation.commune": {
         "fr": ("Part des communes", "Contingent des communes (garanties d'emprunt) ; le "
                "bailleur garde le reste."),
@@ -181,6 +191,11 @@ LEVERS: dict[str, dict[str, tuple[str, str]]] = {
         "fr": ("Durée avant la perte du droit", "Années au-dessus du seuil avant la fin du "
                "bail."),
         "en": ("Years before the loss", "Years above the threshold before the lease ends.")},
+    "over_income.loss_notice_months": {
+        "fr": ("Préavis de départ", "Mois laissés au ménage qui perd son droit au maintien "
+               "avant de partir."),
+        "en": ("Notice before leaving", "Months a household losing its right to stay has "
+               "before it leaves.")},
     "over_income.loss_enabled": {
         "fr": ("Appliquer la perte du droit au maintien", "En zone tendue seulement."),
         "en": ("Apply the loss of the right to stay", "Tense zones only.")},

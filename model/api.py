@@ -215,4 +215,7 @@ def warm_up() -> None:
     The commands call it, with a notice, on a machine that has not compiled them yet
     (:func:`mixsim.model.jit.kernels_cached`), and the test suite at its start.
     """
+    from . import jit
+
     run_scenario(Scenario(years=1), scale=0.02, seed=0, keep_moves=False)
+    jit.mark_compiled()

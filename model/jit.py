@@ -59,24 +59,33 @@ def _set_cache_dir() -> Path:
 CACHE_DIR = _set_cache_dir()
 
 
+def _kernel_stamp() -> str:
+    """Fingerprint of the package's sources, Python and numba (what compiled code depends on)."""
+    import hashlib
+
+    h = hashlib.sha256(f"{sys.version}|{numba.__version__}".encode())
+    for source in sorted(Path(__file__).parent.rglob("*.py")):
+        st = source.stat()
+        h.update(f"{source}|{st.st_mtime_ns}|{st.st_size}".encode())
+    return h.hexdigest()[:16]
+
+
 def kernels_cached() -> bool:
-    """Whether this installation's kernels are compiled in the cache for this Python version.
+    """Whether this installation's kernels were compiled into the cache since its last change.
 
-    Every source file of the package that defines kernels (``@njit``) must have numba's index
-    files in the cache, newer than the source: an edited or upgraded module recompiles.
+    :func:`mark_compiled` (called once the kernels have run, by
+    :func:`mixsim.model.api.warm_up`) leaves a marker named after the package's sources, Python
+    and numba: an edited or upgraded installation compiles again, with its notice.
     """
-    from numba.core.caching import _CacheLocator
+    return (CACHE_DIR / f"compiled-{_kernel_stamp()}").exists()
 
-    tag = f"py{sys.version_info.major}{sys.version_info.minor}"
-    root = Path(__file__).parent
-    for source in root.rglob("*.py"):
-        if source.name == "jit.py" or "@njit" not in source.read_text(encoding="utf-8"):
-            continue
-        folder = CACHE_DIR / _CacheLocator.get_suitable_cache_subpath(str(source))
-        index = list(folder.glob(f"{source.stem}.*.{tag}*.nbi")) if folder.is_dir() else []
-        if not index or max(f.stat().st_mtime for f in index) < source.stat().st_mtime:
-            return False
-    return True
+
+def mark_compiled() -> None:
+    """Record that the kernels of this installation are in the cache (:func:`kernels_cached`)."""
+    try:
+        (CACHE_DIR / f"compiled-{_kernel_stamp()}").touch()
+    except OSError:  # a read-only cache: the notice shows again next time, nothing else
+        pass
 
 
 def njit(fn: Callable) -> Callable:

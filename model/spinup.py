@@ -49,7 +49,8 @@ def spin_up_rules() -> tuple[Levers, Behaviour]:
         lev, construction=dataclasses.replace(lev.construction, stock_share=0.0,
                                               units_per_year=0.0),
         sales=dataclasses.replace(lev.sales, share_per_year=0.0))
-    return lev, Behaviour(growth=0.0)
+    # no growth, and no private construction answering vacancy (a target of 0 builds nothing)
+    return lev, Behaviour(growth=0.0, private_vacancy_target=0.0)
 
 
 def today_options() -> dict:

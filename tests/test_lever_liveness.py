@@ -34,7 +34,7 @@ LOSS = {"over_income.loss_enabled": True}
 # lever -> (non-default value, context applied to both runs); bonus points are probed below
 # their default: above it, the favoured group is already ranked first
 PROBES: dict[str, tuple[object, dict[str, object]]] = {
-    "quota_q1.share": (0.6, {"quota_q1.enforcement": "target"}),
+    "quota_q1.share": (0.6, {"quota_q1.enforcement": "strict"}),
     "quota_q1.enforcement": ("strict", {}),
     "quota_q1.bonus_points": (5.0, {"quota_q1.enforcement": "target"}),
     "quota_qpv.share": (0.95, {"quota_qpv.enforcement": "target"}),

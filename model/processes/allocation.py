@@ -77,6 +77,8 @@ DAYS_PER_MONTH = 365.0 / 12.0
 # Behaviour.oversize_rooms rooms beyond the norm) may be proposed, adequate ones still first and
 # then the fewest surplus rooms: the penalty makes the order lexicographic
 OVERSIZE_PENALTY = 1.0e6
+# rooms of tolerated under-occupation from which the ability-to-pay practice yields (see _designate)
+FLOOR_YIELDS_SLACK = 4
 # yearly counters per holder (see _count_lease)
 ALLOC_KEYS = tuple(f"alloc_h{h}" for h in range(4))
 PRIO_KEYS = tuple(f"prio_h{h}" for h in range(4))
@@ -622,9 +624,14 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
             apl = 0.0
         e = (rent + charges - apl - rls[i]) / income_m[i]
         if e <= max_e:
-            if not exempt and not (q1_reserved and q1_group[i]) \
+            # judged unable to bear this dwelling's cost (commission practice); the practice
+            # yields once the dwelling has stayed on offer unlet through two periods of
+            # tolerated under-occupation (slack ≥ FLOOR_YIELDS_SLACK rooms: 4 months with the
+            # defaults): a hard-to-let dwelling goes to who can take it, with the usual support
+            # of the FSL [assumption, ODD §7.6]
+            if not exempt and not (q1_reserved and q1_group[i]) and slack < FLOOR_YIELDS_SLACK \
                     and income_m[i] * (1.0 - e) < floor * uc[i]:
-                continue  # judged unable to bear this dwelling's cost (commission practice)
+                continue
             buf_i[n_fit] = i
             buf_e[n_fit] = e
             n_fit += 1

@@ -103,12 +103,18 @@ def mobility_one(age, months_in_place, duration_effect):
     return m
 
 
-def mobility(state: State, idx: np.ndarray, duration_effect: float) -> np.ndarray:
-    """:func:`mobility_one` of households ``idx`` (array version)."""
+def mobility(state: State, idx: np.ndarray, duration_effect: float, *, by_age: bool = True
+             ) -> np.ndarray:
+    """:func:`mobility_one` of households ``idx`` (array version).
+
+    ``by_age=False`` keeps the time-in-place factor only (departures from the territory: the
+    arrivals that replace them are not drawn by the same age schedule, so an age-selective
+    outflow would age the population and lower its births).
+    """
     hh = state.hh
     idx = np.asarray(idx, np.int64)
     band = np.searchsorted(_AGE_EDGES, hh.age[idx].astype(np.float64), side="right")
-    m = _AGE_MULT[band]
+    m = _AGE_MULT[band] if by_age else np.ones(len(idx))
     months = state.month - hh.move_in[idx]
     return m * np.where(months < RECENT_MONTHS, math.exp(duration_effect),
                         np.where(months >= SETTLED_MONTHS, math.exp(-0.5 * duration_effect), 1.0))
@@ -242,7 +248,7 @@ def _thin_departures(state: State, leave: np.ndarray, gone: np.ndarray, rate: fl
     who = leave[housed]
     g = np.select([hh.tenure[who] == SOCIAL, hh.tenure[who] == OWNER], [0.8, 0.5], 1.0)
     bound = monthly_hazard(rate, g * top)
-    h = monthly_hazard(rate, g * mobility(state, who, duration_effect))
+    h = monthly_hazard(rate, g * mobility(state, who, duration_effect, by_age=False))
     keep = np.ones(len(leave), bool)
     keep[np.flatnonzero(housed)] = rng.random(len(who)) * bound < h
     return leave[keep]
