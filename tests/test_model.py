@@ -158,10 +158,10 @@ def _random_level_d(seed: int) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="since the baseline work of issue #14 (mobility by age and time in place, "
-                   "occupancy norm, spin-up) the gap shrinks by 20 % (0.80 over seeds 1-3, one seed "
-                   "1.08), not a third, in 12 years at scale 0.1: to be re-established with the "
-                   "recalibration (issue #16, docs/validation.md)", strict=False)
+@pytest.mark.xfail(reason="since the baseline work of issue #14 (mobility by age and time in "
+                   "place, occupancy norm, spin-up) the gap shrinks by 20 % (0.80 over seeds 1-3, "
+                   "one seed 1.08), not a third, in 12 years at scale 0.1: to be re-established "
+                   "with the recalibration (issue #16, docs/validation.md)", strict=False)
 def test_random_allocation_without_feedback_moves_d_toward_random_level():
     sc = Scenario().with_overrides(RANDOM_ALLOCATION)
     name = "dissimilarity_q1_by_neighbourhoods_social"
