@@ -415,7 +415,7 @@ def test_the_page_in_a_real_browser(browser_page, tmp_path):
         page.get_by_text("Reservation holders and their management").click()
         page.wait_for_selector("text=Action Logement's share:")
         panel = page.locator(".v-expansion-panel", has_text="Reservation holders")
-        panel.get_by_role("slider").nth(1).focus()   # Action Logement's share...
+        panel.get_by_role("slider").nth(2).focus()   # Action Logement (after the two préfet)
         page.keyboard.press("End")                    # ...to its maximum, 100 %
         with pytest.raises(InputError) as refused:
             eng.scenario_for({**eng.default_values(), "reservation.action_logement": 1.0},
