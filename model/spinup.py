@@ -184,7 +184,14 @@ def store_cached(key: str, state: State, rng_state: dict) -> None:
             pickle.dump((state, rng_state), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, folder / key)
-        files = sorted(folder.glob("t*.pkl"), key=lambda p: p.stat().st_mtime)
+        # another process may be storing or pruning at the same time: a file that vanished
+        # between the listing and its stat is simply skipped
+        def mtime(p: Path) -> float:
+            try:
+                return p.stat().st_mtime
+            except FileNotFoundError:
+                return -1.0
+        files = sorted(folder.glob("t*.pkl"), key=mtime)
         for old in files[:-CACHE_FILES_KEPT]:
             old.unlink(missing_ok=True)
     except OSError as exc:
