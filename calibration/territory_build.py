@@ -41,7 +41,7 @@ import pandas as pd
 import shapely
 
 from mixsim.model.errors import InputError
-from mixsim.model.territory import GEOMETRY_FILE, HH_TYPES, TENURES
+from mixsim.model.territory import GEOMETRY_FILE, HH_TYPES, TENURES, cap_applicants
 
 from . import geometry as geo
 from .importers import (
@@ -461,16 +461,7 @@ def apply_sne(applicants: pd.DataFrame, population: pd.DataFrame, sne: pd.DataFr
         if mask.any():
             app.loc[mask, "count"] = _largest_remainder(app.loc[mask, "count"].to_numpy(float),
                                                         round(wanted[g]))
-    cap = population.groupby(["tenure", "quartile"])["count"].sum()
-    for (tenure, q), idx in app.groupby(["tenure", "quartile"]).groups.items():
-        excess = int(app.loc[idx, "count"].sum()) - int(cap.get((tenure, q), 0))
-        for i in idx:
-            if excess <= 0:
-                break
-            cut = min(excess, int(app.at[i, "count"]))
-            app.at[i, "count"] -= cut
-            excess -= cut
-    return app
+    return cap_applicants(app, population)
 
 
 def _weighted_rate(rp: pd.DataFrame, rate: str, weight: str) -> float | None:

@@ -355,17 +355,26 @@ def scale_territory(t: Territory, scale: float) -> Territory:
             cut = min(excess, int(pop.at[i, "count"]))
             pop.at[i, "count"] -= cut
             excess -= cut
-    app = scaled["applicants"]
-    pop_tq = pop.groupby(["tenure", "quartile"])["count"].sum()
-    for (tenure, q), idx in app.groupby(["tenure", "quartile"]).groups.items():
-        excess = int(app.loc[idx, "count"].sum()) - int(pop_tq.get((tenure, q), 0))
+    cap_applicants(scaled["applicants"], pop)
+    return replace(t, scale=t.scale * scale, **scaled)
+
+
+def cap_applicants(applicants: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Cap the applicants of each tenure and quartile by the households they are drawn from.
+
+    Rows of an over-full (tenure, quartile) group are cut in table order until the group fits.
+    ``applicants`` is changed in place and returned.
+    """
+    cap = population.groupby(["tenure", "quartile"])["count"].sum()
+    for (tenure, q), idx in applicants.groupby(["tenure", "quartile"]).groups.items():
+        excess = int(applicants.loc[idx, "count"].sum()) - int(cap.get((tenure, q), 0))
         for i in idx:
             if excess <= 0:
                 break
-            cut = min(excess, int(app.at[i, "count"]))
-            app.at[i, "count"] -= cut
+            cut = min(excess, int(applicants.at[i, "count"]))
+            applicants.at[i, "count"] -= cut
             excess -= cut
-    return replace(t, scale=t.scale * scale, **scaled)
+    return applicants
 
 
 def load_territory(source: str = "default", scale: float = 1.0) -> Territory:
