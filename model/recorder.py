@@ -47,6 +47,7 @@ class Recorder:
         self._allocs: list[AllocationResult] = []
         self._log_pos = 0
         self._stock_start = 0
+        self._stock_start_by_rooms = np.zeros(6, np.int64)
         self._social_tenants_start = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -60,7 +61,9 @@ class Recorder:
 
     def _open_year(self, state: State, log: MoveLog) -> None:
         dw, hh = state.dw, state.hh
-        self._stock_start = int(((dw.sector == S_SOCIAL) & dw.active).sum())
+        soc = (dw.sector == S_SOCIAL) & dw.active
+        self._stock_start = int(soc.sum())
+        self._stock_start_by_rooms = np.bincount(dw.rooms[soc], minlength=6)[:6]
         self._social_tenants_start = int((hh.alive & (hh.tenure == SOCIAL)).sum())
         self._log_pos = len(log)
         self._allocs = []
@@ -118,8 +121,8 @@ class Recorder:
     def _allocation_rows(self, state: State) -> list[tuple]:
         a = self._allocs
         cat = {k: np.concatenate([getattr(x, k) for x in a]) if a else np.zeros(0)
-               for k in ("holders", "in_qpv", "q1", "relocation", "transfer", "priority",
-                         "new_unit", "wait", "quartile")}
+               for k in ("dwellings", "holders", "in_qpv", "q1", "relocation", "transfer",
+                         "priority", "new_unit", "wait", "quartile")}
         sums = {k: sum(getattr(x, k) for x in a) for k in
                 ("offers", "refusals", "vacancies", "unlet_no_candidate", "unlet_refused")}
         c = state.counters
@@ -175,6 +178,11 @@ class Recorder:
         relet = n - cat["new_unit"].sum()
         add("turnover", share(relet, self._stock_start))
         dw = state.dw
+        # by size (DREAL Occitanie 2023: studios 26.5 %, five rooms or more 6.4 %)
+        relet_rooms = dw.rooms[cat["dwellings"][~cat["new_unit"].astype(bool)].astype(np.int64)]
+        relet_by_rooms = np.bincount(relet_rooms, minlength=6)
+        for r in range(1, 6):
+            add(f"turnover_t{r}", share(relet_by_rooms[r], self._stock_start_by_rooms[r]))
         soc = (dw.sector == S_SOCIAL) & dw.active & ~dw.to_demolish
         vacant = soc & (dw.occupant < 0)
         add("vacancy", share(vacant.sum(), soc.sum()))
