@@ -294,6 +294,21 @@ def _local_search(out, base, frac, index, err, w) -> None:
             e[idx[down[j]]] -= 1
 
 
+def largest_remainder(values, total: int | None = None) -> np.ndarray:
+    """Integers summing to ``total`` (default: the rounded sum), by largest remainders."""
+    x = np.asarray(values, dtype=float)
+    tot = int(round(float(x.sum()))) if total is None else int(total)
+    if x.size == 0:
+        return np.zeros(0, np.int64)
+    if x.sum() > 0:
+        x = x * (tot / x.sum())
+    base = np.floor(x).astype(np.int64)
+    short = tot - int(base.sum())
+    if short > 0:
+        base[np.argsort(-(x - base), kind="stable")[:short]] += 1
+    return base
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
