@@ -165,22 +165,11 @@ def tenure_by_neighbourhood(it: pd.DataFrame, rp: pd.DataFrame,
         rp: The RPLS table (:func:`read_rpls_communes`).
         households: Total households wanted (the table is rescaled), or None.
     """
-    n_nb = len(it)
     qpv = it.qpv.to_numpy().astype(int)
-    hh = it.households.to_numpy(float)
-    if households is not None:
-        if not (np.isfinite(households) and households > 0):
-            raise InputError(f"got {households!r}; expected a positive number of households",
-                             field="households")
-        hh = hh * (float(households) / hh.sum())
-    hh_int = largest_remainder(hh)
-    soc_share = np.clip(1.0 - it.owner_share - it.private_share, 0.0, 1.0).to_numpy()
-    if "social_share" in it:
-        given = it.social_share.to_numpy()
-        soc_share = np.where(np.isfinite(given), given, soc_share)
-    weight = hh_int * soc_share
-    stock = np.zeros(n_nb, np.int64)
-    occupied = np.zeros(n_nb, np.int64)
+    hh_int = _households(it, households)
+    weight = hh_int * _social_share(it)
+    stock = np.zeros(len(it), np.int64)
+    occupied = np.zeros(len(it), np.int64)
     fin_shares: dict[str, np.ndarray] = {}
     room_shares: dict[str, np.ndarray] = {}
     rp_by = rp.set_index("depcom_arm")
@@ -193,34 +182,7 @@ def tenure_by_neighbourhood(it: pd.DataFrame, rp: pd.DataFrame,
             room_shares[com] = np.array(ROOM_SHARES["social"])
             continue
         row = rp_by.loc[com]
-        n_ls = row.get("nb_ls")
-        if n_ls is None or not np.isfinite(n_ls):
-            raise fail(f"nb_ls is missing for commune {com!r}, which the IRIS table uses",
-                        "rpls", column="nb_ls")
-        n_ls = int(round(n_ls))
-        n_qpv = row.get("nb_ls_en_qpv", 0.0)
-        n_qpv = int(round(min(n_qpv, n_ls))) if np.isfinite(n_qpv) else 0
-        q_idx, o_idx = idx[qpv[idx] == 1], idx[qpv[idx] == 0]
-        if n_qpv and q_idx.size == 0 or (n_ls - n_qpv) and o_idx.size == 0:
-            parts = [(idx, n_ls)]
-            if n_qpv and q_idx.size == 0:
-                warnings.warn(f"commune {com}: RPLS counts {n_qpv} social dwellings in QPV but "
-                              "the IRIS table has no QPV neighbourhood there; spreading the "
-                              "whole stock", UserWarning, stacklevel=2)
-        else:
-            parts = [(q_idx, n_qpv), (o_idx, n_ls - n_qpv)]
-        for sub, n in parts:
-            if sub.size == 0 or n == 0:
-                continue
-            wts = weight[sub] if weight[sub].sum() > 0 else hh_int[sub].astype(float)
-            stock[sub] = largest_remainder(wts, n)
-        loues = row.get("nb_loues", np.nan)
-        occ = float(loues) / n_ls if n_ls > 0 and np.isfinite(loues) else \
-            DEFAULT_SOCIAL_OCCUPANCY
-        occ = min(max(occ, 0.0), 1.0)
-        occupied[idx] = np.minimum(stock[idx],
-                                   largest_remainder(stock[idx] * occ, round(stock[idx].sum()
-                                                                               * occ)))
+        stock[idx], occupied[idx] = _commune_stock(com, row, qpv[idx], weight[idx], hh_int[idx])
         fin_shares[com] = _rpls_shares(row, _FINANCING_COLUMNS, np.array(FINANCING_SHARES))
         room_shares[com] = _rpls_room_shares(row)
     if absent:
@@ -232,6 +194,73 @@ def tenure_by_neighbourhood(it: pd.DataFrame, rp: pd.DataFrame,
                       + ", ".join(it.neighbourhood[short]) + "; households raised to match",
                       UserWarning, stacklevel=2)
         hh_int = np.maximum(hh_int, occupied)
+    tenure_nb = _tenures(it, hh_int, occupied, qpv)
+    if tenure_nb.sum() == 0:
+        raise InputError("the IRIS table gives no households", source="iris_table",
+                         field="households")
+    libcom = rp_by["libcom"].to_dict() if "libcom" in rp_by else {}
+    return TenureSplit(hh_int, stock, tenure_nb, fin_shares, room_shares, libcom)
+
+
+def _households(it: pd.DataFrame, households: float | None) -> np.ndarray:
+    """Whole households per neighbourhood, rescaled to ``households`` in total when given."""
+    hh = it.households.to_numpy(float)
+    if households is not None:
+        if not (np.isfinite(households) and households > 0):
+            raise InputError(f"got {households!r}; expected a positive number of households",
+                             field="households")
+        hh = hh * (float(households) / hh.sum())
+    return largest_remainder(hh)
+
+
+def _social_share(it: pd.DataFrame) -> np.ndarray:
+    """Share of social tenants: ``social_share`` when given, else 1 - owners - private."""
+    soc_share = np.clip(1.0 - it.owner_share - it.private_share, 0.0, 1.0).to_numpy()
+    if "social_share" in it:
+        given = it.social_share.to_numpy()
+        soc_share = np.where(np.isfinite(given), given, soc_share)
+    return soc_share
+
+
+def _commune_stock(com: str, row: pd.Series, qpv: np.ndarray, weight: np.ndarray,
+                   hh_int: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One commune's RPLS stock spread over its neighbourhoods, and the let part of it.
+
+    ``nb_ls_en_qpv`` goes to the QPV neighbourhoods and the rest to the others, in proportion
+    to ``weight`` (households x social share; households when the weights are all 0); the whole
+    stock is spread over all of them when one group is empty. ``nb_loues / nb_ls`` of it is let.
+    """
+    n_ls = row.get("nb_ls")
+    if n_ls is None or not np.isfinite(n_ls):
+        raise fail(f"nb_ls is missing for commune {com!r}, which the IRIS table uses",
+                   "rpls", column="nb_ls")
+    n_ls = int(round(n_ls))
+    n_qpv = row.get("nb_ls_en_qpv", 0.0)
+    n_qpv = int(round(min(n_qpv, n_ls))) if np.isfinite(n_qpv) else 0
+    q_idx, o_idx = np.flatnonzero(qpv == 1), np.flatnonzero(qpv == 0)
+    if n_qpv and q_idx.size == 0 or (n_ls - n_qpv) and o_idx.size == 0:
+        parts = [(np.arange(qpv.size), n_ls)]
+        if n_qpv and q_idx.size == 0:
+            warnings.warn(f"commune {com}: RPLS counts {n_qpv} social dwellings in QPV but "
+                          "the IRIS table has no QPV neighbourhood there; spreading the "
+                          "whole stock", UserWarning, stacklevel=3)
+    else:
+        parts = [(q_idx, n_qpv), (o_idx, n_ls - n_qpv)]
+    stock = np.zeros(qpv.size, np.int64)
+    for sub, n in parts:
+        if sub.size == 0 or n == 0:
+            continue
+        wts = weight[sub] if weight[sub].sum() > 0 else hh_int[sub].astype(float)
+        stock[sub] = largest_remainder(wts, n)
+    loues = row.get("nb_loues", np.nan)
+    occ = float(loues) / n_ls if n_ls > 0 and np.isfinite(loues) else DEFAULT_SOCIAL_OCCUPANCY
+    occ = min(max(occ, 0.0), 1.0)
+    return stock, np.minimum(stock, largest_remainder(stock * occ, round(stock.sum() * occ)))
+
+
+def _tenures(it: pd.DataFrame, hh_int: np.ndarray, occupied: np.ndarray,
+             qpv: np.ndarray) -> np.ndarray:
+    """Households by tenure: social (let stock), private and owners in the table's ratio, hosted."""
     rest = hh_int - occupied
     op = (it.owner_share + it.private_share).to_numpy()
     own_frac = np.where(op > 0, it.owner_share.to_numpy() / np.where(op > 0, op, 1.0), 0.0)
@@ -242,12 +271,7 @@ def tenure_by_neighbourhood(it: pd.DataFrame, rp: pd.DataFrame,
         hosted = np.rint(np.where(np.isfinite(it.hosted), it.hosted, default_hosted))
     else:
         hosted = np.rint(default_hosted)
-    tenure_nb = np.stack([occupied, private, owners, hosted.astype(np.int64)], axis=1)
-    if tenure_nb.sum() == 0:
-        raise InputError("the IRIS table gives no households", source="iris_table",
-                         field="households")
-    libcom = rp_by["libcom"].to_dict() if "libcom" in rp_by else {}
-    return TenureSplit(hh_int, stock, tenure_nb, fin_shares, room_shares, libcom)
+    return np.stack([occupied, private, owners, hosted.astype(np.int64)], axis=1)
 
 
 def fit_population(ids: Sequence[str], tenure_nb: np.ndarray, quartile_nb: np.ndarray,
@@ -262,48 +286,14 @@ def fit_population(ids: Sequence[str], tenure_nb: np.ndarray, quartile_nb: np.nd
     :data:`TYPE_BY_TENURE`, :data:`QUARTILE_BY_TYPE`); rounding by
     :func:`mixsim.calibration.ipf.integerise` keeps neighbourhood x tenure exact.
     """
-    n_nb = len(ids)
-    seed_arr = (np.ones((n_nb, 1, 1, 1)) * QUARTILE_BY_TENURE[None, :, :, None]
-                * TYPE_BY_TENURE[None, :, None, :] * QUARTILE_BY_TYPE.T[None, None, :, :])
-    tot_nb = tenure_nb.sum(axis=1)
-    if household_types is None:
-        tenure_tot = tenure_nb.sum(axis=0)
-        type_m = ((1, 3), np.stack([largest_remainder(TYPE_BY_TENURE[t], tenure_tot[t])
-                                    for t in range(len(TENURES))]))
-        type_label = "tenure x hh_type"
-    else:
-        ht = np.asarray(household_types, float)
-        type_m = ((0, 3), np.stack([largest_remainder(ht[i] if ht[i].sum() > 0
-                                                       else TYPE_BY_TENURE[0], tot_nb[i])
-                                    for i in range(n_nb)]))
-        type_label = "neighbourhood x hh_type"
-    margins = [((0, 1), tenure_nb), ((0, 2), quartile_nb), type_m]
-    labels = ("neighbourhood x tenure", "neighbourhood x quartile", type_label)
-    fit = ipf(seed_arr, margins)
+    margins, labels = _margins(tenure_nb, quartile_nb, household_types)
+    fit = ipf(_seed_table(len(ids)), margins)
     pop_arr = integerise(fit.fitted, rng, margins=[m[0] for m in margins], weights=(3, 1, 1))
-    fit_rows, margin_rows = [], []
     keys = (list(ids), list(TENURES), [1, 2, 3, 4], list(HH_TYPES))
-    names = ("neighbourhood", "tenure", "quartile", "hh_type")
-    for label, (axes, target), mf in zip(labels, margins, fit.margins, strict=True):
-        after = margin_error(pop_arr, axes, target)
-        fit_rows.append({"margin": label, "cells": int(target.size),
-                         "total": float(target.sum()), "iterations": fit.iterations,
-                         "converged": fit.converged,
-                         "ipf_max_abs_error": float(f"{mf.max_abs_error:.3g}"),
-                         "ipf_max_rel_error": float(f"{mf.max_rel_error:.3g}"),
-                         "max_abs_error": after.max_abs_error,
-                         "max_rel_error": after.max_rel_error})
-        other = tuple(a for a in range(4) if a not in axes)
-        fitted_m, pop_m = fit.fitted.sum(axis=other), pop_arr.sum(axis=other)
-        for cell in np.ndindex(target.shape):
-            rec = dict.fromkeys(names, "")
-            rec["margin"] = label
-            for a, c in zip(axes, cell, strict=True):
-                rec[names[a]] = keys[a][c]
-            rec.update(target=float(target[cell]), fitted=round(float(fitted_m[cell]), 6),
-                       population=int(pop_m[cell]))
-            margin_rows.append({k: rec[k] for k in ("margin", *names, "target", "fitted",
-                                                    "population")})
+    fit_rows = [_fit_row(label, axes, target, fit, mf, pop_arr)
+                for label, (axes, target), mf in zip(labels, margins, fit.margins, strict=True)]
+    margin_rows = [row for label, (axes, target) in zip(labels, margins, strict=True)
+                   for row in _margin_rows(label, axes, target, fit.fitted, pop_arr, keys)]
     if not fit.converged:
         warnings.warn(f"IPF did not converge in {fit.iterations} cycles (max abs error "
                       f"{fit.max_abs_error:.3g}); see the ipf_fit table", UserWarning, stacklevel=2)
@@ -312,6 +302,59 @@ def fit_population(ids: Sequence[str], tenure_nb: np.ndarray, quartile_nb: np.nd
                 for n, t, q, h in zip(*np.nonzero(pop_arr), strict=True)]
     return PopulationFit(pop_arr, pd.DataFrame(pop_rows, columns=list(SCHEMA["population"])),
                          pd.DataFrame(fit_rows), pd.DataFrame(margin_rows))
+
+
+_AXIS_NAMES = ("neighbourhood", "tenure", "quartile", "hh_type")
+
+
+def _seed_table(n_nb: int) -> np.ndarray:
+    """IPF seed: the national tenure x quartile x type associations, alike in every place."""
+    return (np.ones((n_nb, 1, 1, 1)) * QUARTILE_BY_TENURE[None, :, :, None]
+            * TYPE_BY_TENURE[None, :, None, :] * QUARTILE_BY_TYPE.T[None, None, :, :])
+
+
+def _margins(tenure_nb: np.ndarray, quartile_nb: np.ndarray,
+             household_types: np.ndarray | None) -> tuple[list, tuple[str, str, str]]:
+    """Make the three IPF margins ``(axes, target)`` and their labels (builder step 3)."""
+    if household_types is None:
+        tenure_tot = tenure_nb.sum(axis=0)
+        type_m = ((1, 3), np.stack([largest_remainder(TYPE_BY_TENURE[t], tenure_tot[t])
+                                    for t in range(len(TENURES))]))
+        type_label = "tenure x hh_type"
+    else:
+        tot_nb = tenure_nb.sum(axis=1)
+        ht = np.asarray(household_types, float)
+        type_m = ((0, 3), np.stack([largest_remainder(ht[i] if ht[i].sum() > 0
+                                                      else TYPE_BY_TENURE[0], tot_nb[i])
+                                    for i in range(len(tenure_nb))]))
+        type_label = "neighbourhood x hh_type"
+    return ([((0, 1), tenure_nb), ((0, 2), quartile_nb), type_m],
+            ("neighbourhood x tenure", "neighbourhood x quartile", type_label))
+
+
+def _fit_row(label: str, axes, target: np.ndarray, fit, mf, pop_arr: np.ndarray) -> dict:
+    """Report one margin in ``ipf_fit``: size, convergence, errors before/after rounding."""
+    after = margin_error(pop_arr, axes, target)
+    return {"margin": label, "cells": int(target.size), "total": float(target.sum()),
+            "iterations": fit.iterations, "converged": fit.converged,
+            "ipf_max_abs_error": float(f"{mf.max_abs_error:.3g}"),
+            "ipf_max_rel_error": float(f"{mf.max_rel_error:.3g}"),
+            "max_abs_error": after.max_abs_error, "max_rel_error": after.max_rel_error}
+
+
+def _margin_rows(label: str, axes, target: np.ndarray, fitted: np.ndarray,
+                 pop_arr: np.ndarray, keys) -> list[dict]:
+    """Report one margin in ``ipf_margins``: each cell's keys, target, fit, rounded count."""
+    other = tuple(a for a in range(4) if a not in axes)
+    fitted_m, pop_m = fitted.sum(axis=other), pop_arr.sum(axis=other)
+    rows = []
+    for cell in np.ndindex(target.shape):
+        rec = dict.fromkeys(_AXIS_NAMES, "")
+        for a, c in zip(axes, cell, strict=True):
+            rec[_AXIS_NAMES[a]] = keys[a][c]
+        rows.append({"margin": label, **rec, "target": float(target[cell]),
+                     "fitted": round(float(fitted_m[cell]), 6), "population": int(pop_m[cell])})
+    return rows
 
 
 def dwellings_table(ids: Sequence[str], counts: np.ndarray) -> pd.DataFrame:
