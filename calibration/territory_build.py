@@ -250,6 +250,21 @@ def targets_skeleton(rp: pd.DataFrame, sne: pd.DataFrame | None, rpls_name: str,
     for t in targets.values():
         t["note"] = ("national figure standing in for a local one; replace it with the EPCI's "
                      "own when known. " + t.get("note", "")).strip()
+    local = {**_rpls_figures(rp, rpls_name), **_sne_figures(sne, sne_name)}
+    for name, (value, source, note) in local.items():
+        t = targets[name]
+        t.update(value=value, source=source)
+        t["note"] = "; ".join(n for n in (note, national_notes[name]) if n)
+        if not t["note"]:
+            del t["note"]
+    head = ("# Calibration targets written by `mixsim territory build` (docs/territory.md).\n"
+            "# Figures from the territory's own files say so in `source`; the others are national\n"
+            "# figures (calibration/default_targets.toml) to replace with local ones.\n\n")
+    return head + to_toml({"burn_in": default.get("burn_in", 1), "targets": targets}) + "\n"
+
+
+def _rpls_figures(rp: pd.DataFrame, rpls_name: str) -> dict[str, tuple[float, str, str]]:
+    """Vacancy and turnover of the RPLS table: target name -> (value, source, note)."""
     rp = rp.copy()
     if {"nb_loues", "nb_vacants"} <= set(rp.columns):
         rp["offered"] = rp.nb_loues.fillna(0) + rp.nb_vacants.fillna(0)
@@ -266,25 +281,23 @@ def targets_skeleton(rp: pd.DataFrame, sne: pd.DataFrame | None, rpls_name: str,
         local["turnover"] = (round(mob, 4), f"RPLS tx_mob of the EPCI's communes ({rpls_name}),"
                              " weighted by the dwellings offered for letting",
                              "RPLS mobility: moves into dwellings offered for at least a year")
-    if sne is not None and "allocations" in sne and np.nansum(sne.allocations) > 0:
-        alloc = float(np.nansum(sne.allocations))
-        local["applicants_per_allocation"] = (
-            round(float(np.nansum(sne.demands)) / alloc, 3),
-            f"SNE demands / allocations of the EPCI's communes ({sne_name})", "")
-        if "transfer_allocations" in sne and np.isfinite(sne.transfer_allocations).any():
-            local["transfer_share"] = (
-                round(float(np.nansum(sne.transfer_allocations)) / alloc, 4),
-                f"SNE transfer allocations / allocations ({sne_name})", "")
-    for name, (value, source, note) in local.items():
-        t = targets[name]
-        t.update(value=value, source=source)
-        t["note"] = "; ".join(n for n in (note, national_notes[name]) if n)
-        if not t["note"]:
-            del t["note"]
-    head = ("# Calibration targets written by `mixsim territory build` (docs/territory.md).\n"
-            "# Figures from the territory's own files say so in `source`; the others are national\n"
-            "# figures (calibration/default_targets.toml) to replace with local ones.\n\n")
-    return head + to_toml({"burn_in": default.get("burn_in", 1), "targets": targets}) + "\n"
+    return local
+
+
+def _sne_figures(sne: pd.DataFrame | None, sne_name: str | None
+                 ) -> dict[str, tuple[float, str, str]]:
+    """Applicants per allocation and transfer share of the SNE table, when it has allocations."""
+    if sne is None or "allocations" not in sne or not np.nansum(sne.allocations) > 0:
+        return {}
+    alloc = float(np.nansum(sne.allocations))
+    local = {"applicants_per_allocation": (
+        round(float(np.nansum(sne.demands)) / alloc, 3),
+        f"SNE demands / allocations of the EPCI's communes ({sne_name})", "")}
+    if "transfer_allocations" in sne and np.isfinite(sne.transfer_allocations).any():
+        local["transfer_share"] = (
+            round(float(np.nansum(sne.transfer_allocations)) / alloc, 4),
+            f"SNE transfer allocations / allocations ({sne_name})", "")
+    return local
 
 
 def _sha256(path: Path) -> str:
@@ -355,35 +368,48 @@ def build_territory(src: PublicSources, options: BuildOptions = BuildOptions()
     share, qpv_codes = qpv_shares(src, contours)
     census = read_census_iris(src.census)
     it, kept = iris_frame(contours, census, share, communes, options.qpv_threshold)
-    types = None
-    if all(t in census for t in HH_TYPES):
-        types = census.loc[list(it.iris), list(HH_TYPES)].set_axis(list(it.neighbourhood))
     rp = read_rpls_communes(src.rpls)
     tables = build_territory_from_public(read_filosofi_iris(src.filosofi), rp, it,
                                          households=options.households, seed=options.seed,
                                          quartile_cuts=options.quartile_cuts,
-                                         household_types=types)
+                                         household_types=_census_types(census, it))
     sne = read_sne_communes(src.sne) if src.sne is not None else None
-    if sne is not None:
-        tables["applicants"] = apply_sne(tables["applicants"], tables["population"], sne,
-                                         list(communes.commune))
-    kept_idx = [i for i, c in enumerate(contours) if any(c is k for k in kept)]
-    tables["qpv_overlap"] = pd.DataFrame({
-        "neighbourhood": list(it.neighbourhood),
-        "area_km2": [round(contours[i]["geometry"].area / 1e6, 4) for i in kept_idx],
-        "qpv_share": np.round(share[kept_idx], 4), "qpv": list(it.qpv)})
-    nb = tables["neighbourhoods"]
-    fc = geo.feature_collection([
-        {"neighbourhood": n, "name": nm, "commune": c, "qpv": int(q),
-         "geometry": geo.km(k["geometry"])}
-        for n, nm, c, q, k in zip(nb.neighbourhood, nb.name, nb.commune, nb.qpv, kept,
-                                  strict=True)])
     here = list(communes.commune)
+    if sne is not None:
+        tables["applicants"] = apply_sne(tables["applicants"], tables["population"], sne, here)
+    tables["qpv_overlap"] = _qpv_overlap_table(it, contours, kept, share)
     targets = targets_skeleton(rp[rp.depcom_arm.isin(set(here))],
                                None if sne is None else sne.reindex([c for c in here
                                                                      if c in sne.index]),
                                Path(src.rpls).name, Path(src.sne).name if src.sne else None)
-    return BuiltTerritory(tables, fc, targets, _provenance(src, options, qpv_codes))
+    return BuiltTerritory(tables, _geometry(tables["neighbourhoods"], kept), targets,
+                          _provenance(src, options, qpv_codes))
+
+
+def _census_types(census: pd.DataFrame, it: pd.DataFrame) -> pd.DataFrame | None:
+    """Take the census households by type per neighbourhood (None without that base)."""
+    if not all(t in census for t in HH_TYPES):
+        return None
+    return census.loc[list(it.iris), list(HH_TYPES)].set_axis(list(it.neighbourhood))
+
+
+def _qpv_overlap_table(it: pd.DataFrame, contours: list[dict], kept: list[dict],
+                       share: np.ndarray) -> pd.DataFrame:
+    """Report: each kept IRIS's area, share inside QPV perimeters and QPV flag."""
+    kept_idx = [i for i, c in enumerate(contours) if any(c is k for k in kept)]
+    return pd.DataFrame({
+        "neighbourhood": list(it.neighbourhood),
+        "area_km2": [round(contours[i]["geometry"].area / 1e6, 4) for i in kept_idx],
+        "qpv_share": np.round(share[kept_idx], 4), "qpv": list(it.qpv)})
+
+
+def _geometry(nb: pd.DataFrame, kept: list[dict]) -> dict:
+    """Make the ``geometry.geojson`` FeatureCollection: the kept IRIS polygons in km."""
+    return geo.feature_collection([
+        {"neighbourhood": n, "name": nm, "commune": c, "qpv": int(q),
+         "geometry": geo.km(k["geometry"])}
+        for n, nm, c, q, k in zip(nb.neighbourhood, nb.name, nb.commune, nb.qpv, kept,
+                                  strict=True)])
 
 
 # ============================================================================ writing
@@ -465,8 +491,26 @@ def check_territory(folder) -> CheckReport:
     t = load_territory(str(folder))  # "default" or a folder
     folder = Path(folder)
     rep = CheckReport()
+    rep.summary.extend(_summary(t))
+    fc = load_geometry(str(folder))
+    if fc is None:
+        rep.notes.append(f"no {GEOMETRY_FILE}: maps draw discs at the neighbourhoods' x/y")
+    else:
+        _check_polygons(fc, t.neighbourhoods, rep)
+    if t.name == "default":
+        rep.notes.append("the embedded default: built by model/data/build_default.py, "
+                         "national targets (calibration/default_targets.toml)")
+        return rep
+    _check_fit_report(folder / "ipf_fit.csv", rep)
+    _check_targets(folder, rep)
+    return rep
+
+
+def _summary(t) -> list[tuple[str, str]]:
+    """Make the summary lines of a loaded territory: counts, shares, households by tenure."""
     s = t.summary()
-    rep.summary.extend([
+    pop_t = t.population.groupby("tenure")["count"].sum()
+    return [
         ("households", f"{t.n_households:,}"),
         ("communes", ", ".join(f"{c} {n}" for c, n in zip(t.communes.commune, t.communes.name,
                                                           strict=True))),
@@ -476,59 +520,57 @@ def check_territory(folder) -> CheckReport:
         ("social dwellings in QPV", f"{s['social_in_qpv_share']:.1%}"),
         ("Q1 households living in QPV", f"{s['q1_share_in_qpv']:.1%}"),
         ("applicants", f"{int(t.applicants['count'].sum()):,}"),
-    ])
-    pop_t = t.population.groupby("tenure")["count"].sum()
-    rep.summary.append(("households by tenure", ", ".join(
-        f"{k} {int(pop_t.get(k, 0)):,}" for k in TENURES)))
-    fc = load_geometry(str(folder))
-    nb = t.neighbourhoods
-    if fc is None:
-        rep.notes.append(f"no {GEOMETRY_FILE}: maps draw discs at the neighbourhoods' x/y")
-    else:
-        rep.problems.extend(geo.check_geometry(fc, list(nb.neighbourhood)))
-        polys = geo.geometries(fc)
-        props = {str(f["properties"].get("neighbourhood")): f["properties"]
-                 for f in fc["features"]}
-        total = sum(p.area for p in polys.values())
-        rep.summary.append(("geometry", f"{len(polys)} polygons, {total:,.1f} km²"))
-        for row in nb.itertuples():
-            p = props.get(str(row.neighbourhood))
-            if p is None:
-                continue
-            if str(p.get("commune")) != str(row.commune):
-                rep.problems.append(f"polygon {row.neighbourhood}: commune {p.get('commune')!r}"
-                                    f" but {row.commune!r} in neighbourhoods.csv")
-            poly = polys[str(row.neighbourhood)]
-            slack = 0.05 * poly.area ** 0.5 + 1e-3
-            # a centroid lies in the convex hull (not always in a concave polygon)
-            if not poly.convex_hull.buffer(slack).contains(shapely.Point(row.x, row.y)):
-                rep.problems.append(f"neighbourhood {row.neighbourhood}: x/y ({row.x:g}, "
-                                    f"{row.y:g}) lies outside its polygon")
-    fit_file = folder / "ipf_fit.csv"
-    if t.name == "default":
-        rep.notes.append("the embedded default: built by model/data/build_default.py, "
-                         "national targets (calibration/default_targets.toml)")
-        return rep
-    if fit_file.is_file():
-        fit = pd.read_csv(fit_file)
-        if "converged" in fit and not fit.converged.astype(str).eq("True").all():
-            rep.problems.append("ipf_fit.csv: the population fit did not converge")
-        if "max_abs_error" in fit:
-            rep.summary.append(("population fit, worst margin cell",
-                                f"{fit.max_abs_error.max():g} household(s)"))
-    else:
+        ("households by tenure", ", ".join(f"{k} {int(pop_t.get(k, 0)):,}" for k in TENURES)),
+    ]
+
+
+def _check_polygons(fc: dict, nb: pd.DataFrame, rep: CheckReport) -> None:
+    """Check polygons: valid, one per neighbourhood, same commune, x/y in the convex hull."""
+    rep.problems.extend(geo.check_geometry(fc, list(nb.neighbourhood)))
+    polys = geo.geometries(fc)
+    props = {str(f["properties"].get("neighbourhood")): f["properties"] for f in fc["features"]}
+    total = sum(p.area for p in polys.values())
+    rep.summary.append(("geometry", f"{len(polys)} polygons, {total:,.1f} km²"))
+    for row in nb.itertuples():
+        p = props.get(str(row.neighbourhood))
+        if p is None:
+            continue
+        if str(p.get("commune")) != str(row.commune):
+            rep.problems.append(f"polygon {row.neighbourhood}: commune {p.get('commune')!r}"
+                                f" but {row.commune!r} in neighbourhoods.csv")
+        poly = polys[str(row.neighbourhood)]
+        slack = 0.05 * poly.area ** 0.5 + 1e-3
+        # a centroid lies in the convex hull (not always in a concave polygon)
+        if not poly.convex_hull.buffer(slack).contains(shapely.Point(row.x, row.y)):
+            rep.problems.append(f"neighbourhood {row.neighbourhood}: x/y ({row.x:g}, "
+                                f"{row.y:g}) lies outside its polygon")
+
+
+def _check_fit_report(fit_file: Path, rep: CheckReport) -> None:
+    """Check that the population fit converged; put its worst margin cell in the summary."""
+    if not fit_file.is_file():
         rep.notes.append("no ipf_fit.csv (not built by `mixsim territory build`)")
-    if (folder / "targets.toml").is_file():
-        from mixsim.calibration.targets import load_targets
-        try:
-            targets = load_targets(folder)
-            rep.summary.append(("calibration targets", ", ".join(
-                f"{tg.name} {tg.value:g}" for tg in targets.targets)))
-        except InputError as err:
-            rep.problems.append(f"targets.toml: {err}")
-    else:
+        return
+    fit = pd.read_csv(fit_file)
+    if "converged" in fit and not fit.converged.astype(str).eq("True").all():
+        rep.problems.append("ipf_fit.csv: the population fit did not converge")
+    if "max_abs_error" in fit:
+        rep.summary.append(("population fit, worst margin cell",
+                            f"{fit.max_abs_error.max():g} household(s)"))
+
+
+def _check_targets(folder: Path, rep: CheckReport) -> None:
+    """Check that ``targets.toml`` is there and readable by the calibration."""
+    if not (folder / "targets.toml").is_file():
         rep.notes.append("no targets.toml: `mixsim calibrate` needs one")
-    return rep
+        return
+    from mixsim.calibration.targets import load_targets
+    try:
+        targets = load_targets(folder)
+        rep.summary.append(("calibration targets", ", ".join(
+            f"{tg.name} {tg.value:g}" for tg in targets.targets)))
+    except InputError as err:
+        rep.problems.append(f"targets.toml: {err}")
 
 
 __all__ = ["ARRONDISSEMENTS", "CENSUS_TENURE", "CENSUS_TYPES", "COMMUNE_KEYS", "COMMUNE_NAMES",
