@@ -130,6 +130,12 @@ def _iris_column(raw: pd.Series, col: str, kind: str, name: str) -> pd.Series:
     num = to_number(raw, name, col)
     if col in _REQUIRED_NUMBERS and num.isna().any():
         raise fail("empty value", name, first_index(num.isna()) + 2, col)
+    _check_bounds(num, raw, col, kind, name)
+    return num
+
+
+def _check_bounds(num: pd.Series, raw: pd.Series, col: str, kind: str, name: str) -> None:
+    """Refuse the first value outside the column's bounds (:data:`_BOUNDS`, by kind)."""
     lo, hi = _BOUNDS.get(col, _KIND_BOUNDS.get(kind, (None, None)))
     bad = pd.Series(False, index=num.index)
     if lo is not None:
@@ -145,7 +151,6 @@ def _iris_column(raw: pd.Series, col: str, kind: str, name: str) -> pd.Series:
         allowed = {"flag": "0 or 1", "share": "a share from 0 to 1"}.get(
             kind, f"from {lo} to {hi}" if hi is not None else "a positive number")
         raise fail(f"got {raw.iloc[i]!r}; expected {allowed}", name, i + 2, col)
-    return num
 
 
 def _check_rows(t: pd.DataFrame, name: str) -> None:
