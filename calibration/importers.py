@@ -620,20 +620,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.out)
     if args.check:
-        bad = [n for n, df in tables.items()
-               if not (out / f"{n}.csv").is_file()
-               or (out / f"{n}.csv").read_text(encoding="utf-8")
-               != df.to_csv(index=False, lineterminator="\n")]
-        if bad:
-            print(f"differs from the build: {', '.join(bad)}", file=sys.stderr)
-            return 1
-        print(f"{out}: tables reproduced exactly")
-        return 0
+        return _check_against(tables, out)
     write_tables(tables, out)
     fit = tables["ipf_fit"]
     print(f"wrote {len(tables)} tables to {out}; population of "
           f"{int(tables['population']['count'].sum())} households, margin error at most "
           f"{fit.max_abs_error.max():g} household(s)")
+    return 0
+
+
+def _check_against(tables: Mapping[str, pd.DataFrame], out: Path) -> int:
+    """Compare the built tables with the CSV files in ``out``: 0 when all are the same, else 1."""
+    bad = [n for n, df in tables.items()
+           if not (out / f"{n}.csv").is_file()
+           or (out / f"{n}.csv").read_text(encoding="utf-8")
+           != df.to_csv(index=False, lineterminator="\n")]
+    if bad:
+        print(f"differs from the build: {', '.join(bad)}", file=sys.stderr)
+        return 1
+    print(f"{out}: tables reproduced exactly")
     return 0
 
 
