@@ -123,19 +123,40 @@ def ipf(seed, margins: Sequence[tuple[Sequence[int] | int, object]], *, tol: flo
             message names the margin and the cell).
     """
     x = np.array(seed, dtype=float)
+    _check_seed(x, margins, tol, max_iter)
+    norm = _normalise_margins(margins, x)
+    total = float(norm[0][1].sum())
+    _check_consistency(norm, total)
+    _check_reachable(x, norm)
+    it, converged = _fit_cycles(x, norm, tol * max(1.0, total), int(max_iter))
+    fits = tuple(margin_error(x, ax, tgt) for ax, tgt in norm)
+    return IPFResult(fitted=x, iterations=it, converged=converged, margins=fits)
+
+
+def _check_seed(x: np.ndarray, margins, tol: float, max_iter) -> None:
+    """Refuse a seed that is scalar, not finite or negative, no margin, or bad tol/max_iter."""
     if x.ndim == 0:
         raise ValueError("seed must have at least one dimension")
-    if not np.isfinite(x).all():
-        raise ValueError("seed has values that are not finite (nan or inf)")
-    if (x < 0).any():
-        cell = tuple(int(i) for i in np.argwhere(x < 0)[0])
-        raise ValueError(f"seed has a negative value at cell {cell}")
+    _check_values(x, "seed")
     if not margins:
         raise ValueError("at least one margin is needed")
     if not (tol > 0):
         raise ValueError(f"tol must be positive, got {tol!r}")
     if int(max_iter) < 1:
         raise ValueError(f"max_iter must be at least 1, got {max_iter!r}")
+
+
+def _check_values(x: np.ndarray, what: str) -> None:
+    """Refuse an array with a value that is not finite or is negative, naming the cell."""
+    if not np.isfinite(x).all():
+        raise ValueError(f"{what} has values that are not finite (nan or inf)")
+    if (x < 0).any():
+        cell = tuple(int(i) for i in np.argwhere(x < 0)[0])
+        raise ValueError(f"{what} has a negative value at cell {cell}")
+
+
+def _normalise_margins(margins, x: np.ndarray) -> list[tuple[tuple[int, ...], np.ndarray]]:
+    """Each margin as (sorted axes, target transposed to them), checked against the seed."""
     norm: list[tuple[tuple[int, ...], np.ndarray]] = []
     for k, (axes, target) in enumerate(margins):
         tgt = np.asarray(target, dtype=float)
@@ -149,8 +170,11 @@ def ipf(seed, margins: Sequence[tuple[Sequence[int] | int, object]], *, tol: flo
             cell = tuple(int(i) for i in np.argwhere(tgt < 0)[0])
             raise ValueError(f"margin {k} (axes {ax}): negative target at cell {cell}")
         norm.append((ax, tgt))
-    total = float(norm[0][1].sum())
-    _check_consistency(norm, total)
+    return norm
+
+
+def _check_reachable(x: np.ndarray, norm) -> None:
+    """Refuse a margin cell that needs mass where every contributing seed cell is 0."""
     for k, (ax, tgt) in enumerate(norm):
         have = _margin(x, ax)
         starved = (have <= 0) & (tgt > 0)
@@ -159,10 +183,12 @@ def ipf(seed, margins: Sequence[tuple[Sequence[int] | int, object]], *, tol: flo
             raise ValueError(
                 f"margin {k} (axes {ax}): cell {cell} needs {tgt[cell]:g} but every seed cell "
                 f"contributing to it is 0; give those seed cells a positive weight")
-    atol = tol * max(1.0, total)
-    converged = False
+
+
+def _fit_cycles(x: np.ndarray, norm, atol: float, max_iter: int) -> tuple[int, bool]:
+    """Rescale ``x`` in place, margin after margin, until within ``atol``; (cycles, converged)."""
     it = 0
-    while it < int(max_iter):
+    while it < max_iter:
         it += 1
         for ax, tgt in norm:
             have = _margin(x, ax)
@@ -170,10 +196,8 @@ def ipf(seed, margins: Sequence[tuple[Sequence[int] | int, object]], *, tol: flo
             x *= _expand(factor, ax, x.ndim)
         worst = max(float(np.abs(_margin(x, ax) - tgt).max(initial=0.0)) for ax, tgt in norm)
         if worst <= atol:
-            converged = True
-            break
-    fits = tuple(margin_error(x, ax, tgt) for ax, tgt in norm)
-    return IPFResult(fitted=x, iterations=it, converged=converged, margins=fits)
+            return it, True
+    return it, False
 
 
 def integerise(array, rng: np.random.Generator, *,
@@ -217,11 +241,7 @@ def integerise(array, rng: np.random.Generator, *,
             or the weights do not match the margins.
     """
     x = np.asarray(array, dtype=float)
-    if not np.isfinite(x).all():
-        raise ValueError("array has values that are not finite (nan or inf)")
-    if (x < 0).any():
-        cell = tuple(int(i) for i in np.argwhere(x < 0)[0])
-        raise ValueError(f"array has a negative value at cell {cell}")
+    _check_values(x, "array")
     if x.size == 0:
         return np.zeros(x.shape, np.int64)
     if margins is None:
@@ -236,14 +256,31 @@ def integerise(array, rng: np.random.Generator, *,
     short = int(round(float(x.sum()))) - int(out.sum())
     if short <= 0 or not axes_list:
         return out.reshape(x.shape)
+    index, err = _margin_state(x, base, axes_list)
+    _give_units(out, frac, index, err, w, short, rng)
+    _local_search(out, base, frac, index, err, w)
+    return out.reshape(x.shape)
+
+
+def _margin_state(x: np.ndarray, base: np.ndarray, axes_list) -> tuple[list, list]:
+    """Per margin: each cell's margin cell, and the margin error of ``base`` (got - target)."""
     coords = np.unravel_index(np.arange(x.size), x.shape)
-    index, err = [], []  # per margin: each cell's margin cell; margin error (got - target)
+    index, err = [], []
     for ax in axes_list:
         shape = tuple(x.shape[a] for a in ax)
         index.append(np.ravel_multi_index(tuple(coords[a] for a in ax), shape))
         want = _round_keep_total(_margin(x, ax).ravel())
         got = np.bincount(index[-1], weights=base, minlength=len(want))
         err.append(np.rint(got).astype(np.int64) - want)
+    return index, err
+
+
+def _give_units(out, frac, index, err, w, short: int, rng: np.random.Generator) -> None:
+    """Give ``short`` units, one per cell, to the cells whose margins are furthest below target.
+
+    Ties are drawn with probability proportional to the fractional part (step 2 of
+    :func:`integerise`); ``out`` and ``err`` are updated in place.
+    """
     cand = np.flatnonzero(frac > 0)
     for _ in range(short):
         score = np.zeros(cand.size)
@@ -257,8 +294,6 @@ def integerise(array, rng: np.random.Generator, *,
         for idx, e in zip(index, err, strict=True):
             e[idx[cell]] += 1
         cand = np.delete(cand, pick)
-    _local_search(out, base, frac, index, err, w)
-    return out.reshape(x.shape)
 
 
 def _local_search(out, base, frac, index, err, w) -> None:
@@ -292,6 +327,21 @@ def _local_search(out, base, frac, index, err, w) -> None:
         for idx, e in zip(index, err, strict=True):
             e[idx[up[i]]] += 1
             e[idx[down[j]]] -= 1
+
+
+def largest_remainder(values, total: int | None = None) -> np.ndarray:
+    """Integers summing to ``total`` (default: the rounded sum), by largest remainders."""
+    x = np.asarray(values, dtype=float)
+    tot = int(round(float(x.sum()))) if total is None else int(total)
+    if x.size == 0:
+        return np.zeros(0, np.int64)
+    if x.sum() > 0:
+        x = x * (tot / x.sum())
+    base = np.floor(x).astype(np.int64)
+    short = tot - int(base.sum())
+    if short > 0:
+        base[np.argsort(-(x - base), kind="stable")[:short]] += 1
+    return base
 
 
 # ----------------------------------------------------------------------------- helpers

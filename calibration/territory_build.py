@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import tomllib
@@ -44,270 +43,27 @@ from mixsim.model.errors import InputError
 from mixsim.model.territory import GEOMETRY_FILE, HH_TYPES, TENURES, cap_applicants
 
 from . import geometry as geo
-from .importers import (
-    _code,
-    _duplicates,
-    _fail,
-    _header_line,
-    _largest_remainder,
-    _parse_csv,
-    _read_text,
-    _to_number,
-    build_territory_from_public,
-    read_filosofi_iris,
-    read_rpls_communes,
+from .filosofi import read_filosofi_iris
+from .importers import build_territory_from_public
+from .ipf import largest_remainder
+from .local_files import (
+    ARRONDISSEMENTS,
+    CENSUS_TENURE,
+    CENSUS_TYPES,
+    COMMUNE_KEYS,
+    COMMUNE_NAMES,
+    SNE_COLUMNS,
+    read_census_iris,
+    read_commune_list,
+    read_qpv_iris,
+    read_sne_communes,
 )
-
-_IRIS_CODE = re.compile(r"^[0-9][0-9AB][0-9]{7}$")
-_COM_CODE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
-
-#: Communes with municipal arrondissements (INSEE code -> codes of its arrondissements): IRIS,
-#: Filosofi and RPLS (``DEPCOM_ARM``) use the arrondissements, EPCI lists the commune.
-ARRONDISSEMENTS = {
-    "75056": tuple(f"751{k:02d}" for k in range(1, 21)),  # Paris
-    "69123": tuple(f"6938{k}" for k in range(1, 10)),  # Lyon
-    "13055": tuple(f"132{k:02d}" for k in range(1, 17)),  # Marseille
-}
-
-#: Census columns by role (any 2-digit year: ``P21_RP``, ``P20_RP``…): INSEE "Logement" and
-#: "Couples, familles, ménages" bases at IRIS level.
-CENSUS_TENURE = {"households": "P{y}_RP", "owners": "P{y}_RP_PROP",
-                 "social": "P{y}_RP_LOCHLMV"}
-CENSUS_TYPES = {"single": "C{y}_MENPSEUL", "couple": "C{y}_MENCOUPSENF",
-                "couple_children": "C{y}_MENCOUPAENF", "single_parent": "C{y}_MENFAMMONO",
-                "other": "C{y}_MENSFAM"}
-
-#: Column names accepted in the commune list and the SNE table, by role (case-insensitive).
-COMMUNE_KEYS = ("CODGEO", "commune", "code", "INSEE_COM", "DEPCOM", "COM", "code_insee")
-COMMUNE_NAMES = ("LIBGEO", "name", "nom", "LIBCOM", "NOM_COM", "nom_commune")
-SNE_COLUMNS = {
-    "demands": ("demands", "demandes", "demandes_en_cours", "nb_demandes"),
-    "allocations": ("allocations", "attributions", "nb_attributions"),
-    "transfer_demands": ("transfer_demands", "demandes_mutation", "mutations_demandes"),
-    "transfer_allocations": ("transfer_allocations", "attributions_mutation",
-                             "mutations_attributions"),
-}
+from .readers import read_csv_table
+from .rpls import read_rpls_communes
 
 #: Files of a built folder besides the six tables.
 REPORT_FILES = ("ipf_fit.csv", "ipf_margins.csv", "income_fit.csv", "qpv_overlap.csv",
                 GEOMETRY_FILE, "targets.toml", "build.json")
-
-
-# ============================================================================ small readers
-
-
-def read_csv_table(path) -> tuple[pd.DataFrame, str, str]:
-    """Read a CSV whose separator (``;``, ``,`` or tab) is found from its header.
-
-    Returns:
-        The table as text cells, the file name for messages and the separator.
-    """
-    text, source = _read_text(path)
-    header = _header_line(text)
-    counts = {c: header.count(c) for c in (";", ",", "\t")}
-    sep = max(counts, key=counts.get)
-    if counts[sep] == 0:
-        sep = ";"  # a one-column file
-    return _parse_csv(text, sep, source), source, sep
-
-
-def _column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
-    lower = {c.lower(): c for c in df.columns}
-    return next((lower[n.lower()] for n in names if n.lower() in lower), None)
-
-
-def _read_sheet(path: Path, key_names: Sequence[str]) -> tuple[pd.DataFrame, str, int]:
-    """First sheet of a workbook whose header row (within 30 rows) has one of ``key_names``."""
-    source = str(path)
-    if not path.is_file():
-        raise InputError("file not found", source=source)
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        raise InputError("reading .xlsx files needs the openpyxl package (pip install "
-                         "'mixsim[xlsx]'); or save the sheet as CSV", source=source) from None
-    try:
-        book = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
-    except Exception as err:  # openpyxl raises many types on corrupt files
-        raise InputError(f"cannot be read as a workbook: {err}", source=source) from None
-    want = {k.lower() for k in key_names}
-    for name, raw in book.items():
-        raw = raw.fillna("")
-        for r in range(min(30, len(raw))):
-            cells = [str(v).strip() for v in raw.iloc[r]]
-            if any(c.lower() in want for c in cells):
-                body = raw.iloc[r + 1:].reset_index(drop=True)
-                body.columns = cells
-                return body.loc[:, [c != "" for c in cells]], f"{source}[{name}]", r + 2
-    raise InputError(f"no sheet has a header cell {' or '.join(key_names)}", source=source)
-
-
-def read_commune_list(source, *, epci: str | None = None) -> pd.DataFrame:
-    """Read the EPCI's communes: a CSV or xlsx list, or codes separated by commas.
-
-    A file needs a code column (:data:`COMMUNE_KEYS`, e.g. ``CODGEO`` of INSEE's composition
-    of EPCIs) and may have a name column (:data:`COMMUNE_NAMES`) and an ``EPCI`` column, which
-    ``epci`` filters on (the INSEE file lists every commune of France). Paris, Lyon and
-    Marseille are expanded to their arrondissements (:data:`ARRONDISSEMENTS`).
-
-    Returns:
-        Columns ``commune`` (5-character codes, leading zeros restored) and ``name`` (may be
-        empty), in the list's order, without repeats.
-
-    Raises:
-        InputError: naming the file, row and column of a missing key column, a malformed
-            or repeated code, an unknown ``epci`` or an empty list.
-    """
-    text = str(source)
-    if not Path(text).exists() and re.fullmatch(r"[0-9ABab,;\s]+", text):
-        df = pd.DataFrame({"commune": [c for c in re.split(r"[,;\s]+", text) if c]})
-        name, rows = "--communes", None
-    else:
-        path = Path(text)
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            df, name, first = _read_sheet(path, COMMUNE_KEYS)
-        else:
-            df, name, _ = read_csv_table(path)
-            first = 2
-        rows = np.arange(len(df)) + first
-        if epci is not None:
-            col = _column(df, ("EPCI", "SIREN_EPCI", "siren"))
-            if col is None:
-                raise _fail("no EPCI column to select --epci from; expected EPCI or "
-                            f"SIREN_EPCI (the file has: {', '.join(df.columns)})", name,
-                            column="EPCI")
-            keep = df[col].astype(str).str.strip() == str(epci).strip()
-            if not keep.any():
-                raise _fail(f"no commune of EPCI {epci!r}", name, column=col)
-            rows = rows[keep.to_numpy()]
-            df = df[keep].reset_index(drop=True)
-    key = _column(df, COMMUNE_KEYS)
-    if key is None:
-        raise _fail(f"no commune code column; expected one of {', '.join(COMMUNE_KEYS)} (the "
-                    f"file has: {', '.join(df.columns)})", name, column=COMMUNE_KEYS[0])
-    if len(df) == 0:
-        raise _fail("the list has no commune", name)
-    codes = _code(df[key], 5, _COM_CODE, "commune code", name, key, rows)
-    _duplicates(codes, name, key, rows)
-    ncol = _column(df, COMMUNE_NAMES)
-    names = df[ncol].astype(str).str.strip() if ncol else pd.Series([""] * len(df))
-    out = []
-    for code, nm in zip(codes, names, strict=True):
-        for c in ARRONDISSEMENTS.get(code, (code,)):
-            out.append({"commune": c, "name": nm if c == code else ""})
-    return pd.DataFrame(out, columns=["commune", "name"])
-
-
-def read_qpv_iris(path) -> set[str]:
-    """Read QPV IRIS codes: a CSV with an ``iris`` (or ``CODE_IRIS``) column, or one a line."""
-    df, source, _ = read_csv_table(path)
-    col = _column(df, ("iris", "CODE_IRIS", "code_iris", "IRIS_CODE"))
-    if col is None:
-        if len(df.columns) != 1:
-            raise _fail("no IRIS code column; expected 'iris' or 'CODE_IRIS', or one code a "
-                        "line", source, column="iris")
-        col = df.columns[0]
-        head = col.strip()
-        df = pd.concat([pd.DataFrame({col: [head]}), df], ignore_index=True) \
-            if re.fullmatch(r"\d{7,9}|[0-9][0-9AB]\d{7}", head) else df
-    codes = _code(df[col], 9, _IRIS_CODE, "IRIS code", source, col)
-    return set(codes)
-
-
-def read_census_iris(paths: Sequence) -> pd.DataFrame:
-    """Households by tenure (and by type if given) per IRIS from INSEE census IRIS bases.
-
-    Reads one or more files (``base-ic-logement-2021.csv``, ``base-ic-couples-familles-menages
-    -2021.csv``…; ``;`` or ``,`` separated, ``,`` or ``.`` decimals; counts are weighted and may
-    have decimals) keyed by ``IRIS`` and merges them. Columns, any 2-digit year
-    (:data:`CENSUS_TENURE`, :data:`CENSUS_TYPES`): ``P21_RP`` households in main residences,
-    ``P21_RP_PROP`` owners, ``P21_RP_LOCHLMV`` tenants of an HLM dwelling (required); the five
-    household types ``C21_MENPSEUL``, ``C21_MENCOUPSENF``, ``C21_MENCOUPAENF``,
-    ``C21_MENFAMMONO``, ``C21_MENSFAM`` (optional, all or none).
-
-    Returns:
-        Indexed by IRIS code: ``households``, ``owners``, ``social`` and, when given, one column
-        per :data:`mixsim.model.territory.HH_TYPES`.
-
-    Raises:
-        InputError: naming the file, row and column of the first problem (missing key or
-            column, malformed or repeated code, a number that does not parse or is negative).
-    """
-    merged: pd.DataFrame | None = None
-    seen: dict[str, str] = {}
-    for path in paths:
-        df, source, sep = read_csv_table(path)
-        key = _column(df, ("IRIS", "CODE_IRIS"))
-        if key is None:
-            raise _fail(f"missing key column 'IRIS'; the file has: {', '.join(df.columns)}",
-                        source, column="IRIS")
-        codes = _code(df[key], 9, _IRIS_CODE, "IRIS code", source, key)
-        _duplicates(codes, source, key)
-        cols = {}
-        for role, pattern in {**CENSUS_TENURE, **CENSUS_TYPES}.items():
-            rx = re.compile("^" + pattern.replace("{y}", r"\d\d") + "$", re.IGNORECASE)
-            hit = next((c for c in df.columns if rx.match(c)), None)
-            if hit is None:
-                continue
-            num = _to_number(df[hit], source, hit, decimal_comma=(sep != ","))
-            neg = num < 0
-            if neg.any():
-                i = int(np.flatnonzero(neg.to_numpy())[0])
-                raise _fail(f"got {df[hit].iloc[i]!r}; counts cannot be negative", source,
-                            i + 2, hit)
-            cols[role] = num.to_numpy()
-            seen[role] = source
-        part = pd.DataFrame(cols, index=pd.Index(codes, name="iris"))
-        merged = part if merged is None else merged.combine_first(part)
-    if merged is None:
-        raise InputError("no census file given", field="census")
-    first = str(paths[0])
-    for role in CENSUS_TENURE:
-        if role not in merged:
-            raise _fail(f"no {CENSUS_TENURE[role].format(y='21')} column (any year) in the "
-                        "census files; the INSEE 'Logement' IRIS base has it", first,
-                        column=CENSUS_TENURE[role].format(y="YY"))
-    types = [r for r in CENSUS_TYPES if r in merged]
-    if types and len(types) < len(CENSUS_TYPES):
-        missing = [CENSUS_TYPES[r].format(y="YY") for r in CENSUS_TYPES if r not in merged]
-        raise _fail(f"household types need all five columns; missing {', '.join(missing)}",
-                    seen[types[0]], column=missing[0])
-    return merged
-
-
-def read_sne_communes(path) -> pd.DataFrame:
-    """SNE demands and allocations by commune (a CSV the user exports from "Data Logement").
-
-    Columns (case-insensitive; :data:`SNE_COLUMNS`): a commune code (:data:`COMMUNE_KEYS`),
-    pending ``demands`` (``demandes``) and yearly ``allocations`` (``attributions``); optional
-    ``transfer_demands`` (``demandes_mutation``) and ``transfer_allocations``
-    (``attributions_mutation``). Missing values (``nd``, ``s``… or empty) count as unknown.
-
-    Returns:
-        Indexed by commune code, one float column per role present.
-    """
-    df, source, sep = read_csv_table(path)
-    key = _column(df, COMMUNE_KEYS)
-    if key is None:
-        raise _fail(f"no commune code column; expected one of {', '.join(COMMUNE_KEYS)}",
-                    source, column=COMMUNE_KEYS[0])
-    codes = _code(df[key], 5, _COM_CODE, "commune code", source, key)
-    _duplicates(codes, source, key)
-    out = {}
-    for role, names in SNE_COLUMNS.items():
-        col = _column(df, names)
-        if col is None:
-            if role in ("demands", "allocations"):
-                raise _fail(f"missing column {names[0]!r} (or {', '.join(names[1:])})", source,
-                            column=names[0])
-            continue
-        num = _to_number(df[col], source, col, decimal_comma=(sep != ","))
-        if (num < 0).any():
-            i = int(np.flatnonzero((num < 0).to_numpy())[0])
-            raise _fail(f"got {df[col].iloc[i]!r}; counts cannot be negative", source, i + 2,
-                        col)
-        out[role] = num.to_numpy()
-    return pd.DataFrame(out, index=pd.Index(codes, name="commune"))
 
 
 # ============================================================================ the build
@@ -459,7 +215,7 @@ def apply_sne(applicants: pd.DataFrame, population: pd.DataFrame, sne: pd.DataFr
         wanted = {"social": transfers, "other": total - transfers}
     for g, mask in groups.items():
         if mask.any():
-            app.loc[mask, "count"] = _largest_remainder(app.loc[mask, "count"].to_numpy(float),
+            app.loc[mask, "count"] = largest_remainder(app.loc[mask, "count"].to_numpy(float),
                                                         round(wanted[g]))
     return cap_applicants(app, population)
 
@@ -494,6 +250,21 @@ def targets_skeleton(rp: pd.DataFrame, sne: pd.DataFrame | None, rpls_name: str,
     for t in targets.values():
         t["note"] = ("national figure standing in for a local one; replace it with the EPCI's "
                      "own when known. " + t.get("note", "")).strip()
+    local = {**_rpls_figures(rp, rpls_name), **_sne_figures(sne, sne_name)}
+    for name, (value, source, note) in local.items():
+        t = targets[name]
+        t.update(value=value, source=source)
+        t["note"] = "; ".join(n for n in (note, national_notes[name]) if n)
+        if not t["note"]:
+            del t["note"]
+    head = ("# Calibration targets written by `mixsim territory build` (docs/territory.md).\n"
+            "# Figures from the territory's own files say so in `source`; the others are national\n"
+            "# figures (calibration/default_targets.toml) to replace with local ones.\n\n")
+    return head + to_toml({"burn_in": default.get("burn_in", 1), "targets": targets}) + "\n"
+
+
+def _rpls_figures(rp: pd.DataFrame, rpls_name: str) -> dict[str, tuple[float, str, str]]:
+    """Vacancy and turnover of the RPLS table: target name -> (value, source, note)."""
     rp = rp.copy()
     if {"nb_loues", "nb_vacants"} <= set(rp.columns):
         rp["offered"] = rp.nb_loues.fillna(0) + rp.nb_vacants.fillna(0)
@@ -510,25 +281,23 @@ def targets_skeleton(rp: pd.DataFrame, sne: pd.DataFrame | None, rpls_name: str,
         local["turnover"] = (round(mob, 4), f"RPLS tx_mob of the EPCI's communes ({rpls_name}),"
                              " weighted by the dwellings offered for letting",
                              "RPLS mobility: moves into dwellings offered for at least a year")
-    if sne is not None and "allocations" in sne and np.nansum(sne.allocations) > 0:
-        alloc = float(np.nansum(sne.allocations))
-        local["applicants_per_allocation"] = (
-            round(float(np.nansum(sne.demands)) / alloc, 3),
-            f"SNE demands / allocations of the EPCI's communes ({sne_name})", "")
-        if "transfer_allocations" in sne and np.isfinite(sne.transfer_allocations).any():
-            local["transfer_share"] = (
-                round(float(np.nansum(sne.transfer_allocations)) / alloc, 4),
-                f"SNE transfer allocations / allocations ({sne_name})", "")
-    for name, (value, source, note) in local.items():
-        t = targets[name]
-        t.update(value=value, source=source)
-        t["note"] = "; ".join(n for n in (note, national_notes[name]) if n)
-        if not t["note"]:
-            del t["note"]
-    head = ("# Calibration targets written by `mixsim territory build` (docs/territory.md).\n"
-            "# Figures from the territory's own files say so in `source`; the others are national\n"
-            "# figures (calibration/default_targets.toml) to replace with local ones.\n\n")
-    return head + to_toml({"burn_in": default.get("burn_in", 1), "targets": targets}) + "\n"
+    return local
+
+
+def _sne_figures(sne: pd.DataFrame | None, sne_name: str | None
+                 ) -> dict[str, tuple[float, str, str]]:
+    """Applicants per allocation and transfer share of the SNE table, when it has allocations."""
+    if sne is None or "allocations" not in sne or not np.nansum(sne.allocations) > 0:
+        return {}
+    alloc = float(np.nansum(sne.allocations))
+    local = {"applicants_per_allocation": (
+        round(float(np.nansum(sne.demands)) / alloc, 3),
+        f"SNE demands / allocations of the EPCI's communes ({sne_name})", "")}
+    if "transfer_allocations" in sne and np.isfinite(sne.transfer_allocations).any():
+        local["transfer_share"] = (
+            round(float(np.nansum(sne.transfer_allocations)) / alloc, 4),
+            f"SNE transfer allocations / allocations ({sne_name})", "")
+    return local
 
 
 def _sha256(path: Path) -> str:
@@ -599,35 +368,48 @@ def build_territory(src: PublicSources, options: BuildOptions = BuildOptions()
     share, qpv_codes = qpv_shares(src, contours)
     census = read_census_iris(src.census)
     it, kept = iris_frame(contours, census, share, communes, options.qpv_threshold)
-    types = None
-    if all(t in census for t in HH_TYPES):
-        types = census.loc[list(it.iris), list(HH_TYPES)].set_axis(list(it.neighbourhood))
     rp = read_rpls_communes(src.rpls)
     tables = build_territory_from_public(read_filosofi_iris(src.filosofi), rp, it,
                                          households=options.households, seed=options.seed,
                                          quartile_cuts=options.quartile_cuts,
-                                         household_types=types)
+                                         household_types=_census_types(census, it))
     sne = read_sne_communes(src.sne) if src.sne is not None else None
-    if sne is not None:
-        tables["applicants"] = apply_sne(tables["applicants"], tables["population"], sne,
-                                         list(communes.commune))
-    kept_idx = [i for i, c in enumerate(contours) if any(c is k for k in kept)]
-    tables["qpv_overlap"] = pd.DataFrame({
-        "neighbourhood": list(it.neighbourhood),
-        "area_km2": [round(contours[i]["geometry"].area / 1e6, 4) for i in kept_idx],
-        "qpv_share": np.round(share[kept_idx], 4), "qpv": list(it.qpv)})
-    nb = tables["neighbourhoods"]
-    fc = geo.feature_collection([
-        {"neighbourhood": n, "name": nm, "commune": c, "qpv": int(q),
-         "geometry": geo.km(k["geometry"])}
-        for n, nm, c, q, k in zip(nb.neighbourhood, nb.name, nb.commune, nb.qpv, kept,
-                                  strict=True)])
     here = list(communes.commune)
+    if sne is not None:
+        tables["applicants"] = apply_sne(tables["applicants"], tables["population"], sne, here)
+    tables["qpv_overlap"] = _qpv_overlap_table(it, contours, kept, share)
     targets = targets_skeleton(rp[rp.depcom_arm.isin(set(here))],
                                None if sne is None else sne.reindex([c for c in here
                                                                      if c in sne.index]),
                                Path(src.rpls).name, Path(src.sne).name if src.sne else None)
-    return BuiltTerritory(tables, fc, targets, _provenance(src, options, qpv_codes))
+    return BuiltTerritory(tables, _geometry(tables["neighbourhoods"], kept), targets,
+                          _provenance(src, options, qpv_codes))
+
+
+def _census_types(census: pd.DataFrame, it: pd.DataFrame) -> pd.DataFrame | None:
+    """Take the census households by type per neighbourhood (None without that base)."""
+    if not all(t in census for t in HH_TYPES):
+        return None
+    return census.loc[list(it.iris), list(HH_TYPES)].set_axis(list(it.neighbourhood))
+
+
+def _qpv_overlap_table(it: pd.DataFrame, contours: list[dict], kept: list[dict],
+                       share: np.ndarray) -> pd.DataFrame:
+    """Report: each kept IRIS's area, share inside QPV perimeters and QPV flag."""
+    kept_idx = [i for i, c in enumerate(contours) if any(c is k for k in kept)]
+    return pd.DataFrame({
+        "neighbourhood": list(it.neighbourhood),
+        "area_km2": [round(contours[i]["geometry"].area / 1e6, 4) for i in kept_idx],
+        "qpv_share": np.round(share[kept_idx], 4), "qpv": list(it.qpv)})
+
+
+def _geometry(nb: pd.DataFrame, kept: list[dict]) -> dict:
+    """Make the ``geometry.geojson`` FeatureCollection: the kept IRIS polygons in km."""
+    return geo.feature_collection([
+        {"neighbourhood": n, "name": nm, "commune": c, "qpv": int(q),
+         "geometry": geo.km(k["geometry"])}
+        for n, nm, c, q, k in zip(nb.neighbourhood, nb.name, nb.commune, nb.qpv, kept,
+                                  strict=True)])
 
 
 # ============================================================================ writing
@@ -709,8 +491,26 @@ def check_territory(folder) -> CheckReport:
     t = load_territory(str(folder))  # "default" or a folder
     folder = Path(folder)
     rep = CheckReport()
+    rep.summary.extend(_summary(t))
+    fc = load_geometry(str(folder))
+    if fc is None:
+        rep.notes.append(f"no {GEOMETRY_FILE}: maps draw discs at the neighbourhoods' x/y")
+    else:
+        _check_polygons(fc, t.neighbourhoods, rep)
+    if t.name == "default":
+        rep.notes.append("the embedded default: built by model/data/build_default.py, "
+                         "national targets (calibration/default_targets.toml)")
+        return rep
+    _check_fit_report(folder / "ipf_fit.csv", rep)
+    _check_targets(folder, rep)
+    return rep
+
+
+def _summary(t) -> list[tuple[str, str]]:
+    """Make the summary lines of a loaded territory: counts, shares, households by tenure."""
     s = t.summary()
-    rep.summary.extend([
+    pop_t = t.population.groupby("tenure")["count"].sum()
+    return [
         ("households", f"{t.n_households:,}"),
         ("communes", ", ".join(f"{c} {n}" for c, n in zip(t.communes.commune, t.communes.name,
                                                           strict=True))),
@@ -720,62 +520,61 @@ def check_territory(folder) -> CheckReport:
         ("social dwellings in QPV", f"{s['social_in_qpv_share']:.1%}"),
         ("Q1 households living in QPV", f"{s['q1_share_in_qpv']:.1%}"),
         ("applicants", f"{int(t.applicants['count'].sum()):,}"),
-    ])
-    pop_t = t.population.groupby("tenure")["count"].sum()
-    rep.summary.append(("households by tenure", ", ".join(
-        f"{k} {int(pop_t.get(k, 0)):,}" for k in TENURES)))
-    fc = load_geometry(str(folder))
-    nb = t.neighbourhoods
-    if fc is None:
-        rep.notes.append(f"no {GEOMETRY_FILE}: maps draw discs at the neighbourhoods' x/y")
-    else:
-        rep.problems.extend(geo.check_geometry(fc, list(nb.neighbourhood)))
-        polys = geo.geometries(fc)
-        props = {str(f["properties"].get("neighbourhood")): f["properties"]
-                 for f in fc["features"]}
-        total = sum(p.area for p in polys.values())
-        rep.summary.append(("geometry", f"{len(polys)} polygons, {total:,.1f} km²"))
-        for row in nb.itertuples():
-            p = props.get(str(row.neighbourhood))
-            if p is None:
-                continue
-            if str(p.get("commune")) != str(row.commune):
-                rep.problems.append(f"polygon {row.neighbourhood}: commune {p.get('commune')!r}"
-                                    f" but {row.commune!r} in neighbourhoods.csv")
-            poly = polys[str(row.neighbourhood)]
-            slack = 0.05 * poly.area ** 0.5 + 1e-3
-            # a centroid lies in the convex hull (not always in a concave polygon)
-            if not poly.convex_hull.buffer(slack).contains(shapely.Point(row.x, row.y)):
-                rep.problems.append(f"neighbourhood {row.neighbourhood}: x/y ({row.x:g}, "
-                                    f"{row.y:g}) lies outside its polygon")
-    fit_file = folder / "ipf_fit.csv"
-    if t.name == "default":
-        rep.notes.append("the embedded default: built by model/data/build_default.py, "
-                         "national targets (calibration/default_targets.toml)")
-        return rep
-    if fit_file.is_file():
-        fit = pd.read_csv(fit_file)
-        if "converged" in fit and not fit.converged.astype(str).eq("True").all():
-            rep.problems.append("ipf_fit.csv: the population fit did not converge")
-        if "max_abs_error" in fit:
-            rep.summary.append(("population fit, worst margin cell",
-                                f"{fit.max_abs_error.max():g} household(s)"))
-    else:
+        ("households by tenure", ", ".join(f"{k} {int(pop_t.get(k, 0)):,}" for k in TENURES)),
+    ]
+
+
+def _check_polygons(fc: dict, nb: pd.DataFrame, rep: CheckReport) -> None:
+    """Check polygons: valid, one per neighbourhood, same commune, x/y in the convex hull."""
+    rep.problems.extend(geo.check_geometry(fc, list(nb.neighbourhood)))
+    polys = geo.geometries(fc)
+    props = {str(f["properties"].get("neighbourhood")): f["properties"] for f in fc["features"]}
+    total = sum(p.area for p in polys.values())
+    rep.summary.append(("geometry", f"{len(polys)} polygons, {total:,.1f} km²"))
+    for row in nb.itertuples():
+        p = props.get(str(row.neighbourhood))
+        if p is None:
+            continue
+        if str(p.get("commune")) != str(row.commune):
+            rep.problems.append(f"polygon {row.neighbourhood}: commune {p.get('commune')!r}"
+                                f" but {row.commune!r} in neighbourhoods.csv")
+        poly = polys[str(row.neighbourhood)]
+        slack = 0.05 * poly.area ** 0.5 + 1e-3
+        # a centroid lies in the convex hull (not always in a concave polygon)
+        if not poly.convex_hull.buffer(slack).contains(shapely.Point(row.x, row.y)):
+            rep.problems.append(f"neighbourhood {row.neighbourhood}: x/y ({row.x:g}, "
+                                f"{row.y:g}) lies outside its polygon")
+
+
+def _check_fit_report(fit_file: Path, rep: CheckReport) -> None:
+    """Check that the population fit converged; put its worst margin cell in the summary."""
+    if not fit_file.is_file():
         rep.notes.append("no ipf_fit.csv (not built by `mixsim territory build`)")
-    if (folder / "targets.toml").is_file():
-        from mixsim.calibration.targets import load_targets
-        try:
-            targets = load_targets(folder)
-            rep.summary.append(("calibration targets", ", ".join(
-                f"{tg.name} {tg.value:g}" for tg in targets.targets)))
-        except InputError as err:
-            rep.problems.append(f"targets.toml: {err}")
-    else:
+        return
+    fit = pd.read_csv(fit_file)
+    if "converged" in fit and not fit.converged.astype(str).eq("True").all():
+        rep.problems.append("ipf_fit.csv: the population fit did not converge")
+    if "max_abs_error" in fit:
+        rep.summary.append(("population fit, worst margin cell",
+                            f"{fit.max_abs_error.max():g} household(s)"))
+
+
+def _check_targets(folder: Path, rep: CheckReport) -> None:
+    """Check that ``targets.toml`` is there and readable by the calibration."""
+    if not (folder / "targets.toml").is_file():
         rep.notes.append("no targets.toml: `mixsim calibrate` needs one")
-    return rep
+        return
+    from mixsim.calibration.targets import load_targets
+    try:
+        targets = load_targets(folder)
+        rep.summary.append(("calibration targets", ", ".join(
+            f"{tg.name} {tg.value:g}" for tg in targets.targets)))
+    except InputError as err:
+        rep.problems.append(f"targets.toml: {err}")
 
 
-__all__ = ["BuildOptions", "BuiltTerritory", "CheckReport", "PublicSources", "apply_sne",
-           "build_territory", "check_territory", "iris_frame", "qpv_shares", "read_census_iris",
-           "read_commune_list", "read_csv_table", "read_qpv_iris", "read_sne_communes",
-           "targets_skeleton", "write_territory"]
+__all__ = ["ARRONDISSEMENTS", "CENSUS_TENURE", "CENSUS_TYPES", "COMMUNE_KEYS", "COMMUNE_NAMES",
+           "SNE_COLUMNS", "BuildOptions", "BuiltTerritory", "CheckReport", "PublicSources",
+           "apply_sne", "build_territory", "check_territory", "iris_frame", "qpv_shares",
+           "read_census_iris", "read_commune_list", "read_csv_table", "read_qpv_iris",
+           "read_sne_communes", "targets_skeleton", "write_territory"]

@@ -364,3 +364,81 @@ def test_tenure_step_alone_by_hand():
     # QPV (7) and 2.5 % elsewhere (7.5 -> 8)
     assert list(t.tenure[0]) == [57, 71, 72, 7]
     assert list(t.tenure[1]) == [38, 87, 175, 8]
+
+
+# --------------------------------------------------------------------------
+# the shared reading helpers, the income model and one commune's stock, alone
+# --------------------------------------------------------------------------
+
+
+def test_reading_helpers_alone(tmp_path):
+    from mixsim.calibration.readers import (
+        COM_CODE,
+        check_unique,
+        clean_code,
+        read_csv_table,
+        to_number,
+    )
+    s = pd.Series(["1 234,5", "nd", "", "7.25", "\u00a012"])
+    np.testing.assert_array_equal(to_number(s, "f.csv", "x"),
+                                  [1234.5, np.nan, np.nan, 7.25, 12.0])
+    with pytest.raises(InputError, match="got '1,2,3'") as err:
+        to_number(pd.Series(["1", "1,2,3"]), "f.csv", "x", rows=np.array([5, 9]))
+    assert err.value.source == "f.csv" and err.value.field == "row 9, column 'x'"
+    assert list(clean_code(pd.Series(["1053", " 2A004 "]), 5, COM_CODE, "commune code",
+                           "f.csv", "c")) == ["01053", "2A004"]
+    with pytest.raises(InputError, match="5-character commune code") as err:
+        clean_code(pd.Series(["01053", "2C004"]), 5, COM_CODE, "commune code", "f.csv", "c")
+    assert err.value.field == "row 3, column 'c'"
+    with pytest.raises(InputError, match="duplicate key 'a'") as err:
+        check_unique(pd.Series(["a", "", "", "a"]), "f.csv", "k")  # blanks may repeat
+    assert err.value.field == "row 5, column 'k'"
+    tab = _write(tmp_path, "t.tsv", "a\tb\tc;d\n1\t2\t3;4\n")  # the most frequent wins
+    df, source, sep = read_csv_table(tab)
+    assert sep == "\t" and list(df.columns) == ["a", "b", "c;d"] and source == str(tab)
+
+
+def test_iris_table_bounds_name_row_and_column():
+    base = pd.read_csv(IRIS_TABLE, dtype=str)
+    for col, value, allowed in (("private_rent_m2", "75", "from 1 to 60"),
+                                ("qpv", "0.5", "0 or 1"),
+                                ("households", "0", "a positive number"),
+                                ("owner_share", "1.2", "a share from 0 to 1")):
+        bad = base.copy()
+        if col not in bad:
+            bad[col] = ""
+        bad.loc[2, col] = value
+        with pytest.raises(InputError, match=f"got '{value}'; expected {allowed}") as err:
+            read_iris_table(bad)
+        assert err.value.field == f"row 4, column '{col}'"
+
+
+def test_income_gaps_filled_from_the_commune_then_the_territory():
+    from mixsim.calibration.income import _fill_gaps
+    mu = np.log([20_000.0, 30_000.0, np.nan, 15_000.0, np.nan])
+    sigma = np.array([0.4, 0.6, np.nan, np.nan, np.nan])
+    median_only = np.array([False, False, False, True, False])
+    communes = np.array(["A", "A", "A", "A", "B"])
+    w = np.array([1.0, 3.0, 1.0, 1.0, 1.0])
+    origin = _fill_gaps(mu, sigma, median_only, communes, w)
+    assert list(origin) == ["iris", "iris", "commune average", "iris median, commune spread",
+                            "territory average"]
+    # commune A's fitted IRIS weighted 1 and 3: (0.4 + 3 x 0.6) / 4
+    assert sigma[2] == pytest.approx(0.55) and sigma[3] == pytest.approx(0.55)
+    assert sigma[4] == pytest.approx(0.55)  # commune B has no fit: the territory's
+    assert mu[3] == pytest.approx(math.log(15_000))  # its own median kept
+    # median of A's known IRIS, weights 1, 3, 1: (ln 20,000 + 3 ln 30,000 + ln 15,000) / 5
+    want = (math.log(20_000) + 3 * math.log(30_000) + math.log(15_000)) / 5
+    assert mu[2] == pytest.approx(want)
+
+
+def test_one_commune_stock_without_a_qpv_neighbourhood_spreads_it_all():
+    from mixsim.calibration.importers import _commune_stock
+    row = pd.Series({"nb_ls": 100.0, "nb_ls_en_qpv": 40.0, "nb_loues": 90.0})
+    qpv, hh = np.array([0, 0]), np.array([100, 300])
+    with pytest.warns(UserWarning, match="no QPV neighbourhood there"):
+        stock, let = _commune_stock("01053", row, qpv, hh * 0.5, hh)
+    # 90 % let: 22.5 and 67.5, the tied remainder to the first by largest remainders
+    assert list(stock) == [25, 75] and list(let) == [23, 67]
+    with pytest.raises(InputError, match="nb_ls is missing for commune '01053'"):
+        _commune_stock("01053", row.drop("nb_ls"), qpv, hh * 0.5, hh)

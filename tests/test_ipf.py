@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from mixsim.calibration.ipf import integerise, ipf, margin_error
+from mixsim.calibration.ipf import integerise, ipf, largest_remainder, margin_error
 
 
 def _margin(x, axes):
@@ -198,3 +198,35 @@ def test_integerise_is_reproducible_and_handles_edge_cases():
         integerise([1.0, -0.5], np.random.default_rng(0))
     with pytest.raises(ValueError, match="weights"):
         integerise(np.ones((2, 2)), np.random.default_rng(0), weights=(1, 0))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_largest_remainder_sums_to_the_total_within_one_unit_of_each_share(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.gamma(0.7, 3.0, size=17)
+    total = int(rng.integers(1, 200))
+    got = largest_remainder(x, total)
+    assert got.dtype == np.int64 and got.sum() == total
+    exact = x * total / x.sum()
+    assert (np.abs(got - exact) < 1).all()
+    # the units go to the largest fractional parts: every rounded-up cell's remainder is at
+    # least every rounded-down cell's
+    up = got > np.floor(exact)
+    frac = exact - np.floor(exact)
+    if up.any() and (~up).any():
+        assert frac[up].min() >= frac[~up].max() - 1e-12
+    assert largest_remainder(x).sum() == round(x.sum())  # default: the rounded sum
+
+
+def test_largest_remainder_by_hand():
+    assert list(largest_remainder([1, 1, 1], 2)) == [1, 1, 0]  # ties go to the first
+    assert list(largest_remainder([0.0, 0.0], 0)) == [0, 0]
+    assert largest_remainder([], 0).size == 0
+    assert list(largest_remainder([0.2, 0.7, 2.1])) == [0, 1, 2]
+
+
+def test_bad_array_names_the_cell():
+    with pytest.raises(ValueError, match=r"array has a negative value at cell \(1, 0\)"):
+        integerise(np.array([[1.0, 2.0], [-1.0, 0.0]]), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="seed has values that are not finite"):
+        ipf(np.array([1.0, np.nan]), [(0, [1.0, 1.0])])

@@ -23,6 +23,7 @@ from mixsim.calibration.territory_build import (
     build_territory,
     read_census_iris,
     read_commune_list,
+    read_qpv_iris,
     targets_skeleton,
 )
 from mixsim.experiments.cli import main
@@ -547,3 +548,95 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
         main([*args, "--qpv-iris", "codes.csv"])
     assert stop.value.code == 2
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- each reader alone
+
+
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_sne_reader_alone_french_names_missing_codes_and_a_negative_count(tmp_path):
+    from mixsim.calibration.local_files import read_sne_communes
+    f = _file(tmp_path, "sne.csv", "commune;demandes;attributions;demandes_mutation\n"
+                                   "1053;120,5;30;nd\n01054;80;20;12\n")
+    sne = read_sne_communes(f)
+    assert list(sne.index) == ["01053", "01054"]  # the leading zero restored
+    assert sne.loc["01053", "demands"] == 120.5 and sne.loc["01054", "allocations"] == 20
+    assert np.isnan(sne.loc["01053", "transfer_demands"])  # 'nd' is unknown, not 0
+    assert "transfer_allocations" not in sne
+    bad = _file(tmp_path, "bad_sne.csv", "commune;demandes;attributions\n01053;-4;30\n")
+    with pytest.raises(InputError, match="cannot be negative") as err:
+        read_sne_communes(bad)
+    assert err.value.source == str(bad)
+    assert err.value.field == "row 2, column 'demandes'"
+
+
+def test_qpv_iris_reader_alone_list_header_and_bad_code(tmp_path):
+    # one code a line, without a header: the first line is a code, not a column name
+    plain = _file(tmp_path, "qpv.txt", "001010103\n001020101\n")
+    assert read_qpv_iris(plain) == {"001010103", "001020101"}
+    named = _file(tmp_path, "qpv.csv", "nom;CODE_IRIS\nTilleuls;1010103\n")
+    assert read_qpv_iris(named) == {"001010103"}  # leading zeros restored
+    bad = _file(tmp_path, "bad_qpv.csv", "iris\n001010103\n0010X0101\n")
+    with pytest.raises(InputError, match="9-character IRIS code") as err:
+        read_qpv_iris(bad)
+    assert err.value.source == str(bad) and err.value.field == "row 3, column 'iris'"
+
+
+def test_census_reader_alone_negative_count_and_missing_key(tmp_path):
+    ok = _file(tmp_path, "logement.csv", "IRIS;P20_RP;P20_RP_PROP;P20_RP_LOCHLMV\n"
+                                         "001010101;100,5;40;30\n")
+    c = read_census_iris([ok])  # any census year (P20_…)
+    assert c.loc["001010101"].tolist() == [100.5, 40.0, 30.0]
+    neg = _file(tmp_path, "neg.csv", "IRIS;P21_RP;P21_RP_PROP;P21_RP_LOCHLMV\n"
+                                     "001010101;100;-40;30\n")
+    with pytest.raises(InputError, match="cannot be negative") as err:
+        read_census_iris([neg])
+    assert err.value.source == str(neg) and err.value.field == "row 2, column 'P21_RP_PROP'"
+    nokey = _file(tmp_path, "nokey.csv", "CODE;P21_RP\n001010101;3\n")
+    with pytest.raises(InputError, match="missing key column 'IRIS'") as err:
+        read_census_iris([nokey])
+    assert err.value.source == str(nokey) and err.value.field == "column 'IRIS'"
+
+
+def test_commune_list_reader_alone_file_errors(tmp_path):
+    noepci = _file(tmp_path, "communes.csv", "CODGEO;LIBGEO\n01053;Bourg\n")
+    with pytest.raises(InputError, match="no EPCI column") as err:
+        read_commune_list(noepci, epci="200000001")
+    assert err.value.source == str(noepci) and err.value.field == "column 'EPCI'"
+    dup = _file(tmp_path, "dup.csv", "CODGEO;EPCI\n01053;1\n01054;2\n1053;1\n")
+    with pytest.raises(InputError, match="duplicate key '01053'") as err:
+        read_commune_list(dup, epci="1")
+    # the row of the file, although the EPCI filter dropped the row before it
+    assert err.value.field == "row 4, column 'CODGEO'"
+
+
+def test_commune_workbook_without_a_code_header_names_the_keys(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["nothing", "here"])
+    f = tmp_path / "book.xlsx"
+    wb.save(f)
+    with pytest.raises(InputError, match="no sheet has a header cell CODGEO or commune") as err:
+        read_commune_list(f)
+    assert err.value.source == str(f)
+
+
+def test_targets_figures_alone():
+    from mixsim.calibration.territory_build import _rpls_figures, _sne_figures
+    rp = pd.DataFrame({"nb_ls": [100.0, 300.0], "nb_loues": [90.0, 270.0],
+                       "nb_vacants": [10.0, 30.0], "tx_vac": [2.0, 6.0],
+                       "tx_mob": [8.0, np.nan]})
+    fig = _rpls_figures(rp, "rpls.csv")
+    # weights = let + vacant dwellings (100 and 300): (2 x 100 + 6 x 300) / 400 = 5 %
+    assert fig["vacancy"][0] == pytest.approx(0.05)
+    assert fig["turnover"][0] == pytest.approx(0.08)  # the commune without tx_mob left out
+    assert "rpls.csv" in fig["vacancy"][1]
+    sne = pd.DataFrame({"demands": [40.0, 46.0], "allocations": [10.0, 10.0]})
+    assert _sne_figures(sne, "sne.csv")["applicants_per_allocation"][0] == pytest.approx(4.3)
+    assert _sne_figures(sne.assign(allocations=0.0), "sne.csv") == {}
+    assert _sne_figures(None, None) == {}
