@@ -51,10 +51,10 @@ import numpy as np
 from ..config import Behaviour, Levers
 from ..jit import njit
 from ..moves import KIND, MoveLog, move_into
+from ..rules import ASPIRATION_SLOPE, CHARGES_M2, rooms_needed_one, row_situation
 from ..state import (
     APP_NONE,
     APP_TRANSFER,
-    CHARGES_M2,
     HOSTED,
     PLAI_RATIO,
     PLS_RATIO,
@@ -63,9 +63,7 @@ from ..state import (
     SOCIAL,
     State,
     plus_ceiling_one,
-    rooms_needed_one,
 )
-from .intentions import ASPIRATION_SLOPE, row_situation
 
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
