@@ -51,7 +51,15 @@ import numpy as np
 from ..config import Behaviour, Levers
 from ..jit import njit
 from ..moves import KIND, MoveLog, move_into
-from ..rules import ASPIRATION_SLOPE, CHARGES_M2, rooms_needed_one, row_situation
+from ..rules import (
+    ASPIRATION_SLOPE,
+    CHARGES_M2,
+    apl_from_terms_one,
+    apl_participation_one,
+    apl_reference_one,
+    rooms_needed_one,
+    row_situation,
+)
 from ..state import (
     APP_NONE,
     APP_TRANSFER,
@@ -244,8 +252,8 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
                  + w[3] * _f(over) + w[4] * _f(effort > 0.35) + w[5] * _f(separated[i])
                  + w[6] * _f(transfer) + w[7] * _f(reloc and reloc_counts) - w[8] * refusals[i])
         floats[F_BASE, j] = score + noise[j] * 0.5
-        floats[F_APL_CAP, j] = 300.0 + 60.0 * (size - 1)
-        floats[F_APL_PART, j] = 0.35 * max(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
+        floats[F_APL_CAP, j] = apl_reference_one(size)
+        floats[F_APL_PART, j] = apl_participation_one(income, size)
         floats[F_RLS, j] = rls if income / 12.0 < 1500.0 else 0.0
         floats[F_INCOME_M, j] = max(income / 12.0, 1.0)
         floats[F_UC, j] = 1.0 + 0.5 * (adults[i] - 1 + kids_14p[i]) + 0.3 * kids_u14[i]
@@ -617,9 +625,7 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
         if (pool == POOL_PRIORITY and not prio[i]) or (pool == POOL_EMPLOYED and not employed[i]):
             continue
         rent = rent_q1 if q1[i] else rent_other
-        apl = (rent if rent < apl_cap[i] else apl_cap[i]) - apl_part[i]  # housing benefit
-        if apl < 0.0:
-            apl = 0.0
+        apl = apl_from_terms_one(rent, apl_cap[i], apl_part[i])  # housing benefit
         e = (rent + charges - apl - rls[i]) / income_m[i]
         if e <= max_e:
             # judged unable to bear this dwelling's cost (commission practice); the practice
