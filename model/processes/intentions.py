@@ -14,6 +14,7 @@ housed household also depends on the reference person's age and on the time in t
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from functools import lru_cache
 
 import numpy as np
@@ -65,6 +66,13 @@ APPLY_EFFORT = 2.0
 APPLY_LOW_INCOME = (1.5, 0.6)
 APPLY_FAMILY = (1.0, 1.5, 2.5)
 
+
+# rules of the social tenants' kernels, as named tuples (see _social_tenants)
+TransferRules = namedtuple("TransferRules", [
+    "rate", "mismatch", "sqrt_mismatch", "aspiration_effect", "duration_effect"])
+UpwardRules = namedtuple("UpwardRules", [
+    "rate", "sls_multiplier", "loss_enabled", "loss_months", "own2", "income_effect",
+    "duration_effect"])
 
 # column selectors of _pick: application or search
 _APP, _SEEK = 0, 1
@@ -331,21 +339,25 @@ def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random
     # for tenants paying the SLS
     me = float(beh.mismatch_effect)
     de = float(beh.duration_effect)
+    transfer = TransferRules(rate=_rate(beh.transfer_rate), mismatch=me,
+                             sqrt_mismatch=float(np.sqrt(me)),
+                             aspiration_effect=float(beh.aspiration_effect), duration_effect=de)
     tr, h_tr, idle = _social_hazards(
         hh.alive, hh.tenure, hh.app, hh.seek, hh.dwelling, dw.rooms, hh.adults, hh.kids_u14,
-        hh.kids_14p, hh.z, hh.nbhd, nb.attractiveness, me, float(np.sqrt(me)),
-        float(beh.aspiration_effect), _rate(beh.transfer_rate), hh.age, hh.move_in,
-        state.month, de)
+        hh.kids_14p, hh.z, hh.nbhd, nb.attractiveness, hh.age, hh.move_in, state.month,
+        transfer)
     tr = _below(tr, rng.random(len(tr)), 1.0, h_tr)
     if len(tr):
         open_applications(state, tr, APP_TRANSFER, rng, levers.information.wish_breadth)
     # upward exits, forced by the loss of the right to stay
+    upward = UpwardRules(
+        rate=_rate(beh.upward_exit_rate), sls_multiplier=float(rules.sls_exit_multiplier),
+        loss_enabled=bool(rules.loss_enabled),
+        loss_months=float(12 * rules.loss_years + rules.loss_notice_months),
+        own2=float(beh.ownership_share * 2.0), income_effect=float(beh.exit_income_effect),
+        duration_effect=de)
     up, own_p = _upward(idle, rng.random(len(idle)), hh.z, hh.months_over,
-                        hh.months_over_loss, _rate(beh.upward_exit_rate),
-                        float(rules.sls_exit_multiplier), bool(rules.loss_enabled),
-                        float(12 * rules.loss_years + rules.loss_notice_months),
-                        float(beh.ownership_share * 2.0),
-                        float(beh.exit_income_effect), hh.age, hh.move_in, state.month, de)
+                        hh.months_over_loss, hh.age, hh.move_in, state.month, upward)
     _set_seek(hh.seek, up, rng.random(len(own_p)), own_p)
     return {"transfer_requests": len(tr), "exit_intentions": len(up)}
 
@@ -470,15 +482,17 @@ def _below(idx, u, scale, h):
 
 
 @njit
-def _upward(idle, u, z, months_over, months_over_loss, rate, sls_multiplier, loss_enabled,
-            loss_months, own2, income_effect, age, move_in, month, duration_effect):
+def _upward(idle, u, z, months_over, months_over_loss, age, move_in, month, rules):
     """Upward exits among ``idle`` and their probabilities of seeking to buy (else to rent).
 
     An exit is drawn, ``u`` < 1 − exp(−rate × m) with m = exp(income_effect × z) × the SLS
     multiplier for tenants above the SLS threshold × the mobility for age and time in place
     (:func:`mobility_one`), or forced after ``loss_months`` above the loss threshold; the
-    ownership probability is ``own2`` / (1 + exp(−1.5 z)).
+    ownership probability is ``own2`` / (1 + exp(−1.5 z)). ``rules``: :data:`UpwardRules`.
     """
+    rate, sls_multiplier, income_effect = rules.rate, rules.sls_multiplier, rules.income_effect
+    loss_enabled, loss_months, own2 = rules.loss_enabled, rules.loss_months, rules.own2
+    duration_effect = rules.duration_effect
     up = np.empty(len(idle), np.int64)
     m = 0
     for k in range(len(idle)):
@@ -568,16 +582,19 @@ def _apply_hazards(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, inco
 
 @njit
 def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u14, kids_14p,
-                    z, nbhd, attractiveness, mismatch, sqrt_mismatch, aspiration_effect, rate_tr,
-                    age, move_in, month, duration_effect):
+                    z, nbhd, attractiveness, age, move_in, month, rules):
     """Transfer-request and upward-exit probabilities of the social tenants they concern.
 
     Returns social tenants without an application and their monthly transfer-request
     probabilities, social tenants not looking and their upward-exit probabilities.
     Transfer: rate × (mismatch if over-crowded, √mismatch if under-occupying) × exp(aspiration
     effect × positive gap between aspiration and attractiveness) × the mobility for age and
-    time in place (:func:`mobility_one`). Probabilities 1 − exp(−rate × m).
+    time in place (:func:`mobility_one`). Probabilities 1 − exp(−rate × m). ``rules``:
+    :data:`TransferRules`.
     """
+    mismatch, sqrt_mismatch = rules.mismatch, rules.sqrt_mismatch
+    aspiration_effect, rate_tr = rules.aspiration_effect, rules.rate
+    duration_effect = rules.duration_effect
     tr, idle = social_groups(alive, tenure, app, seek)
     h_tr = np.empty(len(tr))
     finite = np.isfinite(aspiration_effect)
