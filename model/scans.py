@@ -46,35 +46,37 @@ def words(col, nw):
 
 
 @njit
-def word_flags(alive, ten, x, reloc, tenure, x_mode, settled):
-    """Group membership (bit 0 of each byte) of eight rows (see :func:`group_count`).
+def word_flags(alive, tenure, x, relocation, of_tenure, x_mode, settled):
+    """Group membership (bit 0 of each byte) of eight rows (see the module docstring).
 
-    ``alive``, ``ten``, ``x``, ``reloc``: the rows' columns as one word each (:func:`words`).
+    ``alive``, ``tenure``, ``x``, ``relocation``: eight rows of the columns as one word each
+    (:func:`words`).
     """
     f = alive
-    if tenure >= 0:
-        f &= nonzero_bytes(ten ^ (np.uint64(tenure) * _LO)) ^ _LO
-    elif tenure == NOT_HOSTED:
-        f &= nonzero_bytes(ten ^ (np.uint64(HOSTED) * _LO))
+    if of_tenure >= 0:
+        f &= nonzero_bytes(tenure ^ (np.uint64(of_tenure) * _LO)) ^ _LO
+    elif of_tenure == NOT_HOSTED:
+        f &= nonzero_bytes(tenure ^ (np.uint64(HOSTED) * _LO))
     if x_mode == ZERO:
         f &= nonzero_bytes(x) ^ _LO
     elif x_mode == NONZERO:
         f &= nonzero_bytes(x)
     if settled:
-        f &= reloc ^ _LO
+        f &= relocation ^ _LO
     return f
 
 
 @njit
-def row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled):
-    """Whether row ``i`` is in the group (see :func:`group_count`)."""
+def row_flag(i, alive, tenure, x, relocation, of_tenure, x_mode, settled):
+    """Whether row ``i`` is in the group (see the module docstring)."""
     if not alive[i]:
         return False
-    if (tenure >= 0 and ten[i] != tenure) or (tenure == NOT_HOSTED and ten[i] == HOSTED):
+    if (of_tenure >= 0 and tenure[i] != of_tenure) or (of_tenure == NOT_HOSTED
+                                                       and tenure[i] == HOSTED):
         return False
     if (x_mode == ZERO and x[i] != 0) or (x_mode == NONZERO and x[i] == 0):
         return False
-    return not (settled and reloc[i])
+    return not (settled and relocation[i])
 
 
 @njit
@@ -84,26 +86,26 @@ def popcount(f):
 
 
 @njit
-def group_count(alive, ten, x, reloc, tenure, x_mode, settled):
-    """Size of a group of households (see :func:`group_count`)."""
+def group_count(alive, tenure, x, relocation, of_tenure, x_mode, settled):
+    """Size of a group of households (see the module docstring)."""
     n = len(alive)
     nw = n >> 3
-    aw, tw, xw, rw = words(alive, nw), words(ten, nw), words(x, nw), words(reloc, nw)
+    aw, tw, xw, rw = words(alive, nw), words(tenure, nw), words(x, nw), words(relocation, nw)
     c = 0
     for w in range(nw):
-        c += popcount(word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled))
+        c += popcount(word_flags(aw[w], tw[w], xw[w], rw[w], of_tenure, x_mode, settled))
     for i in range(nw * 8, n):
-        c += row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled)
+        c += row_flag(i, alive, tenure, x, relocation, of_tenure, x_mode, settled)
     return c
 
 
 @njit
-def group_ranks(alive, ten, x, reloc, tenure, x_mode, settled, ranks):
-    """Members of a group (see :func:`group_count`) of the given distinct ranks, in row order."""
+def group_ranks(alive, tenure, x, relocation, of_tenure, x_mode, settled, ranks):
+    """Members of a group (see the module docstring) of the given distinct ranks, in row order."""
     ranks = np.sort(ranks)
     n = len(alive)
     nw = n >> 3
-    aw, tw, xw, rw = words(alive, nw), words(ten, nw), words(x, nw), words(reloc, nw)
+    aw, tw, xw, rw = words(alive, nw), words(tenure, nw), words(x, nw), words(relocation, nw)
     k = len(ranks)
     out = np.empty(k, np.int64)
     j = 0
@@ -111,7 +113,7 @@ def group_ranks(alive, ten, x, reloc, tenure, x_mode, settled, ranks):
     for w in range(nw):
         if j == k:
             break
-        f = word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled)
+        f = word_flags(aw[w], tw[w], xw[w], rw[w], of_tenure, x_mode, settled)
         c = popcount(f)
         while j < k and ranks[j] < cum + c:
             r = ranks[j] - cum
@@ -124,7 +126,7 @@ def group_ranks(alive, ten, x, reloc, tenure, x_mode, settled, ranks):
             j += 1
         cum += c
     for i in range(nw * 8, n):
-        if j < k and row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled):
+        if j < k and row_flag(i, alive, tenure, x, relocation, of_tenure, x_mode, settled):
             if ranks[j] == cum:
                 out[j] = i
                 j += 1
@@ -133,15 +135,16 @@ def group_ranks(alive, ten, x, reloc, tenure, x_mode, settled, ranks):
 
 
 @njit
-def group_members(alive, ten, x, reloc, tenure, x_mode, settled):
-    """Members of a group (see :func:`group_count`) in row order (also used by over_ceiling)."""
+def group_members(alive, tenure, x, relocation, of_tenure, x_mode, settled):
+    """Members of a group (see the module docstring) in row order."""
     n = len(alive)
     nw = n >> 3
-    aw, tw, xw, rw = words(alive, nw), words(ten, nw), words(x, nw), words(reloc, nw)
-    out = np.empty(group_count(alive, ten, x, reloc, tenure, x_mode, settled) + 8, np.int64)
+    aw, tw, xw, rw = words(alive, nw), words(tenure, nw), words(x, nw), words(relocation, nw)
+    size = group_count(alive, tenure, x, relocation, of_tenure, x_mode, settled)
+    out = np.empty(size + 8, np.int64)
     m = 0
     for w in range(nw):
-        f = word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled)
+        f = word_flags(aw[w], tw[w], xw[w], rw[w], of_tenure, x_mode, settled)
         if f == 0:
             continue
         for b in range(8):  # no branch: written at m, kept by moving m past it
@@ -149,7 +152,7 @@ def group_members(alive, ten, x, reloc, tenure, x_mode, settled):
             m += np.int64((f >> np.uint64(8 * b)) & _ONE)
     for i in range(nw * 8, n):
         out[m] = i
-        m += row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled)
+        m += row_flag(i, alive, tenure, x, relocation, of_tenure, x_mode, settled)
     return out[:m]
 
 
