@@ -24,17 +24,8 @@ import numpy as np
 from mixsim.model import HousingModel, Scenario
 from mixsim.model.moves import MoveLog, vacate
 from mixsim.model.processes.allocation import allocate
-from mixsim.model.state import (
-    HOSTED,
-    PLAI_RATIO,
-    PLS_RATIO,
-    S_SOCIAL,
-    SOCIAL,
-    household_income,
-    household_size,
-    plus_ceiling,
-    rooms_needed,
-)
+from mixsim.model.rules import household_income, household_size, rooms_needed
+from mixsim.model.state import HOSTED, PLAI_RATIO, PLS_RATIO, S_SOCIAL, SOCIAL, plus_ceiling
 from mixsim.model.territory import load_territory
 
 

@@ -13,8 +13,10 @@ from collections import OrderedDict
 import mesa
 import numpy as np
 
+from .applications import commune_weights, update_q1_threshold
 from .config import Behaviour, Levers, Scenario
 from .moves import MoveLog, compact_households
+from .population import build_state
 from .processes.allocation import AllocationResult, allocate
 from .processes.attractiveness import anchor_base, update_attractiveness
 from .processes.demography import demography
@@ -29,7 +31,7 @@ from .processes.private_market import (
     yearly_private_rents,
 )
 from .recorder import Recorder
-from .state import State, build_state, commune_weights, update_q1_threshold, update_quartiles
+from .state import State, update_quartiles
 from .territory import Territory, load_territory
 
 
@@ -91,7 +93,7 @@ INITIAL_STATES_KEPT = 2
 
 def initial_state(territory: Territory, rng: np.random.Generator, spin_up_years: int = 0,
                   **options) -> State:
-    """Return the initial state: :func:`~model.state.build_state`'s, spun up (:mod:`.spinup`).
+    """Return the initial state: :func:`~model.population.build_state`'s, spun up (:mod:`.spinup`).
 
     The synthetic population depends only on the territory, the generator's state and the
     options, and ensembles and sensitivity analyses build the same one again and again (every

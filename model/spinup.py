@@ -1,6 +1,6 @@
 """Spin-up (ODD §5, Initialization): the initial state at the model's own equilibrium.
 
-The synthetic population drawn from the territory's tables (:func:`~model.state.build_state`)
+The synthetic population drawn from the territory's tables (:func:`~model.population.build_state`)
 matches the tables' margins but not the model's own dynamics: who applies, who waits, who
 lives where are those of the tables, not of the rules. Left as drawn, a run under today's rules
 spends its first years relaxing towards its own equilibrium, and every comparison reads that
@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .applications import commune_weights, update_q1_threshold
 from .config import Behaviour, Levers
 from .moves import MoveLog, compact_households
-from .state import State, commune_weights, update_q1_threshold, update_quartiles
+from .state import State, update_quartiles
 from .territory import Territory
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,12 @@ def apply_options(state: State, rng: np.random.Generator, territory: Territory, 
     """Apply a scenario's build options to a state spun up with today's (:func:`today_options`).
 
     Reservation shares other than today's re-draw the holders of the social dwellings (unless
-    the territory gives them), as :func:`~model.state.build_state` draws them; a breadth of
+    the territory gives them), as :func:`~model.population.build_state` draws them; a breadth of
     wishes other than today's re-draws the wishes of the pending applicants. With today's
     options nothing is drawn, so the baseline's stream is that of the spun-up state.
     """
-    from .state import APP_NONE, S_SOCIAL, draw_wishes
+    from .draws import draw_wishes
+    from .state import APP_NONE, S_SOCIAL
 
     today = today_options()
     dw, hh = state.dw, state.hh

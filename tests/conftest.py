@@ -78,7 +78,7 @@ def tiny_territory():
 
 @pytest.fixture
 def tiny_state(tiny_territory):
-    from mixsim.model.state import build_state
+    from mixsim.model.population import build_state
     return build_state(tiny_territory, np.random.default_rng(0))
 
 

@@ -11,6 +11,7 @@ import pytest
 from mixsim.model.config import Behaviour, Scenario
 from mixsim.model.moves import MoveLog, vacate
 from mixsim.model.processes.allocation import COMMUNE, allocate
+from mixsim.model.rules import consumption_units
 from mixsim.model.state import (
     APP_FIRST,
     APP_NONE,
@@ -20,7 +21,6 @@ from mixsim.model.state import (
     S_SOCIAL,
     SINGLE,
     SOCIAL,
-    consumption_units,
     plus_ceiling,
 )
 

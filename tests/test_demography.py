@@ -14,6 +14,7 @@ from mixsim.model.processes.demography import (
     mortality_quotients,
     schedules,
 )
+from mixsim.model.rules import household_size
 from mixsim.model.state import (
     APP_FIRST,
     APP_NONE,
@@ -24,7 +25,6 @@ from mixsim.model.state import (
     PRIVATE,
     SINGLE,
     SINGLE_PARENT,
-    household_size,
 )
 
 # Counts of Bernoulli events are compared with their expectation within 4 standard deviations

@@ -8,19 +8,11 @@ import numpy as np
 
 from mixsim.model.config import Behaviour, Levers
 from mixsim.model.moves import MoveLog
+from mixsim.model.population import PENDING_MEAN_AGE_MONTHS, build_state, pending_ages
 from mixsim.model.processes.allocation import allocate
 from mixsim.model.processes.intentions import move_intentions, non_renewals
-from mixsim.model.state import (
-    APP_FIRST,
-    APP_NONE,
-    HOSTED,
-    PENDING_MEAN_AGE_MONTHS,
-    S_SOCIAL,
-    build_state,
-    household_income,
-    pending_ages,
-    plus_ceiling,
-)
+from mixsim.model.rules import household_income
+from mixsim.model.state import APP_FIRST, APP_NONE, HOSTED, S_SOCIAL, plus_ceiling
 
 # behaviour where nothing but the process under test happens
 QUIET = dict(transfer_rate=0.0, upward_exit_rate=0.0, private_move_rate=0.0, owner_move_rate=0.0,

@@ -6,19 +6,14 @@ import pytest
 
 from mixsim.model import HousingModel, Scenario, run_scenario
 from mixsim.model.processes.allocation import rls_relief
-from mixsim.model.state import (
-    APP_NONE,
-    HOSTED,
-    PLS_RATIO,
-    S_SOCIAL,
-    SOCIAL,
+from mixsim.model.rules import (
     effort_rate,
     household_income,
     household_size,
-    plus_ceiling,
     rooms_needed,
     social_rent,
 )
+from mixsim.model.state import APP_NONE, HOSTED, PLS_RATIO, S_SOCIAL, SOCIAL, plus_ceiling
 from mixsim.model.territory import load_territory
 
 
@@ -244,7 +239,7 @@ def test_finished_runs_are_not_kept_alive():
 def test_initial_state_from_cache_equals_a_fresh_build():
     """A repeated build is a copy: same arrays, same generator state after, independent."""
     from mixsim.model.model import _INITIAL_STATES, initial_state
-    from mixsim.model.state import build_state
+    from mixsim.model.population import build_state
     t = load_territory(scale=0.03)
     _INITIAL_STATES.clear()
     fresh_rng = np.random.default_rng(11)

@@ -12,6 +12,7 @@ from mixsim.model.processes.income import over_ceiling, yearly_income
 from mixsim.model.processes.intentions import move_intentions
 from mixsim.model.processes.policy import build_social, demolish, sell_to_tenants
 from mixsim.model.processes.private_market import private_market
+from mixsim.model.rules import household_income, household_size, monthly_hazard, rooms_needed
 from mixsim.model.state import (
     APP_NONE,
     APP_TRANSFER,
@@ -23,11 +24,7 @@ from mixsim.model.state import (
     SEEK_RENT,
     SINGLE,
     SOCIAL,
-    household_income,
-    household_size,
-    monthly_hazard,
     plus_ceiling,
-    rooms_needed,
 )
 
 # Statistical assertions: counts of Bernoulli events are compared with their expectation
@@ -213,7 +210,7 @@ def test_strict_quota_raises_q1_leases_outside_qpv(tiny_territory):
     """Same state and seed, quota enforcement none vs strict (100 %): more Q1 leases outside QPV,
     and under strict a non-Q1 household signs outside QPV only when no Q1 candidate was left."""
     from mixsim.model.moves import vacate
-    from mixsim.model.state import build_state
+    from mixsim.model.population import build_state
     gains = []
     for seed in range(5):
         counts = {}
@@ -298,7 +295,7 @@ def test_renovation_raises_qpv_base_attractiveness_for_its_duration(tiny_state):
 
 
 def test_draw_wishes_home_commune_first_then_others_by_weight():
-    from mixsim.model.state import draw_wishes
+    from mixsim.model.draws import draw_wishes
     rng = np.random.default_rng(3)
     w = np.array([1.0, 1.0, 8.0, 1.0, 0.0])
     home = rng.integers(0, 4, 4000)
@@ -323,20 +320,17 @@ def test_monthly_hazard_is_float64_and_the_same_for_scalars_and_arrays():
 
 def test_scalar_rules_of_the_kernels_equal_the_array_rules():
     """The one-household versions used in compiled kernels give the array functions' values."""
-    from mixsim.model.state import (
-        HOUSEHOLD_COLUMNS,
-        Table,
+    from mixsim.model.rules import (
         effort_one,
         effort_rate,
         household_income,
         household_size,
         income_one,
-        plus_ceiling,
-        plus_ceiling_one,
         rooms_needed,
         rooms_needed_one,
         size_one,
     )
+    from mixsim.model.state import HOUSEHOLD_COLUMNS, Table, plus_ceiling, plus_ceiling_one
     rng = np.random.default_rng(8)
     hh = Table(HOUSEHOLD_COLUMNS, 2000)
     hh.adults = rng.integers(1, 4, 2000)
@@ -360,7 +354,7 @@ def test_scalar_rules_of_the_kernels_equal_the_array_rules():
 
 def test_weighted_choice_draws_what_numpy_choice_draws():
     """Same values and same generator state after as ``rng.choice(k, size, p=p)``."""
-    from mixsim.model.state import weighted_choice
+    from mixsim.model.draws import weighted_choice
     for seed in range(40):
         weights = np.random.default_rng(seed).dirichlet(np.ones(23))
         for p in ([0.47, 0.2, 0.17, 0.12, 0.04], weights):
@@ -375,7 +369,7 @@ def test_weighted_choice_draws_what_numpy_choice_draws():
                                   (10001, 201), (20000, 399), (20000, 401), (20000, 5000)])
 def test_sample_without_replacement_is_numpys_choice(n, k):
     """Same positions, same order, same generator state after (Floyd's and tail-shuffle paths)."""
-    from mixsim.model.state import sample_without_replacement
+    from mixsim.model.draws import sample_without_replacement
     for seed in range(25):
         a, b = np.random.default_rng(seed), np.random.default_rng(seed)
         if seed % 2:  # leave half of a 64-bit draw buffered for the next 32-bit one

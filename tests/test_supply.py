@@ -27,15 +27,7 @@ from mixsim.model.processes.private_market import (
     private_construction,
     private_construction_due,
 )
-from mixsim.model.state import (
-    APP_FIRST,
-    APP_NONE,
-    HOSTED,
-    PLUS,
-    PRIVATE,
-    S_SOCIAL,
-    SEEK_NONE,
-)
+from mixsim.model.state import APP_FIRST, APP_NONE, HOSTED, PLUS, PRIVATE, S_SOCIAL, SEEK_NONE
 
 QUIET = dict(transfer_rate=0.0, upward_exit_rate=0.0, private_move_rate=0.0, owner_move_rate=0.0,
              apply_rate=0.0, leave_rate=0.0, give_up_rate=0.0, renewal_dropout=0.0)

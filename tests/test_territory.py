@@ -19,7 +19,8 @@ def test_default_territory_has_the_specified_orders_of_magnitude():
 
 def test_default_territory_poverty_contrast_after_synthesis():
     """QPV poverty ~43 % vs ~15 % overall (ONPV 2018): below 60 % of the median income/UC."""
-    from mixsim.model.state import HOSTED, build_state
+    from mixsim.model.population import build_state
+    from mixsim.model.state import HOSTED
     st = build_state(default_territory(), np.random.default_rng(3))
     hh, nb = st.hh, st.nb
     housed = hh.tenure != HOSTED

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import S_SOCIAL, SOCIAL, State, household_size
+from ..rules import household_size
+from ..state import S_SOCIAL, SOCIAL, State
 from .segregation import dissimilarity, exposure, gini, isolation, share_spread, theil_h
 
 AGE_CLASSES = ("under_30", "30_59", "60_plus")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import APP_NONE, S_OWNER, S_PRIVATE, S_SOCIAL, State, household_size
+from ..rules import household_size
+from ..state import APP_NONE, S_OWNER, S_PRIVATE, S_SOCIAL, State
 from .composition import TYPE_NAMES
 
 Row = tuple[str, str, str, str, float]

@@ -44,6 +44,7 @@ order of vacancies, the acceptance uniforms) are made in numpy before the kernel
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,10 +52,18 @@ import numpy as np
 from ..config import Behaviour, Levers
 from ..jit import njit
 from ..moves import KIND, MoveLog, move_into
+from ..rules import (
+    ASPIRATION_SLOPE,
+    CHARGES_M2,
+    apl_from_terms_one,
+    apl_participation_one,
+    apl_reference_one,
+    rooms_needed_one,
+    row_situation,
+)
 from ..state import (
     APP_NONE,
     APP_TRANSFER,
-    CHARGES_M2,
     HOSTED,
     PLAI_RATIO,
     PLS_RATIO,
@@ -63,9 +72,7 @@ from ..state import (
     SOCIAL,
     State,
     plus_ceiling_one,
-    rooms_needed_one,
 )
-from .intentions import ASPIRATION_SLOPE, row_situation
 
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
@@ -158,6 +165,7 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
 # group codes (membership tests of _member) and enforcement codes
 G_LOCAL, G_Q1, G_Q234, G_PRIO, G_TRANSFER = range(5)
 ENFORCEMENT = {"none": 0, "target": 1, "strict": 2}
+STRICT = ENFORCEMENT["strict"]
 # slots of the year's counters the round reads and updates (see _count_lease)
 C_LEASES, C_ALLOC, C_PRIO, C_TRANSFERS = 0, 1, 5, 9
 C_LEASES_IN, C_Q234_IN, C_LEASES_OUT, C_Q1_OUT, C_UNLET, C_FLUX = 10, 11, 12, 13, 14, 18
@@ -168,6 +176,19 @@ COUNTER_KEYS = (("leases",) + ALLOC_KEYS + PRIO_KEYS
 # pools a holder designates from (see _designate)
 POOL_PRIORITY, POOL_EMPLOYED, POOL_ALL = range(3)
 
+
+# the round's rules, passed to the kernels as named tuples (fields: see _round and _applicants)
+RoundRules = namedtuple("RoundRules", [
+    "k_max", "flux", "handback_months", "modulation", "uplift", "max_effort", "accept_base",
+    "accept_attractiveness", "accept_effort", "local_preference",
+    "q1_enforcement", "q1_share", "q1_bonus", "qpv_enforcement", "qpv_share", "qpv_bonus",
+    "priority_enforcement", "priority_share", "priority_bonus", "transfer_share",
+    "transfer_bonus", "relocation_priority", "solvency_floor", "prefet_agents_share"])
+CotationWeights = namedtuple("CotationWeights", [
+    "per_month_waited", "priority", "homeless", "overcrowded", "excessive_cost", "separation",
+    "transfer", "relocation", "refusal_penalty"])
+ApplicantTerms = namedtuple("ApplicantTerms", [
+    "month", "q1_threshold", "ceiling_index", "information", "rls", "relocation_counts"])
 
 # rows of the applicants' packed attribute arrays (see _applicants)
 F_BASE, F_APL_CAP, F_APL_PART, F_RLS, F_INCOME_M, F_ASPIRATION, F_ACCEPT, F_UC = range(8)
@@ -194,12 +215,14 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
     """
     hh, dw, nb = state.hh, state.dw, state.nb
     w = levers.cotation
-    weights = np.array([w.per_month_waited, w.priority, w.homeless, w.overcrowded,
-                        w.excessive_cost, w.separation, w.transfer, w.relocation,
-                        w.refusal_penalty], float)
+    weights = CotationWeights(*(float(x) for x in (
+        w.per_month_waited, w.priority, w.homeless, w.overcrowded, w.excessive_cost,
+        w.separation, w.transfer, w.relocation, w.refusal_penalty)))
     rls = levers.rent.rls_amount * RLS_PASS_THROUGH if levers.rent.rls else 0.0
-    terms = np.array([state.month, state.q1_threshold, state.ceiling_index,
-                      levers.information.level, rls, levers.renewal.relocation_priority], float)
+    terms = ApplicantTerms(
+        month=float(state.month), q1_threshold=float(state.q1_threshold),
+        ceiling_index=float(state.ceiling_index), information=float(levers.information.level),
+        rls=float(rls), relocation_counts=bool(levers.renewal.relocation_priority))
     noise = rng.random(len(apps))
     floats, ints, flags = _applicant_kernel(
         apps, noise, terms, weights, hh.adults, hh.kids_u14, hh.kids_14p, hh.income_uc, hh.z,
@@ -225,8 +248,8 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
     ceiling (the relocation duty is owed whatever the income) and are not priority households
     (``B_PRIO``). Over-crowding and the effort rate are those of the current home (0 without one).
     """
-    month, q1_threshold, ceiling_index = terms[0], terms[1], terms[2]
-    information, rls, reloc_counts = terms[3], terms[4], terms[5] != 0.0
+    month, q1_threshold, ceiling_index = terms.month, terms.q1_threshold, terms.ceiling_index
+    information, rls, reloc_counts = terms.information, terms.rls, terms.relocation_counts
     n = len(apps)
     floats = np.empty((8, n))
     ints = np.empty((4, n), np.int64)
@@ -242,12 +265,14 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         transfer = app[i] == APP_TRANSFER
         reloc = relocation[i]
         prio = priority[i]
-        score = (w[0] * (month - app_month[i]) + w[1] * _f(prio) + w[2] * _f(hosted)
-                 + w[3] * _f(over) + w[4] * _f(effort > 0.35) + w[5] * _f(separated[i])
-                 + w[6] * _f(transfer) + w[7] * _f(reloc and reloc_counts) - w[8] * refusals[i])
+        score = (w.per_month_waited * (month - app_month[i]) + w.priority * _f(prio)
+                 + w.homeless * _f(hosted) + w.overcrowded * _f(over)
+                 + w.excessive_cost * _f(effort > 0.35) + w.separation * _f(separated[i])
+                 + w.transfer * _f(transfer) + w.relocation * _f(reloc and reloc_counts)
+                 - w.refusal_penalty * refusals[i])
         floats[F_BASE, j] = score + noise[j] * 0.5
-        floats[F_APL_CAP, j] = 300.0 + 60.0 * (size - 1)
-        floats[F_APL_PART, j] = 0.35 * max(0.0, income / 12.0 - 500.0 - 100.0 * (size - 1))
+        floats[F_APL_CAP, j] = apl_reference_one(size)
+        floats[F_APL_PART, j] = apl_participation_one(income, size)
         floats[F_RLS, j] = rls if income / 12.0 < 1500.0 else 0.0
         floats[F_INCOME_M, j] = max(income / 12.0, 1.0)
         floats[F_UC, j] = 1.0 + 0.5 * (adults[i] - 1 + kids_14p[i]) + 0.3 * kids_u14[i]
@@ -319,20 +344,28 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
     counters = np.array([float(c.get(key, 0)) for key in COUNTER_KEYS])
     before = counters.copy()
     q, p, t = L.quota_q1, L.quota_qpv, L.priority
-    params = np.array([
-        k_max, L.reservation.management == "flux", L.reservation.handback_months, m, uplift,
-        beh.max_effort_rate, beh.accept_base, beh.accept_attractiveness, beh.accept_effort,
-        L.reservation.local_preference,
-        ENFORCEMENT[q.enforcement], q.share, q.bonus_points,
-        ENFORCEMENT[p.enforcement], p.share, p.bonus_points,
-        ENFORCEMENT[t.enforcement], t.share, t.bonus_points,
-        L.transfers.share, L.transfers.bonus_points, L.renewal.relocation_priority,
-        beh.commission_solvency * DAYS_PER_MONTH * state.ceiling_index,  # indexed as incomes
-        (L.reservation.prefet_agents / L.reservation.prefet if L.reservation.prefet > 0 else 0.0),
-    ], float)
+    rules = RoundRules(
+        k_max=int(k_max), flux=L.reservation.management == "flux",
+        handback_months=float(L.reservation.handback_months), modulation=float(m),
+        uplift=float(uplift), max_effort=float(beh.max_effort_rate),
+        accept_base=float(beh.accept_base), accept_attractiveness=float(beh.accept_attractiveness),
+        accept_effort=float(beh.accept_effort),
+        local_preference=float(L.reservation.local_preference),
+        q1_enforcement=ENFORCEMENT[q.enforcement], q1_share=float(q.share),
+        q1_bonus=float(q.bonus_points),
+        qpv_enforcement=ENFORCEMENT[p.enforcement], qpv_share=float(p.share),
+        qpv_bonus=float(p.bonus_points),
+        priority_enforcement=ENFORCEMENT[t.enforcement], priority_share=float(t.share),
+        priority_bonus=float(t.bonus_points),
+        transfer_share=float(L.transfers.share), transfer_bonus=float(L.transfers.bonus_points),
+        relocation_priority=bool(L.renewal.relocation_priority),
+        # €/month per consumption unit, indexed as incomes
+        solvency_floor=float(beh.commission_solvency * DAYS_PER_MONTH * state.ceiling_index),
+        prefet_agents_share=float(L.reservation.prefet_agents / L.reservation.prefet
+                                  if L.reservation.prefet > 0 else 0.0))
     shares = np.asarray(L.reservation.shares(), float)
     w_local, w_dw, w_holder, w_factor, refused, refused_h, stats = _round_kernel(
-        a_order, a_f, a_i, a_b, v_i, v_f, u, params, shares, len(state.commune_ids), counters)
+        a_order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, len(state.commune_ids), counters)
     for key, old, new in zip(COUNTER_KEYS, before.tolist(), counters.tolist(), strict=True):
         if new != old:
             c[key] = c.get(key, 0) + int(new - old)
@@ -349,7 +382,7 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
 
 
 @njit
-def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes, counters):
+def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, counters):
     """Run the commission round over the vacancies in the given (random) order.
 
     For each vacancy: the holder designates (or, under flux management, the holder furthest
@@ -362,9 +395,10 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
         indices) and the holders whose offer they refused, and the counts of offers, refusals,
         vacancies unlet for lack of candidate and vacancies refused by every candidate.
     """
-    k_max, flux, handback = int(params[0]), params[1] != 0.0, params[2]
-    modulation, uplift, max_e = params[3], params[4], params[5]
-    accept_base, accept_attr, accept_effort = params[6], params[7], params[8]
+    k_max, flux, handback = rules.k_max, rules.flux, rules.handback_months
+    modulation, uplift, max_e = rules.modulation, rules.uplift, rules.max_effort
+    accept_base, accept_attr = rules.accept_base, rules.accept_attractiveness
+    accept_effort = rules.accept_effort
     n_a, n_v = len(order), v_i.shape[1]
     reloc, wishes = a_b[B_RELOC], a_i[I_WISHES]
     # applicants wishing each commune (relocated households: every commune), by decreasing
@@ -442,7 +476,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
                     continue
                 n_sel = _holder_designates(h, com, rooms, fin, slack, in_qpv, rent_q1,
                                            rent_other, charges, max_e, a_f, a_i, a_b, lst,
-                                           start, avail, params, counters, k_max, buf_i,
+                                           start, avail, rules, counters, k_max, buf_i,
                                            buf_e, sel, eff)
                 if n_sel:
                     holder = h
@@ -454,12 +488,12 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             holder = v_i[V_HOLDER, n]
             n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
                                        rent_other, charges, max_e, a_f, a_i, a_b, lst, start,
-                                       avail, params, counters, k_max, buf_i, buf_e, sel, eff)
+                                       avail, rules, counters, k_max, buf_i, buf_e, sel, eff)
             if n_sel == 0 and holder != BAILLEUR and v_i[V_MONTHS, n] >= handback:
                 holder = BAILLEUR  # the holder found nobody: the landlord designates
                 n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
                                            rent_other, charges, max_e, a_f, a_i, a_b, lst,
-                                           start, avail, params, counters, k_max, buf_i,
+                                           start, avail, rules, counters, k_max, buf_i,
                                            buf_e, sel, eff)
         if n_sel == 0:
             unlet_none += 1
@@ -494,7 +528,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
             if holder == PREFET and not a_b[B_PRIO, i]:  # designated as a State agent
                 counters[C_AGENTS] += 1
             _count_lease(counters, in_qpv, a_b[B_Q1, i], a_b[B_RELOC, i], a_b[B_PRIO, i],
-                         a_b[B_TRANSFER, i], holder, params[21] != 0.0)
+                         a_b[B_TRANSFER, i], holder, rules.relocation_priority)
             offers += first + 1
         else:
             unlet_refused += 1
@@ -520,7 +554,7 @@ def _member(g, i, com, a_i, a_b):
 
 @njit
 def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
-                       max_e, a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i,
+                       max_e, a_f, a_i, a_b, lst, start, avail, rules, counters, k_max, buf_i,
                        buf_e, sel, eff):
     """Ranked candidates a holder designates from its pool; return how many (in ``sel``).
 
@@ -531,9 +565,10 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
     landlord, everybody.
     """
     args = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e, a_f, a_i, a_b,
-            lst, start, avail, params, counters, k_max, buf_i, buf_e, sel, eff)
+            lst, start, avail, rules, counters, k_max, buf_i, buf_e, sel, eff)
     if holder == PREFET:
-        if params[23] > 0 and counters[C_AGENTS] < params[23] * (counters[C_ALLOC + PREFET] + 1):
+        agents = rules.prefet_agents_share
+        if agents > 0 and counters[C_AGENTS] < agents * (counters[C_ALLOC + PREFET] + 1):
             n_sel = _designate(holder, POOL_EMPLOYED, *args)
             if n_sel:
                 return n_sel
@@ -543,7 +578,7 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
 
 @njit
 def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
-               max_e, a_f, a_i, a_b, lst, start, avail, params, counters, k_max, buf_i, buf_e,
+               max_e, a_f, a_i, a_b, lst, start, avail, rules, counters, k_max, buf_i, buf_e,
                sel, eff):
     """Ranked candidates a holder designates for a vacancy; return how many (in ``sel``).
 
@@ -573,30 +608,32 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
     bonus_g = np.empty(5, np.int64)
     bonus_p = np.empty(5)
     n_s = n_b = 0
-    if holder == COMMUNE and params[9] > 0:
+    if holder == COMMUNE and rules.local_preference > 0:
         bonus_g[n_b] = G_LOCAL
-        bonus_p[n_b] = params[9]
+        bonus_p[n_b] = rules.local_preference
         n_b += 1
     c = counters
     for q in range(3):  # the Q1 quota (outside QPV), the QPV quota (inside), priority
         if q == 0:
-            behind = not in_qpv and c[C_Q1_OUT] < params[11] * (c[C_LEASES_OUT] + 1)
+            behind = not in_qpv and c[C_Q1_OUT] < rules.q1_share * (c[C_LEASES_OUT] + 1)
+            enforcement, bonus, g = rules.q1_enforcement, rules.q1_bonus, G_Q1
         elif q == 1:
-            behind = in_qpv and c[C_Q234_IN] < params[14] * (c[C_LEASES_IN] + 1)
+            behind = in_qpv and c[C_Q234_IN] < rules.qpv_share * (c[C_LEASES_IN] + 1)
+            enforcement, bonus, g = rules.qpv_enforcement, rules.qpv_bonus, G_Q234
         else:
-            behind = c[C_PRIO + holder] < params[17] * (c[C_ALLOC + holder] + 1)
-        if behind and params[10 + 3 * q] != 0:
-            g = G_Q1 if q == 0 else (G_Q234 if q == 1 else G_PRIO)
-            if params[10 + 3 * q] == 2:
+            behind = c[C_PRIO + holder] < rules.priority_share * (c[C_ALLOC + holder] + 1)
+            enforcement, bonus, g = rules.priority_enforcement, rules.priority_bonus, G_PRIO
+        if behind and enforcement != 0:
+            if enforcement == STRICT:
                 strict[n_s] = g
                 n_s += 1
             else:
                 bonus_g[n_b] = g
-                bonus_p[n_b] = params[12 + 3 * q]
+                bonus_p[n_b] = bonus
                 n_b += 1
-    if params[19] > 0 and c[C_TRANSFERS] < params[19] * (c[C_LEASES] + 1):
+    if rules.transfer_share > 0 and c[C_TRANSFERS] < rules.transfer_share * (c[C_LEASES] + 1):
         bonus_g[n_b] = G_TRANSFER
-        bonus_p[n_b] = params[20]
+        bonus_p[n_b] = rules.transfer_bonus
         n_b += 1
     # fitting candidates in base-score order (the first k_max suffice without groups and
     # without tolerated under-occupation)
@@ -604,7 +641,7 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
     prio, employed, q1 = a_b[B_PRIO], a_b[B_EMPLOYED], a_b[B_Q1]
     apl_cap, apl_part, rls, income_m = a_f[F_APL_CAP], a_f[F_APL_PART], a_f[F_RLS], \
         a_f[F_INCOME_M]
-    uc, floor, q1_group = a_f[F_UC], params[22], a_b[B_Q1_GROUP]
+    uc, floor, q1_group = a_f[F_UC], rules.solvency_floor, a_b[B_Q1_GROUP]
     exempt = holder == PREFET and pool == POOL_PRIORITY
     q1_reserved = False  # offers reserved to the Q1 group: the floor yields to the quota
     for q in range(n_s):
@@ -619,9 +656,7 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
         if (pool == POOL_PRIORITY and not prio[i]) or (pool == POOL_EMPLOYED and not employed[i]):
             continue
         rent = rent_q1 if q1[i] else rent_other
-        apl = (rent if rent < apl_cap[i] else apl_cap[i]) - apl_part[i]  # housing benefit
-        if apl < 0.0:
-            apl = 0.0
+        apl = apl_from_terms_one(rent, apl_cap[i], apl_part[i])  # housing benefit
         e = (rent + charges - apl - rls[i]) / income_m[i]
         if e <= max_e:
             # judged unable to bear this dwelling's cost (commission practice); the practice

@@ -46,24 +46,22 @@ import functools
 
 import numpy as np
 
+from ..applications import open_applications
 from ..config import Behaviour
 from ..jit import njit
 from ..moves import MoveLog, join, remove
+from ..rules import INCOME_SIGMA, income_one, size_one
 from ..state import (
     APP_FIRST,
     APP_NONE,
     APP_TRANSFER,
     COUPLE,
     COUPLE_CHILDREN,
-    INCOME_SIGMA,
     SINGLE,
     SINGLE_PARENT,
     SOCIAL,
     State,
-    income_one,
-    open_applications,
     plus_ceiling_one,
-    size_one,
 )
 
 MAX_AGE = 120

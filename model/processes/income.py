@@ -12,17 +12,9 @@ import numpy as np
 
 from ..config import Behaviour, OverIncome
 from ..jit import njit
-from ..state import (
-    PLS,
-    PLS_RATIO,
-    SOCIAL,
-    State,
-    income_from_z,
-    income_one,
-    plus_ceiling_one,
-    size_one,
-)
-from .intentions import _ANY, group_members
+from ..rules import income_from_z, income_one, size_one
+from ..scans import tenure_members
+from ..state import PLS, PLS_RATIO, SOCIAL, State, plus_ceiling_one
 
 LOSS_AGE_EXEMPT = 65.0  # L442-3-1 CCH: tenants aged 65 or more keep the right to stay
 
@@ -67,7 +59,7 @@ def _over_ceiling(alive, tenure, income_uc, adults, kids_u14, kids_14p, age, dwe
     ``qpv_exempt``.
     """
     # living social tenants (no condition on a second column, relocated or not)
-    for i in group_members(alive, tenure, tenure, alive, SOCIAL, _ANY, False):
+    for i in tenure_members(alive, tenure, SOCIAL):
         income = income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
         plus = plus_ceiling_one(adults[i], size_one(adults[i], kids_u14[i], kids_14p[i]),
                                 ceiling_index)

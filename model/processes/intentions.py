@@ -14,13 +14,36 @@ housed household also depends on the reference person's age and on the time in t
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from functools import lru_cache
 
 import numpy as np
 
+from ..applications import open_applications
 from ..config import Behaviour, Levers
+from ..draws import sample_without_replacement
 from ..jit import njit
 from ..moves import MoveLog, remove
+from ..rules import (
+    ASPIRATION_SLOPE,
+    household_size,
+    maximum_one,
+    monthly_hazard,
+    rooms_needed_one,
+    row_situation,
+)
+from ..scans import (
+    ANY,
+    NONZERO,
+    NOT_HOSTED,
+    ZERO,
+    departure_members,
+    group_count,
+    group_members,
+    group_ranks,
+    intention_group_sizes,
+    social_groups,
+)
 from ..state import (
     APP_FIRST,
     APP_NONE,
@@ -34,19 +57,9 @@ from ..state import (
     SEEK_RENT,
     SOCIAL,
     State,
-    effort_one,
-    household_size,
-    income_one,
-    maximum_one,
-    monthly_hazard,
-    open_applications,
     plus_ceiling_one,
-    rooms_needed_one,
-    sample_without_replacement,
-    size_one,
 )
 
-ASPIRATION_SLOPE = 0.7  # attractiveness units per standard deviation of the income score
 # multipliers of the application hazard of private tenants: effort rate above 35 %, income
 # score below −0.5 (else), household of 1, 2, 3 or more persons
 APPLY_EFFORT = 2.0
@@ -54,17 +67,16 @@ APPLY_LOW_INCOME = (1.5, 0.6)
 APPLY_FAMILY = (1.0, 1.5, 2.5)
 
 
-# group selectors of _pick and the scanning kernels: tenure code, any tenure, any but hosted;
-# application or search column; that column none, not none, or either
-_ANY, _NOT_HOSTED = -1, -2
+# rules of the social tenants' kernels, as named tuples (see _social_tenants)
+TransferRules = namedtuple("TransferRules", [
+    "rate", "mismatch", "sqrt_mismatch", "aspiration_effect", "duration_effect"])
+UpwardRules = namedtuple("UpwardRules", [
+    "rate", "sls_multiplier", "loss_enabled", "loss_months", "own2", "income_effect",
+    "duration_effect"])
+
+# column selectors of _pick: application or search
 _APP, _SEEK = 0, 1
-_ZERO, _NONZERO = 0, 1
 _NO_ROWS = np.zeros(0, np.int64)
-# word-at-a-time scanning: eight one-byte columns (bool, int8) are read as one uint64
-_LO = np.uint64(0x0101010101010101)
-_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
-_PAIRS = np.uint64(0x0303030303030303)
-_ONE = np.uint64(1)
 _FAMILY = np.asarray(APPLY_FAMILY)
 _LOW, _NOT_LOW = APPLY_LOW_INCOME
 _HOMELESS_AREA = float(AREA_BY_ROOMS[1])  # m² used in effort rates of households without home
@@ -123,11 +135,6 @@ def mobility(state: State, idx: np.ndarray, duration_effect: float, *, by_age: b
 def mobility_bound(duration_effect: float) -> float:
     """Return the largest value of :func:`mobility_one` (thinning bound)."""
     return float(_AGE_MULT.max() * math.exp(duration_effect))
-
-
-def aspiration(z: np.ndarray) -> np.ndarray:
-    """Neighbourhood attractiveness a household's income lets it aspire to."""
-    return ASPIRATION_SLOPE * z
 
 
 def _positions(table_len: int, idx) -> np.ndarray:
@@ -189,7 +196,7 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
     # sizes of the groups drawn from later, before anything changes: social, private and owner
     # households not relocated (departures), private tenants not looking, private tenants
     # without an application, owners not looking
-    n_soc, n_priv, n_own, n_priv_idle, n_priv_noapp, n_own_idle = _group_sizes(*cols)
+    n_soc, n_priv, n_own, n_priv_idle, n_priv_noapp, n_own_idle = intention_group_sizes(*cols)
     out = _social_tenants(state, beh, levers, rng)
     out.update(_private_tenants(state, beh, levers, rng, n_priv_idle, n_priv_noapp))
 
@@ -197,7 +204,7 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
     de = float(beh.duration_effect)
     top = mobility_bound(de)
     bound = _hazard(beh.owner_move_rate, top)
-    mv = _pick(rng, cols, bound, OWNER, _SEEK, _ZERO, False, n_own_idle)
+    mv = _pick(rng, cols, bound, OWNER, _SEEK, ZERO, False, n_own_idle)
     if len(mv):
         mv = mv[rng.random(len(mv)) * bound
                 < monthly_hazard(beh.owner_move_rate, mobility(state, mv, de))]
@@ -205,7 +212,7 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
 
     # applicants cancel between renewals, or do not renew their demand on its anniversary
     # (CCH R441-2-6); hosted ones whose demand ends leave the territory
-    cancel = _pick(rng, cols, _hazard(beh.give_up_rate), _ANY, _APP, _NONZERO, True)
+    cancel = _pick(rng, cols, _hazard(beh.give_up_rate), ANY, _APP, NONZERO, True)
     lapsed = non_renewals(state, beh.renewal_dropout, rng)
     out["non_renewals"] = len(lapsed)
     if len(lapsed):
@@ -216,12 +223,12 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
 
     # departures from the territory (relocated households wait for their offer); hosted
     # households that do not apply and find nothing go elsewhere (×8). Groups: social, owner,
-    # private households, hosted ones without and with an application (see _departures)
+    # private households, hosted ones without and with an application (see departure_members)
     # housed households by thinning on their mobility (age, time in place)
     groups = ((n_soc, 0.8 * top), (n_own, 0.5 * top), (n_priv, 1.0 * top), (n_free, 8.0),
               (n_applying, 1.5))
     ranks = [_draw_ranks(rng, n, _hazard(beh.leave_rate, mult)) for n, mult in groups]
-    leave = _departures(hh.alive, hh.tenure, hh.app, hh.relocation, ranks[0], ranks[1],
+    leave = departure_members(hh.alive, hh.tenure, hh.app, hh.relocation, ranks[0], ranks[1],
                         ranks[2], ranks[3], ranks[4], gone)
     leave = _thin_departures(state, leave, gone, beh.leave_rate, de, top, rng)
     remove(state, leave, log, "departure")
@@ -290,20 +297,20 @@ def _pick(rng: np.random.Generator, cols: tuple, p: float, tenure: int, x: int, 
           settled: bool, n: int | None = None) -> np.ndarray:
     """:func:`bernoulli_subset` of a group of households, without listing the group.
 
-    The group: living households of tenure ``tenure`` (any with ``_ANY``) whose application
-    (``x`` = ``_APP``) or search (``_SEEK``) is none (``x_mode`` = ``_ZERO``) or not
-    (``_NONZERO``) or either (``_ANY``), not relocated if ``settled``; ``n`` its size if known.
+    The group: living households of tenure ``tenure`` (any with ``ANY``) whose application
+    (``x`` = ``_APP``) or search (``_SEEK``) is none (``x_mode`` = ``ZERO``) or not
+    (``NONZERO``) or either (``ANY``), not relocated if ``settled``; ``n`` its size if known.
     The same draws as :func:`bernoulli_subset` (a binomial count, then that many members
     without replacement, in row order), members found by their rank in the group.
     """
     alive, ten, app, seek, reloc = cols
     xcol = app if x == _APP else seek
     if n is None:
-        n = _group_count(alive, ten, xcol, reloc, tenure, x_mode, settled)
+        n = group_count(alive, ten, xcol, reloc, tenure, x_mode, settled)
     ranks = _draw_ranks(rng, n, p)
     if len(ranks) == 0:
         return _NO_ROWS
-    return _group_ranks(alive, ten, xcol, reloc, tenure, x_mode, settled, ranks)
+    return group_ranks(alive, ten, xcol, reloc, tenure, x_mode, settled, ranks)
 
 
 def _draw_ranks(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
@@ -332,21 +339,25 @@ def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random
     # for tenants paying the SLS
     me = float(beh.mismatch_effect)
     de = float(beh.duration_effect)
+    transfer = TransferRules(rate=_rate(beh.transfer_rate), mismatch=me,
+                             sqrt_mismatch=float(np.sqrt(me)),
+                             aspiration_effect=float(beh.aspiration_effect), duration_effect=de)
     tr, h_tr, idle = _social_hazards(
         hh.alive, hh.tenure, hh.app, hh.seek, hh.dwelling, dw.rooms, hh.adults, hh.kids_u14,
-        hh.kids_14p, hh.z, hh.nbhd, nb.attractiveness, me, float(np.sqrt(me)),
-        float(beh.aspiration_effect), _rate(beh.transfer_rate), hh.age, hh.move_in,
-        state.month, de)
+        hh.kids_14p, hh.z, hh.nbhd, nb.attractiveness, hh.age, hh.move_in, state.month,
+        transfer)
     tr = _below(tr, rng.random(len(tr)), 1.0, h_tr)
     if len(tr):
         open_applications(state, tr, APP_TRANSFER, rng, levers.information.wish_breadth)
     # upward exits, forced by the loss of the right to stay
+    upward = UpwardRules(
+        rate=_rate(beh.upward_exit_rate), sls_multiplier=float(rules.sls_exit_multiplier),
+        loss_enabled=bool(rules.loss_enabled),
+        loss_months=float(12 * rules.loss_years + rules.loss_notice_months),
+        own2=float(beh.ownership_share * 2.0), income_effect=float(beh.exit_income_effect),
+        duration_effect=de)
     up, own_p = _upward(idle, rng.random(len(idle)), hh.z, hh.months_over,
-                        hh.months_over_loss, _rate(beh.upward_exit_rate),
-                        float(rules.sls_exit_multiplier), bool(rules.loss_enabled),
-                        float(12 * rules.loss_years + rules.loss_notice_months),
-                        float(beh.ownership_share * 2.0),
-                        float(beh.exit_income_effect), hh.age, hh.move_in, state.month, de)
+                        hh.months_over_loss, hh.age, hh.move_in, state.month, upward)
     _set_seek(hh.seek, up, rng.random(len(own_p)), own_p)
     return {"transfer_requests": len(tr), "exit_intentions": len(up)}
 
@@ -365,7 +376,7 @@ def _private_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.rando
     # thinning as in thinned(): candidates drawn with the bound, kept with hazard / bound
     de = float(beh.duration_effect)
     bound = _hazard(beh.private_move_rate, beh.mismatch_effect * mobility_bound(de))
-    mv = _pick(rng, cols, bound, PRIVATE, _SEEK, _ZERO, False, n_idle)
+    mv = _pick(rng, cols, bound, PRIVATE, _SEEK, ZERO, False, n_idle)
     if len(mv):
         mv = _movers(mv, rng.random(len(mv)), float(bound), hh.dwelling, dw.rooms, hh.adults,
                      hh.kids_u14, hh.kids_14p, _rate(beh.private_move_rate), me, hh.age,
@@ -374,7 +385,7 @@ def _private_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.rando
     # applications, among eligible tenants without one
     top = max(APPLY_LOW_INCOME) * APPLY_EFFORT * beh.mismatch_effect * max(APPLY_FAMILY)
     bound = _hazard(beh.apply_rate, top)
-    ap = _pick(rng, cols, bound, PRIVATE, _APP, _ZERO, False, n_no_app)
+    ap = _pick(rng, cols, bound, PRIVATE, _APP, ZERO, False, n_no_app)
     if len(ap):
         u = rng.random(len(ap))
         ap = _below(ap, u, float(bound), _apply_hazards(
@@ -416,7 +427,7 @@ def give_up_seeking(state: State, rng: np.random.Generator, p: float = 0.2) -> N
     Tenants who lost the right to stay keep looking (once the run has started).
     """
     hh = state.hh
-    n = _group_count(hh.alive, hh.tenure, hh.seek, hh.relocation, _NOT_HOSTED, _NONZERO, False)
+    n = group_count(hh.alive, hh.tenure, hh.seek, hh.relocation, NOT_HOSTED, NONZERO, False)
     _stop_seeking(rng.random(n), float(p), state.month >= 0, hh.alive, hh.tenure, hh.seek,
                   hh.relocation, hh.months_over_loss)
 
@@ -424,33 +435,6 @@ def give_up_seeking(state: State, rng: np.random.Generator, p: float = 0.2) -> N
 # ----------------------------------------------------------------------------------------------
 # kernels (numpy's arithmetic and types, see model.jit)
 # ----------------------------------------------------------------------------------------------
-
-
-@njit
-def row_situation(i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms,
-                   dw_area, rent_m2, rent_factor, private_rent_m2):
-    """Over-crowding, under-occupation, effort rate, size and income of household row ``i``.
-
-    Rent: social rent at the dwelling's modulation (float32 as the columns), private rent of
-    the neighbourhood, none for owners; households without a dwelling have neither crowding
-    nor effort.
-    """
-    size = size_one(adults[i], kids_u14[i], kids_14p[i])
-    income = income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
-    d = dwelling[i]
-    if d < 0:
-        return False, False, 0.0, size, income
-    rooms = dw_rooms[d]
-    area = np.float64(dw_area[d])
-    t = tenure[i]
-    if t == OWNER:
-        rent = 0.0
-    elif t == SOCIAL:
-        rent = np.float64(np.float32(np.float32(rent_m2[d] * dw_area[d]) * rent_factor[d]))
-    else:
-        rent = private_rent_m2[nbhd[i]] * area
-    return (rooms < rooms_needed_one(size), rooms > size + 1,
-            effort_one(income, size, rent, area), size, income)
 
 
 @njit
@@ -498,15 +482,17 @@ def _below(idx, u, scale, h):
 
 
 @njit
-def _upward(idle, u, z, months_over, months_over_loss, rate, sls_multiplier, loss_enabled,
-            loss_months, own2, income_effect, age, move_in, month, duration_effect):
+def _upward(idle, u, z, months_over, months_over_loss, age, move_in, month, rules):
     """Upward exits among ``idle`` and their probabilities of seeking to buy (else to rent).
 
     An exit is drawn, ``u`` < 1 − exp(−rate × m) with m = exp(income_effect × z) × the SLS
     multiplier for tenants above the SLS threshold × the mobility for age and time in place
     (:func:`mobility_one`), or forced after ``loss_months`` above the loss threshold; the
-    ownership probability is ``own2`` / (1 + exp(−1.5 z)).
+    ownership probability is ``own2`` / (1 + exp(−1.5 z)). ``rules``: :data:`UpwardRules`.
     """
+    rate, sls_multiplier, income_effect = rules.rate, rules.sls_multiplier, rules.income_effect
+    loss_enabled, loss_months, own2 = rules.loss_enabled, rules.loss_months, rules.own2
+    duration_effect = rules.duration_effect
     up = np.empty(len(idle), np.int64)
     m = 0
     for k in range(len(idle)):
@@ -595,219 +581,21 @@ def _apply_hazards(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, inco
 
 
 @njit
-def _nonzero_bytes(x):
-    """Set bit 0 of each byte of the uint64 ``x`` where that byte is not zero (others 0)."""
-    x = (x & _NIBBLES) | ((x >> np.uint64(4)) & _NIBBLES)
-    x = (x & _PAIRS) | ((x >> np.uint64(2)) & _PAIRS)
-    return (x | (x >> _ONE)) & _LO
-
-
-@njit
-def _words(col, nw):
-    """View the first ``nw`` × 8 entries of a one-byte column as ``nw`` uint64 words."""
-    return col[: nw * 8].view(np.uint64)
-
-
-@njit
-def _word_flags(alive, ten, x, reloc, tenure, x_mode, settled):
-    """Group membership (bit 0 of each byte) of eight rows (see :func:`_pick`).
-
-    ``alive``, ``ten``, ``x``, ``reloc``: the rows' columns as one word each (:func:`_words`).
-    """
-    f = alive
-    if tenure >= 0:
-        f &= _nonzero_bytes(ten ^ (np.uint64(tenure) * _LO)) ^ _LO
-    elif tenure == _NOT_HOSTED:
-        f &= _nonzero_bytes(ten ^ (np.uint64(HOSTED) * _LO))
-    if x_mode == _ZERO:
-        f &= _nonzero_bytes(x) ^ _LO
-    elif x_mode == _NONZERO:
-        f &= _nonzero_bytes(x)
-    if settled:
-        f &= reloc ^ _LO
-    return f
-
-
-@njit
-def _row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled):
-    """Whether row ``i`` is in the group (see :func:`_pick`)."""
-    if not alive[i]:
-        return False
-    if (tenure >= 0 and ten[i] != tenure) or (tenure == _NOT_HOSTED and ten[i] == HOSTED):
-        return False
-    if (x_mode == _ZERO and x[i] != 0) or (x_mode == _NONZERO and x[i] == 0):
-        return False
-    return not (settled and reloc[i])
-
-
-@njit
-def _popcount(f):
-    """Count the bytes of ``f`` with bit 0 set (the other bits being 0)."""
-    return np.int64((f * _LO) >> np.uint64(56))
-
-
-@njit
-def _group_count(alive, ten, x, reloc, tenure, x_mode, settled):
-    """Size of a group of households (see :func:`_pick`)."""
-    n = len(alive)
-    nw = n >> 3
-    aw, tw, xw, rw = _words(alive, nw), _words(ten, nw), _words(x, nw), _words(reloc, nw)
-    c = 0
-    for w in range(nw):
-        c += _popcount(_word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled))
-    for i in range(nw * 8, n):
-        c += _row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled)
-    return c
-
-
-@njit
-def _group_ranks(alive, ten, x, reloc, tenure, x_mode, settled, ranks):
-    """Members of a group (see :func:`_pick`) of the given distinct ranks, in row order."""
-    ranks = np.sort(ranks)
-    n = len(alive)
-    nw = n >> 3
-    aw, tw, xw, rw = _words(alive, nw), _words(ten, nw), _words(x, nw), _words(reloc, nw)
-    k = len(ranks)
-    out = np.empty(k, np.int64)
-    j = 0
-    cum = 0
-    for w in range(nw):
-        if j == k:
-            break
-        f = _word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled)
-        c = _popcount(f)
-        while j < k and ranks[j] < cum + c:
-            r = ranks[j] - cum
-            for b in range(8):
-                if (f >> np.uint64(8 * b)) & _ONE:
-                    if r == 0:
-                        out[j] = w * 8 + b
-                        break
-                    r -= 1
-            j += 1
-        cum += c
-    for i in range(nw * 8, n):
-        if j < k and _row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled):
-            if ranks[j] == cum:
-                out[j] = i
-                j += 1
-            cum += 1
-    return out
-
-
-@njit
-def group_members(alive, ten, x, reloc, tenure, x_mode, settled):
-    """Members of a group (see :func:`_pick`) in row order (also used by over_ceiling)."""
-    n = len(alive)
-    nw = n >> 3
-    aw, tw, xw, rw = _words(alive, nw), _words(ten, nw), _words(x, nw), _words(reloc, nw)
-    out = np.empty(_group_count(alive, ten, x, reloc, tenure, x_mode, settled) + 8, np.int64)
-    m = 0
-    for w in range(nw):
-        f = _word_flags(aw[w], tw[w], xw[w], rw[w], tenure, x_mode, settled)
-        if f == 0:
-            continue
-        for b in range(8):  # no branch: written at m, kept by moving m past it
-            out[m] = w * 8 + b
-            m += np.int64((f >> np.uint64(8 * b)) & _ONE)
-    for i in range(nw * 8, n):
-        out[m] = i
-        m += _row_flag(i, alive, ten, x, reloc, tenure, x_mode, settled)
-    return out[:m]
-
-
-@njit
-def _group_sizes(alive, tenure, app, seek, relocation):
-    """Sizes of the groups drawn from after the social tenants' draws (one pass).
-
-    Social, private and owner households not relocated, private tenants not looking, private
-    tenants without an application, owners not looking.
-    """
-    n = len(alive)
-    nw = n >> 3
-    aw, tw = _words(alive, nw), _words(tenure, nw)
-    apw, sw, rw = _words(app, nw), _words(seek, nw), _words(relocation, nw)
-    c0 = c1 = c2 = c3 = c4 = c5 = 0
-    for w in range(nw):
-        a = aw[w]
-        t = tw[w]
-        soc = a & (_nonzero_bytes(t ^ (np.uint64(SOCIAL) * _LO)) ^ _LO)
-        priv = a & (_nonzero_bytes(t ^ (np.uint64(PRIVATE) * _LO)) ^ _LO)
-        own = a & (_nonzero_bytes(t ^ (np.uint64(OWNER) * _LO)) ^ _LO)
-        stay = rw[w] ^ _LO
-        idle = _nonzero_bytes(sw[w]) ^ _LO
-        c0 += _popcount(soc & stay)
-        c1 += _popcount(priv & stay)
-        c2 += _popcount(own & stay)
-        c3 += _popcount(priv & idle)
-        c4 += _popcount(priv & (_nonzero_bytes(apw[w]) ^ _LO))
-        c5 += _popcount(own & idle)
-    for i in range(nw * 8, n):
-        if alive[i]:
-            ti = tenure[i]
-            settled = not relocation[i]
-            c0 += ti == SOCIAL and settled
-            c1 += ti == PRIVATE and settled
-            c2 += ti == OWNER and settled
-            c3 += ti == PRIVATE and seek[i] == SEEK_NONE
-            c4 += ti == PRIVATE and app[i] == APP_NONE
-            c5 += ti == OWNER and seek[i] == SEEK_NONE
-    return c0, c1, c2, c3, c4, c5
-
-
-@njit
-def _social_groups(alive, tenure, app, seek):
-    """Social tenants without an application and social tenants not looking (one scan each).
-
-    A scan counts both, the other lists both.
-    """
-    n = len(alive)
-    nw = n >> 3
-    aw, tw, apw, sw = _words(alive, nw), _words(tenure, nw), _words(app, nw), _words(seek, nw)
-    n_tr = n_idle = 0
-    for w in range(nw):
-        soc = aw[w] & (_nonzero_bytes(tw[w] ^ (np.uint64(SOCIAL) * _LO)) ^ _LO)
-        n_tr += _popcount(soc & (_nonzero_bytes(apw[w]) ^ _LO))
-        n_idle += _popcount(soc & (_nonzero_bytes(sw[w]) ^ _LO))
-    for i in range(nw * 8, n):
-        n_tr += alive[i] and tenure[i] == SOCIAL and app[i] == APP_NONE
-        n_idle += alive[i] and tenure[i] == SOCIAL and seek[i] == SEEK_NONE
-    tr = np.empty(n_tr + 8, np.int64)
-    idle = np.empty(n_idle + 8, np.int64)
-    m_tr = m_idle = 0
-    for w in range(nw):
-        soc = aw[w] & (_nonzero_bytes(tw[w] ^ (np.uint64(SOCIAL) * _LO)) ^ _LO)
-        if soc == 0:
-            continue
-        f_tr = soc & (_nonzero_bytes(apw[w]) ^ _LO)
-        f_idle = soc & (_nonzero_bytes(sw[w]) ^ _LO)
-        for b in range(8):  # no branch: written at m, kept by moving m past it
-            tr[m_tr] = w * 8 + b
-            m_tr += np.int64((f_tr >> np.uint64(8 * b)) & _ONE)
-            idle[m_idle] = w * 8 + b
-            m_idle += np.int64((f_idle >> np.uint64(8 * b)) & _ONE)
-    for i in range(nw * 8, n):
-        soc = alive[i] and tenure[i] == SOCIAL
-        tr[m_tr] = i
-        m_tr += soc and app[i] == APP_NONE
-        idle[m_idle] = i
-        m_idle += soc and seek[i] == SEEK_NONE
-    return tr[:m_tr], idle[:m_idle]
-
-
-@njit
 def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u14, kids_14p,
-                    z, nbhd, attractiveness, mismatch, sqrt_mismatch, aspiration_effect, rate_tr,
-                    age, move_in, month, duration_effect):
+                    z, nbhd, attractiveness, age, move_in, month, rules):
     """Transfer-request and upward-exit probabilities of the social tenants they concern.
 
     Returns social tenants without an application and their monthly transfer-request
     probabilities, social tenants not looking and their upward-exit probabilities.
     Transfer: rate × (mismatch if over-crowded, √mismatch if under-occupying) × exp(aspiration
     effect × positive gap between aspiration and attractiveness) × the mobility for age and
-    time in place (:func:`mobility_one`). Probabilities 1 − exp(−rate × m).
+    time in place (:func:`mobility_one`). Probabilities 1 − exp(−rate × m). ``rules``:
+    :data:`TransferRules`.
     """
-    tr, idle = _social_groups(alive, tenure, app, seek)
+    mismatch, sqrt_mismatch = rules.mismatch, rules.sqrt_mismatch
+    aspiration_effect, rate_tr = rules.aspiration_effect, rules.rate
+    duration_effect = rules.duration_effect
+    tr, idle = social_groups(alive, tenure, app, seek)
     h_tr = np.empty(len(tr))
     finite = np.isfinite(aspiration_effect)
     for k in range(len(tr)):
@@ -834,25 +622,11 @@ def _stop_seeking(u, p, keep_forced, alive, tenure, seek, relocation, months_ove
 
     Unless forced out by the loss of the right to stay (with ``keep_forced``).
     """
-    n = len(alive)
-    nw = n >> 3
-    aw, tw, sw, rw = _words(alive, nw), _words(tenure, nw), _words(seek, nw), _words(relocation, nw)
-    k = 0
-    for w in range(nw):
-        f = _word_flags(aw[w], tw[w], sw[w], rw[w], _NOT_HOSTED, _NONZERO, False)
-        if f == 0:
-            continue
-        for b in range(8):
-            if (f >> np.uint64(8 * b)) & _ONE:
-                i = w * 8 + b
-                if u[k] < p and not (keep_forced and months_over_loss[i] > 0):
-                    seek[i] = SEEK_NONE
-                k += 1
-    for i in range(nw * 8, n):
-        if _row_flag(i, alive, tenure, seek, relocation, _NOT_HOSTED, _NONZERO, False):
-            if u[k] < p and not (keep_forced and months_over_loss[i] > 0):
-                seek[i] = SEEK_NONE
-            k += 1
+    seekers = group_members(alive, tenure, seek, relocation, NOT_HOSTED, NONZERO, False)
+    for k in range(len(seekers)):
+        i = seekers[k]
+        if u[k] < p and not (keep_forced and months_over_loss[i] > 0):
+            seek[i] = SEEK_NONE
 
 
 @njit
@@ -870,105 +644,6 @@ def _cancel(cancel, alive, tenure, app, priority, relocation):
         priority[i] = False
         gone[m] = i
         m += tenure[i] == HOSTED
-    n_free = _group_count(alive, tenure, app, relocation, HOSTED, _ZERO, True)
-    n_applying = _group_count(alive, tenure, app, relocation, HOSTED, _NONZERO, True)
+    n_free = group_count(alive, tenure, app, relocation, HOSTED, ZERO, True)
+    n_applying = group_count(alive, tenure, app, relocation, HOSTED, NONZERO, True)
     return gone[:m].copy(), n_free, n_applying
-
-
-@njit
-def _take(f, w, ranks, j, cum, out, m):
-    """Append to ``out`` (from ``m``) the members of word ``w`` (flags ``f``) drawn by rank.
-
-    ``ranks`` ascending, ``j`` the next one to find, ``cum`` the group members before the word;
-    returns the updated ``j``, ``cum`` and ``m``.
-    """
-    c = _popcount(f)
-    while j < len(ranks) and ranks[j] < cum + c:
-        q = ranks[j] - cum
-        for b in range(8):
-            if (f >> np.uint64(8 * b)) & _ONE:
-                if q == 0:
-                    out[m] = w * 8 + b
-                    m += 1
-                    break
-                q -= 1
-        j += 1
-    return j, cum + c, m
-
-
-@njit
-def _departures(alive, tenure, app, relocation, r_soc, r_own, r_priv, r_free, r_applying, gone):
-    """Households leaving the territory, ascending: ``gone`` and the members drawn by rank.
-
-    Groups (living, not relocated): social tenants, owners, private tenants, hosted households
-    without and with an application; ``r_*`` the drawn ranks in each (in any order).
-    """
-    r0, r1, r2 = np.sort(r_soc), np.sort(r_own), np.sort(r_priv)
-    r3, r4 = np.sort(r_free), np.sort(r_applying)
-    drawn = len(r0) + len(r1) + len(r2) + len(r3) + len(r4)
-    out = np.empty(len(gone) + drawn, np.int64)
-    out[: len(gone)] = gone
-    m = len(gone)
-    n = len(alive)
-    nw = n >> 3
-    aw, tw, xw, rw = _words(alive, nw), _words(tenure, nw), _words(app, nw), _words(relocation, nw)
-    j0 = j1 = j2 = j3 = j4 = 0
-    c0 = c1 = c2 = c3 = c4 = 0
-    for w in range(nw):
-        if m == len(out):
-            break
-        here = aw[w] & (rw[w] ^ _LO)
-        t = tw[w]
-        hosted = here & (_nonzero_bytes(t ^ (np.uint64(HOSTED) * _LO)) ^ _LO)
-        applying = _nonzero_bytes(xw[w])
-        j0, c0, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(SOCIAL) * _LO)) ^ _LO), w, r0,
-                          j0, c0, out, m)
-        j1, c1, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(OWNER) * _LO)) ^ _LO), w, r1,
-                          j1, c1, out, m)
-        j2, c2, m = _take(here & (_nonzero_bytes(t ^ (np.uint64(PRIVATE) * _LO)) ^ _LO), w, r2,
-                          j2, c2, out, m)
-        j3, c3, m = _take(hosted & (applying ^ _LO), w, r3, j3, c3, out, m)
-        j4, c4, m = _take(hosted & applying, w, r4, j4, c4, out, m)
-    for i in range(nw * 8, n):
-        if not alive[i] or relocation[i]:
-            continue
-        ti = tenure[i]
-        if ti == SOCIAL:
-            if j0 < len(r0) and r0[j0] == c0:
-                out[m] = i
-                m += 1
-                j0 += 1
-            c0 += 1
-        elif ti == OWNER:
-            if j1 < len(r1) and r1[j1] == c1:
-                out[m] = i
-                m += 1
-                j1 += 1
-            c1 += 1
-        elif ti == PRIVATE:
-            if j2 < len(r2) and r2[j2] == c2:
-                out[m] = i
-                m += 1
-                j2 += 1
-            c2 += 1
-        elif ti == HOSTED and app[i] == APP_NONE:
-            if j3 < len(r3) and r3[j3] == c3:
-                out[m] = i
-                m += 1
-                j3 += 1
-            c3 += 1
-        elif ti == HOSTED:
-            if j4 < len(r4) and r4[j4] == c4:
-                out[m] = i
-                m += 1
-                j4 += 1
-            c4 += 1
-    # np.union1d: sorted, each once (a cancelled hosted household may also be drawn)
-    out.sort()
-    keep = np.empty(len(out), np.int64)
-    m = 0
-    for k in range(len(out)):
-        if k == 0 or out[k] != out[k - 1]:
-            keep[m] = out[k]
-            m += 1
-    return keep[:m].copy()

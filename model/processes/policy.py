@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..applications import open_applications
 from ..config import Behaviour, Levers
+from ..draws import weighted_choice
 from ..moves import KIND, MoveLog
+from ..rules import household_size, rooms_needed
 from ..state import (
     APP_NONE,
     APP_TRANSFER,
@@ -26,10 +29,6 @@ from ..state import (
     S_SOCIAL,
     SOCIAL,
     State,
-    household_size,
-    open_applications,
-    rooms_needed,
-    weighted_choice,
 )
 
 SOCIAL_ROOMS = (0.08, 0.20, 0.38, 0.26, 0.08)

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..applications import open_applications
 from ..config import Behaviour
+from ..draws import weighted_choice
 from ..jit import njit
 from ..moves import MoveLog, move_into
+from ..population import synthesise_households
+from ..rules import income_from_z, income_one, rooms_needed_one, size_one
 from ..state import (
     APP_FIRST,
     AREA_BY_ROOMS,
@@ -34,14 +38,7 @@ from ..state import (
     SEEK_RENT,
     SOCIAL,
     State,
-    income_from_z,
-    income_one,
-    open_applications,
     plus_ceiling_one,
-    rooms_needed_one,
-    size_one,
-    synthesise_households,
-    weighted_choice,
 )
 
 OWNER_COST_RATIO = 1.15  # monthly cost of owning relative to renting the same dwelling
