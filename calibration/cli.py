@@ -27,12 +27,10 @@ discards the folder's calibration files first.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 import math
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -44,8 +42,7 @@ import pandas as pd
 
 from mixsim.model.errors import InputError
 
-__all__ = ["METHODS", "OUTPUT_FILES", "add_parser", "calibrated_toml", "cmd_calibrate",
-           "run_calibration"]
+__all__ = ["METHODS", "OUTPUT_FILES", "calibrated_toml", "run_calibration"]
 
 logger = logging.getLogger(__name__)
 
@@ -187,9 +184,6 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
                      command: str = "", announce: Callable[[str], None] | None = None
                      ) -> dict[str, Any]:
     """:func:`run_calibration` once ``out`` is checked and locked."""
-    import matplotlib
-    matplotlib.use("Agg")
-
     from mixsim.calibration.abc import calibrate_abc
     from mixsim.calibration.distance import (
         PointEvaluator,
@@ -200,9 +194,9 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     )
     from mixsim.calibration.msm import calibrate_msm, de_settings
     from mixsim.calibration.targets import default_targets, load_targets
-    from mixsim.experiments.cli import progress_bar, versions, write_atomic
+    from mixsim.experiments.common import progress_bar, versions, write_atomic
     from mixsim.experiments.limits import check_memory
-    from mixsim.model.api import _cached_territory
+    from mixsim.model.api import cached_territory
     from mixsim.model.config import Scenario, TerritorySpec
 
     t0 = time.perf_counter()
@@ -241,7 +235,7 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     elif budget < 2:
         raise InputError(f"got {budget}; ABC needs at least 2 points", source="--budget")
     # a bad or too large territory fails here, before anything is written
-    check_memory(_cached_territory(source, scale).n_households, jobs, source="--scale")
+    check_memory(cached_territory(source, scale).n_households, jobs, source="--scale")
 
     code = model_code_hash()
     identity = {"method": method, **problem.identity(), "model_code": code}
@@ -316,8 +310,6 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         write_atomic(out / f"fit.{ext}", lambda p, e=ext: fig.savefig(p, format=e,
                                                                         bbox_inches="tight",
                                                                         dpi=120))
-    import matplotlib.pyplot as plt
-    plt.close(fig)
     if method == "abc":
         write_atomic(out / "posterior.parquet",
                      lambda p: result.posterior.to_parquet(p, index=False))
@@ -341,79 +333,3 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     save_record()
     return {"point": point, "distance": dist, "fit": fit, "n_new": result.n_new,
             "n_reused": result.n_reused, "result": result, "warning": record.get("warning")}
-
-
-# ------------------------------------------------------------------------------------------------
-# Command line
-# ------------------------------------------------------------------------------------------------
-
-
-def add_parser(sub) -> None:
-    """Register ``mixsim calibrate``."""
-    from mixsim.experiments.cli import positive_float, positive_int, seed_int
-    p = sub.add_parser("calibrate", help="calibrate behaviour parameters against targets "
-                       "(simulated moments or ABC)", description=__doc__.split("\n\n")[0])
-    p.add_argument("data", metavar="DATA_DIR",
-                   help="territory folder with a targets.toml, or 'default'")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--method", choices=METHODS, default="msm",
-                   help="msm: differential evolution on the distance (default); abc: rejection "
-                   "ABC over a Sobol' design")
-    p.add_argument("--budget", type=positive_int,
-                   help="parameter points to evaluate, each --replicates runs (default: "
-                   + ", ".join(f"{k} {v}" for k, v in DEFAULT_BUDGET.items()) + ")")
-    from mixsim.experiments.limits import jobs_arg
-    p.add_argument("--jobs", type=jobs_arg, default=1,
-                   help="parallel workers, at most the CPUs available (default 1; -1: all)")
-    p.add_argument("--scale", type=positive_float,
-                   help="territory scale (default 0.1 for 'default', 1 for a folder)")
-    p.add_argument("--years", type=positive_int, default=5,
-                   help="simulated years per run (default 5; the first is a burn-in)")
-    p.add_argument("--replicates", type=positive_int, default=3,
-                   help="runs per point, same seeds at every point (default 3)")
-    p.add_argument("--seed", type=seed_int, default=0, help="root seed (default 0)")
-    p.add_argument("--accept-fraction", type=positive_float, default=0.1,
-                   help="ABC: share of the points kept in the posterior (default 0.1)")
-    p.add_argument("--force", action="store_true",
-                   help="discard a different calibration found in --out")
-    p.set_defaults(func=cmd_calibrate)
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Run ``mixsim calibrate`` and print the fit."""
-    import os
-    import shlex
-    parts = [args.data, "--out", str(args.out), "--method", args.method]
-    if args.budget is not None:
-        parts += ["--budget", str(args.budget)]
-    if args.scale is not None:
-        parts += ["--scale", f"{args.scale:g}"]
-    parts += ["--years", str(args.years), "--replicates", str(args.replicates),
-              "--seed", str(args.seed), "--jobs", str(args.jobs)]
-    if args.method == "abc":
-        parts += ["--accept-fraction", f"{args.accept_fraction:g}"]
-    command = "mixsim calibrate " + " ".join(shlex.quote(str(a)) for a in parts)
-    from mixsim.experiments.cli import compile_kernels_once
-
-    def announce(text: str) -> None:  # called once every input is checked, before any run
-        print(f"mixsim calibrate: {text}", file=sys.stderr)
-        compile_kernels_once("calibrate")
-
-    res = run_calibration(args.data, args.out, method=args.method, budget=args.budget,
-                          jobs=args.jobs, scale=args.scale, years=args.years,
-                          replicates=args.replicates, seed=args.seed,
-                          accept_fraction=args.accept_fraction, force=args.force,
-                          progress=not os.environ.get("MIXSIM_NO_PROGRESS"), command=command,
-                          announce=announce)
-    fit = res["fit"]
-    cols = ["target", "observed", "simulated", "simulated_p05", "simulated_p95", "tolerance",
-            "within_tolerance"]
-    print(fit[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    print("\ncalibrated values:")
-    for name, value in res["point"].items():
-        print(f"  {name} = {value:g}")
-    print(f"distance {res['distance']:.3g}; {res['n_new']} point(s) evaluated, "
-          f"{res['n_reused']} reused; files written to {args.out}/")
-    if res.get("warning"):
-        print(f"mixsim calibrate: warning: {res['warning']}", file=sys.stderr)
-    return 0

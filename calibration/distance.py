@@ -453,10 +453,11 @@ def plot_fit(fit: pd.DataFrame, title: str = "Calibration fit") -> Figure:
     The axis is in units of tolerance, ``(simulated − observed) / tolerance``: the observed value
     is at 0 and the band ±1 is the tolerance. Labels give both figures in their units.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     n = len(fit)
-    fig, ax = plt.subplots(figsize=(8, 0.55 * n + 1.4))
+    fig = Figure(figsize=(8, 0.55 * n + 1.4))
+    ax = fig.subplots()
     y = np.arange(n)[::-1]
     tol = fit["tolerance"].to_numpy(float)
     obs = fit["observed"].to_numpy(float)

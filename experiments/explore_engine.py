@@ -408,9 +408,9 @@ def _init_worker(progress_queue: Any, parent: int) -> None:
 
 def _warm_worker(source: str, scale: float) -> int:
     """Load the model's kernels and the territory in a worker process (its first task)."""
-    from mixsim.model.api import _cached_territory, warm_up
+    from mixsim.model.api import cached_territory, warm_up
     warm_up()
-    _cached_territory(source, scale)
+    cached_territory(source, scale)
     return os.getpid()
 
 

@@ -33,7 +33,6 @@ tests of failure handling; do not set it otherwise.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fnmatch
 import json
@@ -42,7 +41,6 @@ import os
 import platform
 import shutil
 import socket
-import sys
 import threading
 import time
 import traceback
@@ -58,21 +56,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mixsim.experiments.cli import (
-    positive_float,
-    positive_int,
-    progress_bar,
-    versions,
-    write_atomic,
-)
-from mixsim.experiments.limits import check_memory, init_worker, jobs_arg, resolve_jobs
+from mixsim.experiments.common import progress_bar, versions, write_atomic
+from mixsim.experiments.limits import check_memory, init_worker, resolve_jobs
 from mixsim.experiments.outdir import OutDir, check_out_dir
 from mixsim.experiments.spec import Experiment, RunPlan, experiment_from_dict, load_experiment
 from mixsim.experiments.summary import SUMMARY_COLUMNS, summarise
 from mixsim.model.errors import InputError
 
-__all__ = ["BACKENDS", "ExperimentError", "ExperimentResult", "RunTask", "add_parser",
-           "cmd_experiment", "execute_run", "run_experiment", "write_run_files"]
+__all__ = ["BACKENDS", "ExperimentError", "ExperimentResult", "RunTask", "execute_run",
+           "finished_runs", "run_experiment", "write_run_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -346,8 +338,8 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
         _check_dask(scheduler)
     if not (backend == "dask" and scheduler):
         jobs = resolve_jobs(jobs, source="jobs")
-    from mixsim.model.api import _cached_territory
-    territory = _cached_territory(exp.territory.source, exp.territory.scale)
+    from mixsim.model.api import cached_territory
+    territory = cached_territory(exp.territory.source, exp.territory.scale)
     check_memory(territory.n_households, 1 if scheduler else _n_workers(jobs), source="scale")
     with OutDir(out, "experiment", option="out", kind="experiment"):
         return _run_held(exp, out, t0, jobs=jobs, backend=backend, scheduler=scheduler,
@@ -360,7 +352,7 @@ def _run_held(exp: Experiment, out: Path, t0: float, *, jobs: int, backend: str,
     plans = exp.runs()
     fingerprint = exp.fingerprint()
     old = _check_out(out, exp, force)
-    done = set() if force else _finished(out / RUNS_DIR, plans, fingerprint, exp.outputs.moves)
+    done = set() if force else finished_runs(out / RUNS_DIR, plans, fingerprint, exp.outputs.moves)
     todo = [p for p in plans if p.run_id not in done]
     where = _describe_backend(backend, jobs, scheduler)
     logger.info("%s: %d scenarios × %d replicates = %d runs; %s", exp.name, len(exp.scenarios),
@@ -538,7 +530,7 @@ def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     return "changed: " + ", ".join(parts) if parts else "different fingerprint"
 
 
-def _finished(runs_dir: Path, plans: list[RunPlan], fingerprint: str, moves: bool) -> set[str]:
+def finished_runs(runs_dir: Path, plans: list[RunPlan], fingerprint: str, moves: bool) -> set[str]:
     """Run ids whose files say they finished, for this experiment and this configuration."""
     done = set()
     for p in plans:
@@ -564,8 +556,8 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 
 def _warm_worker(source: str, scale: float) -> int:
     """Load the worker's modules and territory (the first task a loky worker gets)."""
-    from mixsim.model.api import _cached_territory
-    _cached_territory(source, scale)
+    from mixsim.model.api import cached_territory
+    cached_territory(source, scale)
     return os.getpid()
 
 
@@ -878,110 +870,3 @@ def _concat(dest: Path, files: list[Path], schema: pa.Schema | None) -> None:
                 writer.write_table(pa.concat_tables(buf))
 
     write_atomic(dest, write)
-
-
-# ------------------------------------------------------------------------------------------------
-# mixsim experiment
-# ------------------------------------------------------------------------------------------------
-
-
-def add_parser(sub) -> None:
-    """Register ``mixsim experiment``."""
-    p = sub.add_parser(
-        "experiment", help="run an ensemble of scenarios × replicates from an experiment file",
-        description="Run every scenario of an experiment file for every replicate, in parallel, "
-        "and write tidy tables into --out. Rerunning the same command on the same --out resumes: "
-        "finished runs are not run again. Format: docs/experiments.md.")
-    p.add_argument("file", type=Path, help="experiment TOML file")
-    p.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
-    p.add_argument("--jobs", type=jobs_arg, default=1,
-                   help="worker processes, at most the CPUs available (default 1: in this "
-                   "process; -1: every CPU)")
-    p.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="loky (this machine, default) or dask (a Dask distributed cluster)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --backend "
-                   "dask; without it --backend dask starts a local cluster of --jobs processes)")
-    p.add_argument("--scale", type=positive_float, help="territory scale (overrides the file)")
-    p.add_argument("--years", type=positive_int, help="horizon in years (overrides the file)")
-    p.add_argument("--replicates", type=positive_int,
-                   help="replicates per scenario (overrides the file)")
-    p.add_argument("--force", action="store_true",
-                   help="discard the runs already in --out and start again")
-    p.add_argument("--dry-run", action="store_true",
-                   help="list the scenarios and the runs to do, run nothing")
-    p.set_defaults(func=cmd_experiment)
-
-
-def cmd_experiment(args: argparse.Namespace) -> int:
-    """Run an experiment file; print what was done; exit 1 when a run failed."""
-    check_out_dir(args.out, kind="experiment")
-    exp = load_experiment(args.file)
-    try:
-        exp = exp.with_settings(scale=args.scale, years=args.years, replicates=args.replicates,
-                                source="command line")
-    except InputError as err:
-        raise InputError(err.detail, source=f"--{err.field}") from None
-    if args.dry_run:
-        print(_dry_run(exp, args.out))
-        return 0
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("mixsim experiment: %(message)s"))
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    try:
-        from mixsim.experiments.cli import compile_kernels_once
-        compile_kernels_once("experiment")
-        res = run_experiment(exp, args.out, jobs=args.jobs, backend=args.backend,
-                             scheduler=args.scheduler, force=args.force)
-    except KeyboardInterrupt:
-        n = len(_finished(args.out / RUNS_DIR, exp.runs(), exp.fingerprint(), exp.outputs.moves))
-        print(f"mixsim experiment: interrupted; {n} finished runs are kept in {args.out}/"
-              f"{RUNS_DIR}; rerun the same command to do the rest", file=sys.stderr)
-        return 130
-    except ExperimentError as err:
-        print(f"mixsim experiment: error: {err}", file=sys.stderr)
-        return 1
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    n = len(res.runs)
-    print(f"{exp.name}: {n} runs, {n - res.n_failed} ok, {res.n_failed} failed "
-          f"({res.n_skipped} done before, {res.n_ran} run now) in {res.wall_time:.1f} s")
-    print(f"tables in {args.out}/: runs.parquet, indicators.parquet, summary.csv, "
-          "experiment.toml" + (", moves.parquet" if exp.outputs.moves else ""))
-    if res.n_failed:
-        failed = res.failed
-        print(f"{res.n_failed} run(s) failed:", file=sys.stderr)
-        for row in failed.head(10).itertuples():
-            print(f"  {row.run_id}: {row.error.splitlines()[0] if row.error else '?'}",
-                  file=sys.stderr)
-        if len(failed) > 10:
-            print(f"  … and {len(failed) - 10} more", file=sys.stderr)
-        print(f"tracebacks: column `traceback` of {args.out}/runs.parquet; rerunning the same "
-              "command retries the failed runs only", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _dry_run(exp: Experiment, out: Path) -> str:
-    """Describe the scenarios and the runs to do, as text."""
-    rows = exp.scenario_table()
-    lines = [f"{exp.name}: {len(exp.scenarios)} scenarios × {exp.replicates} replicates = "
-             f"{len(exp.scenarios) * exp.replicates} runs of {exp.years} years on "
-             f"{exp.territory.source!r} at scale {exp.territory.scale:g}; reference "
-             f"{exp.reference!r}; fingerprint {exp.fingerprint()}"]
-    width = max(len(r["scenario"]) for r in rows)
-    for r in rows:
-        values = ", ".join(f"{k.removeprefix('levers.')}={v!r}" for k, v in r.items()
-                           if k not in ("scenario", "origin"))
-        lines.append(f"  {r['scenario']:<{width}}  ({r['origin']}) {values}")
-    for u in exp.uncertainties:
-        lines.append(f"  uncertain {u.path} in [{u.low:g}, {u.high:g}]")
-    runs_dir = out / RUNS_DIR
-    if (out / "experiment.json").is_file():
-        done = _finished(runs_dir, exp.runs(), exp.fingerprint(), exp.outputs.moves)
-        lines.append(f"{len(done)} runs already finished in {out}")
-    return "\n".join(lines)
-
