@@ -145,7 +145,7 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         out: Output folder (created if needed).
         method: ``"msm"`` or ``"abc"``.
         budget: Parameter points to evaluate (default :data:`DEFAULT_BUDGET`).
-        jobs: joblib workers.
+        jobs: Worker processes (loky, :mod:`mixsim.experiments.evaluators`).
         scale: Territory scale (default 0.1 for ``default``, 1 for a folder).
         years: Simulated years per run.
         replicates: Runs per parameter point (common random numbers).
@@ -164,13 +164,13 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         InputError: For bad data, targets, options or ``out`` folder, before anything runs.
 
     """
-    from mixsim.experiments.limits import resolve_jobs, worker_config
+    from mixsim.experiments.limits import resolve_jobs
     from mixsim.experiments.outdir import OutDir, check_out_dir
 
     check_out_dir(Path(out), kind="calibration")
     jobs = resolve_jobs(jobs)
     # the lock is taken before the data are checked; a refused command leaves --out as it was
-    with OutDir(out, "calibrate", kind="calibration"), worker_config():
+    with OutDir(out, "calibrate", kind="calibration"):
         return _run_calibration(data, out, method=method, budget=budget, jobs=jobs, scale=scale,
                                 years=years, replicates=replicates, seed=seed,
                                 accept_fraction=accept_fraction, force=force, progress=progress,

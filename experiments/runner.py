@@ -1,13 +1,13 @@
 """Run an experiment: every scenario × replicate, in parallel, resumable (docs/experiments.md).
 
-The parallelism of mixsim lives here (house rule 9). Each run is a task for a top-level worker
-function, :func:`execute_run`, that receives plain picklable arguments, runs the model, writes its
-own files atomically into ``OUT/runs/`` and returns a small metadata row, so the parent's memory
-does not grow with the number of runs. Tasks run in-process with ``jobs=1``. With ``jobs = k > 1``
-this process and ``k − 1`` loky worker processes (joblib's bundled process pool) take the runs
-one at a time from a shared queue, so that the seconds a fresh worker spends importing Mesa and
-pandas are not lost: this process starts running at once. With ``backend="dask"`` the runs go to a
-Dask distributed cluster through joblib's Dask backend (a ``LocalCluster`` of ``jobs``
+Each run is a task for a top-level worker function, :func:`execute_run`, that receives plain
+picklable arguments, runs the model, writes its own files atomically into ``OUT/runs/`` and
+returns a small metadata row, so the parent's memory does not grow with the number of runs. The
+tasks go to an evaluator of :mod:`mixsim.experiments.evaluators` (where mixsim's parallelism
+lives): in-process with ``jobs=1``; with ``jobs = k > 1`` this process and ``k − 1`` loky worker
+processes take the runs one at a time from a shared queue, so that the seconds a fresh worker
+spends importing Mesa and pandas are not lost: this process starts running at once. With
+``backend="dask"`` the runs go to a Dask distributed cluster (a ``LocalCluster`` of ``jobs``
 single-threaded processes when no scheduler address is given).
 
 The ``--out`` folder::
@@ -33,7 +33,6 @@ tests of failure handling; do not set it otherwise.
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import json
 import logging
@@ -41,10 +40,9 @@ import os
 import platform
 import shutil
 import socket
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -57,7 +55,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mixsim.experiments.common import progress_bar, versions, write_atomic
-from mixsim.experiments.limits import check_memory, init_worker, resolve_jobs
+from mixsim.experiments.evaluators import BACKENDS, Evaluator, check_distributed, make_evaluator
+from mixsim.experiments.limits import check_memory, resolve_jobs
 from mixsim.experiments.outdir import OutDir, check_out_dir
 from mixsim.experiments.spec import Experiment, RunPlan, experiment_from_dict, load_experiment
 from mixsim.experiments.summary import SUMMARY_COLUMNS, summarise
@@ -68,7 +67,6 @@ __all__ = ["BACKENDS", "ExperimentError", "ExperimentResult", "RunTask", "execut
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("loky", "dask")
 #: Test hook (see the module docstring).
 FAIL_ENV = "MIXSIM_FAIL_RUN"
 RUNS_DIR = "runs"
@@ -80,6 +78,8 @@ INDICATOR_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("scenario", pa.string()), ("replicate", pa.int64()),
     ("year", pa.int64()), ("month", pa.int64()), ("scale", pa.string()), ("unit", pa.string()),
     ("register", pa.string()), ("indicator", pa.string()), ("value", pa.float64())])
+#: Seconds an interrupted ensemble waits for the workers' runs in progress before killing them.
+INTERRUPT_GRACE_S = 60.0
 #: Rows buffered before a row group is written when the per-run files are concatenated.
 _ROW_GROUP = 200_000
 
@@ -360,18 +360,16 @@ def _run_held(exp: Experiment, out: Path, t0: float, *, jobs: int, backend: str,
                 f"{len(done)} already done, {len(todo)} to run {where}" if done
                 else f"running {where}")
     # loky workers take seconds to start: they start now, while this process goes on
-    pool = (_LocalPool(exp, _n_workers(jobs) - 1)
-            if todo and backend == "loky" and _n_workers(jobs) > 1 else None)
+    evaluator = _evaluator(exp, jobs, backend, scheduler) if todo else None
     try:
         _write_out(out, exp, force, old)
-    except BaseException:
-        if pool is not None:
-            pool.shutdown()
-        raise
-    logger.debug("ready to run after %.2f s", time.perf_counter() - t0)
-    if todo:
-        _execute(todo, exp, out, fingerprint, jobs=jobs, backend=backend, scheduler=scheduler,
-                 progress=progress, pool=pool)
+        logger.debug("ready to run after %.2f s", time.perf_counter() - t0)
+        if evaluator is not None:
+            _execute(todo, exp, out, fingerprint, evaluator=evaluator, backend=backend,
+                     progress=progress)
+    finally:
+        if evaluator is not None:
+            evaluator.close()
     logger.debug("runs finished after %.2f s", time.perf_counter() - t0)
     runs, summary = _assemble(out, exp, plans)
     logger.debug("tables written after %.2f s", time.perf_counter() - t0)
@@ -416,11 +414,7 @@ def _check_dask(scheduler: str | None) -> None:
     A scheduler address must be one you trust: Dask's protocol is unauthenticated and carries
     pickles, so whoever runs the scheduler can run code in this process (docs/experiments.md).
     """
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise InputError("the dask backend needs the `distributed` package: "
-                         "pip install 'mixsim[dask]'", source="backend") from None
+    check_distributed()
     if scheduler is None:
         return
     from urllib.parse import urlsplit
@@ -554,6 +548,14 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 # -- execution -----------------------------------------------------------------------------------
 
 
+def _evaluator(exp: Experiment, jobs: int, backend: str, scheduler: str | None) -> Evaluator:
+    """Return the evaluator of the runs: this process and ``jobs − 1`` loky workers, or Dask."""
+    if backend == "dask":
+        return make_evaluator(jobs, "dask", scheduler=scheduler)
+    return make_evaluator(_n_workers(jobs), "loky", include_self=True, grace=INTERRUPT_GRACE_S,
+                          warm=(_warm_worker, (exp.territory.source, exp.territory.scale)))
+
+
 def _warm_worker(source: str, scale: float) -> int:
     """Load the worker's modules and territory (the first task a loky worker gets)."""
     from mixsim.model.api import cached_territory
@@ -561,146 +563,40 @@ def _warm_worker(source: str, scale: float) -> int:
     return os.getpid()
 
 
-class _TaskSource:
-    """Thread-safe queue of tasks shared by this process and the pool's workers."""
-
-    def __init__(self, tasks: Iterator[RunTask]):
-        self._tasks = tasks
-        self._lock = threading.Lock()
-        self.stopped = False
-
-    def next(self) -> RunTask | None:
-        """Return the next task, or None when none is left or the source was stopped."""
-        with self._lock:
-            if self.stopped:
-                return None
-            task = next(self._tasks, None)
-            if task is None:
-                self.stopped = True
-            return task
-
-    def stop(self) -> None:
-        """Hand out no more tasks."""
-        with self._lock:
-            self.stopped = True
-
-
-class _LocalPool:
-    """``k`` loky worker processes (joblib's reusable loky executor) working beside this process.
-
-    Created before the experiment folder is prepared, so that the workers import the model and
-    load the territory meanwhile. Each worker has one task at a time: when it finishes, the
-    executor's callback hands it the next one from the shared source, whatever this process is
-    doing.
-    """
-
-    def __init__(self, exp: Experiment, k: int):
-        # joblib's own reusable loky executor (the one joblib.Parallel uses: one per process)
-        from joblib.executor import get_memmapping_executor
-        self.k = k
-        # one thread per worker for numerical libraries: the processes share the cores
-        env = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        # workers ignore Ctrl-C (this process stops them) and end when this process dies
-        self.executor = get_memmapping_executor(k, timeout=300, env=env, initializer=init_worker,
-                                                initargs=(os.getpid(),))
-        for _ in range(k):
-            self.executor.submit(_warm_worker, exp.territory.source, exp.territory.scale)
-        self._cond = threading.Condition()
-        self._inflight = 0
-        self.errors: list[BaseException] = []
-
-    def start(self, source: _TaskSource, handle: Callable[[dict[str, Any]], None]) -> None:
-        """Give every worker its first task; ``handle(result)`` is called as each finishes."""
-        self._source, self._handle = source, handle
-        for _ in range(self.k):
-            self._submit()
-
-    def _submit(self) -> None:
-        task = self._source.next()
-        if task is None:
-            return
-        with self._cond:
-            self._inflight += 1
-        try:
-            self.executor.submit(execute_run, task).add_done_callback(self._done)
-        except BaseException as err:  # the executor is broken
-            self.errors.append(err)
-            self._source.stop()
-            with self._cond:
-                self._inflight -= 1
-                self._cond.notify_all()
-
-    def _done(self, future: Any) -> None:
-        try:
-            res = future.result()
-        except BaseException as err:  # the worker died or was interrupted: stop the ensemble
-            self.errors.append(err)
-            self._source.stop()
-        else:
-            try:
-                self._handle(res)
-            except BaseException as err:
-                self.errors.append(err)
-                self._source.stop()
-            self._submit()
-        finally:
-            with self._cond:
-                self._inflight -= 1
-                self._cond.notify_all()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait until the workers have no task left; False if ``timeout`` ran out first."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._inflight == 0, timeout)
-
-    def shutdown(self) -> None:
-        """Stop the workers now (their unfinished runs are lost; finished ones are on disk)."""
-        self.executor.shutdown(wait=False, kill_workers=True)
-
-
 def _failing_runs() -> list[str]:
     """Run-id patterns of the test hook ``MIXSIM_FAIL_RUN``."""
     return [p.strip() for p in os.environ.get(FAIL_ENV, "").split(",") if p.strip()]
 
 
-def _execute(todo: list[RunPlan], exp: Experiment, out: Path, fingerprint: str, *, jobs: int,
-             backend: str, scheduler: str | None, progress: bool,
-             pool: _LocalPool | None = None) -> int:
-    """Run the tasks on the backend, writing each run as it finishes; return the failures."""
+def _execute(todo: list[RunPlan], exp: Experiment, out: Path, fingerprint: str, *,
+             evaluator: Evaluator, backend: str, progress: bool) -> int:
+    """Run the tasks on the evaluator, writing each run as it finishes; return the failures."""
     fail = _failing_runs()
     runs_dir = out / RUNS_DIR
-    if pool is not None:
-        return _execute_local(todo, exp, fingerprint, out, fail, progress, pool)
+    # workers that do not see this file system (a remote Dask cluster) send the tables back
+    tasks = _tasks(todo, exp, fingerprint, out if evaluator.shares_files else None, fail)
     n_failed = 0
-    with _parallel(backend, jobs, scheduler) as (n_jobs, workers_write):
-        tasks = _tasks(todo, exp, fingerprint, out if workers_write else None, fail)
-        try:  # results as they finish (joblib ≥ 1.4), else in order
-            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered",
-                                       batch_size=1, pre_dispatch="2*n_jobs")
-        except ValueError:
-            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1,
-                                       pre_dispatch="2*n_jobs")
-        results = parallel(joblib.delayed(execute_run)(t) for t in tasks)
-        with _bar(len(todo), exp.name, progress) as bar:
-            bar.set_postfix(failed=0, refresh=False)
-            try:
-                for res in results:
-                    meta = res["meta"]
-                    if "tables" in res:
-                        write_run_files(runs_dir, meta, res["tables"])
-                    if meta["status"] != "ok":
-                        n_failed += 1
-                        logger.debug("run %s failed: %s", meta["run_id"], meta["error"])
-                    bar.update(1)
-                    bar.set_postfix(failed=n_failed, refresh=False)
-            except (KeyboardInterrupt, InputError):
-                results.close()  # joblib stops the workers now, before the caller counts runs
-                raise
-            except Exception as err:
-                results.close()
-                raise ExperimentError(
-                    f"the {backend} workers failed ({type(err).__name__}: {err}); finished runs "
-                    f"are kept in {runs_dir}, rerun the same command to resume") from err
+    with _bar(len(todo), exp.name, progress) as bar:
+        bar.set_postfix(failed=0, refresh=False)
+        results = evaluator.map(execute_run, tasks)
+        try:
+            for res in results:
+                meta = res["meta"]
+                if "tables" in res:
+                    write_run_files(runs_dir, meta, res["tables"])
+                if meta["status"] != "ok":
+                    n_failed += 1
+                    logger.debug("run %s failed: %s", meta["run_id"], meta["error"])
+                bar.update(1)
+                bar.set_postfix(failed=n_failed, refresh=False)
+        except (KeyboardInterrupt, InputError):
+            raise
+        except Exception as err:
+            raise ExperimentError(
+                f"the {backend} workers failed ({type(err).__name__}: {err}); finished runs "
+                f"are kept in {runs_dir}, rerun the same command to resume") from err
+        finally:
+            results.close()  # no new runs; those in progress get INTERRUPT_GRACE_S to finish
     return n_failed
 
 
@@ -714,92 +610,11 @@ def _tasks(todo: list[RunPlan], exp: Experiment, fingerprint: str, out: Path | N
             for p in todo)
 
 
-#: Seconds an interrupted ensemble waits for the workers' runs in progress before killing them.
-INTERRUPT_GRACE_S = 60.0
-
-
-def _execute_local(todo: list[RunPlan], exp: Experiment, fingerprint: str, out: Path,
-                   fail: list[str], progress: bool, pool: _LocalPool) -> int:
-    """Let this process and the pool's workers take the runs from one queue (see _LocalPool)."""
-    source = _TaskSource(_tasks(todo, exp, fingerprint, out, fail))
-    lock = threading.Lock()
-    n_failed = 0
-    with _bar(len(todo), exp.name, progress) as bar:
-        bar.set_postfix(failed=0, refresh=False)
-
-        def handle(res: dict[str, Any]) -> None:
-            nonlocal n_failed
-            meta = res["meta"]
-            with lock:
-                if meta["status"] != "ok":
-                    n_failed += 1
-                    logger.debug("run %s failed: %s", meta["run_id"], meta["error"])
-                bar.update(1)
-                bar.set_postfix(failed=n_failed, refresh=False)
-
-        pool.start(source, handle)
-        try:
-            while (task := source.next()) is not None:
-                handle(execute_run(task))
-            pool.wait()
-        except BaseException:
-            # no new runs; the workers finish the runs they have (kept), then the caller goes on
-            source.stop()
-            try:
-                if not pool.wait(INTERRUPT_GRACE_S):
-                    pool.shutdown()
-            except KeyboardInterrupt:  # a second Ctrl-C: do not wait for the runs in progress
-                pool.shutdown()
-            raise
-    if pool.errors:
-        err = pool.errors[0]
-        if isinstance(err, KeyboardInterrupt | InputError):
-            raise err
-        raise ExperimentError(
-            f"the loky workers failed ({type(err).__name__}: {err}); finished runs are kept in "
-            f"{out / RUNS_DIR}, rerun the same command to resume") from err
-    return n_failed
-
-
 def _bar(total: int, desc: str, enabled: bool):
     if enabled:
         return progress_bar(total, desc, unit="run")
     from tqdm import tqdm
     return tqdm(total=total, disable=True)
-
-
-@contextlib.contextmanager
-def _parallel(backend: str, jobs: int, scheduler: str | None) -> Iterator[tuple[int, bool]]:
-    """Configure joblib for the backend; yield ``(n_jobs, workers write their own files)``."""
-    if backend == "loky":
-        with joblib.parallel_config(backend="loky"):
-            yield jobs, True
-        return
-    try:
-        import distributed
-    except ImportError:
-        raise InputError("the dask backend needs the `distributed` package: "
-                         "pip install 'mixsim[dask]'", source="backend") from None
-    cluster = None
-    if scheduler:
-        try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as err:
-            raise InputError(f"cannot connect to the Dask scheduler: {err}",
-                             source="scheduler", field=scheduler) from None
-    else:
-        cluster = distributed.LocalCluster(n_workers=_n_workers(jobs), threads_per_worker=1,
-                                           processes=True, dashboard_address=None,
-                                           silence_logs=logging.ERROR)
-        client = distributed.Client(cluster)
-    try:
-        with joblib.parallel_config(backend="dask", client=client):
-            # workers of a remote cluster may not see this file system: the parent writes
-            yield -1, scheduler is None
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # -- the final tables ----------------------------------------------------------------------------

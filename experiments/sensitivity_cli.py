@@ -389,7 +389,6 @@ def _run_held(spec: SensitivitySpec, out: Path, *, jobs: int, progress: bool, fo
               ) -> dict[str, Any]:
     """:func:`run_sensitivity` once its inputs are checked and ``out`` is locked."""
     from .common import progress_bar, write_atomic
-    from .limits import worker_config
     from .sensitivity import (
         analyze,
         convergence_verdict,
@@ -412,7 +411,7 @@ def _run_held(spec: SensitivitySpec, out: Path, *, jobs: int, progress: bool, fo
     # the 2n design of the convergence check extends the n design: n × per_point points more
     total = spec.n * per_point * (2 if spec.convergence and spec.method == "sobol" else 1)
     failures: list[dict[str, Any]] = []
-    with progress_bar(total, "model evaluations", unit="point") as bar, worker_config():
+    with progress_bar(total, "model evaluations", unit="point") as bar:
         last = [0]
 
         def tick(done: int, tot: int) -> None:
