@@ -14,7 +14,9 @@ results as they finish (or in task order), in the spirit of the EMA Workbench's 
   importing Mesa and pandas are not lost (the runner);
 - :class:`Dask`: a Dask ``distributed`` cluster: a scheduler address, a client already made by
   the caller, or a ``LocalCluster`` of ``jobs`` single-threaded processes;
-- :class:`Joblib`: any other registered joblib backend (``"threading"``, ...).
+- :class:`Joblib`: any other registered joblib backend (``"threading"``, ...);
+- :class:`SpawnPool`: fresh-interpreter workers for the explorer's long-lived web server, which
+  submits tasks one by one and reads their progress messages.
 
 :func:`make_evaluator` picks one from the public options (``jobs``, ``backend``, ``scheduler``).
 Results never depend on the evaluator: callers give each task its own seed and place each result
@@ -38,7 +40,7 @@ from typing import Any
 
 from mixsim.model.errors import InputError
 
-__all__ = ["BACKENDS", "Dask", "Evaluator", "Joblib", "Loky", "Sequential",
+__all__ = ["BACKENDS", "Dask", "Evaluator", "Joblib", "Loky", "Sequential", "SpawnPool",
            "check_distributed", "current_dask_client", "local_workers", "make_evaluator"]
 
 logger = logging.getLogger(__name__)
@@ -173,27 +175,31 @@ class Loky(Evaluator):
     def __init__(self, n_workers: int, *, include_self: bool = False,
                  warm: tuple[Callable[..., Any], tuple[Any, ...]] | None = None,
                  grace: float = 0.0):
-        from joblib.executor import get_memmapping_executor
-
-        from mixsim.experiments.limits import init_worker
         self.n_workers = max(1, int(n_workers))
         self.include_self = include_self
         self.grace = grace
         self.k = self.n_workers - 1 if include_self else self.n_workers
         self._executor = None
         if self.k > 0:
-            # workers ignore Ctrl-C (this process stops them) and end when this process dies
-            self._executor = get_memmapping_executor(
-                self.k, timeout=300, env=_WORKER_ENV, initializer=init_worker,
-                initargs=(os.getpid(),))
+            self._executor = self._pool()
             if warm is not None:
                 for _ in range(self.k):
                     self._executor.submit(warm[0], *warm[1])
+
+    def _pool(self) -> Any:
+        """Joblib's reusable executor: the same one while it works, a new one after a shutdown."""
+        from joblib.executor import get_memmapping_executor
+
+        from mixsim.experiments.limits import init_worker
+        # workers ignore Ctrl-C (this process stops them) and end when this process dies
+        return get_memmapping_executor(self.k, timeout=300, env=_WORKER_ENV,
+                                       initializer=init_worker, initargs=(os.getpid(),))
 
     def _unordered(self, fn, tasks):
         if self._executor is None:
             yield from Sequential()._unordered(fn, tasks)
             return
+        self._executor = self._pool()
         source = _TaskSource(tasks)
         results: queue.SimpleQueue = queue.SimpleQueue()
         cond = threading.Condition()
@@ -388,6 +394,54 @@ class Joblib(Evaluator):
             yield from joblib.Parallel(n_jobs=self.n_jobs, batch_size=1,
                                        return_as="generator_unordered")(
                 joblib.delayed(_indexed)(fn, i, task) for i, task in tasks)
+
+
+class SpawnPool:
+    """Worker processes started by ``spawn`` (fresh interpreters), for a long-lived server.
+
+    The explorer's web server (:mod:`mixsim.experiments.explore_engine`) keeps them for its
+    lifetime: its threads are never forked, and the workers can send messages (progress) back
+    through :attr:`messages`. Tasks are submitted one by one (:meth:`submit`, a
+    ``concurrent.futures.Future``).
+
+    Args:
+        n_workers: Worker processes.
+        initializer: Called first in every worker as ``initializer(messages, parent_pid)``.
+        warm: ``(fn, args)`` given once to every worker at creation; it returns the worker's pid
+            (so that :meth:`close` can end every worker).
+    """
+
+    def __init__(self, n_workers: int, *, initializer: Callable[..., None],
+                 warm: tuple[Callable[..., int], tuple[Any, ...]]):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        ctx = multiprocessing.get_context("spawn")
+        self.messages = ctx.Queue()
+        self._pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
+                                         initializer=initializer,
+                                         initargs=(self.messages, os.getpid()))
+        self._warm = [self._pool.submit(warm[0], *warm[1]) for _ in range(n_workers)]
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Submit ``fn(*args)``; return its future."""
+        return self._pool.submit(fn, *args)
+
+    def close(self) -> None:
+        """Stop the worker processes, by their process ids (a worker must not outlive us)."""
+        import signal
+        if self._pool is None:
+            return
+        pids = {f.result() for f in self._warm if f.done() and f.exception() is None}
+        # (two warm-up tasks may go to the same worker: add the executor's own list)
+        pids |= set(getattr(self._pool, "_processes", None) or {})
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:  # already gone
+                pass
+        self.messages.close()
 
 
 def _indexed(fn: Callable[[Any], Any], i: int, task: Any) -> tuple[int, Any]:
