@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim.experiments.outdir import FolderLayout, ResultFolder, fingerprint_of
 from mixsim.model.errors import InputError
 
 __all__ = ["METHODS", "OUTPUT_FILES", "calibrated_toml", "run_calibration"]
@@ -68,28 +69,6 @@ def model_code_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def _fingerprint(identity: dict[str, Any]) -> str:
-    blob = json.dumps(identity, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(d, dict):
-        return {prefix: d}
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        out.update(_flatten(v, f"{prefix}{k}." if isinstance(v, dict) else f"{prefix}{k}"))
-    return out
-
-
-def _changes(old: dict[str, Any], new: dict[str, Any]) -> str:
-    a, b = _flatten(old), _flatten(new)
-    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-    shown = [f"{k}: {a.get(k)!r} → {b.get(k)!r}" for k in keys[:4]]
-    more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
-    return "; ".join(shown) + more if shown else "unknown differences"
-
-
 def _round(value: float, low: float, high: float) -> float:
     """``value`` to :data:`DIGITS` significant digits, kept inside ``[low, high]``."""
     return float(min(max(float(f"{value:.{DIGITS}g}"), low), high))
@@ -106,29 +85,11 @@ def calibrated_toml(point: dict[str, float], header: list[str]) -> str:
     return lines + "\n" + to_toml(table) + "\n"
 
 
-def _prepare_out(out: Path, identity: dict[str, Any], force: bool) -> dict[str, Any] | None:
-    """Check that ``out`` holds nothing or this calibration; return its stored record."""
-    marker = out / "calibration.json"
-    old: dict[str, Any] | None = None
-    if marker.is_file():
-        try:
-            old = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = {}
-    if force:
-        for name in OUTPUT_FILES:
-            (out / name).unlink(missing_ok=True)
-        return None
-    if old is not None and old.get("fingerprint") != _fingerprint(identity):
-        changed = _changes(old.get("identity") or {}, identity)
-        raise InputError(f"holds a different calibration ({changed}); "
-                         "rerun with --force to discard it, or choose another --out",
-                         source=str(out))
-    if old is None and (out / "evaluations.parquet").is_file():
-        raise InputError("has an evaluations.parquet but no calibration.json, so its points cannot "
-                         "be matched to this calibration; rerun with --force to discard them, or "
-                         "choose another --out", source=str(out))
-    return old
+#: The calibration folder (experiments/outdir.py): ``evaluations.parquet`` holds its results.
+LAYOUT = FolderLayout(
+    kind="calibration", results=("evaluations.parquet",), outputs=OUTPUT_FILES, noun="points",
+    different="holds a different calibration ({changes}); rerun with --force to discard it, or "
+              "choose another --out")
 
 
 def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
@@ -242,7 +203,10 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     if method == "abc":
         identity["accept_fraction"] = float(accept_fraction)
     out.mkdir(parents=True, exist_ok=True)
-    old = _prepare_out(out, identity, force)
+    folder = ResultFolder(out, LAYOUT, fingerprint=fingerprint_of(identity), identity=identity)
+    old = folder.check(force)
+    if force:
+        folder.clear()
     evals_path = out / "evaluations.parquet"
     known = pd.read_parquet(evals_path) if evals_path.is_file() else None
     if announce is not None:
@@ -255,7 +219,7 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record: dict[str, Any] = {
-        "fingerprint": _fingerprint(identity), "identity": identity,
+        "fingerprint": folder.fingerprint, "identity": identity,
         "created": (old or {}).get("created", now), "updated": now, "command": command,
         "seed": {"entropy": seed, "replicate_spawn_keys": [list(problem.replicate_seed(r)
                                                                  .spawn_key)

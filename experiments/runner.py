@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import platform
-import shutil
 import socket
 import time
 import traceback
@@ -57,7 +56,7 @@ import pyarrow.parquet as pq
 from mixsim.experiments.common import progress_bar, versions, write_atomic
 from mixsim.experiments.evaluators import BACKENDS, Evaluator, check_distributed, make_evaluator
 from mixsim.experiments.limits import check_memory, resolve_jobs
-from mixsim.experiments.outdir import OutDir, check_out_dir
+from mixsim.experiments.outdir import FolderLayout, ResultFolder, check_out_dir
 from mixsim.experiments.spec import Experiment, RunPlan, experiment_from_dict, load_experiment
 from mixsim.experiments.summary import SUMMARY_COLUMNS, summarise
 from mixsim.model.errors import InputError
@@ -341,7 +340,7 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
     from mixsim.model.api import cached_territory
     territory = cached_territory(exp.territory.source, exp.territory.scale)
     check_memory(territory.n_households, 1 if scheduler else _n_workers(jobs), source="scale")
-    with OutDir(out, "experiment", option="out", kind="experiment"):
+    with result_folder(out, exp).lock("experiment"):
         return _run_held(exp, out, t0, jobs=jobs, backend=backend, scheduler=scheduler,
                          force=force, progress=progress)
 
@@ -351,7 +350,8 @@ def _run_held(exp: Experiment, out: Path, t0: float, *, jobs: int, backend: str,
     """:func:`run_experiment` once its inputs are checked and ``out`` is locked."""
     plans = exp.runs()
     fingerprint = exp.fingerprint()
-    old = _check_out(out, exp, force)
+    folder = result_folder(out, exp)
+    old = folder.check(force)
     done = set() if force else finished_runs(out / RUNS_DIR, plans, fingerprint, exp.outputs.moves)
     todo = [p for p in plans if p.run_id not in done]
     where = _describe_backend(backend, jobs, scheduler)
@@ -362,7 +362,7 @@ def _run_held(exp: Experiment, out: Path, t0: float, *, jobs: int, backend: str,
     # loky workers take seconds to start: they start now, while this process goes on
     evaluator = _evaluator(exp, jobs, backend, scheduler) if todo else None
     try:
-        _write_out(out, exp, force, old)
+        _write_out(folder, exp, force, old)
         logger.debug("ready to run after %.2f s", time.perf_counter() - t0)
         if evaluator is not None:
             _execute(todo, exp, out, fingerprint, evaluator=evaluator, backend=backend,
@@ -449,34 +449,25 @@ def _n_workers(jobs: int) -> int:
 # -- the experiment folder -----------------------------------------------------------------------
 
 
-def _check_out(out: Path, exp: Experiment, force: bool) -> dict[str, Any] | None:
-    """Refuse an ``out`` folder holding another experiment (read-only); return its record."""
-    marker = out / "experiment.json"
-    old: dict[str, Any] | None = None
-    if marker.is_file():
-        try:
-            old = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = {}
-    if force:
-        return None
-    if old is not None and old.get("fingerprint") != exp.fingerprint():
-        changed = _changes(old.get("identity") or {}, exp.identity())
-        raise InputError(
-            f"holds the runs of a different experiment ({changed}); rerun with --force to "
-            "discard them and start again, or choose another --out", source=str(out))
-    runs_dir = out / RUNS_DIR
-    if old is None and runs_dir.is_dir() and any(runs_dir.iterdir()):
-        raise InputError(f"has a {RUNS_DIR}/ folder but no experiment.json, so its runs cannot be "
-                         "matched to this experiment; rerun with --force to discard them, or "
-                         "choose another --out", source=str(out))
-    return old
+#: The experiment folder (experiments/outdir.py): ``runs/`` holds its results.
+LAYOUT = FolderLayout(
+    kind="experiment", results=(RUNS_DIR,), outputs=(RUNS_DIR, *OUTPUT_FILES), noun="runs",
+    different="holds the runs of a different experiment ({changes}); rerun with --force to "
+              "discard them and start again, or choose another --out")
 
 
-def _write_out(out: Path, exp: Experiment, force: bool, old: dict[str, Any] | None) -> None:
+def result_folder(out: Path, exp: Experiment) -> ResultFolder:
+    """Return the experiment folder ``out`` for ``exp`` (its marker is ``experiment.json``)."""
+    return ResultFolder(out, LAYOUT, fingerprint=exp.fingerprint(), identity=exp.identity(),
+                        option="out")
+
+
+def _write_out(folder: ResultFolder, exp: Experiment, force: bool,
+               old: dict[str, Any] | None) -> None:
     """Start or reopen the folder: ``experiment.toml``, ``experiment.json``, a clean ``runs/``."""
+    out = folder.path
     if force:
-        _clear(out)
+        folder.clear()
     runs_dir = out / RUNS_DIR
     runs_dir.mkdir(parents=True, exist_ok=True)
     for tmp in runs_dir.glob(".*.tmp"):  # left by a write that was killed
@@ -493,35 +484,6 @@ def _write_out(out: Path, exp: Experiment, force: bool, old: dict[str, Any] | No
     write_atomic(out / "experiment.toml", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     blob = json.dumps(info, indent=1) + "\n"
     write_atomic(out / "experiment.json", lambda tmp: tmp.write_text(blob, encoding="utf-8"))
-
-
-def _clear(out: Path) -> None:
-    """Remove what an experiment wrote in ``out`` (and nothing else)."""
-    shutil.rmtree(out / RUNS_DIR, ignore_errors=True)
-    for name in OUTPUT_FILES:
-        (out / name).unlink(missing_ok=True)
-
-
-def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """Say what differs between two experiment identities, briefly."""
-    parts = []
-    for key in new:
-        a, b = old.get(key), new[key]
-        if a == b:
-            continue
-        if key == "scenarios" and isinstance(a, dict):
-            added = [n for n in b if n not in a]
-            removed = [n for n in a if n not in b]
-            edited = [n for n in b if n in a and a[n] != b[n]]
-            bits = [f"{label} {', '.join(names[:3])}{' …' if len(names) > 3 else ''}"
-                    for label, names in (("added", added), ("removed", removed),
-                                         ("changed", edited)) if names]
-            parts.append("scenarios " + "; ".join(bits))
-        elif isinstance(a, int | str | float) and isinstance(b, int | str | float):
-            parts.append(f"{key} {a} → {b}")
-        else:
-            parts.append(key)
-    return "changed: " + ", ".join(parts) if parts else "different fingerprint"
 
 
 def finished_runs(runs_dir: Path, plans: list[RunPlan], fingerprint: str, moves: bool) -> set[str]:

@@ -53,7 +53,6 @@ retries the failed points only.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +60,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim.experiments.outdir import FolderLayout, ResultFolder, fingerprint_of
 from mixsim.model.config import Scenario, from_dict, iter_parameters, read_toml, to_toml
 from mixsim.model.errors import InputError
 
@@ -310,23 +310,12 @@ def noise_points(spec: SensitivitySpec) -> list[dict[str, float]]:
     return [base, *others]
 
 
-def _prepare_out(spec: SensitivitySpec, out: Path, force: bool) -> Path:
-    """Check ``out`` against the specification, write ``sensitivity.toml``; return the cache."""
-    from .common import write_atomic
-    text = _spec_toml(spec)
-    cache = out / EVALUATIONS
-    old = out / "sensitivity.toml"
-    if old.is_file() and _evaluation_key(old.read_text()) != _evaluation_key(text) \
-            and cache.is_dir():
-        if not force:
-            raise InputError(
-                f"{out} holds the evaluations of another specification ({old}); choose another "
-                "--out, or pass --force to discard them", source=str(out), field="--out")
-        shutil.rmtree(cache)
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(text))
-    return cache
-
+#: The sensitivity folder (experiments/outdir.py): ``evaluations/`` holds its results;
+#: ``--force`` discards them when they belong to another specification.
+LAYOUT = FolderLayout(
+    kind="sensitivity", results=(EVALUATIONS,), outputs=(EVALUATIONS,), noun="evaluations",
+    different="holds the evaluations of another specification ({changes}); choose another "
+              "--out, or pass --force to discard them")
 
 #: Keys that do not change what a saved evaluation holds (a saved point is matched by its
 #: parameter values): changing them on the same ``--out`` reuses the evaluations.
@@ -334,16 +323,42 @@ ANALYSIS_ONLY_KEYS = ("n", "convergence", "noise_replicates", "noise_points", "n
                       "convergence_tol", "pilot_n")
 
 
-def _evaluation_key(text: str) -> Any:
+def _evaluation_key(text: str) -> dict[str, Any] | None:
     """Return the part of a resolved specification that decides the saved evaluations."""
     import tomllib
     try:
         d = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
-        return text
+        return None
     for key in ANALYSIS_ONLY_KEYS:
         d.get("sensitivity", {}).pop(key, None)
     return d
+
+
+def _read_marker(path: Path) -> tuple[dict[str, Any], str | None, dict[str, Any]]:
+    """Read ``sensitivity.toml`` as a marker: its identity is its :func:`_evaluation_key`."""
+    try:
+        key = _evaluation_key(path.read_text(encoding="utf-8"))
+    except OSError:
+        key = None
+    if key is None:
+        return {}, None, {}
+    return key, fingerprint_of(key), key
+
+
+def _prepare_out(spec: SensitivitySpec, out: Path, force: bool) -> Path:
+    """Check ``out`` against the specification, write ``sensitivity.toml``; return the cache."""
+    from .common import write_atomic
+    text = _spec_toml(spec)
+    key = _evaluation_key(text) or {}
+    folder = ResultFolder(out, LAYOUT, fingerprint=fingerprint_of(key), identity=key,
+                          read=_read_marker)
+    folder.check(force)
+    if force and not folder.matches():
+        folder.clear()
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(text))
+    return out / EVALUATIONS
 
 
 def _noise(spec: SensitivitySpec, model_fn: MixsimOutcomes, cache: Path, jobs: int
