@@ -265,22 +265,21 @@ def _names(names: list[str]) -> str:
     return f"{', '.join(names[:3])}{' …' if len(names) > 3 else ''}"
 
 
-def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any], most: int = 4) -> str:
+def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any], most: int = 4,
+                     named: tuple[str, ...] = ()) -> str:
     """Say briefly what differs between two identities (``changed: years 2 → 3, ...``).
 
-    A top-level table whose entries are added or removed, or are opaque (an experiment's
-    ``scenarios``: a hash each), is told by names added, removed and changed; a table of tables
-    with the same names is flattened; each difference is told by its dotted key, with both
-    values when they are scalars. At most ``most`` differences are listed.
+    Each difference is told by its dotted key, with both values when they are scalars; a
+    top-level key of ``named`` (a table of named entries, such as an experiment's
+    ``scenarios``) by the names of its entries added, removed and changed. At most ``most``
+    differences are listed.
     """
     parts = []
     for key in list(new) + [k for k in old if k not in new]:
         a, b = old.get(key), new.get(key)
         if a == b:
             continue
-        if (isinstance(a, Mapping) and isinstance(b, Mapping) and a and b
-                and (set(a) != set(b)
-                     or not all(isinstance(v, Mapping) for v in (*a.values(), *b.values())))):
+        if key in named and isinstance(a, Mapping) and isinstance(b, Mapping):
             bits = [f"{label} {_names(names)}" for label, names in (
                 ("added", [n for n in b if n not in a]), ("removed", [n for n in a if n not in b]),
                 ("changed", [n for n in b if n in a and a[n] != b[n]])) if names]
@@ -311,6 +310,7 @@ class FolderLayout:
         noun: What the stored results are called in messages (``runs``, ``points``, ...).
         different: Message when the marker's specification is another one; ``{changes}`` is
             replaced by :func:`describe_changes`.
+        named: Top-level keys of the identity told by entry names (see :func:`describe_changes`).
     """
 
     kind: str
@@ -318,6 +318,7 @@ class FolderLayout:
     outputs: tuple[str, ...]
     noun: str
     different: str
+    named: tuple[str, ...] = ()
 
     @property
     def marker(self) -> str:
@@ -406,7 +407,7 @@ class ResultFolder:
             if fingerprint == self.fingerprint:
                 return record
             if self.has_results():
-                changes = describe_changes(identity, self.identity)
+                changes = describe_changes(identity, self.identity, named=self.layout.named)
                 raise InputError(self.layout.different.format(changes=changes),
                                  source=str(self.path))
             return None

@@ -453,7 +453,7 @@ def _n_workers(jobs: int) -> int:
 LAYOUT = FolderLayout(
     kind="experiment", results=(RUNS_DIR,), outputs=(RUNS_DIR, *OUTPUT_FILES), noun="runs",
     different="holds the runs of a different experiment ({changes}); rerun with --force to "
-              "discard them and start again, or choose another --out")
+              "discard them and start again, or choose another --out", named=("scenarios",))
 
 
 def result_folder(out: Path, exp: Experiment) -> ResultFolder:
