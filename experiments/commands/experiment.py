@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mixsim.experiments import runner
+from mixsim.experiments.commands import print_failures
 from mixsim.experiments.common import (
     check_out_dir,
     compile_kernels_once,
@@ -89,11 +90,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     if res.n_failed:
         failed = res.failed
         print(f"{res.n_failed} run(s) failed:", file=sys.stderr)
-        for row in failed.head(10).itertuples():
-            print(f"  {row.run_id}: {row.error.splitlines()[0] if row.error else '?'}",
-                  file=sys.stderr)
-        if len(failed) > 10:
-            print(f"  … and {len(failed) - 10} more", file=sys.stderr)
+        print_failures([f"{row.run_id}: {row.error.splitlines()[0] if row.error else '?'}"
+                        for row in failed.itertuples()])
         print(f"tracebacks: column `traceback` of {args.out}/runs.parquet; rerunning the same "
               "command retries the failed runs only", file=sys.stderr)
         return 1

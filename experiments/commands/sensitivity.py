@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mixsim.experiments import sensitivity_cli
+from mixsim.experiments.commands import print_failures
 from mixsim.experiments.common import (
     check_out_dir,
     compile_kernels_once,
@@ -175,10 +176,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"mixsim sensitivity: {len(failed)} evaluation(s) failed or gave no value; the "
               f"indices leave out their blocks (columns n_missing, n_used of indices.csv):",
               file=sys.stderr)
-        for row in failed.head(10).itertuples():
-            print(f"  sample row {row.row}: {row.error.splitlines()[0]}", file=sys.stderr)
-        if len(failed) > 10:
-            print(f"  … and {len(failed) - 10} more", file=sys.stderr)
+        print_failures([f"sample row {row.row}: {row.error.splitlines()[0]}"
+                        for row in failed.itertuples()])
         print(f"tracebacks and parameter values: {args.out}/{FAILED}; rerunning the same "
               "command retries the failed points only", file=sys.stderr)
         return 1
