@@ -30,10 +30,10 @@ def main() -> None:
     os.environ.setdefault("MIXSIM_NO_PROGRESS", "1")
 
     from mixsim.calibration.cli import run_calibration
-    from mixsim.model.api import _cached_territory
+    from mixsim.model.api import cached_territory
 
     t_load = time.perf_counter()
-    territory = _cached_territory(str(EXAMPLE), args.scale)
+    territory = cached_territory(str(EXAMPLE), args.scale)
     t_load = time.perf_counter() - t_load
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

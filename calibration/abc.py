@@ -107,7 +107,7 @@ def calibrate_abc(problem: Problem, *, budget: int, accept_fraction: float = 0.1
         problem: What is calibrated against what (targets, box, replicates, seed).
         budget: Design points (each ``problem.replicates`` runs).
         accept_fraction: Share of the points kept (at least 2 points are kept).
-        n_jobs: joblib workers (ignored when ``evaluator`` is given).
+        n_jobs: Worker processes (ignored when ``evaluator`` is given).
         evaluator: Evaluator to use, e.g. holding stored points and a store callback.
 
     Raises:

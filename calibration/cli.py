@@ -27,12 +27,10 @@ discards the folder's calibration files first.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 import math
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -42,10 +40,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim.experiments.outdir import FolderLayout, ResultFolder, fingerprint_of
 from mixsim.model.errors import InputError
 
-__all__ = ["METHODS", "OUTPUT_FILES", "add_parser", "calibrated_toml", "cmd_calibrate",
-           "run_calibration"]
+__all__ = ["METHODS", "OUTPUT_FILES", "calibrated_toml", "run_calibration"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,28 +69,6 @@ def model_code_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def _fingerprint(identity: dict[str, Any]) -> str:
-    blob = json.dumps(identity, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(d, dict):
-        return {prefix: d}
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        out.update(_flatten(v, f"{prefix}{k}." if isinstance(v, dict) else f"{prefix}{k}"))
-    return out
-
-
-def _changes(old: dict[str, Any], new: dict[str, Any]) -> str:
-    a, b = _flatten(old), _flatten(new)
-    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-    shown = [f"{k}: {a.get(k)!r} → {b.get(k)!r}" for k in keys[:4]]
-    more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
-    return "; ".join(shown) + more if shown else "unknown differences"
-
-
 def _round(value: float, low: float, high: float) -> float:
     """``value`` to :data:`DIGITS` significant digits, kept inside ``[low, high]``."""
     return float(min(max(float(f"{value:.{DIGITS}g}"), low), high))
@@ -109,29 +85,11 @@ def calibrated_toml(point: dict[str, float], header: list[str]) -> str:
     return lines + "\n" + to_toml(table) + "\n"
 
 
-def _prepare_out(out: Path, identity: dict[str, Any], force: bool) -> dict[str, Any] | None:
-    """Check that ``out`` holds nothing or this calibration; return its stored record."""
-    marker = out / "calibration.json"
-    old: dict[str, Any] | None = None
-    if marker.is_file():
-        try:
-            old = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = {}
-    if force:
-        for name in OUTPUT_FILES:
-            (out / name).unlink(missing_ok=True)
-        return None
-    if old is not None and old.get("fingerprint") != _fingerprint(identity):
-        changed = _changes(old.get("identity") or {}, identity)
-        raise InputError(f"holds a different calibration ({changed}); "
-                         "rerun with --force to discard it, or choose another --out",
-                         source=str(out))
-    if old is None and (out / "evaluations.parquet").is_file():
-        raise InputError("has an evaluations.parquet but no calibration.json, so its points cannot "
-                         "be matched to this calibration; rerun with --force to discard them, or "
-                         "choose another --out", source=str(out))
-    return old
+#: The calibration folder (experiments/outdir.py): ``evaluations.parquet`` holds its results.
+LAYOUT = FolderLayout(
+    kind="calibration", results=("evaluations.parquet",), outputs=OUTPUT_FILES, noun="points",
+    different="holds a different calibration ({changes}); rerun with --force to discard it, or "
+              "choose another --out")
 
 
 def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
@@ -148,7 +106,7 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         out: Output folder (created if needed).
         method: ``"msm"`` or ``"abc"``.
         budget: Parameter points to evaluate (default :data:`DEFAULT_BUDGET`).
-        jobs: joblib workers.
+        jobs: Worker processes (loky, :mod:`mixsim.experiments.evaluators`).
         scale: Territory scale (default 0.1 for ``default``, 1 for a folder).
         years: Simulated years per run.
         replicates: Runs per parameter point (common random numbers).
@@ -167,13 +125,13 @@ def run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         InputError: For bad data, targets, options or ``out`` folder, before anything runs.
 
     """
-    from mixsim.experiments.limits import resolve_jobs, worker_config
+    from mixsim.experiments.limits import resolve_jobs
     from mixsim.experiments.outdir import OutDir, check_out_dir
 
     check_out_dir(Path(out), kind="calibration")
     jobs = resolve_jobs(jobs)
     # the lock is taken before the data are checked; a refused command leaves --out as it was
-    with OutDir(out, "calibrate", kind="calibration"), worker_config():
+    with OutDir(out, "calibrate", kind="calibration"):
         return _run_calibration(data, out, method=method, budget=budget, jobs=jobs, scale=scale,
                                 years=years, replicates=replicates, seed=seed,
                                 accept_fraction=accept_fraction, force=force, progress=progress,
@@ -187,9 +145,6 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
                      command: str = "", announce: Callable[[str], None] | None = None
                      ) -> dict[str, Any]:
     """:func:`run_calibration` once ``out`` is checked and locked."""
-    import matplotlib
-    matplotlib.use("Agg")
-
     from mixsim.calibration.abc import calibrate_abc
     from mixsim.calibration.distance import (
         PointEvaluator,
@@ -200,9 +155,9 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     )
     from mixsim.calibration.msm import calibrate_msm, de_settings
     from mixsim.calibration.targets import default_targets, load_targets
-    from mixsim.experiments.cli import progress_bar, versions, write_atomic
+    from mixsim.experiments.common import progress_bar, versions, write_atomic
     from mixsim.experiments.limits import check_memory
-    from mixsim.model.api import _cached_territory
+    from mixsim.model.api import cached_territory
     from mixsim.model.config import Scenario, TerritorySpec
 
     t0 = time.perf_counter()
@@ -241,14 +196,17 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     elif budget < 2:
         raise InputError(f"got {budget}; ABC needs at least 2 points", source="--budget")
     # a bad or too large territory fails here, before anything is written
-    check_memory(_cached_territory(source, scale).n_households, jobs, source="--scale")
+    check_memory(cached_territory(source, scale).n_households, jobs, source="--scale")
 
     code = model_code_hash()
     identity = {"method": method, **problem.identity(), "model_code": code}
     if method == "abc":
         identity["accept_fraction"] = float(accept_fraction)
     out.mkdir(parents=True, exist_ok=True)
-    old = _prepare_out(out, identity, force)
+    folder = ResultFolder(out, LAYOUT, fingerprint=fingerprint_of(identity), identity=identity)
+    old = folder.check(force)
+    if force:
+        folder.clear()
     evals_path = out / "evaluations.parquet"
     known = pd.read_parquet(evals_path) if evals_path.is_file() else None
     if announce is not None:
@@ -261,7 +219,7 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record: dict[str, Any] = {
-        "fingerprint": _fingerprint(identity), "identity": identity,
+        "fingerprint": folder.fingerprint, "identity": identity,
         "created": (old or {}).get("created", now), "updated": now, "command": command,
         "seed": {"entropy": seed, "replicate_spawn_keys": [list(problem.replicate_seed(r)
                                                                  .spawn_key)
@@ -316,8 +274,6 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         write_atomic(out / f"fit.{ext}", lambda p, e=ext: fig.savefig(p, format=e,
                                                                         bbox_inches="tight",
                                                                         dpi=120))
-    import matplotlib.pyplot as plt
-    plt.close(fig)
     if method == "abc":
         write_atomic(out / "posterior.parquet",
                      lambda p: result.posterior.to_parquet(p, index=False))
@@ -341,79 +297,3 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
     save_record()
     return {"point": point, "distance": dist, "fit": fit, "n_new": result.n_new,
             "n_reused": result.n_reused, "result": result, "warning": record.get("warning")}
-
-
-# ------------------------------------------------------------------------------------------------
-# Command line
-# ------------------------------------------------------------------------------------------------
-
-
-def add_parser(sub) -> None:
-    """Register ``mixsim calibrate``."""
-    from mixsim.experiments.cli import positive_float, positive_int, seed_int
-    p = sub.add_parser("calibrate", help="calibrate behaviour parameters against targets "
-                       "(simulated moments or ABC)", description=__doc__.split("\n\n")[0])
-    p.add_argument("data", metavar="DATA_DIR",
-                   help="territory folder with a targets.toml, or 'default'")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--method", choices=METHODS, default="msm",
-                   help="msm: differential evolution on the distance (default); abc: rejection "
-                   "ABC over a Sobol' design")
-    p.add_argument("--budget", type=positive_int,
-                   help="parameter points to evaluate, each --replicates runs (default: "
-                   + ", ".join(f"{k} {v}" for k, v in DEFAULT_BUDGET.items()) + ")")
-    from mixsim.experiments.limits import jobs_arg
-    p.add_argument("--jobs", type=jobs_arg, default=1,
-                   help="parallel workers, at most the CPUs available (default 1; -1: all)")
-    p.add_argument("--scale", type=positive_float,
-                   help="territory scale (default 0.1 for 'default', 1 for a folder)")
-    p.add_argument("--years", type=positive_int, default=5,
-                   help="simulated years per run (default 5; the first is a burn-in)")
-    p.add_argument("--replicates", type=positive_int, default=3,
-                   help="runs per point, same seeds at every point (default 3)")
-    p.add_argument("--seed", type=seed_int, default=0, help="root seed (default 0)")
-    p.add_argument("--accept-fraction", type=positive_float, default=0.1,
-                   help="ABC: share of the points kept in the posterior (default 0.1)")
-    p.add_argument("--force", action="store_true",
-                   help="discard a different calibration found in --out")
-    p.set_defaults(func=cmd_calibrate)
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Run ``mixsim calibrate`` and print the fit."""
-    import os
-    import shlex
-    parts = [args.data, "--out", str(args.out), "--method", args.method]
-    if args.budget is not None:
-        parts += ["--budget", str(args.budget)]
-    if args.scale is not None:
-        parts += ["--scale", f"{args.scale:g}"]
-    parts += ["--years", str(args.years), "--replicates", str(args.replicates),
-              "--seed", str(args.seed), "--jobs", str(args.jobs)]
-    if args.method == "abc":
-        parts += ["--accept-fraction", f"{args.accept_fraction:g}"]
-    command = "mixsim calibrate " + " ".join(shlex.quote(str(a)) for a in parts)
-    from mixsim.experiments.cli import compile_kernels_once
-
-    def announce(text: str) -> None:  # called once every input is checked, before any run
-        print(f"mixsim calibrate: {text}", file=sys.stderr)
-        compile_kernels_once("calibrate")
-
-    res = run_calibration(args.data, args.out, method=args.method, budget=args.budget,
-                          jobs=args.jobs, scale=args.scale, years=args.years,
-                          replicates=args.replicates, seed=args.seed,
-                          accept_fraction=args.accept_fraction, force=args.force,
-                          progress=not os.environ.get("MIXSIM_NO_PROGRESS"), command=command,
-                          announce=announce)
-    fit = res["fit"]
-    cols = ["target", "observed", "simulated", "simulated_p05", "simulated_p95", "tolerance",
-            "within_tolerance"]
-    print(fit[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    print("\ncalibrated values:")
-    for name, value in res["point"].items():
-        print(f"  {name} = {value:g}")
-    print(f"distance {res['distance']:.3g}; {res['n_new']} point(s) evaluated, "
-          f"{res['n_reused']} reused; files written to {args.out}/")
-    if res.get("warning"):
-        print(f"mixsim calibrate: warning: {res['warning']}", file=sys.stderr)
-    return 0

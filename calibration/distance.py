@@ -14,10 +14,10 @@ Common random numbers: replicate ``r`` of every parameter point runs on the seed
 ``SeedSequence(seed, spawn_key=(0, r))``, the same at every point, so differences between points
 come from the parameters, not from the draws (the search and design use ``spawn_key=(1,)``).
 
-Parallelism goes through :func:`mixsim.experiments.sensitivity.evaluate` (joblib), whose results do
-not
-depend on the number of workers. :class:`PointEvaluator` adds a cache of evaluated points (so a
-resumed calibration skips them) and hands every finished chunk to a callback that stores it.
+Parallelism goes through :func:`mixsim.experiments.sensitivity.evaluate` (an evaluator of
+:mod:`mixsim.experiments.evaluators`), whose results do not depend on the number of workers.
+:class:`PointEvaluator` adds a cache of evaluated points (so a resumed calibration skips them)
+and hands every finished chunk to a callback that stores it.
 
 References: McFadden, D. (1989), "A method of simulated moments for estimation of discrete
 response models without numerical integration", Econometrica 57, 995–1026; Gouriéroux, C. &
@@ -281,12 +281,12 @@ class PointEvaluator:
                  on_chunk: Callable[[pd.DataFrame], None] | None = None,
                  progress: Callable[[int], None] | None = None, chunk_size: int | None = None,
                  stage: str = ""):
-        import joblib
         self.problem = problem
         self.n_jobs = n_jobs
         self.on_chunk = on_chunk
         self.progress = progress
-        workers = 1 if n_jobs == 1 else joblib.effective_n_jobs(n_jobs)
+        from mixsim.experiments.evaluators import local_workers
+        workers = 1 if n_jobs == 1 else local_workers(n_jobs)
         self.chunk_size = chunk_size or (4 if workers == 1 else 8 * workers)
         self.stage = stage
         self.n_new = 0
@@ -453,10 +453,11 @@ def plot_fit(fit: pd.DataFrame, title: str = "Calibration fit") -> Figure:
     The axis is in units of tolerance, ``(simulated − observed) / tolerance``: the observed value
     is at 0 and the band ±1 is the tolerance. Labels give both figures in their units.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     n = len(fit)
-    fig, ax = plt.subplots(figsize=(8, 0.55 * n + 1.4))
+    fig = Figure(figsize=(8, 0.55 * n + 1.4))
+    ax = fig.subplots()
     y = np.arange(n)[::-1]
     tol = fit["tolerance"].to_numpy(float)
     obs = fit["observed"].to_numpy(float)

@@ -9,7 +9,7 @@ needs no gradient and tolerates the objective's small discontinuities (discrete 
 - seeded (``SeedSequence(seed, spawn_key=(1,))``), ``polish=False`` (no gradient steps on a noisy
   surface), Latin-hypercube initial population, ``updating="deferred"``;
 - the population of each generation is evaluated as one batch through the ``workers`` map, which
-  :class:`~mixsim.calibration.distance.PointEvaluator` runs on joblib workers via
+  :class:`~mixsim.calibration.distance.PointEvaluator` runs on worker processes via
   :func:`mixsim.experiments.sensitivity.evaluate`; the result does not depend on the number of
   workers;
 - the budget is a number of parameter points (each ``replicates`` model runs):
@@ -109,7 +109,7 @@ def calibrate_msm(problem: Problem, *, budget: int, n_jobs: int = 1,
     Args:
         problem: What is calibrated against what (targets, box, replicates, seed).
         budget: Parameter points to evaluate at most (each ``problem.replicates`` runs).
-        n_jobs: joblib workers (ignored when ``evaluator`` is given).
+        n_jobs: Worker processes (ignored when ``evaluator`` is given).
         evaluator: Evaluator to use, e.g. holding stored points and a store callback.
         tol: DE relative convergence tolerance on the population's distances.
 

@@ -25,16 +25,14 @@ import datetime as _dt
 import html
 import io
 import math
-import multiprocessing
 import os
 import queue as _queue
-import signal
 import threading
 import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -408,9 +406,9 @@ def _init_worker(progress_queue: Any, parent: int) -> None:
 
 def _warm_worker(source: str, scale: float) -> int:
     """Load the model's kernels and the territory in a worker process (its first task)."""
-    from mixsim.model.api import _cached_territory, warm_up
+    from mixsim.model.api import cached_territory, warm_up
     warm_up()
-    _cached_territory(source, scale)
+    cached_territory(source, scale)
     return os.getpid()
 
 
@@ -467,16 +465,12 @@ class Runner:
     """
 
     def __init__(self, jobs: int, source: str, scale: float):
+        from mixsim.experiments.evaluators import SpawnPool
         self.jobs = jobs
-        self._pool: ProcessPoolExecutor | None = None
-        self._queue: Any = None
+        self._pool: SpawnPool | None = None
         if jobs > 1:
-            ctx = multiprocessing.get_context("spawn")
-            self._queue = ctx.Queue()
-            self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                             initializer=_init_worker,
-                                             initargs=(self._queue, os.getpid()))
-            self._warm = [self._pool.submit(_warm_worker, source, scale) for _ in range(jobs)]
+            self._pool = SpawnPool(jobs, initializer=_init_worker,
+                                   warm=(_warm_worker, (source, scale)))
         self._count = 0
 
     def run(self, scenario: Scenario, seeds: Sequence[np.random.SeedSequence],
@@ -506,7 +500,7 @@ class Runner:
         index = {int(seq.spawn_key[0]): r for r, seq in enumerate(seeds)}
         while not all(f.done() for f in futures):
             try:
-                tok, replicate, months = self._queue.get(timeout=0.1)
+                tok, replicate, months = self._pool.messages.get(timeout=0.1)
             except _queue.Empty:
                 continue
             if tok == token and replicate in index:
@@ -523,17 +517,8 @@ class Runner:
         """
         if self._pool is None:
             return
-        pids = {f.result() for f in self._warm if f.done() and f.exception() is None}
-        # (two warm-up tasks may go to the same worker: add the executor's own list)
-        pids |= set(getattr(self._pool, "_processes", None) or {})
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
         self._pool = None
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:  # already gone
-                pass
-        self._queue.close()
 
 
 def _ensemble(scenario: Scenario, parts: list[dict[str, Any]], wall: float) -> Ensemble:

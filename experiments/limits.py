@@ -9,7 +9,7 @@
 - :func:`check_memory` refuses, before anything runs, a territory whose households cannot fit
   in this machine's memory (its physical memory, or its cgroup's limit when lower) at the
   number of processes asked for.
-- :func:`init_worker` runs first in every loky worker process (:func:`worker_config`): the
+- :func:`init_worker` runs first in every loky worker process (``experiments/evaluators.py``): the
   worker ignores Ctrl-C (the command's own process receives it too and stops the workers
   itself, so an interrupt never surfaces as a worker that failed to un-serialize its task), and
   a watchdog thread ends the worker within :data:`WATCHDOG_PERIOD_S` seconds when its parent
@@ -30,8 +30,7 @@ from pathlib import Path
 from mixsim.model.errors import InputError
 
 __all__ = ["BYTES_PER_HOUSEHOLD", "BYTES_PER_PROCESS", "WATCHDOG_PERIOD_S", "available_cpus",
-           "check_memory", "init_worker", "jobs_arg", "memory_limit", "resolve_jobs",
-           "worker_config"]
+           "check_memory", "init_worker", "jobs_arg", "memory_limit", "resolve_jobs"]
 
 #: Memory of one model process besides its households (Python, numpy, pandas, Mesa, numba
 #: kernels): measured 320 MB (maximum resident set of ``mixsim run --scale 0.2 --years 2``).
@@ -204,14 +203,3 @@ def _watch_parent(parent: int) -> None:
         time.sleep(WATCHDOG_PERIOD_S)
         if os.getppid() != parent:
             os._exit(1)  # a run in progress leaves only a temporary file, removed on resume
-
-
-def worker_config():
-    """``joblib.parallel_config`` for loky workers started with :func:`init_worker`.
-
-    ``joblib.Parallel`` calls inside the block (the sensitivity analysis, the calibration) use
-    such workers; :class:`experiments.runner` gives the initializer to its executor directly.
-    """
-    import joblib
-    return joblib.parallel_config(backend="loky", initializer=init_worker,
-                                  initargs=(os.getpid(),))

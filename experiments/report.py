@@ -21,7 +21,6 @@ section whose data is not in the folder says what is missing and how to get it.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import html
 import math
@@ -677,7 +676,7 @@ def build_report(folder: str | Path, *, lang: str = "fr", reference: str | None 
         f"<title>{page.t('title')} — {title}</title><style>{CSS}</style></head><body>"
         f"{''.join(sections)}<footer class='meta'>{page.t('footer', version=__version__)}"
         f"</footer>{CHECK_IMAGES}</body></html>")
-    from .cli import write_atomic
+    from .common import write_atomic
     write_atomic(out, lambda p: p.write_text(page_html, encoding="utf-8"))
     return out
 
@@ -745,30 +744,3 @@ def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 180.0) -> Pat
                              f"{' / '.join(tail)}", source=exe)
         os.replace(tmp, pdf_path)
     return pdf_path
-
-
-def add_parser(sub) -> None:
-    """Register ``mixsim report``."""
-    p = sub.add_parser("report", help="self-contained HTML (and PDF) report of an experiment's "
-                       "or a run's outputs", description=__doc__.split("\n\n")[0])
-    p.add_argument("folder", type=Path,
-                   help="the output folder of `mixsim experiment --out` or `mixsim run --out`")
-    p.add_argument("--lang", default="fr", choices=LANGS, help="language (default fr)")
-    p.add_argument("--reference", help="reference scenario (default: the experiment's)")
-    p.add_argument("--pdf", action="store_true",
-                   help="also print report.<lang>.pdf with headless Chromium")
-    p.set_defaults(func=cmd_report)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Run ``mixsim report`` (holding the experiment folder's lock while writing)."""
-    from mixsim.experiments.outdir import OutDir
-    if getattr(args, "pdf", False):
-        require_chromium()  # say it before any work
-    with OutDir(args.folder, "report", option="folder"):
-        out = build_report(args.folder, lang=args.lang, reference=args.reference)
-        print(f"report written to {out} (figures in {out.parent / 'figures' / args.lang}/)")
-        if getattr(args, "pdf", False):
-            pdf = print_pdf(out, report_path(out.parent, args.lang, "pdf"))
-            print(f"PDF written to {pdf}")
-    return 0

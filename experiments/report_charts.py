@@ -36,9 +36,6 @@ class Figures:
     """Renders matplotlib figures to PNG and SVG files and to embeddable ``<img>`` tags."""
 
     def __init__(self, out: Path, lang: str):
-        import matplotlib
-        matplotlib.use("Agg")
-        matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text (editable)
         self.out = out
         self.lang = lang
         out.mkdir(parents=True, exist_ok=True)
@@ -48,9 +45,9 @@ class Figures:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         (self.out / f"{name}.png").write_bytes(buf.getvalue())
-        fig.savefig(self.out / f"{name}.svg", format="svg", bbox_inches="tight")
-        import matplotlib.pyplot as plt
-        plt.close(fig)
+        import matplotlib
+        with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (editable)
+            fig.savefig(self.out / f"{name}.svg", format="svg", bbox_inches="tight")
         data = base64.b64encode(buf.getvalue()).decode()
         return (f'<img alt="{html.escape(alt)}" data-name="{html.escape(name)}" '
                 f'src="data:image/png;base64,{data}">')
@@ -105,7 +102,7 @@ def _unit_suffix(name: str, lang: str, diff: bool, scale: float) -> str:
 
 def trajectories(data: ReportData, figs: Figures, names: list[str], lang: str) -> str:
     """One figure per indicator: small multiples, one panel per scenario against the reference."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
     e = data.epci()
     imgs = []
@@ -117,8 +114,8 @@ def trajectories(data: ReportData, figs: Figures, names: list[str], lang: str) -
         ref = mean_by_year(d[d.scenario == data.reference])
         ncol = min(4, len(others))
         nrow = math.ceil(len(others) / ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(3.1 * ncol, 2.3 * nrow + 0.6),
-                                 squeeze=False, sharex=True, sharey=True)
+        fig = Figure(figsize=(3.1 * ncol, 2.3 * nrow + 0.6))
+        axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True, sharey=True)
         for ax in axes.ravel()[len(others):]:
             ax.set_visible(False)
         for i, (ax, sc) in enumerate(zip(axes.ravel(), others, strict=False)):
@@ -163,7 +160,7 @@ def _wrap(s: str, width: int) -> str:
 def differences(data: ReportData, figs: Figures, stats: pd.DataFrame, names: list[str],
                 lang: str) -> str:
     """Dot-and-bar chart of each scenario's paired difference to the reference, per indicator."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     others = data.scenarios[1:]
     if not others or stats.empty or "diff" not in stats.columns:
         return ""
@@ -171,8 +168,8 @@ def differences(data: ReportData, figs: Figures, stats: pd.DataFrame, names: lis
     ncol = min(3, len(present))
     nrow = math.ceil(len(present) / ncol)
     height = 0.32 * len(others) + 1.0
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.3 * ncol, height * nrow), squeeze=False,
-                             sharey=True)
+    fig = Figure(figsize=(4.3 * ncol, height * nrow))
+    axes = fig.subplots(nrow, ncol, squeeze=False, sharey=True)
     for ax in axes.ravel()[len(present):]:
         ax.set_visible(False)
     y = np.arange(len(others))[::-1]
@@ -204,7 +201,7 @@ def differences(data: ReportData, figs: Figures, stats: pd.DataFrame, names: lis
 
 def cohort(data: ReportData, figs: Figures, lang: str) -> str:
     """Transition matrices of the starting cohort (QPV / non-QPV / gone), every scenario."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     e = data.epci()
     tr = e[e.indicator.str.startswith("transition_qpv_") & ~e.indicator.str.endswith("_social")]
     if tr.empty:
@@ -214,7 +211,8 @@ def cohort(data: ReportData, figs: Figures, lang: str) -> str:
     names = {c: text(lang, c) for c in cols}
     ncol = min(4, len(scen))
     nrow = math.ceil(len(scen) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
+    fig = Figure(figsize=(3.2 * ncol, 2.6 * nrow))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax in axes.ravel()[len(scen):]:
         ax.set_visible(False)
     for ax, sc in zip(axes.ravel(), scen, strict=False):
@@ -237,7 +235,7 @@ def cohort(data: ReportData, figs: Figures, lang: str) -> str:
 
 def sensitivity(df: pd.DataFrame, figs: Figures, lang: str, outcome: str, idx: int) -> str:
     """Horizontal bars of one outcome's Sobol' (S1, ST) or Morris (μ*) indices, in the language."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     rows = df[df["outcome"] == outcome]
     if {"S1", "ST"} <= set(df.columns):
         bars = [("S1", "S1_conf", text(lang, "s1")), ("ST", "ST_conf", text(lang, "st"))]
@@ -245,7 +243,8 @@ def sensitivity(df: pd.DataFrame, figs: Figures, lang: str, outcome: str, idx: i
     else:
         bars = [("mu_star", "mu_star_conf", text(lang, "mu_star"))]
         xlabel = text(lang, "mu_star")
-    fig, ax = plt.subplots(figsize=(6.4, 1.0 + 0.45 * len(rows) * len(bars)))
+    fig = Figure(figsize=(6.4, 1.0 + 0.45 * len(rows) * len(bars)))
+    ax = fig.subplots()
     y = np.arange(len(rows))
     h = 0.8 / len(bars)
     for k, (col, conf, lab) in enumerate(bars):

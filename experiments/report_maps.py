@@ -119,8 +119,8 @@ def neighbourhood_values(data: ReportData) -> pd.DataFrame:
 
 def maps(data: ReportData, base: MapBase, figs: Figures, lang: str) -> str:
     """Draw the reference maps (start, horizon) and the difference-to-reference maps."""
-    import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize, TwoSlopeNorm
+    from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
     rows = neighbourhood_values(data)
     horizon = int(rows.year.max())
@@ -128,7 +128,8 @@ def maps(data: ReportData, base: MapBase, figs: Figures, lang: str) -> str:
     ref = data.reference
     ratio = (np.ptp(base.nb.y) + 1.0) / (np.ptp(base.nb.x) + 1.0)
     # 1. the reference at the start and at the horizon
-    fig, axes = plt.subplots(1, 2, figsize=(11.0, 5.2 * ratio + 0.8), squeeze=False)
+    fig = Figure(figsize=(11.0, 5.2 * ratio + 0.8))
+    axes = fig.subplots(1, 2, squeeze=False)
     vmax = float(rows.value.quantile(0.98)) or 1.0
     norm = Normalize(0.0, vmax)
     mappable = None
@@ -153,8 +154,8 @@ def maps(data: ReportData, base: MapBase, figs: Figures, lang: str) -> str:
         dnorm = TwoSlopeNorm(vcenter=0.0, vmin=-amp, vmax=amp)
         ncol = min(3, len(others))
         nrow = math.ceil(len(others) / ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(3.9 * ncol, (3.6 * ratio + 0.6) * nrow),
-                                 squeeze=False)
+        fig = Figure(figsize=(3.9 * ncol, (3.6 * ratio + 0.6) * nrow))
+        axes = fig.subplots(nrow, ncol, squeeze=False)
         for ax in axes.ravel()[len(others):]:
             ax.set_visible(False)
         for ax, s in zip(axes.ravel(), others, strict=False):

@@ -1,13 +1,13 @@
 """Run an experiment: every scenario × replicate, in parallel, resumable (docs/experiments.md).
 
-The parallelism of mixsim lives here (house rule 9). Each run is a task for a top-level worker
-function, :func:`execute_run`, that receives plain picklable arguments, runs the model, writes its
-own files atomically into ``OUT/runs/`` and returns a small metadata row, so the parent's memory
-does not grow with the number of runs. Tasks run in-process with ``jobs=1``. With ``jobs = k > 1``
-this process and ``k − 1`` loky worker processes (joblib's bundled process pool) take the runs
-one at a time from a shared queue, so that the seconds a fresh worker spends importing Mesa and
-pandas are not lost: this process starts running at once. With ``backend="dask"`` the runs go to a
-Dask distributed cluster through joblib's Dask backend (a ``LocalCluster`` of ``jobs``
+Each run is a task for a top-level worker function, :func:`execute_run`, that receives plain
+picklable arguments, runs the model, writes its own files atomically into ``OUT/runs/`` and
+returns a small metadata row, so the parent's memory does not grow with the number of runs. The
+tasks go to an evaluator of :mod:`mixsim.experiments.evaluators` (where mixsim's parallelism
+lives): in-process with ``jobs=1``; with ``jobs = k > 1`` this process and ``k − 1`` loky worker
+processes take the runs one at a time from a shared queue, so that the seconds a fresh worker
+spends importing Mesa and pandas are not lost: this process starts running at once. With
+``backend="dask"`` the runs go to a Dask distributed cluster (a ``LocalCluster`` of ``jobs``
 single-threaded processes when no scheduler address is given).
 
 The ``--out`` folder::
@@ -33,20 +33,15 @@ tests of failure handling; do not set it otherwise.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import fnmatch
 import json
 import logging
 import os
 import platform
-import shutil
 import socket
-import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -58,25 +53,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mixsim.experiments.cli import (
-    positive_float,
-    positive_int,
-    progress_bar,
-    versions,
-    write_atomic,
-)
-from mixsim.experiments.limits import check_memory, init_worker, jobs_arg, resolve_jobs
-from mixsim.experiments.outdir import OutDir, check_out_dir
+from mixsim.experiments.common import progress_bar, versions, write_atomic
+from mixsim.experiments.evaluators import BACKENDS, Evaluator, check_distributed, make_evaluator
+from mixsim.experiments.limits import check_memory, resolve_jobs
+from mixsim.experiments.outdir import FolderLayout, ResultFolder, check_out_dir
 from mixsim.experiments.spec import Experiment, RunPlan, experiment_from_dict, load_experiment
 from mixsim.experiments.summary import SUMMARY_COLUMNS, summarise
 from mixsim.model.errors import InputError
 
-__all__ = ["BACKENDS", "ExperimentError", "ExperimentResult", "RunTask", "add_parser",
-           "cmd_experiment", "execute_run", "run_experiment", "write_run_files"]
+__all__ = ["BACKENDS", "ExperimentError", "ExperimentResult", "RunTask", "execute_run",
+           "finished_runs", "run_experiment", "write_run_files"]
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("loky", "dask")
 #: Test hook (see the module docstring).
 FAIL_ENV = "MIXSIM_FAIL_RUN"
 RUNS_DIR = "runs"
@@ -88,6 +77,8 @@ INDICATOR_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("scenario", pa.string()), ("replicate", pa.int64()),
     ("year", pa.int64()), ("month", pa.int64()), ("scale", pa.string()), ("unit", pa.string()),
     ("register", pa.string()), ("indicator", pa.string()), ("value", pa.float64())])
+#: Seconds an interrupted ensemble waits for the workers' runs in progress before killing them.
+INTERRUPT_GRACE_S = 60.0
 #: Rows buffered before a row group is written when the per-run files are concatenated.
 _ROW_GROUP = 200_000
 
@@ -346,10 +337,10 @@ def run_experiment(experiment: Experiment | str | Path | Mapping[str, Any], out:
         _check_dask(scheduler)
     if not (backend == "dask" and scheduler):
         jobs = resolve_jobs(jobs, source="jobs")
-    from mixsim.model.api import _cached_territory
-    territory = _cached_territory(exp.territory.source, exp.territory.scale)
+    from mixsim.model.api import cached_territory
+    territory = cached_territory(exp.territory.source, exp.territory.scale)
     check_memory(territory.n_households, 1 if scheduler else _n_workers(jobs), source="scale")
-    with OutDir(out, "experiment", option="out", kind="experiment"):
+    with result_folder(out, exp).lock("experiment"):
         return _run_held(exp, out, t0, jobs=jobs, backend=backend, scheduler=scheduler,
                          force=force, progress=progress)
 
@@ -359,8 +350,9 @@ def _run_held(exp: Experiment, out: Path, t0: float, *, jobs: int, backend: str,
     """:func:`run_experiment` once its inputs are checked and ``out`` is locked."""
     plans = exp.runs()
     fingerprint = exp.fingerprint()
-    old = _check_out(out, exp, force)
-    done = set() if force else _finished(out / RUNS_DIR, plans, fingerprint, exp.outputs.moves)
+    folder = result_folder(out, exp)
+    old = folder.check(force)
+    done = set() if force else finished_runs(out / RUNS_DIR, plans, fingerprint, exp.outputs.moves)
     todo = [p for p in plans if p.run_id not in done]
     where = _describe_backend(backend, jobs, scheduler)
     logger.info("%s: %d scenarios × %d replicates = %d runs; %s", exp.name, len(exp.scenarios),
@@ -368,18 +360,16 @@ def _run_held(exp: Experiment, out: Path, t0: float, *, jobs: int, backend: str,
                 f"{len(done)} already done, {len(todo)} to run {where}" if done
                 else f"running {where}")
     # loky workers take seconds to start: they start now, while this process goes on
-    pool = (_LocalPool(exp, _n_workers(jobs) - 1)
-            if todo and backend == "loky" and _n_workers(jobs) > 1 else None)
+    evaluator = _evaluator(exp, jobs, backend, scheduler) if todo else None
     try:
-        _write_out(out, exp, force, old)
-    except BaseException:
-        if pool is not None:
-            pool.shutdown()
-        raise
-    logger.debug("ready to run after %.2f s", time.perf_counter() - t0)
-    if todo:
-        _execute(todo, exp, out, fingerprint, jobs=jobs, backend=backend, scheduler=scheduler,
-                 progress=progress, pool=pool)
+        _write_out(folder, exp, force, old)
+        logger.debug("ready to run after %.2f s", time.perf_counter() - t0)
+        if evaluator is not None:
+            _execute(todo, exp, out, fingerprint, evaluator=evaluator, backend=backend,
+                     progress=progress)
+    finally:
+        if evaluator is not None:
+            evaluator.close()
     logger.debug("runs finished after %.2f s", time.perf_counter() - t0)
     runs, summary = _assemble(out, exp, plans)
     logger.debug("tables written after %.2f s", time.perf_counter() - t0)
@@ -424,11 +414,7 @@ def _check_dask(scheduler: str | None) -> None:
     A scheduler address must be one you trust: Dask's protocol is unauthenticated and carries
     pickles, so whoever runs the scheduler can run code in this process (docs/experiments.md).
     """
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise InputError("the dask backend needs the `distributed` package: "
-                         "pip install 'mixsim[dask]'", source="backend") from None
+    check_distributed()
     if scheduler is None:
         return
     from urllib.parse import urlsplit
@@ -463,34 +449,25 @@ def _n_workers(jobs: int) -> int:
 # -- the experiment folder -----------------------------------------------------------------------
 
 
-def _check_out(out: Path, exp: Experiment, force: bool) -> dict[str, Any] | None:
-    """Refuse an ``out`` folder holding another experiment (read-only); return its record."""
-    marker = out / "experiment.json"
-    old: dict[str, Any] | None = None
-    if marker.is_file():
-        try:
-            old = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = {}
-    if force:
-        return None
-    if old is not None and old.get("fingerprint") != exp.fingerprint():
-        changed = _changes(old.get("identity") or {}, exp.identity())
-        raise InputError(
-            f"holds the runs of a different experiment ({changed}); rerun with --force to "
-            "discard them and start again, or choose another --out", source=str(out))
-    runs_dir = out / RUNS_DIR
-    if old is None and runs_dir.is_dir() and any(runs_dir.iterdir()):
-        raise InputError(f"has a {RUNS_DIR}/ folder but no experiment.json, so its runs cannot be "
-                         "matched to this experiment; rerun with --force to discard them, or "
-                         "choose another --out", source=str(out))
-    return old
+#: The experiment folder (experiments/outdir.py): ``runs/`` holds its results.
+LAYOUT = FolderLayout(
+    kind="experiment", results=(RUNS_DIR,), outputs=(RUNS_DIR, *OUTPUT_FILES), noun="runs",
+    different="holds the runs of a different experiment ({changes}); rerun with --force to "
+              "discard them and start again, or choose another --out", named=("scenarios",))
 
 
-def _write_out(out: Path, exp: Experiment, force: bool, old: dict[str, Any] | None) -> None:
+def result_folder(out: Path, exp: Experiment) -> ResultFolder:
+    """Return the experiment folder ``out`` for ``exp`` (its marker is ``experiment.json``)."""
+    return ResultFolder(out, LAYOUT, fingerprint=exp.fingerprint(), identity=exp.identity(),
+                        option="out")
+
+
+def _write_out(folder: ResultFolder, exp: Experiment, force: bool,
+               old: dict[str, Any] | None) -> None:
     """Start or reopen the folder: ``experiment.toml``, ``experiment.json``, a clean ``runs/``."""
+    out = folder.path
     if force:
-        _clear(out)
+        folder.clear()
     runs_dir = out / RUNS_DIR
     runs_dir.mkdir(parents=True, exist_ok=True)
     for tmp in runs_dir.glob(".*.tmp"):  # left by a write that was killed
@@ -509,36 +486,7 @@ def _write_out(out: Path, exp: Experiment, force: bool, old: dict[str, Any] | No
     write_atomic(out / "experiment.json", lambda tmp: tmp.write_text(blob, encoding="utf-8"))
 
 
-def _clear(out: Path) -> None:
-    """Remove what an experiment wrote in ``out`` (and nothing else)."""
-    shutil.rmtree(out / RUNS_DIR, ignore_errors=True)
-    for name in OUTPUT_FILES:
-        (out / name).unlink(missing_ok=True)
-
-
-def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """Say what differs between two experiment identities, briefly."""
-    parts = []
-    for key in new:
-        a, b = old.get(key), new[key]
-        if a == b:
-            continue
-        if key == "scenarios" and isinstance(a, dict):
-            added = [n for n in b if n not in a]
-            removed = [n for n in a if n not in b]
-            edited = [n for n in b if n in a and a[n] != b[n]]
-            bits = [f"{label} {', '.join(names[:3])}{' …' if len(names) > 3 else ''}"
-                    for label, names in (("added", added), ("removed", removed),
-                                         ("changed", edited)) if names]
-            parts.append("scenarios " + "; ".join(bits))
-        elif isinstance(a, int | str | float) and isinstance(b, int | str | float):
-            parts.append(f"{key} {a} → {b}")
-        else:
-            parts.append(key)
-    return "changed: " + ", ".join(parts) if parts else "different fingerprint"
-
-
-def _finished(runs_dir: Path, plans: list[RunPlan], fingerprint: str, moves: bool) -> set[str]:
+def finished_runs(runs_dir: Path, plans: list[RunPlan], fingerprint: str, moves: bool) -> set[str]:
     """Run ids whose files say they finished, for this experiment and this configuration."""
     done = set()
     for p in plans:
@@ -562,108 +510,19 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 # -- execution -----------------------------------------------------------------------------------
 
 
+def _evaluator(exp: Experiment, jobs: int, backend: str, scheduler: str | None) -> Evaluator:
+    """Return the evaluator of the runs: this process and ``jobs − 1`` loky workers, or Dask."""
+    if backend == "dask":
+        return make_evaluator(jobs, "dask", scheduler=scheduler)
+    return make_evaluator(_n_workers(jobs), "loky", include_self=True, grace=INTERRUPT_GRACE_S,
+                          warm=(_warm_worker, (exp.territory.source, exp.territory.scale)))
+
+
 def _warm_worker(source: str, scale: float) -> int:
     """Load the worker's modules and territory (the first task a loky worker gets)."""
-    from mixsim.model.api import _cached_territory
-    _cached_territory(source, scale)
+    from mixsim.model.api import cached_territory
+    cached_territory(source, scale)
     return os.getpid()
-
-
-class _TaskSource:
-    """Thread-safe queue of tasks shared by this process and the pool's workers."""
-
-    def __init__(self, tasks: Iterator[RunTask]):
-        self._tasks = tasks
-        self._lock = threading.Lock()
-        self.stopped = False
-
-    def next(self) -> RunTask | None:
-        """Return the next task, or None when none is left or the source was stopped."""
-        with self._lock:
-            if self.stopped:
-                return None
-            task = next(self._tasks, None)
-            if task is None:
-                self.stopped = True
-            return task
-
-    def stop(self) -> None:
-        """Hand out no more tasks."""
-        with self._lock:
-            self.stopped = True
-
-
-class _LocalPool:
-    """``k`` loky worker processes (joblib's reusable loky executor) working beside this process.
-
-    Created before the experiment folder is prepared, so that the workers import the model and
-    load the territory meanwhile. Each worker has one task at a time: when it finishes, the
-    executor's callback hands it the next one from the shared source, whatever this process is
-    doing.
-    """
-
-    def __init__(self, exp: Experiment, k: int):
-        # joblib's own reusable loky executor (the one joblib.Parallel uses: one per process)
-        from joblib.executor import get_memmapping_executor
-        self.k = k
-        # one thread per worker for numerical libraries: the processes share the cores
-        env = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        # workers ignore Ctrl-C (this process stops them) and end when this process dies
-        self.executor = get_memmapping_executor(k, timeout=300, env=env, initializer=init_worker,
-                                                initargs=(os.getpid(),))
-        for _ in range(k):
-            self.executor.submit(_warm_worker, exp.territory.source, exp.territory.scale)
-        self._cond = threading.Condition()
-        self._inflight = 0
-        self.errors: list[BaseException] = []
-
-    def start(self, source: _TaskSource, handle: Callable[[dict[str, Any]], None]) -> None:
-        """Give every worker its first task; ``handle(result)`` is called as each finishes."""
-        self._source, self._handle = source, handle
-        for _ in range(self.k):
-            self._submit()
-
-    def _submit(self) -> None:
-        task = self._source.next()
-        if task is None:
-            return
-        with self._cond:
-            self._inflight += 1
-        try:
-            self.executor.submit(execute_run, task).add_done_callback(self._done)
-        except BaseException as err:  # the executor is broken
-            self.errors.append(err)
-            self._source.stop()
-            with self._cond:
-                self._inflight -= 1
-                self._cond.notify_all()
-
-    def _done(self, future: Any) -> None:
-        try:
-            res = future.result()
-        except BaseException as err:  # the worker died or was interrupted: stop the ensemble
-            self.errors.append(err)
-            self._source.stop()
-        else:
-            try:
-                self._handle(res)
-            except BaseException as err:
-                self.errors.append(err)
-                self._source.stop()
-            self._submit()
-        finally:
-            with self._cond:
-                self._inflight -= 1
-                self._cond.notify_all()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait until the workers have no task left; False if ``timeout`` ran out first."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._inflight == 0, timeout)
-
-    def shutdown(self) -> None:
-        """Stop the workers now (their unfinished runs are lost; finished ones are on disk)."""
-        self.executor.shutdown(wait=False, kill_workers=True)
 
 
 def _failing_runs() -> list[str]:
@@ -671,44 +530,35 @@ def _failing_runs() -> list[str]:
     return [p.strip() for p in os.environ.get(FAIL_ENV, "").split(",") if p.strip()]
 
 
-def _execute(todo: list[RunPlan], exp: Experiment, out: Path, fingerprint: str, *, jobs: int,
-             backend: str, scheduler: str | None, progress: bool,
-             pool: _LocalPool | None = None) -> int:
-    """Run the tasks on the backend, writing each run as it finishes; return the failures."""
+def _execute(todo: list[RunPlan], exp: Experiment, out: Path, fingerprint: str, *,
+             evaluator: Evaluator, backend: str, progress: bool) -> int:
+    """Run the tasks on the evaluator, writing each run as it finishes; return the failures."""
     fail = _failing_runs()
     runs_dir = out / RUNS_DIR
-    if pool is not None:
-        return _execute_local(todo, exp, fingerprint, out, fail, progress, pool)
+    # workers that do not see this file system (a remote Dask cluster) send the tables back
+    tasks = _tasks(todo, exp, fingerprint, out if evaluator.shares_files else None, fail)
     n_failed = 0
-    with _parallel(backend, jobs, scheduler) as (n_jobs, workers_write):
-        tasks = _tasks(todo, exp, fingerprint, out if workers_write else None, fail)
-        try:  # results as they finish (joblib ≥ 1.4), else in order
-            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered",
-                                       batch_size=1, pre_dispatch="2*n_jobs")
-        except ValueError:
-            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1,
-                                       pre_dispatch="2*n_jobs")
-        results = parallel(joblib.delayed(execute_run)(t) for t in tasks)
-        with _bar(len(todo), exp.name, progress) as bar:
-            bar.set_postfix(failed=0, refresh=False)
-            try:
-                for res in results:
-                    meta = res["meta"]
-                    if "tables" in res:
-                        write_run_files(runs_dir, meta, res["tables"])
-                    if meta["status"] != "ok":
-                        n_failed += 1
-                        logger.debug("run %s failed: %s", meta["run_id"], meta["error"])
-                    bar.update(1)
-                    bar.set_postfix(failed=n_failed, refresh=False)
-            except (KeyboardInterrupt, InputError):
-                results.close()  # joblib stops the workers now, before the caller counts runs
-                raise
-            except Exception as err:
-                results.close()
-                raise ExperimentError(
-                    f"the {backend} workers failed ({type(err).__name__}: {err}); finished runs "
-                    f"are kept in {runs_dir}, rerun the same command to resume") from err
+    with _bar(len(todo), exp.name, progress) as bar:
+        bar.set_postfix(failed=0, refresh=False)
+        results = evaluator.map(execute_run, tasks)
+        try:
+            for res in results:
+                meta = res["meta"]
+                if "tables" in res:
+                    write_run_files(runs_dir, meta, res["tables"])
+                if meta["status"] != "ok":
+                    n_failed += 1
+                    logger.debug("run %s failed: %s", meta["run_id"], meta["error"])
+                bar.update(1)
+                bar.set_postfix(failed=n_failed, refresh=False)
+        except (KeyboardInterrupt, InputError):
+            raise
+        except Exception as err:
+            raise ExperimentError(
+                f"the {backend} workers failed ({type(err).__name__}: {err}); finished runs "
+                f"are kept in {runs_dir}, rerun the same command to resume") from err
+        finally:
+            results.close()  # no new runs; those in progress get INTERRUPT_GRACE_S to finish
     return n_failed
 
 
@@ -722,92 +572,11 @@ def _tasks(todo: list[RunPlan], exp: Experiment, fingerprint: str, out: Path | N
             for p in todo)
 
 
-#: Seconds an interrupted ensemble waits for the workers' runs in progress before killing them.
-INTERRUPT_GRACE_S = 60.0
-
-
-def _execute_local(todo: list[RunPlan], exp: Experiment, fingerprint: str, out: Path,
-                   fail: list[str], progress: bool, pool: _LocalPool) -> int:
-    """Let this process and the pool's workers take the runs from one queue (see _LocalPool)."""
-    source = _TaskSource(_tasks(todo, exp, fingerprint, out, fail))
-    lock = threading.Lock()
-    n_failed = 0
-    with _bar(len(todo), exp.name, progress) as bar:
-        bar.set_postfix(failed=0, refresh=False)
-
-        def handle(res: dict[str, Any]) -> None:
-            nonlocal n_failed
-            meta = res["meta"]
-            with lock:
-                if meta["status"] != "ok":
-                    n_failed += 1
-                    logger.debug("run %s failed: %s", meta["run_id"], meta["error"])
-                bar.update(1)
-                bar.set_postfix(failed=n_failed, refresh=False)
-
-        pool.start(source, handle)
-        try:
-            while (task := source.next()) is not None:
-                handle(execute_run(task))
-            pool.wait()
-        except BaseException:
-            # no new runs; the workers finish the runs they have (kept), then the caller goes on
-            source.stop()
-            try:
-                if not pool.wait(INTERRUPT_GRACE_S):
-                    pool.shutdown()
-            except KeyboardInterrupt:  # a second Ctrl-C: do not wait for the runs in progress
-                pool.shutdown()
-            raise
-    if pool.errors:
-        err = pool.errors[0]
-        if isinstance(err, KeyboardInterrupt | InputError):
-            raise err
-        raise ExperimentError(
-            f"the loky workers failed ({type(err).__name__}: {err}); finished runs are kept in "
-            f"{out / RUNS_DIR}, rerun the same command to resume") from err
-    return n_failed
-
-
 def _bar(total: int, desc: str, enabled: bool):
     if enabled:
         return progress_bar(total, desc, unit="run")
     from tqdm import tqdm
     return tqdm(total=total, disable=True)
-
-
-@contextlib.contextmanager
-def _parallel(backend: str, jobs: int, scheduler: str | None) -> Iterator[tuple[int, bool]]:
-    """Configure joblib for the backend; yield ``(n_jobs, workers write their own files)``."""
-    if backend == "loky":
-        with joblib.parallel_config(backend="loky"):
-            yield jobs, True
-        return
-    try:
-        import distributed
-    except ImportError:
-        raise InputError("the dask backend needs the `distributed` package: "
-                         "pip install 'mixsim[dask]'", source="backend") from None
-    cluster = None
-    if scheduler:
-        try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as err:
-            raise InputError(f"cannot connect to the Dask scheduler: {err}",
-                             source="scheduler", field=scheduler) from None
-    else:
-        cluster = distributed.LocalCluster(n_workers=_n_workers(jobs), threads_per_worker=1,
-                                           processes=True, dashboard_address=None,
-                                           silence_logs=logging.ERROR)
-        client = distributed.Client(cluster)
-    try:
-        with joblib.parallel_config(backend="dask", client=client):
-            # workers of a remote cluster may not see this file system: the parent writes
-            yield -1, scheduler is None
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # -- the final tables ----------------------------------------------------------------------------
@@ -878,110 +647,3 @@ def _concat(dest: Path, files: list[Path], schema: pa.Schema | None) -> None:
                 writer.write_table(pa.concat_tables(buf))
 
     write_atomic(dest, write)
-
-
-# ------------------------------------------------------------------------------------------------
-# mixsim experiment
-# ------------------------------------------------------------------------------------------------
-
-
-def add_parser(sub) -> None:
-    """Register ``mixsim experiment``."""
-    p = sub.add_parser(
-        "experiment", help="run an ensemble of scenarios × replicates from an experiment file",
-        description="Run every scenario of an experiment file for every replicate, in parallel, "
-        "and write tidy tables into --out. Rerunning the same command on the same --out resumes: "
-        "finished runs are not run again. Format: docs/experiments.md.")
-    p.add_argument("file", type=Path, help="experiment TOML file")
-    p.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
-    p.add_argument("--jobs", type=jobs_arg, default=1,
-                   help="worker processes, at most the CPUs available (default 1: in this "
-                   "process; -1: every CPU)")
-    p.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="loky (this machine, default) or dask (a Dask distributed cluster)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --backend "
-                   "dask; without it --backend dask starts a local cluster of --jobs processes)")
-    p.add_argument("--scale", type=positive_float, help="territory scale (overrides the file)")
-    p.add_argument("--years", type=positive_int, help="horizon in years (overrides the file)")
-    p.add_argument("--replicates", type=positive_int,
-                   help="replicates per scenario (overrides the file)")
-    p.add_argument("--force", action="store_true",
-                   help="discard the runs already in --out and start again")
-    p.add_argument("--dry-run", action="store_true",
-                   help="list the scenarios and the runs to do, run nothing")
-    p.set_defaults(func=cmd_experiment)
-
-
-def cmd_experiment(args: argparse.Namespace) -> int:
-    """Run an experiment file; print what was done; exit 1 when a run failed."""
-    check_out_dir(args.out, kind="experiment")
-    exp = load_experiment(args.file)
-    try:
-        exp = exp.with_settings(scale=args.scale, years=args.years, replicates=args.replicates,
-                                source="command line")
-    except InputError as err:
-        raise InputError(err.detail, source=f"--{err.field}") from None
-    if args.dry_run:
-        print(_dry_run(exp, args.out))
-        return 0
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("mixsim experiment: %(message)s"))
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    try:
-        from mixsim.experiments.cli import compile_kernels_once
-        compile_kernels_once("experiment")
-        res = run_experiment(exp, args.out, jobs=args.jobs, backend=args.backend,
-                             scheduler=args.scheduler, force=args.force)
-    except KeyboardInterrupt:
-        n = len(_finished(args.out / RUNS_DIR, exp.runs(), exp.fingerprint(), exp.outputs.moves))
-        print(f"mixsim experiment: interrupted; {n} finished runs are kept in {args.out}/"
-              f"{RUNS_DIR}; rerun the same command to do the rest", file=sys.stderr)
-        return 130
-    except ExperimentError as err:
-        print(f"mixsim experiment: error: {err}", file=sys.stderr)
-        return 1
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    n = len(res.runs)
-    print(f"{exp.name}: {n} runs, {n - res.n_failed} ok, {res.n_failed} failed "
-          f"({res.n_skipped} done before, {res.n_ran} run now) in {res.wall_time:.1f} s")
-    print(f"tables in {args.out}/: runs.parquet, indicators.parquet, summary.csv, "
-          "experiment.toml" + (", moves.parquet" if exp.outputs.moves else ""))
-    if res.n_failed:
-        failed = res.failed
-        print(f"{res.n_failed} run(s) failed:", file=sys.stderr)
-        for row in failed.head(10).itertuples():
-            print(f"  {row.run_id}: {row.error.splitlines()[0] if row.error else '?'}",
-                  file=sys.stderr)
-        if len(failed) > 10:
-            print(f"  … and {len(failed) - 10} more", file=sys.stderr)
-        print(f"tracebacks: column `traceback` of {args.out}/runs.parquet; rerunning the same "
-              "command retries the failed runs only", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _dry_run(exp: Experiment, out: Path) -> str:
-    """Describe the scenarios and the runs to do, as text."""
-    rows = exp.scenario_table()
-    lines = [f"{exp.name}: {len(exp.scenarios)} scenarios × {exp.replicates} replicates = "
-             f"{len(exp.scenarios) * exp.replicates} runs of {exp.years} years on "
-             f"{exp.territory.source!r} at scale {exp.territory.scale:g}; reference "
-             f"{exp.reference!r}; fingerprint {exp.fingerprint()}"]
-    width = max(len(r["scenario"]) for r in rows)
-    for r in rows:
-        values = ", ".join(f"{k.removeprefix('levers.')}={v!r}" for k, v in r.items()
-                           if k not in ("scenario", "origin"))
-        lines.append(f"  {r['scenario']:<{width}}  ({r['origin']}) {values}")
-    for u in exp.uncertainties:
-        lines.append(f"  uncertain {u.path} in [{u.low:g}, {u.high:g}]")
-    runs_dir = out / RUNS_DIR
-    if (out / "experiment.json").is_file():
-        done = _finished(runs_dir, exp.runs(), exp.fingerprint(), exp.outputs.moves)
-        lines.append(f"{len(done)} runs already finished in {out}")
-    return "\n".join(lines)
-

@@ -20,7 +20,8 @@ common random numbers, which keep the noise from swamping the differences betwee
 With ``replicates == 1`` no ``replicate`` keyword is passed (a deterministic model need not accept
 it).
 
-For parallel runs (``n_jobs != 1``) the model is sent to joblib (loky) workers, so it must pickle
+For parallel runs (``n_jobs != 1``) the model is sent to worker processes (an evaluator of
+:mod:`mixsim.experiments.evaluators`: loky by default, or Dask), so it must pickle
 with cloudpickle: a module-level function, or a :func:`functools.partial` of one, is safest.
 
 Noise and verdicts
@@ -64,7 +65,7 @@ Modelling & Software 22, 1509–1518 (``mu*``).
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
 import math
 import numbers
@@ -76,7 +77,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from SALib.analyze import morris as morris_analyze
@@ -538,8 +538,9 @@ def evaluate(
     """Run the model at every sample row, averaging over replicates.
 
     The first row runs in-process to learn (and check) the outcomes; the others run in chunks,
-    in-process with ``n_jobs == 1`` or on ``joblib`` workers otherwise. The result is in
-    sample order and identical whatever ``n_jobs``.
+    in-process with ``n_jobs == 1`` or on workers otherwise (an evaluator of
+    :mod:`mixsim.experiments.evaluators`). The result is in sample order and identical whatever
+    ``n_jobs`` and ``backend``.
 
     With a ``cache`` folder every finished chunk is saved there at once (its rows, their
     parameter values and outcomes); a later call with the same cache reuses the saved rows whose
@@ -552,15 +553,15 @@ def evaluate(
         model_fn: ``model_fn(**params[, replicate=r]) -> {outcome: value}`` (see module docstring).
         names: Parameter names, one per column of ``X``.
         X: Sample, shape ``(rows, len(names))``, in model units.
-        n_jobs: 1 to run in-process, ``k > 1`` for ``k`` joblib workers, -1 for all cores.
+        n_jobs: 1 to run in-process, ``k > 1`` for ``k`` workers, -1 for all CPUs.
         replicates: Model calls per row, averaged (common random numbers via ``replicate``).
         progress: Optional ``progress(done, total)`` called as rows finish, ``done`` counting sample
             rows (each ``replicates`` model calls) out of ``total = len(X)``.
         outcomes: Outcomes to keep, in this order; by default all outcomes of the first row, in the
             order the model returns them.
         cache: Folder of saved evaluations (created if needed), or None.
-        backend: joblib backend of the parallel runs (``n_jobs != 1``): None for the one in
-            force (loky, or the one set by ``joblib.parallel_config``), ``"dask"`` for a Dask
+        backend: backend of the parallel runs (``n_jobs != 1``): None or ``"loky"`` for
+            joblib's loky process pool on this machine, ``"dask"`` for a Dask
             distributed cluster (the current ``distributed.Client``; ``n_jobs=-1`` uses all its
             workers), or any registered joblib backend. The result does not depend on it.
         failures: None (the default) to raise on the first failed evaluation; a list to record
@@ -654,32 +655,34 @@ def evaluate(
     todo = np.flatnonzero(~done_rows)
     if len(todo) == 0:
         return Y, selected
+    from mixsim.experiments.evaluators import current_dask_client, make_evaluator
+    client = current_dask_client() if backend == "dask" and n_jobs != 1 else None
+    evaluator = (make_evaluator(1) if n_jobs == 1
+                 else make_evaluator(n_jobs, backend, client=client))
     if n_jobs == 1:
         size = 1  # one row per chunk, in-process: the finest progress and no pickling
     else:
-        workers = joblib.effective_n_jobs(n_jobs)
-        size = max(1, math.ceil(len(todo) / (workers * _TASKS_PER_WORKER)))
+        size = max(1, math.ceil(len(todo) / (evaluator.n_workers * _TASKS_PER_WORKER)))
         if store is not None:
             size = min(size, _CACHED_TASK_ROWS)
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-    if n_jobs == 1:
-        blocks: Any = (
-            (rows, _evaluate_rows(model_fn, names, X[rows], int(rows[0]), replicates, selected,
-                                  rows, failures), [])
-            for rows in chunks
-        )
-    else:
-        logger.debug("evaluating %d rows in %d chunks on %d workers", len(todo), len(chunks),
-                     workers)
-        blocks = _parallel_blocks(
-            backend,
-            n_jobs,
-            (
-                joblib.delayed(_evaluate_chunk)(model_fn, names, X[rows], rows, replicates,
-                                                selected, failures is not None)
-                for rows in chunks
-            ),
-        )
+    logger.debug("evaluating %d rows in %d chunks on %d workers", len(todo), len(chunks),
+                 evaluator.n_workers)
+    task = functools.partial(_evaluate_chunk, model_fn, names, replicates, selected,
+                             failures is not None)
+    with evaluator:
+        blocks = evaluator.map(task, [(rows, X[rows]) for rows in chunks])
+        try:
+            _store_blocks(blocks, Y, failures, store, X, selected, done, total, progress)
+        finally:
+            blocks.close()
+    return Y, selected
+
+
+def _store_blocks(blocks: Any, Y: np.ndarray, failures: list[dict[str, Any]] | None,
+                  store: _EvaluationCache | None, X: np.ndarray, selected: list[str], done: int,
+                  total: int, progress: Progress | None) -> None:
+    """Place each evaluated chunk in ``Y`` (by its rows), save it, report progress."""
     for rows, block, failed in blocks:
         Y[rows] = block
         if failures is not None:
@@ -691,37 +694,18 @@ def evaluate(
         done += len(rows)
         if progress is not None:
             progress(done, total)
-    return Y, selected
-
-
-def _parallel_blocks(backend: str | None, n_jobs: int, tasks: Any) -> Any:
-    """Run joblib tasks on ``n_jobs`` workers of ``backend``, yielding results as they finish.
-
-    The backend is set with ``joblib.parallel_config`` (which also registers the ``"dask"``
-    backend: ``joblib.Parallel(backend="dask")`` fails on joblib 1.6), held while the results are
-    consumed. ``batch_size=1``: every task is already a chunk of rows.
-    """
-    try:
-        config = (contextlib.nullcontext() if backend is None
-                  else joblib.parallel_config(backend=backend))
-    except (ValueError, ImportError) as err:
-        raise InputError(f"joblib backend {backend!r} is not available: {err}",
-                         field="backend") from None
-    with config:
-        yield from joblib.Parallel(n_jobs=n_jobs, batch_size=1,
-                                   return_as="generator_unordered")(tasks)
 
 
 def _evaluate_chunk(
     model_fn: ModelFn,
     names: Sequence[str],
-    X: np.ndarray,
-    rows: np.ndarray,
     replicates: int,
     outcomes: Sequence[str],
-    record: bool = False,
+    record: bool,
+    chunk: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
-    """:func:`_evaluate_rows` on sample rows ``rows``; return them, their values, failures."""
+    """:func:`_evaluate_rows` on a chunk ``(rows, X[rows])``; return the rows, values, failures."""
+    rows, X = chunk
     failures: list[dict[str, Any]] | None = [] if record else None
     values = _evaluate_rows(model_fn, names, X, int(rows[0]), replicates, outcomes, rows,
                             failures)
@@ -836,7 +820,7 @@ def analyze(
             default 100). Each point costs ``replicates`` model calls.
         seed: Root seed (int, entropy, SeedSequence, or None for fresh entropy); see the module
             docstring.
-        n_jobs: 1 to run in-process, ``k > 1`` for ``k`` joblib workers, -1 for all cores.
+        n_jobs: 1 to run in-process, ``k > 1`` for ``k`` workers, -1 for all CPUs.
         replicates: Model calls per point, averaged; ``replicate`` is passed only when > 1.
         second_order: Sobol' only: also estimate second-order indices (a larger design), read them
             with :func:`second_order_indices`.
@@ -846,7 +830,7 @@ def analyze(
         conf_level: Confidence level of the bootstrap intervals (``*_conf`` are half-widths).
         cache: Folder where evaluations are saved as they finish and reused by a later call
             (resuming an interrupted analysis); see :func:`evaluate`.
-        backend: joblib backend of the parallel runs (e.g. ``"dask"``); see :func:`evaluate`.
+        backend: backend of the parallel runs (e.g. ``"dask"``); see :func:`evaluate`.
         failures: None (the default) to raise on the first failed evaluation; a list to record
             failed or undefined evaluations there (see :func:`evaluate`) and go on: each
             outcome's indices then use the design's complete blocks only (Sobol' base samples,
@@ -1105,7 +1089,7 @@ def noise_estimate(
         replicates: Replicates per point, at least 2.
         outcomes: Outcomes to keep; default all that the model returns.
         n_jobs: Workers, as for :func:`evaluate`.
-        backend: joblib backend, as for :func:`evaluate`.
+        backend: backend of the parallel runs, as for :func:`evaluate`.
         cache: Folder of saved evaluations, as for :func:`evaluate` (not the analysis's own: the
             rows here are single replicates).
 

@@ -53,11 +53,6 @@ retries the failed points only.
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import os
-import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +60,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim.experiments.outdir import FolderLayout, ResultFolder, fingerprint_of
 from mixsim.model.config import Scenario, from_dict, iter_parameters, read_toml, to_toml
 from mixsim.model.errors import InputError
 
@@ -314,23 +310,12 @@ def noise_points(spec: SensitivitySpec) -> list[dict[str, float]]:
     return [base, *others]
 
 
-def _prepare_out(spec: SensitivitySpec, out: Path, force: bool) -> Path:
-    """Check ``out`` against the specification, write ``sensitivity.toml``; return the cache."""
-    from .cli import write_atomic
-    text = _spec_toml(spec)
-    cache = out / EVALUATIONS
-    old = out / "sensitivity.toml"
-    if old.is_file() and _evaluation_key(old.read_text()) != _evaluation_key(text) \
-            and cache.is_dir():
-        if not force:
-            raise InputError(
-                f"{out} holds the evaluations of another specification ({old}); choose another "
-                "--out, or pass --force to discard them", source=str(out), field="--out")
-        shutil.rmtree(cache)
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(text))
-    return cache
-
+#: The sensitivity folder (experiments/outdir.py): ``evaluations/`` holds its results;
+#: ``--force`` discards them when they belong to another specification.
+LAYOUT = FolderLayout(
+    kind="sensitivity", results=(EVALUATIONS,), outputs=(EVALUATIONS,), noun="evaluations",
+    different="holds the evaluations of another specification ({changes}); choose another "
+              "--out, or pass --force to discard them")
 
 #: Keys that do not change what a saved evaluation holds (a saved point is matched by its
 #: parameter values): changing them on the same ``--out`` reuses the evaluations.
@@ -338,16 +323,42 @@ ANALYSIS_ONLY_KEYS = ("n", "convergence", "noise_replicates", "noise_points", "n
                       "convergence_tol", "pilot_n")
 
 
-def _evaluation_key(text: str) -> Any:
+def _evaluation_key(text: str) -> dict[str, Any] | None:
     """Return the part of a resolved specification that decides the saved evaluations."""
     import tomllib
     try:
         d = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
-        return text
+        return None
     for key in ANALYSIS_ONLY_KEYS:
         d.get("sensitivity", {}).pop(key, None)
     return d
+
+
+def _read_marker(path: Path) -> tuple[dict[str, Any], str | None, dict[str, Any]]:
+    """Read ``sensitivity.toml`` as a marker: its identity is its :func:`_evaluation_key`."""
+    try:
+        key = _evaluation_key(path.read_text(encoding="utf-8"))
+    except OSError:
+        key = None
+    if key is None:
+        return {}, None, {}
+    return key, fingerprint_of(key), key
+
+
+def _prepare_out(spec: SensitivitySpec, out: Path, force: bool) -> Path:
+    """Check ``out`` against the specification, write ``sensitivity.toml``; return the cache."""
+    from .common import write_atomic
+    text = _spec_toml(spec)
+    key = _evaluation_key(text) or {}
+    folder = ResultFolder(out, LAYOUT, fingerprint=fingerprint_of(key), identity=key,
+                          read=_read_marker)
+    folder.check(force)
+    if force and not folder.matches():
+        folder.clear()
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "sensitivity.toml", lambda p: p.write_text(text))
+    return out / EVALUATIONS
 
 
 def _noise(spec: SensitivitySpec, model_fn: MixsimOutcomes, cache: Path, jobs: int
@@ -375,7 +386,7 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
     and the indices use the complete blocks of the design (see the module docstring).
     ``out`` is locked for the whole call (:class:`~experiments.outdir.OutDir`).
     """
-    from mixsim.model.api import _cached_territory
+    from mixsim.model.api import cached_territory
 
     from .limits import check_memory, resolve_jobs
     from .outdir import OutDir, check_out_dir
@@ -383,7 +394,7 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
     out = Path(out)
     check_out_dir(out, kind="sensitivity")
     jobs = resolve_jobs(jobs)
-    territory = _cached_territory(spec.scenario.territory.source, spec.scenario.territory.scale)
+    territory = cached_territory(spec.scenario.territory.source, spec.scenario.territory.scale)
     check_memory(territory.n_households, jobs, source="territory.scale")
     with OutDir(out, "sensitivity", kind="sensitivity"):
         return _run_held(spec, out, jobs=jobs, progress=progress, force=force)
@@ -392,11 +403,7 @@ def run_sensitivity(spec: SensitivitySpec, out: Path, *, jobs: int = 1,
 def _run_held(spec: SensitivitySpec, out: Path, *, jobs: int, progress: bool, force: bool
               ) -> dict[str, Any]:
     """:func:`run_sensitivity` once its inputs are checked and ``out`` is locked."""
-    import matplotlib
-    matplotlib.use("Agg")
-
-    from .cli import progress_bar, write_atomic
-    from .limits import worker_config
+    from .common import progress_bar, write_atomic
     from .sensitivity import (
         analyze,
         convergence_verdict,
@@ -419,7 +426,7 @@ def _run_held(spec: SensitivitySpec, out: Path, *, jobs: int, progress: bool, fo
     # the 2n design of the convergence check extends the n design: n × per_point points more
     total = spec.n * per_point * (2 if spec.convergence and spec.method == "sobol" else 1)
     failures: list[dict[str, Any]] = []
-    with progress_bar(total, "model evaluations", unit="point") as bar, worker_config():
+    with progress_bar(total, "model evaluations", unit="point") as bar:
         last = [0]
 
         def tick(done: int, tot: int) -> None:
@@ -501,7 +508,7 @@ def run_pilot(spec: SensitivitySpec, out: Path, *, jobs: int = 1, progress: bool
 def _pilot_held(spec: SensitivitySpec, out: Path, *, jobs: int, progress: bool, force: bool
                 ) -> pd.DataFrame:
     """:func:`run_pilot` once ``out`` is locked."""
-    from .cli import progress_bar, write_atomic
+    from .common import progress_bar, write_atomic
     from .sensitivity import analyze, pilot_guidance
 
     model_fn = MixsimOutcomes(spec)
@@ -557,163 +564,3 @@ def _spec_toml(spec: SensitivitySpec) -> str:
     if spec.windows:
         d["sensitivity"]["outcomes"]["window"] = [list(w) for w in spec.windows]
     return to_toml(d) + "\n"
-
-
-def add_parser(sub) -> None:
-    """Register ``mixsim sensitivity``."""
-    from .cli import positive_float, positive_int
-    p = sub.add_parser("sensitivity", help="global sensitivity analysis (Sobol' or Morris)",
-                       description=__doc__.split("\n\n")[0])
-    p.add_argument("file", type=Path, help="sensitivity specification (TOML)")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    from .limits import jobs_arg
-    p.add_argument("--jobs", type=jobs_arg, default=1,
-                   help="parallel workers, at most the CPUs available (default 1; -1: all)")
-    p.add_argument("--n", type=positive_int, help="override the sample size")
-    p.add_argument("--scale", type=positive_float, help="override the territory scale")
-    p.add_argument("--years", type=positive_int, help="override the horizon")
-    p.add_argument("--pilot", action="store_true",
-                   help="run a short pilot instead (the noise at the base point and a design of "
-                        "pilot_n points) and print the replicates / scale that bring each "
-                        "outcome's noise share under the threshold; writes pilot.csv")
-    p.add_argument("--threshold", type=positive_float,
-                   help="noise share to reach (overrides noise_threshold; default 0.1)")
-    p.add_argument("--force", action="store_true",
-                   help="discard the saved evaluations of another specification in --out")
-    p.set_defaults(func=cmd_sensitivity)
-
-
-def _fmt(x: float) -> str:
-    return "nan" if x != x else f"{x:.3f}"
-
-
-def _print_pilot(table: pd.DataFrame, spec: SensitivitySpec) -> None:
-    """Print the pilot's recommendation, one line per outcome."""
-    sc = spec.scenario.territory.scale
-    print(f"pilot: noise on {spec.noise_replicates} replicates at {1 + spec.noise_points} "
-          f"point(s), design of {int(table['design_points'].iloc[0])} points on "
-          f"{spec.replicates} replicate(s), scale {sc:g}; target noise share < "
-          f"{spec.noise_threshold:g}")
-    for r in table.itertuples(index=False):
-        need = r.replicates_needed
-        line = (f"  {r.outcome}: noise share {_fmt(r.noise_share)} with {spec.replicates} "
-                f"replicate(s); ")
-        if need != need:
-            line += "no signal seen in the pilot design: no number of replicates will do"
-        elif r.noise_share <= spec.noise_threshold and need <= spec.replicates:
-            line += f"already under the threshold ({int(need)} replicate(s) would do)"
-        else:
-            line += f"needs {int(need)} replicate(s) at scale {sc:g}"
-            if r.scale_needed == r.scale_needed:
-                line += f", or scale {r.scale_needed:.2f} with {spec.replicates}"
-            if sc < 1:
-                line += f", or {int(r.replicates_at_scale_1)} at scale 1"
-        print(line)
-
-
-def _print_summary(res: dict[str, Any], spec: SensitivitySpec) -> None:
-    """Print the indices with their verdicts, the convergence verdict and noise warnings."""
-    from .sensitivity import NOISE_DOMINATED_SHARE
-    df = res["indices"]
-    if "S1_verdict" in df.columns:
-        tab = pd.DataFrame({
-            "outcome": df.outcome, "parameter": df.parameter,
-            "S1": [f"{v:.3f} ± {c:.3f}" for v, c in zip(df.S1, df.S1_conf, strict=True)],
-            "S1 verdict": df.S1_verdict,
-            "ST": [f"{v:.3f} ± {c:.3f}" for v, c in zip(df.ST, df.ST_conf, strict=True)],
-            "ST verdict": df.ST_verdict})
-        if "converged" in df.columns:
-            tab["converged"] = np.where(df.converged, "yes", "no")
-        print(tab.to_string(index=False))
-    else:
-        cols = ["outcome", "parameter"] + [c for c in ("mu_star", "mu_star_conf", "sigma")
-                                           if c in df.columns]
-        print(df[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    print("\nnoise share (replicate noise / variance over the design, "
-          f"{spec.replicates} replicate(s) averaged):")
-    for r in res["noise"].itertuples(index=False):
-        print(f"  {r.outcome}: {_fmt(r.noise_share)}")
-    conv = res["convergence"]
-    if conv is not None:
-        worst = conv.loc[conv["abs_diff"].idxmax()]
-        ok = int(conv["converged"].sum())
-        verdict = "converged" if ok == len(conv) else "NOT converged"
-        print(f"\nconvergence (n = {spec.n} vs 2n = {2 * spec.n}, tolerance "
-              f"{spec.convergence_tol:g}): {verdict}, {ok} of {len(conv)} indices moved by at "
-              f"most {spec.convergence_tol:g}; largest change {worst.abs_diff:.3f} "
-              f"({worst['index']} of {worst.parameter} on {worst.outcome})")
-    if "S1_verdict" in df.columns:
-        for outcome, g in df.groupby("outcome", sort=False):
-            eta = float(g.noise_share.iloc[0])
-            bad = int((g.S1_verdict == "noise-dominated").sum()
-                      + (g.ST_verdict == "noise-dominated").sum())
-            if eta >= NOISE_DOMINATED_SHARE:
-                print(f"WARNING: {outcome} is noise-dominated (noise share {eta:.2f} ≥ "
-                      f"{NOISE_DOMINATED_SHARE:g}): its indices measure the run noise, not the "
-                      "parameters; run with --pilot to see how many replicates or which scale "
-                      "it needs")
-            elif bad:
-                advice = ("more replicates or a larger scale would tell them apart (see "
-                          "--pilot)" if eta > spec.noise_threshold else
-                          "the noise share is small: those parameters have little effect")
-                print(f"WARNING: {outcome}: {bad} of {2 * len(g)} indices are noise-dominated "
-                      f"(noise share {eta:.2f}), no larger than the run noise; {advice}")
-
-
-def cmd_sensitivity(args: argparse.Namespace) -> int:
-    """Run ``mixsim sensitivity``."""
-    from .cli import check_out_dir
-    check_out_dir(args.out, kind="sensitivity")
-    spec = load_spec(args.file)
-    sc = spec.scenario
-    if args.scale is not None:
-        sc = dataclasses.replace(sc, territory=dataclasses.replace(sc.territory,
-                                                                    scale=args.scale))
-    if args.years is not None:
-        last = max([*spec.years, *(b for _, b in spec.windows)])
-        if last > args.years:
-            raise InputError(f"outcome years (up to {last}) exceed --years {args.years}",
-                             source="--years")
-        sc = dataclasses.replace(sc, years=args.years)
-    spec = dataclasses.replace(spec, scenario=sc)
-    if args.n is not None:
-        if spec.method == "sobol" and args.n & (args.n - 1):
-            raise InputError(f"got {args.n}; Sobol' needs a power of two", source="--n")
-        spec = dataclasses.replace(spec, n=args.n)
-    if args.threshold is not None:
-        if not args.threshold < 1:
-            raise InputError(f"got {args.threshold:g}; expected a share strictly between 0 and 1",
-                             source="--threshold")
-        spec = dataclasses.replace(spec, noise_threshold=args.threshold)
-    from mixsim.experiments.limits import check_memory
-    from mixsim.model.api import _cached_territory
-    territory = _cached_territory(sc.territory.source, sc.territory.scale)  # validate first
-    check_memory(territory.n_households, args.jobs, source="--scale")
-    what = (f"pilot, n = {spec.pilot_n}" if args.pilot else f"n = {spec.n}")
-    print(f"mixsim sensitivity: {spec.method}, {len(spec.parameters)} parameters, {what},"
-          f" {spec.replicates} replicate(s), noise on {spec.noise_replicates} replicate(s),"
-          f" {args.jobs} job(s)", file=sys.stderr)
-    from mixsim.experiments.cli import compile_kernels_once
-    compile_kernels_once("sensitivity")
-    progress = not os.environ.get("MIXSIM_NO_PROGRESS")
-    if args.pilot:
-        _print_pilot(run_pilot(spec, args.out, jobs=args.jobs, force=args.force,
-                               progress=progress), spec)
-        print(f"pilot table written to {args.out}/pilot.csv")
-        return 0
-    res = run_sensitivity(spec, args.out, jobs=args.jobs, force=args.force, progress=progress)
-    _print_summary(res, spec)
-    print(f"tables and charts written to {args.out}/")
-    failed = res["failed"]
-    if len(failed):
-        print(f"mixsim sensitivity: {len(failed)} evaluation(s) failed or gave no value; the "
-              f"indices leave out their blocks (columns n_missing, n_used of indices.csv):",
-              file=sys.stderr)
-        for row in failed.head(10).itertuples():
-            print(f"  sample row {row.row}: {row.error.splitlines()[0]}", file=sys.stderr)
-        if len(failed) > 10:
-            print(f"  … and {len(failed) - 10} more", file=sys.stderr)
-        print(f"tracebacks and parameter values: {args.out}/{FAILED}; rerunning the same "
-              "command retries the failed points only", file=sys.stderr)
-        return 1
-    return 0

@@ -68,8 +68,17 @@ class RunResult:
 
 
 @lru_cache(maxsize=8)
-def _cached_territory(source: str, scale: float) -> Territory:
+def cached_territory(source: str, scale: float) -> Territory:
+    """Return :func:`load_territory` ``(source, scale)``, kept for this process (8 most recent).
+
+    A run, an ensemble's worker or a command that checks a territory's size before running it
+    loads each territory once. The territory is shared: callers must not modify it.
+    """
     return load_territory(source, scale)
+
+
+#: Former private name of :func:`cached_territory`, kept for code written against it.
+_cached_territory = cached_territory
 
 
 def build_model(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
@@ -82,7 +91,7 @@ def build_model(scenario: Scenario | None = None, *, seed: int | np.random.SeedS
     """
     scenario = scenario or Scenario()
     if territory is None:
-        territory = _cached_territory(scenario.territory.source, scenario.territory.scale)
+        territory = cached_territory(scenario.territory.source, scenario.territory.scale)
     return HousingModel(scenario, territory=territory, rng=seed, run_id=run_id,
                         composition_years=composition_years, record_years=record_years,
                         spin_up_years=spin_up_years)

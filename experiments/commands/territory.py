@@ -15,9 +15,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from mixsim.experiments.common import positive_float, seed_int, write_atomic
 from mixsim.model.errors import InputError
-
-from .cli import positive_float, seed_int, write_atomic
 
 
 def add_parser(sub) -> None:
@@ -151,13 +150,15 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def draw_map(territory, fc):
-    """Matplotlib figure of the neighbourhoods: social share, QPV outlined, commune names."""
+    """Matplotlib figure of the neighbourhoods: social share, QPV outlined, commune names.
+
+    A :class:`matplotlib.figure.Figure` made directly: no pyplot state, whatever the backend.
+    """
     import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
     import shapely
     from matplotlib.collections import PatchCollection
+    from matplotlib.figure import Figure
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MplPath
 
@@ -167,8 +168,9 @@ def draw_map(territory, fc):
     share = (soc.reindex(nb.index, fill_value=0)
              / (soc.reindex(nb.index, fill_value=0) + other.reindex(nb.index, fill_value=0))
              .replace(0, np.nan)).fillna(0.0)
-    fig, ax = plt.subplots(figsize=(8, 7))
-    cmap = plt.get_cmap("YlOrRd")
+    fig = Figure(figsize=(8, 7))
+    ax = fig.subplots()
+    cmap = matplotlib.colormaps["YlOrRd"]
     names = dict(zip(territory.communes.commune, territory.communes.name, strict=True))
     if fc is None:
         sc = ax.scatter(nb.x, nb.y, c=share, cmap=cmap, vmin=0, vmax=max(0.6, share.max()),
