@@ -43,6 +43,7 @@ from typing import Any
 
 from mixsim.model.config import Behaviour, iter_parameters, parse_toml_file
 from mixsim.model.errors import InputError
+from mixsim.model.ranges import parse_range
 
 __all__ = [
     "CalibrationTargets",
@@ -294,18 +295,8 @@ def _parse_parameters(table: Any, src: str) -> dict[str, tuple[float, float]]:
         f = known[name]
         if f.type not in (int, float):
             raise InputError("is not numeric", source=src, field=where)
-        if (not isinstance(box, list) or len(box) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool)
-                           and math.isfinite(x) for x in box)):
-            raise InputError(f"got {box!r}; expected [low, high]", source=src, field=where)
-        low, high = float(box[0]), float(box[1])
-        if not low < high:
-            raise InputError(f"low {low:g} must be below high {high:g}", source=src, field=where)
-        lo_b, hi_b = f.metadata.get("lo"), f.metadata.get("hi")
-        if (lo_b is not None and low < lo_b) or (hi_b is not None and high > hi_b):
-            raise InputError(f"box [{low:g}, {high:g}] leaves the allowed range "
-                             f"[{lo_b:g}, {hi_b:g}]", source=src, field=where)
-        out[name] = (low, high)
+        out[name] = parse_range(box, source=src, field=where, kind=f.type.__name__,
+                                allowed=(f.metadata.get("lo"), f.metadata.get("hi"))).as_tuple()
     return out
 
 

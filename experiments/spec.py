@@ -22,7 +22,6 @@ import difflib
 import hashlib
 import itertools
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from mixsim.model.config import (
     to_toml,
 )
 from mixsim.model.errors import InputError
+from mixsim.model.ranges import parse_range
 
 __all__ = [
     "SCALES",
@@ -585,20 +585,8 @@ def _uncertainties(table: Any, source: str, entries: Sequence[ScenarioEntry]
             raise InputError("only real-valued parameters can be uncertain (this one is "
                              f"{f.type.__name__ if isinstance(f.type, type) else f.type})",
                              source=source, field=where)
-        if (not isinstance(rng, list) or len(rng) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool)
-                           and math.isfinite(x) for x in rng)):
-            raise InputError(f"got {rng!r}; expected a range [low, high] of two numbers",
-                             source=source, field=where)
-        low, high = float(rng[0]), float(rng[1])
-        if not low < high:
-            raise InputError(f"got [{low:g}, {high:g}]; low must be below high", source=source,
-                             field=where)
-        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-        if (lo is not None and low < lo) or (hi is not None and high > hi):
-            raise InputError(f"range [{low:g}, {high:g}] leaves the allowed "
-                             f"[{lo if lo is not None else '-inf'}, "
-                             f"{hi if hi is not None else 'inf'}]", source=source, field=where)
+        low, high = parse_range(rng, source=source, field=where, kind="float",
+                                allowed=(f.metadata.get("lo"), f.metadata.get("hi"))).as_tuple()
         if path in set_by_scenarios:
             raise InputError("is also set by a scenario or the grid; a parameter is either a "
                              "lever of the scenarios or an uncertainty", source=source,

@@ -323,8 +323,8 @@ def test_plot_indices_returns_figure():
         ({"x1": ("a", 1.0)}, ["x1", "two finite numbers"]),
         ({"x1": (0.0, math.inf)}, ["x1", "two finite numbers"]),
         ({"x1": (math.nan, 1.0)}, ["x1", "two finite numbers"]),
-        ({"x1": (1.0, 1.0)}, ["x1", "low must be < high"]),
-        ({"x1": (0.0, 1.0), "x2": (2.0, 1.0)}, ["x2", "low must be < high"]),
+        ({"x1": (1.0, 1.0)}, ["x1", "low must be below high"]),
+        ({"x1": (0.0, 1.0), "x2": (2.0, 1.0)}, ["x2", "low must be below high"]),
         ({"replicate": (0.0, 1.0)}, ["replicate", "reserved"]),
     ],
 )
