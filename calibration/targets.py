@@ -43,6 +43,7 @@ from typing import Any
 
 from mixsim.model.config import Behaviour, iter_parameters, parse_toml_file
 from mixsim.model.errors import InputError
+from mixsim.model.indicators.catalogue import names_at
 from mixsim.model.ranges import parse_range
 
 __all__ = [
@@ -192,16 +193,13 @@ class CalibrationTargets:
 # ------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def known_indicators() -> tuple[str, ...]:
     """Names of the EPCI-level yearly indicators the model records (``RunResult.yearly()``).
 
-    Read from a one-year run of a 1 % default territory (a fraction of a second, done once per
-    process), so the list follows the recorder without a copy to keep in step.
+    Read from the indicator catalogue (:mod:`mixsim.model.indicators.catalogue`, the table of
+    docs/indicators.md), which a test checks against what a run records; no model is run.
     """
-    from mixsim.model import Scenario, run_scenario
-    result = run_scenario(Scenario(years=1), scale=0.01, seed=0, keep_moves=False)
-    return tuple(sorted(str(c) for c in result.yearly().columns))
+    return names_at("epci")
 
 
 def _did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:

@@ -25,7 +25,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,8 @@ from mixsim.model.config import (
     to_toml,
 )
 from mixsim.model.errors import InputError
+from mixsim.model.indicators.catalogue import SCALES as CATALOGUE_SCALES
+from mixsim.model.indicators.catalogue import names_at
 from mixsim.model.ranges import parse_range
 
 __all__ = [
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 #: Spatial scales of the indicator table (``scale`` column of ``RunResult.indicators``).
-SCALES = ("epci", "commune", "neighbourhood", "holder")
+SCALES = CATALOGUE_SCALES
 #: Roots of the parameter paths a scenario, the grid or an uncertainty may set.
 PARAMETER_ROOTS = ("levers", "behaviour")
 #: Spawn key of the Latin-hypercube seed: ``SeedSequence(seed, spawn_key=(UNCERTAINTY_KEY,))``.
@@ -639,18 +640,13 @@ def _outputs(table: Any, source: str, years: int) -> Outputs:
                    years=tuple(sorted(set(summary_years))), moves=moves)
 
 
-@lru_cache(maxsize=1)
 def known_indicators() -> dict[str, frozenset[str]]:
-    """List the indicator names at each scale, from a one-year run of a 1 % default territory.
+    """List the indicator names at each scale, from the catalogue (docs/indicators.md).
 
-    The model writes the same rows whatever the levers, so this short run lists them all (about
-    0.2 s; the result is cached).
+    Read from :data:`mixsim.model.indicators.catalogue.CATALOGUE`, the fixed list a test checks
+    against what a run records; no model is run.
     """
-    from mixsim.model import run_scenario
-
-    df = run_scenario(Scenario(years=1), scale=0.01, seed=0, keep_moves=False).indicators
-    return {str(s): frozenset(g["indicator"].astype(str))
-            for s, g in df.groupby("scale", observed=True)}
+    return {s: frozenset(names_at(s)) for s in SCALES}
 
 
 # ------------------------------------------------------------------------------------------------
