@@ -666,6 +666,7 @@ def test_unknown_backend_is_refused():
         sa.evaluate(spy, ["x1"], X, n_jobs=2, backend="no-such-backend")
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_same_indices_and_noise():
     distributed = pytest.importorskip("distributed")
     model = WithNoise(ishigami, 1.0, seed=2)  # importable: workers unpickle it by reference
