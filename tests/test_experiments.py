@@ -187,6 +187,7 @@ def test_outputs_and_stored_seeds_reproduce_a_run(reference):
     np.testing.assert_array_equal(stored["value"].to_numpy(), again["value"].to_numpy())
 
 
+@pytest.mark.slow
 def test_summary_reports_paired_differences(reference):
     s = pd.read_csv(reference.out / "summary.csv")
     assert set(s["year"]) == {1, 2} and set(s["scenario"]) == {"ref", "strict"}
@@ -253,6 +254,7 @@ def test_dask_scheduler_address_gives_the_same_tables(reference, tiny_file, tmp_
     pd.testing.assert_frame_equal(sorted_rows(res.indicators()), sorted_rows(want.indicators()))
 
 
+@pytest.mark.slow
 def test_workers_without_the_out_folder_send_their_tables_back(reference, tmp_path):
     """What a remote Dask cluster does (``--scheduler``): the parent writes the run's files."""
     exp = reference.experiment

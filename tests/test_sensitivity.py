@@ -174,6 +174,7 @@ def test_morris_ranks_with_unequal_ranges():
 # Seeds and parallelism. ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,n", [("sobol", 128), ("morris", 30)])
 def test_same_seed_same_indices_whatever_n_jobs(method, n):
     bounds = {"a": (0.0, 1.0), "b": (-1.0, 2.0), "c": (0.0, math.pi)}
@@ -206,6 +207,7 @@ def test_seed_sequence_is_not_consumed():
     assert first.attrs["seed_spawn_key"] == (3,)
 
 
+@pytest.mark.slow
 def test_evaluate_is_in_sample_order_and_reports_progress():
     names = ["a", "b", "c"]
     X = np.random.default_rng(0).uniform(size=(37, 3))
@@ -493,6 +495,7 @@ def test_noise_variance_and_share_close_to_their_analytic_values(seed):
     assert noise.attrs["values"]["y"].shape == (8, 32)
 
 
+@pytest.mark.slow
 def test_replicate_averaged_indices_recovered_and_called_signal():
     sd, R = 1.0, 8
     model = WithNoise(ishigami, sd, seed=5)
