@@ -43,6 +43,8 @@ from typing import Any
 
 from mixsim.model.config import Behaviour, iter_parameters, parse_toml_file
 from mixsim.model.errors import InputError
+from mixsim.model.indicators.catalogue import names_at
+from mixsim.model.ranges import parse_range
 
 __all__ = [
     "CalibrationTargets",
@@ -191,16 +193,13 @@ class CalibrationTargets:
 # ------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def known_indicators() -> tuple[str, ...]:
     """Names of the EPCI-level yearly indicators the model records (``RunResult.yearly()``).
 
-    Read from a one-year run of a 1 % default territory (a fraction of a second, done once per
-    process), so the list follows the recorder without a copy to keep in step.
+    Read from the indicator catalogue (:mod:`mixsim.model.indicators.catalogue`, the table of
+    docs/indicators.md), which a test checks against what a run records; no model is run.
     """
-    from mixsim.model import Scenario, run_scenario
-    result = run_scenario(Scenario(years=1), scale=0.01, seed=0, keep_moves=False)
-    return tuple(sorted(str(c) for c in result.yearly().columns))
+    return names_at("epci")
 
 
 def _did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -294,18 +293,8 @@ def _parse_parameters(table: Any, src: str) -> dict[str, tuple[float, float]]:
         f = known[name]
         if f.type not in (int, float):
             raise InputError("is not numeric", source=src, field=where)
-        if (not isinstance(box, list) or len(box) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool)
-                           and math.isfinite(x) for x in box)):
-            raise InputError(f"got {box!r}; expected [low, high]", source=src, field=where)
-        low, high = float(box[0]), float(box[1])
-        if not low < high:
-            raise InputError(f"low {low:g} must be below high {high:g}", source=src, field=where)
-        lo_b, hi_b = f.metadata.get("lo"), f.metadata.get("hi")
-        if (lo_b is not None and low < lo_b) or (hi_b is not None and high > hi_b):
-            raise InputError(f"box [{low:g}, {high:g}] leaves the allowed range "
-                             f"[{lo_b:g}, {hi_b:g}]", source=src, field=where)
-        out[name] = (low, high)
+        out[name] = parse_range(box, source=src, field=where, kind=f.type.__name__,
+                                allowed=(f.metadata.get("lo"), f.metadata.get("hi"))).as_tuple()
     return out
 
 

@@ -85,6 +85,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from mixsim.model.errors import InputError
+from mixsim.model.ranges import parse_range
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -316,24 +317,9 @@ def _check_parameters(parameters: Mapping[str, Sequence[float]]) -> tuple[list[s
             raise InputError("a parameter name must be a valid Python identifier", field=where)
         if name == "replicate":
             raise InputError("'replicate' is reserved for the replicate number", field=where)
-        try:
-            low, high = rng
-        except (TypeError, ValueError):
-            raise InputError(
-                f"range must be two finite numbers (low, high), got {rng!r}", field=where
-            ) from None
-        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (low, high)):
-            raise InputError(
-                f"range must be two finite numbers (low, high), got {rng!r}", field=where
-            )
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise InputError(
-                f"range must be two finite numbers (low, high), got {rng!r}", field=where
-            )
-        if not low < high:
-            raise InputError(f"low must be < high, got low={low!r} >= high={high!r}", field=where)
+        low, high = parse_range(rng, source=None, field=where).as_tuple()
         names.append(name)
-        bounds.append((float(low), float(high)))
+        bounds.append((low, high))
     return names, np.array(bounds)
 
 

@@ -63,6 +63,7 @@ import pandas as pd
 from mixsim.experiments.outdir import FolderLayout, ResultFolder, fingerprint_of
 from mixsim.model.config import Scenario, from_dict, iter_parameters, read_toml, to_toml
 from mixsim.model.errors import InputError
+from mixsim.model.ranges import parse_range
 
 METHODS = ("sobol", "morris")
 SPEC_KEYS = ("method", "n", "seed", "replicates", "second_order", "convergence", "num_levels",
@@ -154,18 +155,9 @@ def load_spec(path: str | Path) -> SensitivitySpec:
             raise InputError(f"is not numeric ({f.type.__name__}); only numeric levers and "
                              "parameters can vary in a sensitivity analysis", source=src,
                              field=where)
-        if (not isinstance(rng, list) or len(rng) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool)
-                           for x in rng)):
-            raise InputError(f"got {rng!r}; expected [low, high]", source=src, field=where)
-        low, high = float(rng[0]), float(rng[1])
-        if not low < high:
-            raise InputError(f"low {low:g} must be below high {high:g}", source=src, field=where)
-        lo_b, hi_b = f.metadata.get("lo"), f.metadata.get("hi")
-        if (lo_b is not None and low < lo_b) or (hi_b is not None and high > hi_b):
-            raise InputError(f"range [{low:g}, {high:g}] leaves the allowed [{lo_b}, {hi_b}]",
-                             source=src, field=where)
-        ranges[name] = (low, high)
+        ranges[name] = parse_range(rng, source=src, field=where, kind=f.type.__name__,
+                                   allowed=(f.metadata.get("lo"), f.metadata.get("hi"))
+                                   ).as_tuple()
     outs = sens.get("outcomes", {})
     inds = outs.get("indicators") if isinstance(outs, dict) else None
     if not isinstance(inds, list) or not inds or not all(isinstance(x, str) for x in inds):

@@ -22,11 +22,9 @@ import difflib
 import hashlib
 import itertools
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,9 @@ from mixsim.model.config import (
     to_toml,
 )
 from mixsim.model.errors import InputError
+from mixsim.model.indicators.catalogue import SCALES as CATALOGUE_SCALES
+from mixsim.model.indicators.catalogue import names_at
+from mixsim.model.ranges import parse_range
 
 __all__ = [
     "SCALES",
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 #: Spatial scales of the indicator table (``scale`` column of ``RunResult.indicators``).
-SCALES = ("epci", "commune", "neighbourhood", "holder")
+SCALES = CATALOGUE_SCALES
 #: Roots of the parameter paths a scenario, the grid or an uncertainty may set.
 PARAMETER_ROOTS = ("levers", "behaviour")
 #: Spawn key of the Latin-hypercube seed: ``SeedSequence(seed, spawn_key=(UNCERTAINTY_KEY,))``.
@@ -585,20 +586,8 @@ def _uncertainties(table: Any, source: str, entries: Sequence[ScenarioEntry]
             raise InputError("only real-valued parameters can be uncertain (this one is "
                              f"{f.type.__name__ if isinstance(f.type, type) else f.type})",
                              source=source, field=where)
-        if (not isinstance(rng, list) or len(rng) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool)
-                           and math.isfinite(x) for x in rng)):
-            raise InputError(f"got {rng!r}; expected a range [low, high] of two numbers",
-                             source=source, field=where)
-        low, high = float(rng[0]), float(rng[1])
-        if not low < high:
-            raise InputError(f"got [{low:g}, {high:g}]; low must be below high", source=source,
-                             field=where)
-        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-        if (lo is not None and low < lo) or (hi is not None and high > hi):
-            raise InputError(f"range [{low:g}, {high:g}] leaves the allowed "
-                             f"[{lo if lo is not None else '-inf'}, "
-                             f"{hi if hi is not None else 'inf'}]", source=source, field=where)
+        low, high = parse_range(rng, source=source, field=where, kind="float",
+                                allowed=(f.metadata.get("lo"), f.metadata.get("hi"))).as_tuple()
         if path in set_by_scenarios:
             raise InputError("is also set by a scenario or the grid; a parameter is either a "
                              "lever of the scenarios or an uncertainty", source=source,
@@ -651,18 +640,13 @@ def _outputs(table: Any, source: str, years: int) -> Outputs:
                    years=tuple(sorted(set(summary_years))), moves=moves)
 
 
-@lru_cache(maxsize=1)
 def known_indicators() -> dict[str, frozenset[str]]:
-    """List the indicator names at each scale, from a one-year run of a 1 % default territory.
+    """List the indicator names at each scale, from the catalogue (docs/indicators.md).
 
-    The model writes the same rows whatever the levers, so this short run lists them all (about
-    0.2 s; the result is cached).
+    Read from :data:`mixsim.model.indicators.catalogue.CATALOGUE`, the fixed list a test checks
+    against what a run records; no model is run.
     """
-    from mixsim.model import run_scenario
-
-    df = run_scenario(Scenario(years=1), scale=0.01, seed=0, keep_moves=False).indicators
-    return {str(s): frozenset(g["indicator"].astype(str))
-            for s, g in df.groupby("scale", observed=True)}
+    return {s: frozenset(names_at(s)) for s in SCALES}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -714,15 +714,6 @@ def catalogue(obj: Any = None) -> list[dict[str, Any]]:
     return rows
 
 
-def parameter_bounds(path: str) -> tuple[float | None, float | None]:
-    """Return the allowed (lo, hi) of a numeric parameter given by its dotted path."""
-    for name, f, _ in iter_parameters(Scenario()):
-        if name == path:
-            return f.metadata.get("lo"), f.metadata.get("hi")
-    names = [n for n, _, _ in iter_parameters(Scenario())]
-    raise InputError(_unknown_msg(path, names), field=path)
-
-
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .jit import njit
-from .state import GONE, HOSTED, S_SOCIAL, SEEK_NONE, State
+from .state import GONE, S_SOCIAL, SEEK_NONE, State
 
 MOVE_KINDS = ("transfer", "first_letting", "relocation", "private_move", "exit_ownership",
               "exit_private_rental", "arrival", "departure", "death", "sale_to_tenant", "union")
@@ -209,6 +209,3 @@ def rows_of(state: State, hid: np.ndarray) -> np.ndarray:
     return np.where(ids[pos] == hid, pos, -1)
 
 
-def is_hosted(state: State, idx) -> np.ndarray:
-    """Whether households have no dwelling of their own."""
-    return state.hh.tenure[idx] == HOSTED

@@ -12,6 +12,69 @@ os.environ.setdefault("MIXSIM_NO_PROGRESS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+#: The tier of each test module (README, "Development"): ``unit`` (pure functions, file
+#: validation, hand-built states), ``invariants`` (properties a whole run must hold),
+#: ``regression`` (stored hashes of fixed runs), ``e2e`` (commands, notebooks, browser,
+#: install). A test marked with a tier itself keeps it; a module missing here is an error.
+TIERS = {
+    "test_allocation_rules": "unit",
+    "test_bad_inputs": "e2e",
+    "test_baseline": "invariants",
+    "test_calibration": "invariants",
+    "test_cli": "e2e",
+    "test_config": "unit",
+    "test_demography": "unit",
+    "test_experiments": "e2e",
+    "test_explore": "e2e",
+    "test_importers": "unit",
+    "test_indicator_catalogue": "unit",
+    "test_install": "e2e",
+    "test_ipf": "unit",
+    "test_lever_liveness": "invariants",
+    "test_levers": "invariants",
+    "test_lifecycle": "unit",
+    "test_model": "invariants",
+    "test_notebooks": "e2e",
+    "test_processes": "unit",
+    "test_ranges": "unit",
+    "test_regression": "regression",
+    "test_report": "e2e",
+    "test_robustness": "e2e",
+    "test_segregation_indices": "unit",
+    "test_sensitivity": "unit",
+    "test_sensitivity_cli": "e2e",
+    "test_supply": "invariants",
+    "test_territory": "unit",
+    "test_territory_build": "e2e",
+    "test_trajectories": "unit",
+    "test_validate": "e2e",
+}
+TIER_NAMES = ("unit", "invariants", "regression", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every test its module's tier (TIERS) unless it carries one."""
+    missing = set()
+    for item in items:
+        if any(item.get_closest_marker(t) for t in TIER_NAMES):
+            continue
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module not in TIERS:
+            missing.add(module)
+            continue
+        item.add_marker(getattr(pytest.mark, TIERS[module]))
+    if missing:
+        raise pytest.UsageError(f"tests/conftest.py TIERS has no tier for {sorted(missing)}: "
+                                f"add one of {', '.join(TIER_NAMES)}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-regression``: rewrite tests/regression/*.json (tests/regression_cases.py)."""
+    parser.addoption("--update-regression", action="store_true", default=False,
+                     help="rewrite the stored regression records instead of comparing with them "
+                          "(for a change meant to alter results; the commit says why)")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Compile the model's kernels once, before any test starts worker processes.
 

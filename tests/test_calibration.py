@@ -177,6 +177,7 @@ def test_distance_is_weighted_squared_misfit_in_tolerances():
     assert distances(np.array([[np.nan, 10.0, 0.0]]), t)[0] == math.inf
 
 
+@pytest.mark.slow
 def test_distance_is_zero_at_truth_with_the_same_seeds_and_grows_away():
     gen = recovery_problem([1.0, 1.0], replicates=2, seed=7)
     obs = np.nanmean(replicate_table(gen, TRUTH), axis=0)  # in-process, one run per row

@@ -9,6 +9,7 @@ import pytest
 from mixsim.experiments.cli import main
 
 
+@pytest.mark.slow
 def test_run_writes_tables_and_prints_summary(tmp_path, capsys):
     out = tmp_path / "out"
     rc = main(["run", "experiments/scenarios/baseline.toml", "--scale", "0.03", "--years", "2",
@@ -25,6 +26,7 @@ def test_run_writes_tables_and_prints_summary(tmp_path, capsys):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left
 
 
+@pytest.mark.slow
 def test_run_same_seed_same_tables(tmp_path):
     for k in ("a", "b"):
         assert main(["run", "--scale", "0.03", "--years", "1", "--seed", "9",
@@ -56,6 +58,7 @@ def test_out_pointing_at_a_file_is_refused(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_arguments_exit_2():
     r = subprocess.run([sys.executable, "-m", "mixsim.experiments.cli", "run", "--scale", "-1"],
                        capture_output=True, text=True)

@@ -166,6 +166,7 @@ def test_api_raises_input_error_naming_the_field():
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_outputs_and_stored_seeds_reproduce_a_run(reference):
     out = reference.out
     for name in ("runs.parquet", "indicators.parquet", "summary.csv", "experiment.toml"):
@@ -186,6 +187,7 @@ def test_outputs_and_stored_seeds_reproduce_a_run(reference):
     np.testing.assert_array_equal(stored["value"].to_numpy(), again["value"].to_numpy())
 
 
+@pytest.mark.slow
 def test_summary_reports_paired_differences(reference):
     s = pd.read_csv(reference.out / "summary.csv")
     assert set(s["year"]) == {1, 2} and set(s["scenario"]) == {"ref", "strict"}
@@ -220,6 +222,7 @@ def test_summarise_by_hand():
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_tables(reference, tiny_file, tmp_path):
     res = run_experiment(tiny_file, tmp_path, jobs=2, progress=False)
     assert res.ok
@@ -251,6 +254,7 @@ def test_dask_scheduler_address_gives_the_same_tables(reference, tiny_file, tmp_
     pd.testing.assert_frame_equal(sorted_rows(res.indicators()), sorted_rows(want.indicators()))
 
 
+@pytest.mark.slow
 def test_workers_without_the_out_folder_send_their_tables_back(reference, tmp_path):
     """What a remote Dask cluster does (``--scheduler``): the parent writes the run's files."""
     exp = reference.experiment
@@ -274,6 +278,7 @@ def _finished(runs_dir: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in runs_dir.glob("*.json")}
 
 
+@pytest.mark.slow
 def test_killed_ensemble_resumes_without_recomputing(reference, tiny_file, tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "MIXSIM_NO_PROGRESS": "1"}
@@ -305,6 +310,7 @@ def test_killed_ensemble_resumes_without_recomputing(reference, tiny_file, tmp_p
                                   pd.read_csv(reference.out / "summary.csv"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("to_group", [False, True], ids=["parent", "process-group"])
 def test_interrupt_keeps_finished_runs_and_says_how_to_resume(tiny_file, tmp_path, to_group):
     """SIGINT to the command (``kill -INT``) or to its process group (a terminal's Ctrl-C).
@@ -339,6 +345,7 @@ def test_interrupt_keeps_finished_runs_and_says_how_to_resume(tiny_file, tmp_pat
     assert res.ok and res.n_skipped == finished and res.n_ran == 32 - finished
 
 
+@pytest.mark.slow
 def test_a_crashing_replicate_leaves_the_others_complete(reference, tiny_file, tmp_path,
                                                          monkeypatch, capsys):
     out = tmp_path / "out"

@@ -31,6 +31,8 @@ from mixsim.model import load_scenario, run_scenario
 from mixsim.model.config import Levers, catalogue, to_toml
 from mixsim.model.errors import InputError
 
+pytestmark = pytest.mark.slow  # paired runs, worker processes and a browser
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -35,6 +35,7 @@ def test_a_run_leaves_no_file_under_the_package(tmp_path):
     assert stale == [], f"numba cache files under the package: {stale[:3]}"
 
 
+@pytest.mark.slow
 def test_cache_dir_follows_the_environment(tmp_path):
     code = ("from mixsim.model import jit; print(jit.CACHE_DIR); "
             "import numba; print(numba.config.CACHE_DIR)")
@@ -65,6 +66,7 @@ def test_atomic_writes_honour_the_umask(tmp_path, umask, mode):
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == mode
 
 
+@pytest.mark.slow
 def test_no_generic_top_level_packages_and_user_folders_do_not_shadow(tmp_path):
     # a user's working folder with its own model/ and experiments/ packages
     for name in ("model", "experiments", "calibration"):

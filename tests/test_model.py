@@ -221,6 +221,7 @@ def test_run_indicators_gives_run_scenarios_values():
     assert all(values[k] == v for k, v in only.items() if not np.isnan(v))
 
 
+@pytest.mark.slow
 def test_finished_runs_are_not_kept_alive():
     # mesa <= 3.3 keeps every model that created agents in mesa.Agent._ids; a long sensitivity
     # analysis then grew by one model per run until loky restarted its workers

@@ -33,6 +33,8 @@ from mixsim.experiments.report_i18n import (
     french_typography,
 )
 
+pytestmark = pytest.mark.slow  # each builds an experiment folder and renders a report
+
 REPO = Path(__file__).resolve().parents[1]
 NNBSP = "\u202f"
 

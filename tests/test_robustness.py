@@ -28,6 +28,8 @@ from mixsim.experiments.cli import main
 from mixsim.experiments.outdir import LOCK_NAME, OutDir
 from mixsim.model import InputError
 
+pytestmark = pytest.mark.slow  # worker processes, kill signals and locks: seconds to a minute each
+
 # one scenario × 60 replicates of 2 years on a 3 % territory: about 0.3 s a run, 20 s or more
 # in one process, long enough for the second command to find it running even under load
 LONG = """\

@@ -24,6 +24,7 @@ years = [1]
 """
 
 
+@pytest.mark.slow
 def test_tiny_sobol_run_writes_tables_and_charts(tmp_path, capsys):
     f = tmp_path / "s.toml"
     f.write_text(BASE)
@@ -82,6 +83,7 @@ def test_bad_specifications_exit_2(tmp_path, capsys, change, words):
     assert words in err and str(f) in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_rerun_reuses_saved_evaluations_and_a_changed_file_is_refused(tmp_path, capsys):
     f = tmp_path / "s.toml"
     f.write_text(BASE)
@@ -141,6 +143,7 @@ def test_noise_points_start_at_the_scenario_values(tmp_path):
     assert noise_points(spec) == pts  # drawn from the specification's seed
 
 
+@pytest.mark.slow
 def test_pilot_writes_its_recommendation_and_the_analysis_reuses_it(tmp_path, capsys):
     f = tmp_path / "p.toml"
     f.write_text(BASE.replace("seed = 3", "seed = 3\nreplicates = 2\npilot_n = 4"))

@@ -46,6 +46,7 @@ def test_scaled_population_still_fits_in_the_dwellings():
                                          "social_stock", "population", "applicants")})
 
 
+@pytest.mark.slow
 def test_build_script_reproduces_the_shipped_files():
     r = subprocess.run([sys.executable, "-m", "mixsim.model.data.build_default", "--check"],
                        capture_output=True, text=True)

@@ -478,6 +478,7 @@ def test_check_reports_inconsistent_geometry(built, tmp_path, capsys):
     assert "overlap" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_show_writes_maps(built, tmp_path):
     for source in (str(built), "default"):
         png = tmp_path / f"{Path(source).name}.png"

@@ -64,6 +64,7 @@ def test_target_tied_to_years_and_missing_indicator():
     assert math.isnan(wait.iloc[0]["simulated_mean"]) and not wait.iloc[0]["passed"]
 
 
+@pytest.mark.slow
 def test_validate_command_writes_table_chart_and_prints_verdict(tmp_path, capsys):
     out = tmp_path / "val"
     rc = main(["validate", "--scale", "0.03", "--years", "3", "--replicates", "2",
@@ -79,6 +80,7 @@ def test_validate_command_writes_table_chart_and_prints_verdict(tmp_path, capsys
     assert "verdict:" in text and f"{int(table['passed'].sum())} of {len(table)} pass" in text
 
 
+@pytest.mark.slow
 def test_validate_on_a_data_folder_uses_its_targets(tmp_path, capsys):
     from pathlib import Path
     folder = Path(__file__).parent.parent / "calibration" / "example_data"
