@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ceilings import ceiling_one, resources_one
 from ..config import Behaviour, Levers
 from ..jit import njit
 from ..moves import KIND, MoveLog, move_into
@@ -56,13 +57,10 @@ from ..state import (
     APP_TRANSFER,
     CHARGES_M2,
     HOSTED,
-    PLAI_RATIO,
-    PLS_RATIO,
     S_SOCIAL,
     SEEK_NONE,
     SOCIAL,
     State,
-    plus_ceiling_one,
     rooms_needed_one,
 )
 from .intentions import ASPIRATION_SLOPE, row_situation
@@ -199,21 +197,22 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
                         w.refusal_penalty], float)
     rls = levers.rent.rls_amount * RLS_PASS_THROUGH if levers.rent.rls else 0.0
     terms = np.array([state.month, state.q1_threshold, state.ceiling_index,
-                      levers.information.level, rls, levers.renewal.relocation_priority], float)
+                      levers.information.level, rls, levers.renewal.relocation_priority,
+                      state.median_income_uc], float)
     noise = rng.random(len(apps))
     floats, ints, flags = _applicant_kernel(
         apps, noise, terms, weights, hh.adults, hh.kids_u14, hh.kids_14p, hh.income_uc, hh.z,
         hh.tenure, hh.dwelling, hh.nbhd, hh.app, hh.app_month, hh.priority, hh.separated,
-        hh.relocation, hh.refusals, hh.employed, hh.wishes, dw.rooms, dw.area, dw.rent_m2,
-        dw.rent_factor, nb.private_rent_m2, nb.commune)
+        hh.relocation, hh.refusals, hh.employed, hh.wishes, hh.age, hh.rfr, dw.rooms, dw.area,
+        dw.rent_m2, dw.rent_factor, nb.private_rent_m2, nb.commune)
     return _by_decreasing(floats[F_BASE]), floats, ints, flags
 
 
 @njit
 def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_uc, z, tenure,
                       dwelling, nbhd, app, app_month, priority, separated, relocation, refusals,
-                      employed, wishes, dw_rooms, dw_area, dw_rent_m2, dw_rent_factor,
-                      private_rent_m2, commune):
+                      employed, wishes, age, rfr, dw_rooms, dw_area, dw_rent_m2,
+                      dw_rent_factor, private_rent_m2, commune):
     """Attributes of applicants ``apps`` (see :func:`_applicants`).
 
     The cotation score (ELAN art. 111) adds points per month waited and for priority,
@@ -224,9 +223,11 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
     the commission stage (:func:`_round_kernel`). Relocated households pass every income
     ceiling (the relocation duty is owed whatever the income) and are not priority households
     (``B_PRIO``). Over-crowding and the effort rate are those of the current home (0 without one).
+    The others' resources (RFR of year N-2, :func:`~mixsim.model.ceilings.resources_one`) are
+    compared with the ceilings of the arrêté of 29 July 1987 (:mod:`mixsim.model.ceilings`).
     """
     month, q1_threshold, ceiling_index = terms[0], terms[1], terms[2]
-    information, rls, reloc_counts = terms[3], terms[4], terms[5] != 0.0
+    information, rls, reloc_counts, median = terms[3], terms[4], terms[5] != 0.0, terms[6]
     n = len(apps)
     floats = np.empty((8, n))
     ints = np.empty((4, n), np.int64)
@@ -266,10 +267,10 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         flags[B_PRIO, j] = prio
         flags[B_EMPLOYED, j] = employed[i]
         flags[B_TRANSFER, j] = transfer
-        plus = plus_ceiling_one(adults[i], size, ceiling_index)
-        flags[B_FIN, j] = reloc or income <= plus * PLAI_RATIO
-        flags[B_FIN + 1, j] = reloc or income <= plus
-        flags[B_FIN + 2, j] = reloc or income <= plus * PLS_RATIO
+        res = resources_one(income, income_uc[i], rfr[i], median)
+        for f in range(3):  # PLAI, PLUS, PLS
+            flags[B_FIN + f, j] = reloc or res <= ceiling_one(f, adults[i], size, age[i],
+                                                              ceiling_index)
     return floats, ints, flags
 
 
