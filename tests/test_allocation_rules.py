@@ -269,7 +269,10 @@ def test_sls_is_tested_against_the_ceiling_of_the_tenants_own_dwelling(tiny_stat
     ten = ten[~nb.qpv[dw.nbhd[hh.dwelling[ten]]]]
     fin = dw.financing[hh.dwelling[ten]]
     assert (fin == PLS).any() and (fin == PLUS).any()
-    hh.income_uc[ten] = 1.3 * plus_ceiling(hh, ten, st.ceiling_index) / consumption_units(hh, ten)
+    # resources (the RFR of year N-2, model/ceilings.py) of 1.3 × PLUS, the current taxable
+    # income equal to them (0.9 × 0.98 of the disposable income above the 4th decile)
+    hh.rfr[ten] = 1.3 * plus_ceiling(hh, ten, st.ceiling_index)
+    hh.income_uc[ten] = hh.rfr[ten] / (0.9 * 0.98) / consumption_units(hh, ten)
     hh.months_over[ten] = 0
     over_ceiling(st, OverIncome())
     assert (hh.months_over[ten[fin == PLUS]] == 1).all()
@@ -292,3 +295,28 @@ def test_tenants_aged_65_or_more_keep_the_right_to_stay(tiny_state):
     assert (hh.months_over_loss[ten[::2]] == 0).all()
     assert (hh.months_over_loss[ten[1::2]] == 1).all()
     assert (hh.months_over[ten] == 1).all()  # the SLS is still due
+
+
+def caleol_round(st, holder, n_candidates):
+    """One vacancy held by ``holder``, ``n_candidates`` eligible priority applicants, every
+    offer refused: the offers made are the candidates the commission examined."""
+    close_applications(st)
+    unit = one_room_units(st, "A2")[:1]
+    free_units(st, unit)
+    st.dw.holder[unit] = holder
+    prio = add_applicants(st, n_candidates, st.nb.ids.index("A1"), waited=12)
+    st.hh.priority[prio] = True
+    lv = levers(**{"reservation.prefet_agents": 0.0, "reservation.handback_months": 12,
+                   "priority.lost_after_refusal": False})
+    return allocate(st, lv, NEVER, np.random.default_rng(2), MoveLog())
+
+
+@pytest.mark.parametrize("holder, n_candidates, examined", [
+    (3, 5, 3),  # the landlord's vacancy: three candidates (R441-3 CCH)
+    (3, 2, 2),  # too few candidates: those there are
+    (0, 5, 1),  # a préfet's DALO designation: examined alone (L441-2-3, R441-3 CCH)
+])
+def test_commission_examines_three_candidates_except_dalo_and_too_few(tiny_state, holder,
+                                                                      n_candidates, examined):
+    out = caleol_round(tiny_state, holder, n_candidates)
+    assert out.n == 0 and out.offers == out.refusals == examined

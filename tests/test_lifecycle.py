@@ -17,7 +17,7 @@ from mixsim.model.state import (
     PENDING_MEAN_AGE_MONTHS,
     S_SOCIAL,
     build_state,
-    household_income,
+    ceiling_resources,
     pending_ages,
     plus_ceiling,
 )
@@ -123,7 +123,8 @@ def test_initial_queue_ages_and_eligibility(tiny_territory):
     assert len(apps) > 0
     assert (-hh.app_month[apps] >= 0).all()
     # only eligible households are in the initial queue (income within the PLUS ceiling)
-    assert (household_income(hh, apps) <= plus_ceiling(hh, apps) + 1e-9).all()
+    assert (ceiling_resources(hh, apps, st.median_income_uc)
+            <= plus_ceiling(hh, apps, st.ceiling_index) + 1e-9).all()
 
 
 def test_pending_waits_are_recorded(tiny_territory):

@@ -27,7 +27,8 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
    applicants or relocated households; inside QPV, Q2–Q4 applicants. Enforcement ``none``,
    ``target`` (a bonus for the lagging group while behind) or ``strict`` (offers reserved to the
    lagging group while behind and it has an eligible candidate).
-5. **Commission (CALEOL)** — up to ``candidates_per_dwelling`` ranked candidates (R441-3); the
+5. **Commission (CALEOL)** — up to ``candidates_per_dwelling`` ranked candidates (R441-3); fewer
+   when fewer are eligible, one for a préfet's DALO designation (R441-3's two exceptions); the
    first who accepts signs. Acceptance rises with attractiveness relative to aspiration, falls with
    the effort rate; refusals are counted and may cost points.
 6. **Unlet** — a dwelling nobody accepts stays vacant and returns next month.
@@ -530,6 +531,12 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
     applicants (standing for State agents) first (R441-5 CCH: of the préfet's 30 %, 25 points
     for priority households and 5 for State agents); Action Logement, employees; commune and
     landlord, everybody.
+
+    The commission examines ``k_max`` candidates (at least three, R441-3 CCH) except in the
+    two cases of that article: when there are fewer eligible candidates (then those there are),
+    and for a household the préfet designates under the DALO procedure (L441-2-3 CCH), examined
+    alone: the préfet's designations of priority households stand for these [assumption: the
+    model does not tell DALO households from the other L441-1 priorities].
     """
     args = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e, a_f, a_i, a_b,
             lst, start, avail, params, counters, k_max, buf_i, buf_e, sel, eff)
@@ -538,7 +545,10 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
             n_sel = _designate(holder, POOL_EMPLOYED, *args)
             if n_sel:
                 return n_sel
-        return _designate(holder, POOL_PRIORITY, *args)
+        # a DALO designation: one candidate (R441-3 CCH)
+        return _designate(holder, POOL_PRIORITY, com, rooms, fin, slack, in_qpv, rent_q1,
+                          rent_other, charges, max_e, a_f, a_i, a_b, lst, start, avail, params,
+                          counters, 1, buf_i, buf_e, sel, eff)
     return _designate(holder, POOL_EMPLOYED if holder == ACTION_LOGEMENT else POOL_ALL, *args)
 
 
