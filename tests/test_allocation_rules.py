@@ -320,3 +320,27 @@ def test_commission_examines_three_candidates_except_dalo_and_too_few(tiny_state
                                                                       n_candidates, examined):
     out = caleol_round(tiny_state, holder, n_candidates)
     assert out.n == 0 and out.offers == out.refusals == examined
+
+
+def test_rent_modulation_stops_at_the_conventions_maximum_rent(tiny_state):
+    """L353-2 CCH: the uplift of QPV rents under modulation cannot exceed the maximum rent of
+    the convention (PLUS: 6.70 €/m², model.processes.allocation.CONVENTION_MAX_RENT_M2)."""
+    from mixsim.model.processes.allocation import CONVENTION_MAX_RENT_M2
+    from mixsim.model.state import PLUS
+    st = tiny_state
+    dw, nb = st.dw, st.nb
+    close_applications(st)
+    units = np.flatnonzero((dw.sector == S_SOCIAL) & nb.qpv[dw.nbhd] & (dw.rooms == 1))[:2]
+    assert len(units) == 2
+    free_units(st, units)
+    dw.holder[units] = 3
+    dw.financing[units] = PLUS
+    dw.rent_m2[units] = [6.5, 4.0]  # near the maximum; far below it
+    add_applicants(st, 4, nb.ids.index("A1"), waited=12, z=0.0)
+    out = allocate(st, levers(**{"rent.modulation": 0.5}), SURE, np.random.default_rng(4),
+                   MoveLog())
+    assert out.n == 2
+    f = dw.rent_factor[units]
+    assert np.isclose(f[0], CONVENTION_MAX_RENT_M2[PLUS] / 6.5, rtol=1e-6)
+    assert f[1] > f[0]  # the other keeps the revenue-neutral uplift
+    assert (dw.rent_m2[units] * f <= CONVENTION_MAX_RENT_M2[PLUS] * (1 + 1e-6)).all()

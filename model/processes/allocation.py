@@ -69,6 +69,11 @@ from .intentions import ASPIRATION_SLOPE, row_situation
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
+# maximum rents of the APL conventions (€/m²/month) by financing PLAI, PLUS, PLS: the upper
+# ends of the published ranges (PLAI 4.56–5.97, PLUS 5.14–6.70 €/m², docs/sources.md §1 [P]);
+# PLS 150 % of the PLUS maximum (avis loyers [U]). A modulated rent cannot exceed them
+# (the convention's maximum binds, L353-2 and L445-2 CCH); a rent already above is not raised.
+CONVENTION_MAX_RENT_M2 = np.array([5.97, 6.70, 1.5 * 6.70])
 DAYS_PER_MONTH = 365.0 / 12.0
 # occupancy norm (ODD §7.6): a dwelling goes first to households it does not leave
 # under-occupying (rooms ≤ persons + 1, loi ELAN); once it has stayed vacant
@@ -174,7 +179,7 @@ I_NEED, I_MAX_ROOMS, I_HOME, I_WISHES = range(4)
 B_Q1, B_Q1_GROUP, B_RELOC, B_PRIO, B_EMPLOYED, B_TRANSFER, B_FIN = range(7)  # B_FIN + financing
 # rows of the vacancies' packed arrays
 V_DW, V_COM, V_QPV, V_ROOMS, V_FIN, V_SLACK, V_MONTHS, V_HOLDER = range(8)
-V_AREA, V_RENT, V_ATTR = range(3)
+V_AREA, V_RENT, V_ATTR, V_CAP = range(4)
 
 
 def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
@@ -314,9 +319,12 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         slack[:] = 5 * max(1, beh.oversize_rooms)
     v_i = np.stack([order, nb.commune[v_nb], nb.qpv[v_nb], dw.rooms[order],
                     dw.financing[order], slack, on_offer, dw.holder[order]]).astype(np.int64)
+    # the largest rent factor the convention's maximum rent allows (at least 1)
+    cap = np.maximum(1.0, CONVENTION_MAX_RENT_M2[np.maximum(dw.financing[order], 0)]
+                     / np.maximum(dw.rent_m2[order].astype(float), 1e-9))
     v_f = np.stack([dw.area[order].astype(float),
                     (dw.rent_m2[order] * dw.area[order]).astype(float),
-                    nb.attractiveness[v_nb].astype(float)])
+                    nb.attractiveness[v_nb].astype(float), cap])
     c = state.counters
     counters = np.array([float(c.get(key, 0)) for key in COUNTER_KEYS])
     before = counters.copy()
@@ -416,10 +424,10 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, params, shares, n_communes,
         if not static:
             unlet_none += 1
             continue
-        # rent terms of the offer (revenue-neutral modulation: dearer in QPV, cheaper outside
-        # QPV for Q1 applicants)
+        # rent terms of the offer (revenue-neutral modulation: dearer in QPV, up to the
+        # convention's maximum rent, cheaper outside QPV for Q1 applicants)
         if in_qpv:
-            f_q1 = f_other = 1.0 + uplift
+            f_q1 = f_other = min(1.0 + uplift, v_f[V_CAP, n])
         elif modulation == 0.0:
             f_q1 = f_other = 1.0
         else:
