@@ -195,6 +195,10 @@ DWELLING_COLUMNS = {
     "months_vacant": (np.int16, 0),
     "to_demolish": (np.bool_, False),
     "new": (np.bool_, False),  # delivered and never let
+    # month of delivery (the stock of the territory: before the run, taken as over ten years
+    # old) and of the sale to its tenant (none: NEVER_MONTH); see model.processes.policy
+    "built_month": (np.int32, -1_000_000),
+    "sold_month": (np.int32, -1_000_000),
 }
 
 
