@@ -276,11 +276,13 @@ class RentPolicy(_Validated):
     """Rent policy at re-letting."""
 
     modulation: float = param(0.0, "revenue-neutral rent modulation at re-letting: rents outside "
-                              "QPV lowered by this share for Q1 tenants, compensated inside QPV",
+                              "QPV lowered by this share for Q1 tenants, compensated inside QPV "
+                              "up to the convention's maximum rent",
                               lo=0.0, hi=0.5, source="LEC 2017, remise en ordre des loyers via "
                               "the CUS [P]")
-    rls: bool = param(True, "réduction de loyer de solidarité for housing-benefit tenants",
-                      source="loi de finances 2018; ANIL")
+    rls: bool = param(True, "réduction de loyer de solidarité for housing-benefit tenants "
+                      "(its net effect on them only: landlords' finances, which bear it, are "
+                      "not modelled)", source="loi de finances 2018; ANIL")
     rls_amount: float = param(50.0, "RLS monthly amount (net effect on tenant is 2–10 % of it)",
                               lo=0.0, hi=200.0, unit="€/month")
 
