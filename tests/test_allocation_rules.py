@@ -344,3 +344,52 @@ def test_rent_modulation_stops_at_the_conventions_maximum_rent(tiny_state):
     assert np.isclose(f[0], CONVENTION_MAX_RENT_M2[PLUS] / 6.5, rtol=1e-6)
     assert f[1] > f[0]  # the other keeps the revenue-neutral uplift
     assert (dw.rent_m2[units] * f <= CONVENTION_MAX_RENT_M2[PLUS] * (1 + 1e-6)).all()
+
+
+def ceiling_round(st, *, age, rfr_ratio, income_ratio):
+    """One two-room PLUS vacancy outside QPV, one applying couple whose RFR is
+    ``rfr_ratio`` × and whose current taxable income is ``income_ratio`` × its category-2 PLUS
+    ceiling (category 3 for a jeune ménage); return whether it signs."""
+    from mixsim.model.ceilings import PLUS_CEILINGS_2024
+    from mixsim.model.state import COUPLE, PLUS
+    close_applications(st)
+    dw, nb = st.dw, st.nb
+    unit = np.flatnonzero((dw.sector == S_SOCIAL) & ~nb.qpv[dw.nbhd] & (dw.rooms == 2))[:1]
+    free_units(st, unit)
+    dw.holder[unit] = 3
+    dw.financing[unit] = PLUS
+    dw.rent_m2[unit] = 5.0
+    i = add_applicants(st, 1, nb.ids.index("A1"), waited=6)
+    hh = st.hh
+    hh.hh_type[i] = COUPLE
+    hh.adults[i] = 2
+    hh.age[i] = age
+    cat2 = PLUS_CEILINGS_2024[1] * st.ceiling_index
+    hh.rfr[i] = rfr_ratio * cat2
+    # disposable income whose taxable part (0.9 × 0.98 above the 4th decile) is the target
+    hh.income_uc[i] = income_ratio * cat2 / (0.9 * 0.98) / consumption_units(hh, i)
+    hh.z[i] = 1.0
+    out = allocate(st, levers(), SURE, np.random.default_rng(6), MoveLog())
+    return i[0] in out.households
+
+
+def test_ceilings_test_the_rfr_of_two_years_before(tiny_state):
+    """Arrêté of 29 July 1987: the RFR of year N-2 is compared with the ceiling, even when the
+    current income is above it."""
+    assert ceiling_round(tiny_state, age=40.0, rfr_ratio=0.95, income_ratio=1.05)
+
+
+def test_an_rfr_above_the_ceiling_excludes_unless_resources_fell_by_10_percent(tiny_state):
+    """The current resources replace the RFR only when at least 10 % lower."""
+    assert not ceiling_round(tiny_state, age=40.0, rfr_ratio=1.05, income_ratio=1.0)
+
+
+def test_resources_that_fell_by_10_percent_are_used(tiny_state):
+    assert ceiling_round(tiny_state, age=40.0, rfr_ratio=1.05, income_ratio=0.9)
+
+
+@pytest.mark.parametrize("age, signs", [(25.0, True), (40.0, False)])
+def test_a_jeune_menage_has_the_ceiling_of_category_3(tiny_state, age, signs):
+    """A couple aged 25 + 25 (≤ 55) is in category 3: 1.1 × the category-2 ceiling passes; a
+    couple aged 40 + 40 is in category 2 and does not."""
+    assert ceiling_round(tiny_state, age=age, rfr_ratio=1.1, income_ratio=1.1) == signs

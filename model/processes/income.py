@@ -54,7 +54,7 @@ def over_ceiling(state: State, rules: OverIncome) -> None:
     PLAI ceiling but the SLS refers to the PLUS one [U]). The loss threshold is a multiple of the
     PLS ceiling (L442-3-1 CCH); tenants aged 65 or more are exempt from the loss. QPV tenants
     may be exempt from both. The resources compared are those of the ceilings: the RFR of year
-    N-2, or the current taxable income when 10 % lower (R441-21 CCH for the SLS survey;
+    N-2, or the current taxable income when 10 % lower (L441-9 CCH: the yearly survey;
     :mod:`mixsim.model.ceilings`).
     """
     hh, dw, nb = state.hh, state.dw, state.nb
