@@ -48,7 +48,8 @@ SCENARIOS: dict[str, tuple[dict, str]] = {
                               "levers.quota_q1.enforcement": "target"}, "solvency_0"),
 }
 INDICATORS = ("q1_share_leases_outside_qpv", "priority_share", "leases", "relocations",
-              "unlet_for_lack_of_candidate_share", "refusal_rate")
+              "unlet_for_lack_of_candidate_share", "refusal_rate",
+              "tenants_below_60pct_ceiling_share", "sls_payer_share")
 
 
 def run_one(name: str, overrides: dict, seed: int, scale: float, years: int, out: Path):

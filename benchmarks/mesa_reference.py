@@ -25,23 +25,30 @@ from mixsim.model import HousingModel, Scenario
 from mixsim.model.moves import MoveLog, vacate
 from mixsim.model.processes.allocation import allocate
 from mixsim.model.rules import household_income, household_size, rooms_needed
-from mixsim.model.state import HOSTED, PLAI_RATIO, PLS_RATIO, S_SOCIAL, SOCIAL, plus_ceiling
+from mixsim.model.state import (
+    HOSTED,
+    S_SOCIAL,
+    SOCIAL,
+    ceiling_resources,
+    ceilings_by_financing,
+)
 from mixsim.model.territory import load_territory
 
 
 class Household(mesa.Agent):
     """A household as an object (the idiomatic Mesa way)."""
 
-    def __init__(self, model, income, size, plus, wishes, score, z):
+    def __init__(self, model, income, size, ceilings, resources, wishes, score, z):
         super().__init__(model)
-        self.income, self.size, self.plus, self.wishes = income, size, plus, wishes
+        self.income, self.size, self.wishes = income, size, wishes
+        self.ceilings, self.resources = ceilings, resources  # PLAI, PLUS, PLS; RFR
         self.score, self.z = score, z
         self.applicant = False
         self.home = None
 
     def eligible_for(self, d: Dwelling) -> bool:
-        ceiling = self.plus * (PLAI_RATIO, 1.0, PLS_RATIO)[d.financing]
-        if self.income > ceiling or not (rooms_needed(self.size) <= d.rooms <= self.size + 1):
+        if self.resources > self.ceilings[d.financing] or not (
+                rooms_needed(self.size) <= d.rooms <= self.size + 1):
             return False
         if not (self.wishes >> d.commune) & 1:
             return False
@@ -69,10 +76,12 @@ class MesaAllocation(mesa.Model):
         idx = np.flatnonzero(hh.alive)
         inc = household_income(hh, idx)
         size = household_size(hh, idx)
-        plus = plus_ceiling(hh, idx, state.ceiling_index)
+        ceil = ceilings_by_financing(hh, idx, state.ceiling_index)
+        res = ceiling_resources(hh, idx, state.median_income_uc)
         self.households = {}
         for k, i in enumerate(idx):
-            a = Household(self, float(inc[k]), int(size[k]), float(plus[k]), int(hh.wishes[i]),
+            a = Household(self, float(inc[k]), int(size[k]), tuple(ceil[:, k].tolist()),
+                          float(res[k]), int(hh.wishes[i]),
                           float(state.month - hh.app_month[i]), float(hh.z[i]))
             a.applicant = bool(hh.app[i] > 0)
             self.households[int(i)] = a

@@ -188,9 +188,11 @@ class Reservation(_Validated):
                                  "agents (employed applicants stand for them); the rest goes to "
                                  "priority households", lo=0.0, hi=0.05,
                                  source="R441-5 CCH: at most 5 %")
-    action_logement: float = param(0.30, "Action Logement's share", lo=0.0, hi=1.0,
-                                   source="indicative contingent: ~40 % of a programme it "
-                                   "finances, less of a landlord's whole stock [P]")
+    action_logement: float = param(0.30, "Action Logement's share of a landlord's whole stock "
+                                   "(or flow)", lo=0.0, hi=1.0,
+                                   source="indicative contingent ~40 % of the programmes it "
+                                   "finances [P, docs/sources.md §1]; not every programme is: "
+                                   "0.30 of the whole stock [assumption], docs/levers.md §4")
     commune: float = param(0.20, "communes' share (loan guarantees)", lo=0.0, hi=1.0,
                            source="indicative contingent [P]")
     local_preference: float = param(30.0, "cotation bonus a commune holder gives to its own "
@@ -274,11 +276,13 @@ class RentPolicy(_Validated):
     """Rent policy at re-letting."""
 
     modulation: float = param(0.0, "revenue-neutral rent modulation at re-letting: rents outside "
-                              "QPV lowered by this share for Q1 tenants, compensated inside QPV",
+                              "QPV lowered by this share for Q1 tenants, compensated inside QPV "
+                              "up to the convention's maximum rent",
                               lo=0.0, hi=0.5, source="LEC 2017, remise en ordre des loyers via "
                               "the CUS [P]")
-    rls: bool = param(True, "réduction de loyer de solidarité for housing-benefit tenants",
-                      source="loi de finances 2018; ANIL")
+    rls: bool = param(True, "réduction de loyer de solidarité for housing-benefit tenants "
+                      "(its net effect on them only: landlords' finances, which bear it, are "
+                      "not modelled)", source="loi de finances 2018; ANIL")
     rls_amount: float = param(50.0, "RLS monthly amount (net effect on tenant is 2–10 % of it)",
                               lo=0.0, hi=200.0, unit="€/month")
 

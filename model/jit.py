@@ -15,8 +15,12 @@ Rules for kernels (they keep runs identical to the numpy code they replace):
 Compiled code is cached on disk (``cache=True``) in a per-user folder, never inside the
 installed package: ``$MIXSIM_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/mixsim/numba`` (by
 default ``~/.cache/mixsim/numba``); a ``NUMBA_CACHE_DIR`` set by the user is honoured as numba
-documents. The folder is created private to the user (mode 0700). A process pays the
-compilation once per machine (about a minute), then about 1 s to load the kernels.
+documents. The folder is created private to the user (mode 0700). numba's own index checks
+each kernel's file but not the files of the kernels it calls, so an edited callee would leave
+its callers' cached copies stale: the kernels therefore live in a sub-folder named after the
+fingerprint of all the package's sources (``k<stamp>``), and any change compiles afresh (the
+three most recent sub-folders are kept). A process pays the compilation once per machine and
+version (about a minute), then about 1 s to load the kernels.
 ``NUMBA_DISABLE_JIT=1`` runs the kernels as plain Python (for debugging; much slower).
 """
 
@@ -42,21 +46,38 @@ def cache_dir() -> Path:
 
 
 def _set_cache_dir() -> Path:
-    """Point numba's cache at :func:`cache_dir` (or a private temporary folder if unwritable)."""
+    """Point numba's cache at :func:`cache_dir` (or a private temporary folder if unwritable).
+
+    Returns the folder; numba writes in its sub-folder ``k<stamp>`` (see the module).
+    """
     uid = getattr(os, "getuid", lambda: 0)()
+    stamp = _kernel_stamp()
     for folder in (cache_dir(), Path(tempfile.gettempdir()) / f"mixsim-numba-{uid}"):
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            tempfile.TemporaryFile(dir=folder).close()
+            kernels = folder / f"k{stamp}"
+            kernels.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)
+            tempfile.TemporaryFile(dir=kernels).close()
         except OSError:
             continue
-        numba.config.CACHE_DIR = str(folder)
+        numba.config.CACHE_DIR = str(kernels)
+        _prune(folder, keep=kernels)
         return folder
     return Path(numba.config.CACHE_DIR or ".")
 
 
-#: Where this process reads and writes compiled kernels.
-CACHE_DIR = _set_cache_dir()
+def _prune(folder: Path, keep: Path, kept: int = 3) -> None:
+    """Delete all but the ``kept`` most recent kernel sub-folders (never ``keep``)."""
+    import shutil
+
+    def mtime(p: Path) -> float:
+        try:
+            return p.stat().st_mtime
+        except OSError:
+            return -1.0
+    subs = sorted((p for p in folder.glob("k*") if p.is_dir() and p != keep), key=mtime)
+    for old in subs[:max(0, len(subs) - (kept - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _kernel_stamp() -> str:
@@ -70,6 +91,12 @@ def _kernel_stamp() -> str:
     return h.hexdigest()[:16]
 
 
+#: Where this process reads and writes compiled kernels (the user's folder) and their sub-folder
+#: for the current sources.
+CACHE_DIR = _set_cache_dir()
+KERNEL_DIR = Path(numba.config.CACHE_DIR)
+
+
 def kernels_cached() -> bool:
     """Whether this installation's kernels were compiled into the cache since its last change.
 
@@ -77,13 +104,13 @@ def kernels_cached() -> bool:
     :func:`mixsim.model.api.warm_up`) leaves a marker named after the package's sources, Python
     and numba: an edited or upgraded installation compiles again, with its notice.
     """
-    return (CACHE_DIR / f"compiled-{_kernel_stamp()}").exists()
+    return (KERNEL_DIR / "compiled").exists()
 
 
 def mark_compiled() -> None:
     """Record that the kernels of this installation are in the cache (:func:`kernels_cached`)."""
     try:
-        (CACHE_DIR / f"compiled-{_kernel_stamp()}").touch()
+        (KERNEL_DIR / "compiled").touch()
     except OSError:  # a read-only cache: the notice shows again next time, nothing else
         pass
 

@@ -13,7 +13,7 @@ from scipy.special import ndtri
 
 from .applications import commune_weights, update_q1_threshold
 from .draws import draw_wishes, weighted_choice
-from .rules import household_income, household_size, income_from_z
+from .rules import household_size, income_from_z
 from .state import (
     APP_FIRST,
     APP_NONE,
@@ -38,6 +38,7 @@ from .state import (
     Neighbourhoods,
     State,
     Table,
+    ceiling_resources,
     plus_ceiling,
     update_quartiles,
 )
@@ -228,7 +229,8 @@ def build_state(territory: Territory, rng: np.random.Generator, *, holder_shares
     # applications of the run), their demands of the ages a lifecycle at rest gives
     app = t.applicants
     weights = commune_weights(state)
-    eligible = household_income(hh) <= plus_ceiling(hh)
+    eligible = (ceiling_resources(hh, median=state.median_income_uc)
+                <= plus_ceiling(hh, index=state.ceiling_index))
     for row in app.itertuples(index=False):
         pool = np.flatnonzero((hh.tenure == tenure_code[row.tenure]) & (hh.quartile == row.quartile)
                               & (hh.app == APP_NONE) & eligible)

@@ -16,7 +16,7 @@ from .indicators.demography import demography_rows
 from .indicators.trajectories import transition_rows
 from .moves import KIND, MoveLog, rows_of
 from .processes.allocation import AllocationResult
-from .state import APP_NONE, S_SOCIAL, SOCIAL, State
+from .state import APP_NONE, S_SOCIAL, SOCIAL, State, ceiling_resources, plus_ceiling
 
 HOLDER_NAMES = ("prefet", "action_logement", "commune", "bailleur")
 DAYS_PER_MONTH = 365.25 / 12
@@ -194,6 +194,13 @@ class Recorder:
             share(sums["unlet_no_candidate"], sums["vacancies"]))
         add("new_units", c.get("new_units", 0))
         add("demolished", c.get("demolished", 0))
+        # social tenants' resources against the ceilings (OPS: 61 % below 60 % of the PLUS
+        # ceiling, USH 2022; ~3 % pay the SLS; docs/sources.md §1, §2)
+        ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))
+        res = ceiling_resources(hh, ten, state.median_income_uc)
+        plus = plus_ceiling(hh, ten, state.ceiling_index)
+        add("tenants_below_60pct_ceiling_share", share((res < 0.6 * plus).sum(), len(ten)))
+        add("sls_payer_share", share((hh.months_over[ten] > 0).sum(), len(ten)))
         return rows
 
     # -- mobility -------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ The household rules are in :mod:`mixsim.model.rules`, the random draws in
 :mod:`mixsim.model.draws`, the initial population in :mod:`mixsim.model.population`,
 applications in :mod:`mixsim.model.applications`; the income ceilings are here.
 
-Reference rules used here (docs/sources.md §1): PLUS income ceilings 2024, "autres régions",
-categories 1–6 (ANIL); PLAI ≈ 55 % of PLUS (2025 PLAI cat. 1 12,759 € vs PLUS 23,201 €),
-PLS = 1.3 × PLUS.
+Reference rules used here (docs/sources.md §1): income ceilings 2024, "autres régions": six
+categories plus an amount per extra person, PLAI and PLUS amounts of the arrêté of 29 July 1987
+as amended, PLS = 1.3 × PLUS; the resources compared with them are the RFR of year N-2
+(:mod:`mixsim.model.ceilings`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .ceilings import (  # noqa: F401  (PLS_RATIO, PLUS_CEILINGS_2024 re-exported)
+    PLS_RATIO,
+    PLUS_CEILINGS_2024,
+    ceiling_one,
+    ceiling_persons,
+    ceilings,
+    resources,
+    taxable_income,
+)
 from .codes import (  # noqa: F401 (re-exported: the columns' codes)
     APP_FIRST,
     APP_NONE,
@@ -49,11 +59,9 @@ from .codes import (  # noqa: F401 (re-exported: the columns' codes)
     TENURE_NAMES,
 )
 from .jit import njit
-from .rules import household_size
+from .rules import household_income, household_size
 
 MEDIAN_INCOME_UC = 22_000.0  # €/UC/year, Filosofi 2021 national median living standard ≈ 22,400 €
-PLUS_CEILINGS_2024 = np.array([22_642, 30_238, 36_362, 43_899, 51_641, 58_200], float)
-PLAI_RATIO, PLS_RATIO = 0.55, 1.30
 AREA_BY_ROOMS = np.array([0.0, 30.0, 46.0, 65.0, 80.0, 98.0])  # m², index = rooms
 
 
@@ -152,6 +160,10 @@ HOUSEHOLD_COLUMNS = {
     "age": (np.float32, 30.0),
     "z": (np.float64, 0.0),  # normal score of income per UC (rank mobility)
     "income_uc": (np.float64, 0.0),  # €/UC/year
+    # taxable income of last year and RFR (taxable income of year N-2), €/year; nan: not
+    # recorded yet (model.ceilings)
+    "taxable_prev": (np.float64, np.nan),
+    "rfr": (np.float64, np.nan),
     "quartile": (np.int8, 1),  # territory quartile of income per UC (1..4), yearly
     "dwelling": (np.int32, -1),
     "nbhd": (np.int32, -1),  # neighbourhood of residence (hosted: where hosted)
@@ -186,6 +198,10 @@ DWELLING_COLUMNS = {
     "months_vacant": (np.int16, 0),
     "to_demolish": (np.bool_, False),
     "new": (np.bool_, False),  # delivered and never let
+    # month of delivery (the stock of the territory: before the run, taken as over ten years
+    # old) and of the sale to its tenant (none: NEVER_MONTH); see model.processes.policy
+    "built_month": (np.int32, -1_000_000),
+    "sold_month": (np.int32, -1_000_000),
 }
 
 
@@ -247,38 +263,40 @@ class State:
 
 
 def ceiling_category(hh: Table, idx=slice(None)) -> np.ndarray:
-    """Income-ceiling category 1..6 (CCH arrêté of 29 July 1987, as amended), 0-based index.
+    """Income-ceiling category 1..6 as a 0-based index (6 and more persons: 5).
 
-    1: one person; 2: two persons without dependants; 3: three persons or one person with one
-    dependant; 4: four persons or one with two dependants; 5: five; 6: six or more.
+    The categories of the arrêté of 29 July 1987 (:mod:`mixsim.model.ceilings`): persons
+    counted one more for a single adult with dependants, a *jeune ménage* in category 3.
     """
-    size = household_size(hh, idx)
-    cat = np.clip(size, 1, 6) - 1
-    single_with_dep = (hh.adults[idx] == 1) & (size >= 2)
-    return np.where(single_with_dep, np.minimum(cat + 1, 5), cat)
+    p = ceiling_persons(hh.adults[idx], household_size(hh, idx), hh.age[idx])
+    return np.minimum(p, 6) - 1
+
+
+def ceilings_by_financing(hh: Table, idx=slice(None), index: float = 1.0) -> np.ndarray:
+    """Array (3, n) of the PLAI, PLUS and PLS ceilings of each household (€/year)."""
+    return ceilings(hh.adults[idx], household_size(hh, idx), hh.age[idx], index)
 
 
 def plus_ceiling(hh: Table, idx=slice(None), index: float = 1.0) -> np.ndarray:
     """PLUS income ceiling (€/year) of each household."""
-    return PLUS_CEILINGS_2024[ceiling_category(hh, idx)] * index
+    return ceilings_by_financing(hh, idx, index)[1]
 
 
-def ceilings_by_financing(hh: Table, idx=slice(None), index: float = 1.0) -> np.ndarray:
-    """Array (3, n) of the PLAI, PLUS and PLS ceilings of each household."""
-    plus = plus_ceiling(hh, idx, index)
-    return np.stack([plus * PLAI_RATIO, plus, plus * PLS_RATIO])
+def ceiling_resources(hh: Table, idx=slice(None), median: float = MEDIAN_INCOME_UC
+                      ) -> np.ndarray:
+    """Resources (€/year) compared with the income ceilings (:mod:`mixsim.model.ceilings`).
 
-
-_PLUS_CEILINGS = tuple(PLUS_CEILINGS_2024.tolist())
+    The RFR of year N-2, or the current taxable income when lower by 10 % or more or when no
+    RFR is recorded; ``median`` is the current median income per UC.
+    """
+    taxable = taxable_income(household_income(hh, idx), hh.income_uc[idx], median)
+    return resources(taxable, hh.rfr[idx])
 
 
 @njit
-def plus_ceiling_one(adults, size, index):
+def plus_ceiling_one(adults, size, age, index):
     """PLUS income ceiling of one household (:func:`plus_ceiling`)."""
-    cat = min(max(size, 1), 6) - 1
-    if adults == 1 and size >= 2:  # a single person with dependants: one category up
-        cat = min(cat + 1, 5)
-    return _PLUS_CEILINGS[cat] * index
+    return ceiling_one(1, adults, size, age, index)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -269,7 +269,10 @@ def test_sls_is_tested_against_the_ceiling_of_the_tenants_own_dwelling(tiny_stat
     ten = ten[~nb.qpv[dw.nbhd[hh.dwelling[ten]]]]
     fin = dw.financing[hh.dwelling[ten]]
     assert (fin == PLS).any() and (fin == PLUS).any()
-    hh.income_uc[ten] = 1.3 * plus_ceiling(hh, ten, st.ceiling_index) / consumption_units(hh, ten)
+    # resources (the RFR of year N-2, model/ceilings.py) of 1.3 × PLUS, the current taxable
+    # income equal to them (0.9 × 0.98 of the disposable income above the 4th decile)
+    hh.rfr[ten] = 1.3 * plus_ceiling(hh, ten, st.ceiling_index)
+    hh.income_uc[ten] = hh.rfr[ten] / (0.9 * 0.98) / consumption_units(hh, ten)
     hh.months_over[ten] = 0
     over_ceiling(st, OverIncome())
     assert (hh.months_over[ten[fin == PLUS]] == 1).all()
@@ -292,3 +295,101 @@ def test_tenants_aged_65_or_more_keep_the_right_to_stay(tiny_state):
     assert (hh.months_over_loss[ten[::2]] == 0).all()
     assert (hh.months_over_loss[ten[1::2]] == 1).all()
     assert (hh.months_over[ten] == 1).all()  # the SLS is still due
+
+
+def caleol_round(st, holder, n_candidates):
+    """One vacancy held by ``holder``, ``n_candidates`` eligible priority applicants, every
+    offer refused: the offers made are the candidates the commission examined."""
+    close_applications(st)
+    unit = one_room_units(st, "A2")[:1]
+    free_units(st, unit)
+    st.dw.holder[unit] = holder
+    prio = add_applicants(st, n_candidates, st.nb.ids.index("A1"), waited=12)
+    st.hh.priority[prio] = True
+    lv = levers(**{"reservation.prefet_agents": 0.0, "reservation.handback_months": 12,
+                   "priority.lost_after_refusal": False})
+    return allocate(st, lv, NEVER, np.random.default_rng(2), MoveLog())
+
+
+@pytest.mark.parametrize("holder, n_candidates, examined", [
+    (3, 5, 3),  # the landlord's vacancy: three candidates (R441-3 CCH)
+    (3, 2, 2),  # too few candidates: those there are
+    (0, 5, 1),  # a préfet's DALO designation: examined alone (L441-2-3, R441-3 CCH)
+])
+def test_commission_examines_three_candidates_except_dalo_and_too_few(tiny_state, holder,
+                                                                      n_candidates, examined):
+    out = caleol_round(tiny_state, holder, n_candidates)
+    assert out.n == 0 and out.offers == out.refusals == examined
+
+
+def test_rent_modulation_stops_at_the_conventions_maximum_rent(tiny_state):
+    """L353-2 CCH: the uplift of QPV rents under modulation cannot exceed the maximum rent of
+    the convention (PLUS: 6.70 €/m², model.processes.allocation.CONVENTION_MAX_RENT_M2)."""
+    from mixsim.model.processes.allocation import CONVENTION_MAX_RENT_M2
+    from mixsim.model.state import PLUS
+    st = tiny_state
+    dw, nb = st.dw, st.nb
+    close_applications(st)
+    units = np.flatnonzero((dw.sector == S_SOCIAL) & nb.qpv[dw.nbhd] & (dw.rooms == 1))[:2]
+    assert len(units) == 2
+    free_units(st, units)
+    dw.holder[units] = 3
+    dw.financing[units] = PLUS
+    dw.rent_m2[units] = [6.5, 4.0]  # near the maximum; far below it
+    add_applicants(st, 4, nb.ids.index("A1"), waited=12, z=0.0)
+    out = allocate(st, levers(**{"rent.modulation": 0.5}), SURE, np.random.default_rng(4),
+                   MoveLog())
+    assert out.n == 2
+    f = dw.rent_factor[units]
+    assert np.isclose(f[0], CONVENTION_MAX_RENT_M2[PLUS] / 6.5, rtol=1e-6)
+    assert f[1] > f[0]  # the other keeps the revenue-neutral uplift
+    assert (dw.rent_m2[units] * f <= CONVENTION_MAX_RENT_M2[PLUS] * (1 + 1e-6)).all()
+
+
+def ceiling_round(st, *, age, rfr_ratio, income_ratio):
+    """One two-room PLUS vacancy outside QPV, one applying couple whose RFR is
+    ``rfr_ratio`` × and whose current taxable income is ``income_ratio`` × its category-2 PLUS
+    ceiling (category 3 for a jeune ménage); return whether it signs."""
+    from mixsim.model.ceilings import PLUS_CEILINGS_2024
+    from mixsim.model.state import COUPLE, PLUS
+    close_applications(st)
+    dw, nb = st.dw, st.nb
+    unit = np.flatnonzero((dw.sector == S_SOCIAL) & ~nb.qpv[dw.nbhd] & (dw.rooms == 2))[:1]
+    free_units(st, unit)
+    dw.holder[unit] = 3
+    dw.financing[unit] = PLUS
+    dw.rent_m2[unit] = 5.0
+    i = add_applicants(st, 1, nb.ids.index("A1"), waited=6)
+    hh = st.hh
+    hh.hh_type[i] = COUPLE
+    hh.adults[i] = 2
+    hh.age[i] = age
+    cat2 = PLUS_CEILINGS_2024[1] * st.ceiling_index
+    hh.rfr[i] = rfr_ratio * cat2
+    # disposable income whose taxable part (0.9 × 0.98 above the 4th decile) is the target
+    hh.income_uc[i] = income_ratio * cat2 / (0.9 * 0.98) / consumption_units(hh, i)
+    hh.z[i] = 1.0
+    out = allocate(st, levers(), SURE, np.random.default_rng(6), MoveLog())
+    return i[0] in out.households
+
+
+def test_ceilings_test_the_rfr_of_two_years_before(tiny_state):
+    """Arrêté of 29 July 1987: the RFR of year N-2 is compared with the ceiling, even when the
+    current income is above it."""
+    assert ceiling_round(tiny_state, age=40.0, rfr_ratio=0.95, income_ratio=1.05)
+
+
+def test_an_rfr_above_the_ceiling_excludes_unless_resources_fell_by_10_percent(tiny_state):
+    """The current resources replace the RFR only when at least 10 % lower."""
+    assert not ceiling_round(tiny_state, age=40.0, rfr_ratio=1.05, income_ratio=1.0)
+
+
+def test_resources_that_fell_by_10_percent_are_used(tiny_state):
+    assert ceiling_round(tiny_state, age=40.0, rfr_ratio=1.05, income_ratio=0.9)
+
+
+@pytest.mark.parametrize("age, signs", [(25.0, True), (40.0, False)])
+def test_a_jeune_menage_has_the_ceiling_of_category_3(tiny_state, age, signs):
+    """A couple aged 25 + 25 (≤ 55) is in category 3: 1.1 × the category-2 ceiling passes; a
+    couple aged 40 + 40 is in category 2 and does not."""
+    assert ceiling_round(tiny_state, age=age, rfr_ratio=1.1, income_ratio=1.1) == signs

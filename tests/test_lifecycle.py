@@ -11,8 +11,14 @@ from mixsim.model.moves import MoveLog
 from mixsim.model.population import PENDING_MEAN_AGE_MONTHS, build_state, pending_ages
 from mixsim.model.processes.allocation import allocate
 from mixsim.model.processes.intentions import move_intentions, non_renewals
-from mixsim.model.rules import household_income
-from mixsim.model.state import APP_FIRST, APP_NONE, HOSTED, S_SOCIAL, plus_ceiling
+from mixsim.model.state import (
+    APP_FIRST,
+    APP_NONE,
+    HOSTED,
+    S_SOCIAL,
+    ceiling_resources,
+    plus_ceiling,
+)
 
 # behaviour where nothing but the process under test happens
 QUIET = dict(transfer_rate=0.0, upward_exit_rate=0.0, private_move_rate=0.0, owner_move_rate=0.0,
@@ -115,7 +121,8 @@ def test_initial_queue_ages_and_eligibility(tiny_territory):
     assert len(apps) > 0
     assert (-hh.app_month[apps] >= 0).all()
     # only eligible households are in the initial queue (income within the PLUS ceiling)
-    assert (household_income(hh, apps) <= plus_ceiling(hh, apps) + 1e-9).all()
+    assert (ceiling_resources(hh, apps, st.median_income_uc)
+            <= plus_ceiling(hh, apps, st.ceiling_index) + 1e-9).all()
 
 
 def test_pending_waits_are_recorded(tiny_territory):

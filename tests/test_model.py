@@ -13,7 +13,14 @@ from mixsim.model.rules import (
     rooms_needed,
     social_rent,
 )
-from mixsim.model.state import APP_NONE, HOSTED, PLS_RATIO, S_SOCIAL, SOCIAL, plus_ceiling
+from mixsim.model.state import (
+    APP_NONE,
+    HOSTED,
+    S_SOCIAL,
+    SOCIAL,
+    ceiling_resources,
+    ceilings_by_financing,
+)
 from mixsim.model.territory import load_territory
 
 
@@ -38,10 +45,13 @@ def check_invariants(m: HousingModel) -> None:
     res = m.last_allocation
     if res is not None and res.n:
         who, dws = res.households, res.dwellings
-        plus = plus_ceiling(hh, who, s.ceiling_index)
-        ceiling = plus * np.array([0.55, 1.0, PLS_RATIO])[dw.financing[dws]]
-        # relocated households are rehoused whatever their income (L314-2 code de l'urbanisme)
-        assert ((household_income(hh, who) <= ceiling * (1 + 1e-9)) | res.relocation).all()
+        ceiling = ceilings_by_financing(hh, who, s.ceiling_index)[dw.financing[dws],
+                                                                   np.arange(len(dws))]
+        # relocated households are rehoused whatever their resources (L314-2 code de
+        # l'urbanisme); the resources of the month of the lease (the RFR may have been
+        # recorded in a later January: none here, the round is the last month's)
+        resources = ceiling_resources(hh, who, s.median_income_uc)
+        assert ((resources <= ceiling * (1 + 1e-9)) | res.relocation).all()
         size = household_size(hh, who)
         # hard-to-let dwellings (vacant 3 / 6 months) accept 1 / 2 more rooms
         assert (dw.rooms[dws] >= rooms_needed(size)).all()

@@ -24,6 +24,8 @@ from mixsim.model.state import (
     SEEK_RENT,
     SINGLE,
     SOCIAL,
+    ceiling_resources,
+    ceilings_by_financing,
     plus_ceiling,
 )
 
@@ -181,10 +183,10 @@ def _check_leases(st, res, beh):
     assert (hh.dwelling[who] == d).all() and (dw.occupant[d] == who).all()
     cat = np.clip(household_size(hh, who), 1, 6)
     assert (cat >= 1).all()
-    ceiling = plus_ceiling(hh, who, st.ceiling_index) * np.array([0.55, 1.0, 1.3])[
-        dw.financing[d]]
-    # relocated households are rehoused whatever their income (L314-2 code de l'urbanisme)
-    assert ((household_income(hh, who) <= ceiling + 1e-6) | res.relocation).all()
+    ceiling = ceilings_by_financing(hh, who, st.ceiling_index)[dw.financing[d], np.arange(len(d))]
+    # relocated households are rehoused whatever their resources (L314-2 code de l'urbanisme)
+    res_ = ceiling_resources(hh, who, st.median_income_uc)
+    assert ((res_ <= ceiling + 1e-6) | res.relocation).all()
     size = household_size(hh, who)
     assert (dw.rooms[d] >= rooms_needed(size)).all() and (dw.rooms[d] <= size + 3).all()
     wished = ((hh.wishes[who] >> nb.commune[dw.nbhd[d]]) & 1).astype(bool)
@@ -330,19 +332,21 @@ def test_scalar_rules_of_the_kernels_equal_the_array_rules():
         rooms_needed_one,
         size_one,
     )
-    from mixsim.model.state import HOUSEHOLD_COLUMNS, Table, plus_ceiling, plus_ceiling_one
+    from mixsim.model.state import HOUSEHOLD_COLUMNS, Table, plus_ceiling_one
     rng = np.random.default_rng(8)
     hh = Table(HOUSEHOLD_COLUMNS, 2000)
     hh.adults = rng.integers(1, 4, 2000)
     hh.kids_u14 = rng.integers(0, 4, 2000)
     hh.kids_14p = rng.integers(0, 3, 2000)
     hh.income_uc = rng.lognormal(10, 0.6, 2000)
+    hh.age = rng.uniform(18, 90, 2000)
     size, income = household_size(hh), household_income(hh)
     rent, area = rng.uniform(100, 900, 2000), rng.uniform(20, 110, 2000)
     one = [(size_one(a, u, k), income_one(y, a, u, k), rooms_needed_one(s),
-            plus_ceiling_one(a, s, 1.02), effort_one(i, s, r, ar))
-           for a, u, k, y, s, i, r, ar in zip(hh.adults, hh.kids_u14, hh.kids_14p, hh.income_uc,
-                                              size, income, rent, area, strict=True)]
+            plus_ceiling_one(a, s, g, 1.02), effort_one(i, s, r, ar))
+           for a, u, k, y, s, i, r, ar, g in zip(hh.adults, hh.kids_u14, hh.kids_14p,
+                                                 hh.income_uc, size, income, rent, area, hh.age,
+                                                 strict=True)]
     got = [np.array(col) for col in zip(*one, strict=True)]
     np.testing.assert_array_equal(got[0], size)
     np.testing.assert_array_equal(got[1], income)

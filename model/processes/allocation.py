@@ -27,7 +27,8 @@ For each vacant social dwelling (re-letting or new delivery), in random order:
    applicants or relocated households; inside QPV, Q2–Q4 applicants. Enforcement ``none``,
    ``target`` (a bonus for the lagging group while behind) or ``strict`` (offers reserved to the
    lagging group while behind and it has an eligible candidate).
-5. **Commission (CALEOL)** — up to ``candidates_per_dwelling`` ranked candidates (R441-3); the
+5. **Commission (CALEOL)** — up to ``candidates_per_dwelling`` ranked candidates (R441-3); fewer
+   when fewer are eligible, one for a préfet's DALO designation (R441-3's two exceptions); the
    first who accepts signs. Acceptance rises with attractiveness relative to aspiration, falls with
    the effort rate; refusals are counted and may cost points.
 6. **Unlet** — a dwelling nobody accepts stays vacant and returns next month.
@@ -49,6 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ceilings import ceiling_one, resources_one
 from ..config import Behaviour, Levers
 from ..jit import njit
 from ..moves import KIND, MoveLog, move_into
@@ -65,18 +67,20 @@ from ..state import (
     APP_NONE,
     APP_TRANSFER,
     HOSTED,
-    PLAI_RATIO,
-    PLS_RATIO,
     S_SOCIAL,
     SEEK_NONE,
     SOCIAL,
     State,
-    plus_ceiling_one,
 )
 
 PREFET, ACTION_LOGEMENT, COMMUNE, BAILLEUR = 0, 1, 2, 3
 _NONE = np.zeros(0, np.int64)
 RLS_PASS_THROUGH = 0.05
+# maximum rents of the APL conventions (€/m²/month) by financing PLAI, PLUS, PLS: the upper
+# ends of the published ranges (PLAI 4.56–5.97, PLUS 5.14–6.70 €/m², docs/sources.md §1 [P]);
+# PLS 150 % of the PLUS maximum (avis loyers [U]). A modulated rent cannot exceed them
+# (the convention's maximum binds, L353-2 and L445-2 CCH); a rent already above is not raised.
+CONVENTION_MAX_RENT_M2 = np.array([5.97, 6.70, 1.5 * 6.70])
 DAYS_PER_MONTH = 365.0 / 12.0
 # occupancy norm (ODD §7.6): a dwelling goes first to households it does not leave
 # under-occupying (rooms ≤ persons + 1, loi ELAN); once it has stayed vacant
@@ -188,7 +192,8 @@ CotationWeights = namedtuple("CotationWeights", [
     "per_month_waited", "priority", "homeless", "overcrowded", "excessive_cost", "separation",
     "transfer", "relocation", "refusal_penalty"])
 ApplicantTerms = namedtuple("ApplicantTerms", [
-    "month", "q1_threshold", "ceiling_index", "information", "rls", "relocation_counts"])
+    "month", "q1_threshold", "ceiling_index", "information", "rls", "relocation_counts",
+    "median"])
 
 # rows of the applicants' packed attribute arrays (see _applicants)
 F_BASE, F_APL_CAP, F_APL_PART, F_RLS, F_INCOME_M, F_ASPIRATION, F_ACCEPT, F_UC = range(8)
@@ -196,7 +201,7 @@ I_NEED, I_MAX_ROOMS, I_HOME, I_WISHES = range(4)
 B_Q1, B_Q1_GROUP, B_RELOC, B_PRIO, B_EMPLOYED, B_TRANSFER, B_FIN = range(7)  # B_FIN + financing
 # rows of the vacancies' packed arrays
 V_DW, V_COM, V_QPV, V_ROOMS, V_FIN, V_SLACK, V_MONTHS, V_HOLDER = range(8)
-V_AREA, V_RENT, V_ATTR = range(3)
+V_AREA, V_RENT, V_ATTR, V_CAP = range(4)
 
 
 def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
@@ -222,21 +227,22 @@ def _applicants(state: State, levers: Levers, beh: Behaviour, rng: np.random.Gen
     terms = ApplicantTerms(
         month=float(state.month), q1_threshold=float(state.q1_threshold),
         ceiling_index=float(state.ceiling_index), information=float(levers.information.level),
-        rls=float(rls), relocation_counts=bool(levers.renewal.relocation_priority))
+        rls=float(rls), relocation_counts=bool(levers.renewal.relocation_priority),
+        median=float(state.median_income_uc))
     noise = rng.random(len(apps))
     floats, ints, flags = _applicant_kernel(
         apps, noise, terms, weights, hh.adults, hh.kids_u14, hh.kids_14p, hh.income_uc, hh.z,
         hh.tenure, hh.dwelling, hh.nbhd, hh.app, hh.app_month, hh.priority, hh.separated,
-        hh.relocation, hh.refusals, hh.employed, hh.wishes, dw.rooms, dw.area, dw.rent_m2,
-        dw.rent_factor, nb.private_rent_m2, nb.commune)
+        hh.relocation, hh.refusals, hh.employed, hh.wishes, hh.age, hh.rfr, dw.rooms, dw.area,
+        dw.rent_m2, dw.rent_factor, nb.private_rent_m2, nb.commune)
     return _by_decreasing(floats[F_BASE]), floats, ints, flags
 
 
 @njit
 def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_uc, z, tenure,
                       dwelling, nbhd, app, app_month, priority, separated, relocation, refusals,
-                      employed, wishes, dw_rooms, dw_area, dw_rent_m2, dw_rent_factor,
-                      private_rent_m2, commune):
+                      employed, wishes, age, rfr, dw_rooms, dw_area, dw_rent_m2,
+                      dw_rent_factor, private_rent_m2, commune):
     """Attributes of applicants ``apps`` (see :func:`_applicants`).
 
     The cotation score (ELAN art. 111) adds points per month waited and for priority,
@@ -247,9 +253,12 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
     the commission stage (:func:`_round_kernel`). Relocated households pass every income
     ceiling (the relocation duty is owed whatever the income) and are not priority households
     (``B_PRIO``). Over-crowding and the effort rate are those of the current home (0 without one).
+    The others' resources (RFR of year N-2, :func:`~mixsim.model.ceilings.resources_one`) are
+    compared with the ceilings of the arrêté of 29 July 1987 (:mod:`mixsim.model.ceilings`).
     """
     month, q1_threshold, ceiling_index = terms.month, terms.q1_threshold, terms.ceiling_index
     information, rls, reloc_counts = terms.information, terms.rls, terms.relocation_counts
+    median = terms.median
     n = len(apps)
     floats = np.empty((8, n))
     ints = np.empty((4, n), np.int64)
@@ -291,10 +300,10 @@ def _applicant_kernel(apps, noise, terms, w, adults, kids_u14, kids_14p, income_
         flags[B_PRIO, j] = prio
         flags[B_EMPLOYED, j] = employed[i]
         flags[B_TRANSFER, j] = transfer
-        plus = plus_ceiling_one(adults[i], size, ceiling_index)
-        flags[B_FIN, j] = reloc or income <= plus * PLAI_RATIO
-        flags[B_FIN + 1, j] = reloc or income <= plus
-        flags[B_FIN + 2, j] = reloc or income <= plus * PLS_RATIO
+        res = resources_one(income, income_uc[i], rfr[i], median)
+        for f in range(3):  # PLAI, PLUS, PLS
+            flags[B_FIN + f, j] = reloc or res <= ceiling_one(f, adults[i], size, age[i],
+                                                              ceiling_index)
     return floats, ints, flags
 
 
@@ -337,9 +346,12 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         slack[:] = 5 * max(1, beh.oversize_rooms)
     v_i = np.stack([order, nb.commune[v_nb], nb.qpv[v_nb], dw.rooms[order],
                     dw.financing[order], slack, on_offer, dw.holder[order]]).astype(np.int64)
+    # the largest rent factor the convention's maximum rent allows (at least 1)
+    cap = np.maximum(1.0, CONVENTION_MAX_RENT_M2[np.maximum(dw.financing[order], 0)]
+                     / np.maximum(dw.rent_m2[order].astype(float), 1e-9))
     v_f = np.stack([dw.area[order].astype(float),
                     (dw.rent_m2[order] * dw.area[order]).astype(float),
-                    nb.attractiveness[v_nb].astype(float)])
+                    nb.attractiveness[v_nb].astype(float), cap])
     c = state.counters
     counters = np.array([float(c.get(key, 0)) for key in COUNTER_KEYS])
     before = counters.copy()
@@ -448,10 +460,10 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
         if not static:
             unlet_none += 1
             continue
-        # rent terms of the offer (revenue-neutral modulation: dearer in QPV, cheaper outside
-        # QPV for Q1 applicants)
+        # rent terms of the offer (revenue-neutral modulation: dearer in QPV, up to the
+        # convention's maximum rent, cheaper outside QPV for Q1 applicants)
         if in_qpv:
-            f_q1 = f_other = 1.0 + uplift
+            f_q1 = f_other = min(1.0 + uplift, v_f[V_CAP, n])
         elif modulation == 0.0:
             f_q1 = f_other = 1.0
         else:
@@ -563,6 +575,12 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
     applicants (standing for State agents) first (R441-5 CCH: of the préfet's 30 %, 25 points
     for priority households and 5 for State agents); Action Logement, employees; commune and
     landlord, everybody.
+
+    The commission examines ``k_max`` candidates (at least three, R441-3 CCH) except in the
+    two cases of that article: when there are fewer eligible candidates (then those there are),
+    and for a household the préfet designates under the DALO procedure (L441-2-3 CCH), examined
+    alone: the préfet's designations of priority households stand for these [assumption: the
+    model does not tell DALO households from the other L441-1 priorities].
     """
     args = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e, a_f, a_i, a_b,
             lst, start, avail, rules, counters, k_max, buf_i, buf_e, sel, eff)
@@ -572,7 +590,10 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
             n_sel = _designate(holder, POOL_EMPLOYED, *args)
             if n_sel:
                 return n_sel
-        return _designate(holder, POOL_PRIORITY, *args)
+        # a DALO designation: one candidate (R441-3 CCH)
+        return _designate(holder, POOL_PRIORITY, com, rooms, fin, slack, in_qpv, rent_q1,
+                          rent_other, charges, max_e, a_f, a_i, a_b, lst, start, avail, rules,
+                          counters, 1, buf_i, buf_e, sel, eff)
     return _designate(holder, POOL_EMPLOYED if holder == ACTION_LOGEMENT else POOL_ALL, *args)
 
 

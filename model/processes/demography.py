@@ -47,6 +47,7 @@ import functools
 import numpy as np
 
 from ..applications import open_applications
+from ..ceilings import taxable_one
 from ..config import Behaviour
 from ..jit import njit
 from ..moves import MoveLog, join, remove
@@ -345,8 +346,9 @@ def _fill_new(start, parents, age, z, woman, u_employed, u_apply, separated, par
         sep_col[r] = separated
         employed[r] = u_employed[i] < 0.6
         quartile[r] = 1 + _searchsorted_right(cuts, inc)
-        eligible = (income_one(inc, 1, 0, 0)
-                    <= plus_ceiling_one(1, size_one(1, 0, 0), ceiling_index))
+        # a new household has no RFR recorded: its current taxable income is compared
+        eligible = (taxable_one(income_one(inc, 1, 0, 0), inc, median)
+                    <= plus_ceiling_one(1, size_one(1, 0, 0), age[i], ceiling_index))
         p_apply = (0.12 if z[i] < 0 else 0.03) if eligible else 0.0
         if u_apply[i] < p_apply:
             applying[m] = r

@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..applications import open_applications
+from ..ceilings import resources_one
 from ..config import Behaviour, Levers
 from ..draws import sample_without_replacement
 from ..jit import njit
@@ -390,8 +391,9 @@ def _private_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.rando
         u = rng.random(len(ap))
         ap = _below(ap, u, float(bound), _apply_hazards(
             ap, hh.dwelling, hh.tenure, hh.nbhd, hh.adults, hh.kids_u14, hh.kids_14p,
-            hh.income_uc, hh.z, dw.rooms, dw.area, dw.rent_m2, dw.rent_factor,
-            nb.private_rent_m2, float(state.ceiling_index), _rate(beh.apply_rate), me))
+            hh.income_uc, hh.z, hh.age, hh.rfr, dw.rooms, dw.area, dw.rent_m2, dw.rent_factor,
+            nb.private_rent_m2, float(state.ceiling_index), float(state.median_income_uc),
+            _rate(beh.apply_rate), me))
         if len(ap):
             open_applications(state, ap, APP_FIRST, rng, levers.information.wish_breadth)
     return {"applications": len(ap)}
@@ -416,9 +418,9 @@ def _apply_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
     hh, dw, nb = state.hh, state.dw, state.nb
     return _apply_hazards(
         _positions(hh.n, idx), hh.dwelling, hh.tenure, hh.nbhd, hh.adults, hh.kids_u14,
-        hh.kids_14p, hh.income_uc, hh.z, dw.rooms, dw.area, dw.rent_m2, dw.rent_factor,
-        nb.private_rent_m2, float(state.ceiling_index), _rate(beh.apply_rate),
-        float(beh.mismatch_effect))
+        hh.kids_14p, hh.income_uc, hh.z, hh.age, hh.rfr, dw.rooms, dw.area, dw.rent_m2,
+        dw.rent_factor, nb.private_rent_m2, float(state.ceiling_index),
+        float(state.median_income_uc), _rate(beh.apply_rate), float(beh.mismatch_effect))
 
 
 def give_up_seeking(state: State, rng: np.random.Generator, p: float = 0.2) -> None:
@@ -558,10 +560,12 @@ def _movers(cand, u, bound, dwelling, dw_rooms, adults, kids_u14, kids_14p, rate
 
 
 @njit
-def _apply_hazards(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, z,
-                   dw_rooms, dw_area, rent_m2, rent_factor, private_rent_m2, ceiling_index, rate,
-                   mismatch):
+def _apply_hazards(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, z, age,
+                   rfr, dw_rooms, dw_area, rent_m2, rent_factor, private_rent_m2, ceiling_index,
+                   median, rate, mismatch):
     """Monthly application probabilities of private tenants ``idx`` (0 above the PLUS ceiling).
+
+    Resources against the ceiling: :func:`~mixsim.model.ceilings.resources_one` (RFR N-2).
 
     1 − exp(−rate × m), m = (APPLY_EFFORT if effort > 35 %) × (low-income or other multiplier)
     × (mismatch if over-crowded) × family multiplier of the size (1, 2, 3+ persons).
@@ -572,7 +576,8 @@ def _apply_hazards(idx, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, inco
         over, _, effort, size, income = row_situation(
             i, dwelling, tenure, nbhd, adults, kids_u14, kids_14p, income_uc, dw_rooms, dw_area,
             rent_m2, rent_factor, private_rent_m2)
-        if not income <= plus_ceiling_one(adults[i], size, ceiling_index):
+        if not (resources_one(income, income_uc[i], rfr[i], median)
+                <= plus_ceiling_one(adults[i], size, age[i], ceiling_index)):
             continue
         mult = ((APPLY_EFFORT if effort > 0.35 else 1.0) * (_LOW if z[i] < -0.5 else _NOT_LOW)
                 * (mismatch if over else 1.0) * _FAMILY[min(max(size, 1), 3) - 1])

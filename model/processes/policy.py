@@ -44,13 +44,35 @@ def _yearly_count(state: State, key: str, per_year: float, scale: float) -> int:
     return n
 
 
+# sales to sitting tenants (L443-7 ff. CCH): only dwellings built or acquired by the landlord
+# more than ten years ago may be sold (L443-7), and a unit sold still counts as social housing
+# in the SRU inventory for ten years after the sale (L302-5 CCH)
+SALE_MIN_AGE_MONTHS = 120
+SRU_AFTER_SALE_MONTHS = 120
+
+
+def sru_units(state: State) -> np.ndarray:
+    """Per active dwelling, whether it counts in the SRU inventory (L302-5 CCH).
+
+    Social dwellings, and dwellings sold to their tenants within the last ten years.
+    """
+    dw = state.dw
+    act = dw.active
+    sold = (state.month - dw.sold_month[act] < SRU_AFTER_SALE_MONTHS) & (dw.sector[act] == S_OWNER)
+    return (dw.sector[act] == S_SOCIAL) | sold
+
+
 def sru_deficit_communes(state: State) -> np.ndarray:
-    """Communes subject to SRU whose social share of dwellings is below 25 % (loi SRU art. 55)."""
+    """Communes subject to SRU whose social share of dwellings is below 25 % (loi SRU art. 55).
+
+    The social dwellings counted are those of the SRU inventory (:func:`sru_units`: sold units
+    count for ten years after the sale).
+    """
     dw, nb = state.dw, state.nb
     act = dw.active
     c = nb.commune[dw.nbhd[act]]
     tot = np.bincount(c, minlength=len(state.commune_ids))
-    soc = np.bincount(c, weights=(dw.sector[act] == S_SOCIAL), minlength=len(state.commune_ids))
+    soc = np.bincount(c, weights=sru_units(state), minlength=len(state.commune_ids))
     return state.sru_applies & (soc < 0.25 * tot)
 
 
@@ -109,6 +131,7 @@ def build_social(state: State, n: int, rng: np.random.Generator, *, outside_shar
     dw.holder[idx] = weighted_choice(rng, np.asarray(holder_shares) / sum(holder_shares), n)
     dw.landlord[idx] = 0
     dw.new[idx] = True
+    dw.built_month[idx] = state.month
     # one résidence per receiving neighbourhood and year
     for j in np.unique(where):
         state.residence_ids.append(f"NEW{state.month // 12 + 1:02d}-{nb.ids[j]}")
@@ -179,11 +202,16 @@ def sell_to_tenants(state: State, n: int, rng: np.random.Generator, where: str,
     """Sell ``n`` occupied social dwellings to their tenants (an exit to ownership, in place).
 
     Buyers are drawn among tenants not in relocation with a probability rising with income.
+    Only dwellings delivered more than ten years ago may be sold (L443-7 CCH; the stock of the
+    territory at the start is taken as over ten years old: the territory has no construction
+    year [assumption]); a sold unit keeps counting in the SRU inventory for ten years
+    (:func:`sru_units`).
     """
     if n <= 0:
         return 0
     dw, hh, nb = state.dw, state.hh, state.nb
-    occ = (dw.sector == S_SOCIAL) & dw.active & (dw.occupant >= 0) & ~dw.to_demolish
+    occ = ((dw.sector == S_SOCIAL) & dw.active & (dw.occupant >= 0) & ~dw.to_demolish
+           & (dw.built_month <= state.month - SALE_MIN_AGE_MONTHS))
     if where == "outside_qpv":
         occ &= ~nb.qpv[dw.nbhd]
     elif where == "qpv":
@@ -201,6 +229,7 @@ def sell_to_tenants(state: State, n: int, rng: np.random.Generator, where: str,
     dw.sector[units] = S_OWNER
     dw.residence[units] = -1
     dw.financing[units] = -1
+    dw.sold_month[units] = state.month
     hh.tenure[buyers] = OWNER
     hh.app[buyers] = 0
     hh.seek[buyers] = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..applications import open_applications
+from ..ceilings import taxable_one
 from ..config import Behaviour
 from ..draws import weighted_choice
 from ..jit import njit
@@ -115,8 +116,11 @@ def _arrival_fill(idx, own, nbhd_draw, age_draw, income, month, cuts, index, z,
 
     Age = min(age, drawn age); income per UC, quartile (``1 + searchsorted(cuts, income,
     "right")``), neighbourhood, tenure HOSTED, move-in month, seeking (owner or rent); the
-    returned mask is ``household_income <= plus_ceiling & (z < 0)``.
+    returned mask is ``resources <= plus_ceiling & (z < 0)`` (``index``: the ceiling index and
+    the median income per UC; an arrival has no RFR recorded: its current taxable income is
+    compared, :mod:`mixsim.model.ceilings`).
     """
+    ceiling_index, median = index
     n = len(idx)
     low = np.zeros(n, np.bool_)
     for k in range(n):
@@ -133,9 +137,10 @@ def _arrival_fill(idx, own, nbhd_draw, age_draw, income, month, cuts, index, z,
         tenure[i] = HOSTED
         move_in[i] = month
         seek[i] = SEEK_OWN if own[k] else SEEK_RENT
-        eligible = (income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
+        income_i = income_one(income_uc[i], adults[i], kids_u14[i], kids_14p[i])
+        eligible = (taxable_one(income_i, income_uc[i], median)
                     <= plus_ceiling_one(adults[i], size_one(adults[i], kids_u14[i], kids_14p[i]),
-                                        index))
+                                        age[i], ceiling_index))
         low[k] = eligible and z[k] < 0
     return low
 
@@ -469,7 +474,7 @@ def arrivals(state: State, beh: Behaviour, rng: np.random.Generator, wish_breadt
     nbhd = weighted_choice(rng, weights / weights.sum(), n)
     # they seek owner-occupied or rented dwellings; eligible low-income ones may also apply
     low = _arrival_fill(idx, own, nbhd, age_draw, income, state.month, state.quartile_cuts,
-                        state.ceiling_index, z, hh.age, hh.income_uc,
+                        (state.ceiling_index, state.median_income_uc), z, hh.age, hh.income_uc,
                         hh.quartile, hh.nbhd, hh.tenure, hh.move_in, hh.seek, hh.adults,
                         hh.kids_u14, hh.kids_14p)
     apply = low & (rng.random(n) < beh.arrival_apply_share)
