@@ -90,7 +90,7 @@ INITIAL_STATES_KEPT = 2
 
 
 def initial_state(territory: Territory, rng: np.random.Generator, spin_up_years: int = 0,
-                  **options) -> State:
+                  behaviour: Behaviour | None = None, **options) -> State:
     """Return the initial state: :func:`~model.state.build_state`'s, spun up (:mod:`.spinup`).
 
     The synthetic population depends only on the territory, the generator's state and the
@@ -98,18 +98,20 @@ def initial_state(territory: Territory, rng: np.random.Generator, spin_up_years:
     sample point of an analysis runs on the same seeds). The last ``INITIAL_STATES_KEPT``
     states are kept in memory with the generator's state after building, and spun-up states
     on disk too; a repeated build is a copy and leaves the generator exactly where building
-    would have left it.
+    would have left it. ``behaviour`` is the one the spin-up runs (:func:`~model.spinup.
+    spin_up_rules`; default: the defaults).
     """
     from . import spinup
 
     before = rng.bit_generator.state
-    key = (repr(before), repr(sorted(options.items())), int(spin_up_years))
+    beh_key = repr(spinup.spin_up_rules(behaviour)[1]) if spin_up_years > 0 else ""
+    key = (repr(before), repr(sorted(options.items())), int(spin_up_years), beh_key)
     hit = _INITIAL_STATES.get(key)
     if hit is not None and hit[0] is territory:  # (the entry keeps its territory alive)
         _INITIAL_STATES.move_to_end(key)
         rng.bit_generator.state = hit[2]
         return copy.deepcopy(hit[1])
-    disk_key = spinup.cache_key(territory, before, spin_up_years, options) \
+    disk_key = spinup.cache_key(territory, before, spin_up_years, options, behaviour) \
         if spin_up_years > 0 else None
     cached = spinup.load_cached(disk_key) if disk_key else None
     if cached is not None:
@@ -118,7 +120,7 @@ def initial_state(territory: Territory, rng: np.random.Generator, spin_up_years:
     else:
         state = build_state(territory, rng, **options)
         if spin_up_years > 0:
-            spinup.spin_up(state, rng, spin_up_years, territory.scale)
+            spinup.spin_up(state, rng, spin_up_years, territory.scale, behaviour)
             spinup.store_cached(disk_key, state, rng.bit_generator.state)
     _INITIAL_STATES[key] = (territory, copy.deepcopy(state), rng.bit_generator.state)
     _INITIAL_STATES.move_to_end(key)
@@ -186,11 +188,12 @@ class HousingModel(mesa.Model):
         options = {"holder_shares": self.levers.reservation.shares(),
                    "wish_breadth": self.levers.information.wish_breadth}
         if self.spin_up_years > 0:
-            # the spun-up state is today's, the same for every scenario (paired comparisons of
-            # levers start from one state); the scenario's options then apply from year 0
+            # the spun-up state is today's rules with the scenario's behaviour, the same for
+            # every scenario of a behaviour (paired comparisons of levers start from one
+            # state); the scenario's options then apply from year 0
             from .spinup import apply_options, today_options
             self.state = initial_state(self.territory, self.rng, self.spin_up_years,
-                                       **today_options())
+                                       self.behaviour, **today_options())
             apply_options(self.state, self.rng, self.territory, **options)
         else:
             self.state = initial_state(self.territory, self.rng, 0, **options)

@@ -10,11 +10,14 @@ fixed (no growth of the number of households, no construction, no sales), so tha
 population settles into the territory's observed stock. Year 0 is the state it ends in, its
 households renumbered from 0 (the starting cohort) and its counters cleared.
 
-A spun-up state depends only on the territory, the generator's state, the build options, the
-number of years and the code; it is built once and kept on disk in the per-user cache folder
-(``<cache>/spinup``, see :func:`mixsim.model.jit.cache_dir`), keyed by a hash of all of these,
-with the generator's state after it, so that a repeated run starts from it at the cost of
-reading a file and draws exactly what it would have drawn had it built it.
+The spin-up runs the scenario's *behaviour* (the parameters of the world: rates, propensities,
+the commission's practice), not its levers: levers act from year 0, behaviour is what the
+territory has been. A spun-up state depends only on the territory, the generator's state, the
+build options, the behaviour, the number of years and the code; it is built once and kept on
+disk in the per-user cache folder (``<cache>/spinup``, see :func:`mixsim.model.jit.cache_dir`),
+keyed by a hash of all of these, with the generator's state after it, so that a repeated run
+starts from it at the cost of reading a file and draws exactly what it would have drawn had it
+built it.
 """
 
 from __future__ import annotations
@@ -42,15 +45,22 @@ SPIN_UP_YEARS = 15
 CACHE_FILES_KEPT = 200  # the oldest spun-up states are deleted beyond this number
 
 
-def spin_up_rules() -> tuple[Levers, Behaviour]:
-    """Today's rules and the default behaviour with the stock held fixed (see the module)."""
+def spin_up_rules(behaviour: Behaviour | None = None) -> tuple[Levers, Behaviour]:
+    """Today's rules and the scenario's behaviour with the stock held fixed (see the module).
+
+    ``behaviour``: the scenario's behaviour parameters (default: :class:`Behaviour`'s
+    defaults). Its ``growth`` and ``private_vacancy_target`` are set to 0; the rest apply, so
+    that a territory with other behaviour (a calibration candidate, a point of a sensitivity
+    analysis over uncertainties) starts from its own equilibrium, not from the default's.
+    """
     lev = Levers()
     lev = dataclasses.replace(
         lev, construction=dataclasses.replace(lev.construction, stock_share=0.0,
                                               units_per_year=0.0),
         sales=dataclasses.replace(lev.sales, share_per_year=0.0))
     # no growth, and no private construction answering vacancy (a target of 0 builds nothing)
-    return lev, Behaviour(growth=0.0, private_vacancy_target=0.0)
+    return lev, dataclasses.replace(behaviour or Behaviour(), growth=0.0,
+                                    private_vacancy_target=0.0)
 
 
 def today_options() -> dict:
@@ -86,14 +96,18 @@ def apply_options(state: State, rng: np.random.Generator, territory: Territory, 
                                       state.commune_w)
 
 
-def spin_up(state: State, rng: np.random.Generator, years: int, scale: float) -> State:
-    """Run ``years`` years before year 0 on ``state`` (in place) and return it at year 0."""
+def spin_up(state: State, rng: np.random.Generator, years: int, scale: float,
+            behaviour: Behaviour | None = None) -> State:
+    """Run ``years`` years before year 0 on ``state`` (in place) and return it at year 0.
+
+    ``behaviour``: the scenario's behaviour (see :func:`spin_up_rules`).
+    """
     from .model import advance_month, new_year
     from .processes.attractiveness import anchor_base
 
     if years <= 0:
         return state
-    lev, beh = spin_up_rules()
+    lev, beh = spin_up_rules(behaviour)
     hh = state.hh
     shift = 12 * int(years)
     hh.move_in = hh.move_in - shift
@@ -154,10 +168,12 @@ def cache_folder() -> Path:
     return cache_dir() / "spinup"
 
 
-def cache_key(territory: Territory, rng_state: dict, years: int, options: dict) -> str:
+def cache_key(territory: Territory, rng_state: dict, years: int, options: dict,
+              behaviour: Behaviour | None = None) -> str:
     """File name of a spun-up state."""
+    beh = repr(spin_up_rules(behaviour)[1])
     h = hashlib.sha256(repr((territory_hash(territory), repr(rng_state), int(years),
-                             repr(sorted(options.items())), code_hash())).encode())
+                             repr(sorted(options.items())), beh, code_hash())).encode())
     return f"t{h.hexdigest()[:32]}.pkl"
 
 

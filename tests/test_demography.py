@@ -312,3 +312,37 @@ def test_spin_up_is_cached_on_disk_and_reproduces_the_stream(tiny_territory, tmp
     c = model_mod.initial_state(tiny_territory, np.random.default_rng(12), 2)
     assert c.hh.n != a.hh.n or (c.hh.age != a.hh.age).any()
     model_mod._INITIAL_STATES.clear()
+
+
+def test_spin_up_runs_the_scenarios_behaviour_not_its_levers(tiny_territory, tmp_path,
+                                                             monkeypatch):
+    """Behaviour is the territory's past (its own spin-up); levers act from year 0 only."""
+    import dataclasses
+
+    from mixsim.model import model as model_mod
+    from mixsim.model.config import Behaviour, Levers, Scenario
+    from mixsim.model.spinup import cache_folder
+
+    monkeypatch.setenv("MIXSIM_CACHE_DIR", str(tmp_path))
+    model_mod._INITIAL_STATES.clear()
+    base = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 2)
+    # a much higher departure rate over the two years of spin-up leaves another population
+    other_beh = dataclasses.replace(Behaviour(), leave_rate=0.4)
+    other = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 2, other_beh)
+    assert len(list(cache_folder().glob("t*.pkl"))) == 2
+    assert other.hh.n != base.hh.n or (other.hh.age != base.hh.age).any()
+    # growth and the private vacancy target are held at 0 whatever the scenario says, so a
+    # behaviour differing only there shares the default's spun-up state
+    grown = dataclasses.replace(Behaviour(), growth=0.03)
+    same = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 2, grown)
+    assert len(list(cache_folder().glob("t*.pkl"))) == 2
+    assert (same.hh.age == base.hh.age).all()
+    # a lever does not change the spun-up state the model starts from
+    lev = Levers()
+    lev = dataclasses.replace(lev, quota_q1=dataclasses.replace(lev.quota_q1, enforcement="strict"))
+    m0 = model_mod.HousingModel(Scenario(years=1), territory=tiny_territory, rng=11,
+                                spin_up_years=2)
+    m1 = model_mod.HousingModel(Scenario(years=1, levers=lev), territory=tiny_territory,
+                                rng=11, spin_up_years=2)
+    assert (m0.state.hh.age == m1.state.hh.age).all()
+    model_mod._INITIAL_STATES.clear()
