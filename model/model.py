@@ -92,37 +92,46 @@ INITIAL_STATES_KEPT = 2
 
 
 def initial_state(territory: Territory, rng: np.random.Generator, spin_up_years: int = 0,
-                  **options) -> State:
+                  behaviour: Behaviour | None = None, **options) -> State:
     """Return the initial state: :func:`~model.population.build_state`'s, spun up (:mod:`.spinup`).
 
-    The synthetic population depends only on the territory, the generator's state and the
-    options, and ensembles and sensitivity analyses build the same one again and again (every
-    sample point of an analysis runs on the same seeds). The last ``INITIAL_STATES_KEPT``
-    states are kept in memory with the generator's state after building, and spun-up states
-    on disk too; a repeated build is a copy and leaves the generator exactly where building
-    would have left it.
+    Without a spin-up, the synthetic population is drawn with ``rng`` and depends on the
+    territory, the generator's state and the options. With one (``spin_up_years > 0``), the
+    population is drawn and spun up with a generator of its own, seeded from the territory
+    (:func:`~model.spinup.spin_up_seed`): the initial state is the territory's equilibrium
+    under ``behaviour`` (:func:`~model.spinup.spin_up_rules`; default: the defaults), the
+    same for every seed of an ensemble, and ``rng`` is left untouched — a run's seed drives
+    its years from 0 on. Ensembles and sensitivity analyses build the same states again and
+    again: the last ``INITIAL_STATES_KEPT`` are kept in memory (with the generator's state
+    after building when ``rng`` drew them) and spun-up states on disk too; a repeated build
+    is a copy.
     """
     from . import spinup
 
-    before = rng.bit_generator.state
-    key = (repr(before), repr(sorted(options.items())), int(spin_up_years))
+    if spin_up_years > 0:
+        key = ("spun", int(spin_up_years), repr(sorted(options.items())),
+               repr(spinup.spin_up_rules(behaviour)[1]))
+    else:
+        key = ("drawn", repr(rng.bit_generator.state), repr(sorted(options.items())))
     hit = _INITIAL_STATES.get(key)
     if hit is not None and hit[0] is territory:  # (the entry keeps its territory alive)
         _INITIAL_STATES.move_to_end(key)
-        rng.bit_generator.state = hit[2]
+        if hit[2] is not None:
+            rng.bit_generator.state = hit[2]
         return copy.deepcopy(hit[1])
-    disk_key = spinup.cache_key(territory, before, spin_up_years, options) \
-        if spin_up_years > 0 else None
-    cached = spinup.load_cached(disk_key) if disk_key else None
-    if cached is not None:
-        state, after = cached
-        rng.bit_generator.state = after
+    if spin_up_years > 0:
+        after = None
+        disk_key = spinup.cache_key(territory, spin_up_years, options, behaviour)
+        state = spinup.load_cached(disk_key)
+        if state is None:
+            own = np.random.default_rng(spinup.spin_up_seed(territory))
+            state = build_state(territory, own, **options)
+            spinup.spin_up(state, own, spin_up_years, territory.scale, behaviour)
+            spinup.store_cached(disk_key, state)
     else:
         state = build_state(territory, rng, **options)
-        if spin_up_years > 0:
-            spinup.spin_up(state, rng, spin_up_years, territory.scale)
-            spinup.store_cached(disk_key, state, rng.bit_generator.state)
-    _INITIAL_STATES[key] = (territory, copy.deepcopy(state), rng.bit_generator.state)
+        after = rng.bit_generator.state
+    _INITIAL_STATES[key] = (territory, copy.deepcopy(state), after)
     _INITIAL_STATES.move_to_end(key)
     while len(_INITIAL_STATES) > INITIAL_STATES_KEPT:
         _INITIAL_STATES.popitem(last=False)
@@ -188,11 +197,12 @@ class HousingModel(mesa.Model):
         options = {"holder_shares": self.levers.reservation.shares(),
                    "wish_breadth": self.levers.information.wish_breadth}
         if self.spin_up_years > 0:
-            # the spun-up state is today's, the same for every scenario (paired comparisons of
-            # levers start from one state); the scenario's options then apply from year 0
+            # the spun-up state is today's rules with the scenario's behaviour, the same for
+            # every scenario of a behaviour (paired comparisons of levers start from one
+            # state); the scenario's options then apply from year 0
             from .spinup import apply_options, today_options
             self.state = initial_state(self.territory, self.rng, self.spin_up_years,
-                                       **today_options())
+                                       self.behaviour, **today_options())
             apply_options(self.state, self.rng, self.territory, **options)
         else:
             self.state = initial_state(self.territory, self.rng, 0, **options)

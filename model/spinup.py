@@ -5,16 +5,21 @@ matches the tables' margins but not the model's own dynamics: who applies, who w
 lives where are those of the tables, not of the rules. Left as drawn, a run under today's rules
 spends its first years relaxing towards its own equilibrium, and every comparison reads that
 relaxation. The spin-up runs the model for ``years`` years *before* year 0 (months −12·years to
-−1, not recorded) under today's rules and the default behaviour, with the dwelling stock held
+−1, not recorded) under today's rules and the scenario's behaviour, with the stock held
 fixed (no growth of the number of households, no construction, no sales), so that the
 population settles into the territory's observed stock. Year 0 is the state it ends in, its
 households renumbered from 0 (the starting cohort) and its counters cleared.
 
-A spun-up state depends only on the territory, the generator's state, the build options, the
-number of years and the code; it is built once and kept on disk in the per-user cache folder
-(``<cache>/spinup``, see :func:`mixsim.model.jit.cache_dir`), keyed by a hash of all of these,
-with the generator's state after it, so that a repeated run starts from it at the cost of
-reading a file and draws exactly what it would have drawn had it built it.
+The spin-up runs the scenario's *behaviour* (the parameters of the world: rates, propensities,
+the commission's practice), not its levers: levers act from year 0, behaviour is what the
+territory has been. The population is drawn and spun up with a generator of its own, seeded
+from the territory (:func:`spin_up_seed`), so that every seed of an ensemble starts from the
+same equilibrium population and a run's own seed drives its years from 0 on (common initial
+state, as in paired comparisons). A spun-up state therefore depends only on the territory, the
+build options, the behaviour, the number of years and the code; it is built once and kept on
+disk in the per-user cache folder (``<cache>/spinup``, see :func:`mixsim.model.jit.cache_dir`),
+keyed by a hash of all of these: a later run of any seed reads the file instead of spinning up
+again.
 """
 
 from __future__ import annotations
@@ -43,15 +48,22 @@ SPIN_UP_YEARS = 15
 CACHE_FILES_KEPT = 200  # the oldest spun-up states are deleted beyond this number
 
 
-def spin_up_rules() -> tuple[Levers, Behaviour]:
-    """Today's rules and the default behaviour with the stock held fixed (see the module)."""
+def spin_up_rules(behaviour: Behaviour | None = None) -> tuple[Levers, Behaviour]:
+    """Today's rules and the scenario's behaviour with the stock held fixed (see the module).
+
+    ``behaviour``: the scenario's behaviour parameters (default: :class:`Behaviour`'s
+    defaults). Its ``growth`` and ``private_vacancy_target`` are set to 0; the rest apply, so
+    that a territory with other behaviour (a calibration candidate, a point of a sensitivity
+    analysis over uncertainties) starts from its own equilibrium, not from the default's.
+    """
     lev = Levers()
     lev = dataclasses.replace(
         lev, construction=dataclasses.replace(lev.construction, stock_share=0.0,
                                               units_per_year=0.0),
         sales=dataclasses.replace(lev.sales, share_per_year=0.0))
     # no growth, and no private construction answering vacancy (a target of 0 builds nothing)
-    return lev, Behaviour(growth=0.0, private_vacancy_target=0.0)
+    return lev, dataclasses.replace(behaviour or Behaviour(), growth=0.0,
+                                    private_vacancy_target=0.0)
 
 
 def today_options() -> dict:
@@ -88,14 +100,18 @@ def apply_options(state: State, rng: np.random.Generator, territory: Territory, 
                                       state.commune_w)
 
 
-def spin_up(state: State, rng: np.random.Generator, years: int, scale: float) -> State:
-    """Run ``years`` years before year 0 on ``state`` (in place) and return it at year 0."""
+def spin_up(state: State, rng: np.random.Generator, years: int, scale: float,
+            behaviour: Behaviour | None = None) -> State:
+    """Run ``years`` years before year 0 on ``state`` (in place) and return it at year 0.
+
+    ``behaviour``: the scenario's behaviour (see :func:`spin_up_rules`).
+    """
     from .model import advance_month, new_year
     from .processes.attractiveness import anchor_base
 
     if years <= 0:
         return state
-    lev, beh = spin_up_rules()
+    lev, beh = spin_up_rules(behaviour)
     hh = state.hh
     shift = 12 * int(years)
     hh.move_in = hh.move_in - shift
@@ -156,15 +172,26 @@ def cache_folder() -> Path:
     return cache_dir() / "spinup"
 
 
-def cache_key(territory: Territory, rng_state: dict, years: int, options: dict) -> str:
+def spin_up_seed(territory: Territory) -> np.random.SeedSequence:
+    """Seed of the generator that draws and spins up a territory's initial state.
+
+    Derived from the territory's tables and scale (:func:`territory_hash`): every run of a
+    territory starts from the same equilibrium population, whatever its own seed.
+    """
+    return np.random.SeedSequence(int(territory_hash(territory), 16))
+
+
+def cache_key(territory: Territory, years: int, options: dict,
+              behaviour: Behaviour | None = None) -> str:
     """File name of a spun-up state."""
-    h = hashlib.sha256(repr((territory_hash(territory), repr(rng_state), int(years),
-                             repr(sorted(options.items())), code_hash())).encode())
-    return f"t{h.hexdigest()[:32]}.pkl"
+    beh = repr(spin_up_rules(behaviour)[1])
+    h = hashlib.sha256(repr((territory_hash(territory), int(years),
+                             repr(sorted(options.items())), beh, code_hash())).encode())
+    return f"s{h.hexdigest()[:32]}.pkl"
 
 
 def load_cached(key: str):
-    """``(state, rng_state)`` from the disk cache, or None."""
+    """Return the spun-up state of the disk cache, or None."""
     path = cache_folder() / key
     try:
         with open(path, "rb") as f:
@@ -176,14 +203,14 @@ def load_cached(key: str):
         return None
 
 
-def store_cached(key: str, state: State, rng_state: dict) -> None:
-    """Write ``(state, rng_state)`` to the disk cache (atomically); warn if it cannot."""
+def store_cached(key: str, state: State) -> None:
+    """Write a spun-up state to the disk cache (atomically); warn if it cannot."""
     folder = cache_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump((state, rng_state), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, folder / key)
         # another process may be storing or pruning at the same time: a file that vanished
@@ -193,7 +220,7 @@ def store_cached(key: str, state: State, rng_state: dict) -> None:
                 return p.stat().st_mtime
             except FileNotFoundError:
                 return -1.0
-        files = sorted(folder.glob("t*.pkl"), key=mtime)
+        files = sorted(folder.glob("[st]*.pkl"), key=mtime)
         for old in files[:-CACHE_FILES_KEPT]:
             old.unlink(missing_ok=True)
     except OSError as exc:

@@ -288,28 +288,82 @@ def test_compaction_keeps_ids_occupants_and_the_move_log_valid(tiny_state):
 # ---- spin-up -----------------------------------------------------------------------------------
 
 
-def test_spin_up_is_cached_on_disk_and_reproduces_the_stream(tiny_territory, tmp_path,
-                                                             monkeypatch):
+def test_spin_up_is_cached_on_disk_and_shared_by_every_seed(tiny_territory, tmp_path,
+                                                            monkeypatch):
     from mixsim.model import model as model_mod
     from mixsim.model.spinup import cache_folder
 
     monkeypatch.setenv("MIXSIM_CACHE_DIR", str(tmp_path))
     model_mod._INITIAL_STATES.clear()
     rng = np.random.default_rng(11)
+    untouched = np.random.default_rng(11).random(3)
     a = model_mod.initial_state(tiny_territory, rng, 2)
-    after_a = rng.random(3)
-    files = list(cache_folder().glob("t*.pkl"))
+    # the spin-up draws with its own generator: the run's stream starts at its seed
+    assert (rng.random(3) == untouched).all()
+    files = list(cache_folder().glob("s*.pkl"))
     assert len(files) == 1
     model_mod._INITIAL_STATES.clear()  # (so that the second build reads the file)
-    rng = np.random.default_rng(11)
-    b = model_mod.initial_state(tiny_territory, rng, 2)
-    assert (rng.random(3) == after_a).all()
+    b = model_mod.initial_state(tiny_territory, np.random.default_rng(12), 2)
+    assert len(list(cache_folder().glob("s*.pkl"))) == 1  # another seed, the same state
     for c in a.hh.columns():
         np.testing.assert_array_equal(getattr(a.hh, c), getattr(b.hh, c), err_msg=c)
     assert a.month == b.month == 0 and a.hh.alive.all()
     assert (a.hh.hid == np.arange(a.hh.n)).all() and a.hh.cohort.all()
     assert (a.hh.move_in <= 0).all()
-    # a different seed is another state
-    c = model_mod.initial_state(tiny_territory, np.random.default_rng(12), 2)
-    assert c.hh.n != a.hh.n or (c.hh.age != a.hh.age).any()
+    # built afresh (no cache) it is the same state again
+    model_mod._INITIAL_STATES.clear()
+    for f in cache_folder().glob("s*.pkl"):
+        f.unlink()
+    c = model_mod.initial_state(tiny_territory, np.random.default_rng(99), 2)
+    for col in a.hh.columns():
+        assert (getattr(a.hh, col) == getattr(c.hh, col)).all(), col
+    model_mod._INITIAL_STATES.clear()
+
+
+def test_runs_of_two_seeds_share_the_spun_up_state_then_differ(tiny_territory):
+    from mixsim.model import model as model_mod
+    from mixsim.model.config import Scenario
+
+    m1 = model_mod.HousingModel(Scenario(years=1), territory=tiny_territory, rng=1,
+                                spin_up_years=2)
+    m2 = model_mod.HousingModel(Scenario(years=1), territory=tiny_territory, rng=2,
+                                spin_up_years=2)
+    assert (m1.state.hh.income_uc == m2.state.hh.income_uc).all()
+    m1.run(1)
+    m2.run(1)
+    assert (m1.state.hh.n != m2.state.hh.n
+            or (m1.state.hh.income_uc != m2.state.hh.income_uc).any())
+
+
+def test_spin_up_runs_the_scenarios_behaviour_not_its_levers(tiny_territory, tmp_path,
+                                                             monkeypatch):
+    """Behaviour is the territory's past (its own spin-up); levers act from year 0 only."""
+    import dataclasses
+
+    from mixsim.model import model as model_mod
+    from mixsim.model.config import Behaviour, Levers, Scenario
+    from mixsim.model.spinup import cache_folder
+
+    monkeypatch.setenv("MIXSIM_CACHE_DIR", str(tmp_path))
+    model_mod._INITIAL_STATES.clear()
+    base = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 2)
+    # a much higher departure rate over the two years of spin-up leaves another population
+    other_beh = dataclasses.replace(Behaviour(), leave_rate=0.4)
+    other = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 2, other_beh)
+    assert len(list(cache_folder().glob("s*.pkl"))) == 2
+    assert other.hh.n != base.hh.n or (other.hh.age != base.hh.age).any()
+    # growth and the private vacancy target are held at 0 whatever the scenario says, so a
+    # behaviour differing only there shares the default's spun-up state
+    grown = dataclasses.replace(Behaviour(), growth=0.03)
+    same = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 2, grown)
+    assert len(list(cache_folder().glob("s*.pkl"))) == 2
+    assert (same.hh.age == base.hh.age).all()
+    # a lever does not change the spun-up state the model starts from
+    lev = Levers()
+    lev = dataclasses.replace(lev, quota_q1=dataclasses.replace(lev.quota_q1, enforcement="strict"))
+    m0 = model_mod.HousingModel(Scenario(years=1), territory=tiny_territory, rng=11,
+                                spin_up_years=2)
+    m1 = model_mod.HousingModel(Scenario(years=1, levers=lev), territory=tiny_territory,
+                                rng=11, spin_up_years=2)
+    assert (m0.state.hh.age == m1.state.hh.age).all()
     model_mod._INITIAL_STATES.clear()

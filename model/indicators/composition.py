@@ -72,6 +72,12 @@ def composition_rows(state: State) -> list[Row]:
                 ok = tot > 0
                 add("epci", "EPCI", register, f"q1_share_gini{pop_name}",
                     gini(by_nb[ok, 0] / tot[ok], tot[ok]))
+                # outside QPV only (ANCOLS, Dubois & Karker: more Q1 leases outside QPV did not
+                # raise segregation there)
+                out = ~nb.qpv
+                add("epci", "EPCI", register,
+                    f"dissimilarity_q1_by_neighbourhoods_outside_qpv{pop_name}",
+                    dissimilarity(by_nb[out, 0], by_nb[out].sum(1)))
                 q1_tot = by_nb[:, 0].sum()
                 add("epci", "EPCI", register, f"q1_share_in_qpv{pop_name}",
                     by_nb[nb.qpv, 0].sum() / q1_tot if q1_tot else float("nan"))
