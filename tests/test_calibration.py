@@ -74,19 +74,30 @@ def observed() -> np.ndarray:
 # --- targets files ------------------------------------------------------------------------------
 
 
+FITTED = ("turnover", "vacancy", "applicants_per_allocation", "transfer_share", "mean_wait_days",
+          "q1_share_leases_outside_qpv", "refusal_rate", "vacancy_over_3_months",
+          "mean_wait_days_pending", "poverty_rate_qpv", "poverty_rate")
+
+
 def test_default_targets_are_the_spec_table():
     t = default_targets()
     values = {x.name: x.value for x in t.targets}
-    assert values == {"turnover": 0.088, "vacancy": 0.024, "applicants_per_allocation": 4.3,
-                      "transfer_share": 0.30, "mean_wait_days": 520.0,
-                      "q1_share_leases_outside_qpv": 0.155, "refusal_rate": 0.46}
+    assert {k: values[k] for k in FITTED} == {
+        "turnover": 0.088, "vacancy": 0.024, "applicants_per_allocation": 4.3,
+        "transfer_share": 0.30, "mean_wait_days": 520.0, "q1_share_leases_outside_qpv": 0.155,
+        "refusal_rate": 0.46, "vacancy_over_3_months": 0.013, "mean_wait_days_pending": 721.0,
+        "poverty_rate_qpv": 0.432, "poverty_rate": 0.146}
+    # the demography and size structure are reported, not fitted (weight 0)
+    assert {x.name for x in t.targets if x.weight == 0} == set(values) - set(FITTED)
+    assert values["turnover_t1"] > values["turnover"] > values["turnover_t5"]
     assert all(x.source and x.tolerance > 0 and x.indicator == x.name for x in t.targets)
     assert "per offer" in t["refusal_rate"].note and t["refusal_rate"].weight == 0.5
     assert t["vacancy"].weight == 1.0  # fitted since the re-letting delay (docs/calibration.md)
     assert pickle.loads(pickle.dumps(t)) == t  # joblib workers receive it
     assert t.burn_in == 1 and set(t.parameters) == {
         "behaviour.apply_rate", "behaviour.accept_base", "behaviour.commission_solvency",
-        "behaviour.transfer_rate", "behaviour.upward_exit_rate"}
+        "behaviour.transfer_rate", "behaviour.upward_exit_rate", "behaviour.leave_rate",
+        "behaviour.accept_attractiveness"}
     defaults = Scenario().behaviour
     for name, (lo, hi) in t.parameters.items():  # today's defaults lie inside the boxes
         assert lo < getattr(defaults, name.split(".")[1]) < hi

@@ -18,15 +18,14 @@ from mixsim.model.ceilings import (
 )
 from mixsim.model.config import Behaviour
 from mixsim.model.processes.income import yearly_income
+from mixsim.model.rules import INCOME_SIGMA, household_income
 from mixsim.model.state import (
     COUPLE,
     HOUSEHOLD_COLUMNS,
-    INCOME_SIGMA,
     Table,
     ceiling_category,
     ceiling_resources,
     ceilings_by_financing,
-    household_income,
     plus_ceiling,
     plus_ceiling_one,
 )

@@ -178,3 +178,19 @@ def test_all_levers_at_neutral_values_reproduce_the_baseline(tmp_path):
     b = run_scenario(neutral, scale=0.05, seed=8)
     pd.testing.assert_frame_equal(a.indicators, b.indicators)
     pd.testing.assert_frame_equal(a.moves, b.moves)
+
+
+def test_more_q1_leases_outside_qpv_do_not_raise_segregation_there():
+    """ANCOLS (Dubois & Karker): raising the Q1 share of leases outside QPV to the 25 % of the
+    law did not raise segregation outside QPV (docs/validation.md, pattern a).
+
+    The quota must actually move leases (the strict enforcement brings the Q1 share outside
+    QPV to about 25 %); the D of Q1 households over the neighbourhoods outside QPV must then
+    not rise by more than 0.01 on average over the seeds — a tenth of its level (about 0.1 at
+    this scale) and above the paired noise of three years at scale 0.1 (docs/validation.md).
+    """
+    over = {"levers.quota_q1.enforcement": "strict"}
+    share = paired(over, "q1_share_leases_outside_qpv")
+    d = paired(over, "dissimilarity_q1_by_neighbourhoods_outside_qpv")
+    assert share.mean() > 0.05
+    assert d.mean() < 0.01, d

@@ -70,7 +70,7 @@ APPLY_FAMILY = (1.0, 1.5, 2.5)
 
 # rules of the social tenants' kernels, as named tuples (see _social_tenants)
 TransferRules = namedtuple("TransferRules", [
-    "rate", "mismatch", "sqrt_mismatch", "aspiration_effect", "duration_effect"])
+    "rate", "mismatch", "underoccupation", "aspiration_effect", "duration_effect"])
 UpwardRules = namedtuple("UpwardRules", [
     "rate", "sls_multiplier", "loss_enabled", "loss_months", "own2", "income_effect",
     "duration_effect"])
@@ -341,7 +341,7 @@ def _social_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.random
     me = float(beh.mismatch_effect)
     de = float(beh.duration_effect)
     transfer = TransferRules(rate=_rate(beh.transfer_rate), mismatch=me,
-                             sqrt_mismatch=float(np.sqrt(me)),
+                             underoccupation=float(beh.underoccupation_effect),
                              aspiration_effect=float(beh.aspiration_effect), duration_effect=de)
     tr, h_tr, idle = _social_hazards(
         hh.alive, hh.tenure, hh.app, hh.seek, hh.dwelling, dw.rooms, hh.adults, hh.kids_u14,
@@ -592,12 +592,12 @@ def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u
 
     Returns social tenants without an application and their monthly transfer-request
     probabilities, social tenants not looking and their upward-exit probabilities.
-    Transfer: rate × (mismatch if over-crowded, √mismatch if under-occupying) × exp(aspiration
+    Transfer: rate × (mismatch if over-crowded, underoccupation if under-occupying) × exp(aspiration
     effect × positive gap between aspiration and attractiveness) × the mobility for age and
     time in place (:func:`mobility_one`). Probabilities 1 − exp(−rate × m). ``rules``:
     :data:`TransferRules`.
     """
-    mismatch, sqrt_mismatch = rules.mismatch, rules.sqrt_mismatch
+    mismatch, underoccupation = rules.mismatch, rules.underoccupation
     aspiration_effect, rate_tr = rules.aspiration_effect, rules.rate
     duration_effect = rules.duration_effect
     tr, idle = social_groups(alive, tenure, app, seek)
@@ -613,7 +613,7 @@ def _social_hazards(alive, tenure, app, seek, dwelling, dw_rooms, adults, kids_u
             if rooms < rooms_needed_one(size):
                 crowd *= mismatch
             elif rooms > size + 1:
-                crowd *= sqrt_mismatch
+                crowd *= underoccupation
         gap = maximum_one(0.0, ASPIRATION_SLOPE * z[i] - attractiveness[nbhd[i]])
         if gap != 0.0 or not finite:
             crowd = crowd * np.exp(aspiration_effect * gap)
