@@ -659,6 +659,28 @@ TARGET_LABELS: dict[str, dict[str, str]] = {
     "q1_share_leases_outside_qpv": {"fr": "Baux hors QPV signés par des ménages Q1",
                                     "en": "Leases outside QPV signed by Q1 households"},
     "refusal_rate": {"fr": "Refus par proposition", "en": "Refusals per offer"},
+    "vacancy_over_3_months": {"fr": "Vacance de plus de 3 mois",
+                              "en": "Vacancy over 3 months"},
+    "mean_wait_days_pending": {"fr": "Ancienneté moyenne des demandes en cours (jours)",
+                               "en": "Mean age of pending demands (days)"},
+    "poverty_rate_qpv": {"fr": "Taux de pauvreté en QPV", "en": "Poverty rate in QPV"},
+    "poverty_rate": {"fr": "Taux de pauvreté", "en": "Poverty rate"},
+    "tenants_below_60pct_ceiling_share": {
+        "fr": "Locataires sous 60\u202f% du plafond PLUS",
+        "en": "Tenants below 60 % of the PLUS ceiling"},
+    "sls_payer_share": {"fr": "Locataires au-dessus du seuil du SLS",
+                        "en": "Tenants above the SLS threshold"},
+    "persons_per_household": {"fr": "Personnes par ménage", "en": "Persons per household"},
+    "one_person_share": {"fr": "Ménages d'une personne", "en": "One-person households"},
+    "births_per_1000": {"fr": "Naissances pour 1 000 habitants",
+                        "en": "Births per 1,000 persons"},
+    "deaths_per_1000": {"fr": "Décès pour 1 000 habitants", "en": "Deaths per 1,000 persons"},
+    **{f"turnover_t{r}": {"fr": f"Taux de rotation des T{r}{' et plus' if r == 5 else ''}",
+                          "en": f"Turnover of T{r}{'+' if r == 5 else ''} dwellings"}
+       for r in range(1, 6)},
+    **{f"vacancy_t{r}": {"fr": f"Taux de vacance des T{r}{' et plus' if r == 5 else ''}",
+                         "en": f"Vacancy of T{r}{'+' if r == 5 else ''} dwellings"}
+       for r in range(1, 6)},
 }
 
 

@@ -21,18 +21,12 @@ def commune_weights(state: State) -> np.ndarray:
     return np.bincount(state.nb.commune, weights=per_nb, minlength=len(state.commune_ids)) + 1.0
 
 
-
 def update_q1_threshold(state: State) -> None:
     """Q1 threshold: first quartile of applicants' income per UC (L441-1 CCH, yearly arrêté)."""
     hh = state.hh
     apps = hh.alive & (hh.app > 0)
     if apps.any():
         state.q1_threshold = float(np.quantile(hh.income_uc[apps], 0.25))
-
-
-def is_q1_applicant(state: State, idx) -> np.ndarray:
-    """Whether households are below the applicants' Q1 threshold."""
-    return state.hh.income_uc[idx] <= state.q1_threshold
 
 
 def open_applications(state: State, idx: np.ndarray, kind: int, rng: np.random.Generator,

@@ -304,12 +304,6 @@ def plus_ceiling_one(adults, size, age, index):
 # ----------------------------------------------------------------------------------------------
 
 
-def living_by_tenure(hh: Table) -> dict[int, np.ndarray]:
-    """Return the indices of living households per tenure code (ascending in each tenure)."""
-    alive, tenure = hh.alive, hh.tenure
-    return {t: np.flatnonzero(alive & (tenure == t)) for t in (SOCIAL, PRIVATE, OWNER, HOSTED)}
-
-
 def update_quartiles(state: State) -> None:
     """Recompute income quartiles (1..4) over living households (yearly)."""
     hh = state.hh

@@ -197,7 +197,7 @@ def test_distance_is_zero_at_truth_with_the_same_seeds_and_grows_away():
     # do not depend on the number of workers nor on how replicates are grouped
     ev = PointEvaluator(problem, n_jobs=2, chunk_size=4)
     a0 = TRUTH["behaviour.apply_rate"]
-    X = np.array([[a0, 0.5], [a0 + 0.05, 0.5], [a0 + 0.12, 0.5], [a0, 2.0]])
+    X = np.array([[a0, 0.5], [a0 + 0.05, 0.5], [a0 + 0.15, 0.5], [a0, 2.0]])
     d = ev.distances(X)
     assert d[0] == 0.0
     assert 0 < d[1] < d[2] and d[3] > 0
@@ -293,9 +293,9 @@ def _summary_counts(out: str) -> tuple[int, int]:
 @pytest.mark.slow
 def test_cli_msm_on_example_data_writes_every_file(tmp_path, capsys, frozen_code):
     out = tmp_path / "cal"
-    assert main(["calibrate", str(EXAMPLE), "--out", str(out), "--budget", "20", *QUICK]) == 0
+    assert main(["calibrate", str(EXAMPLE), "--out", str(out), "--budget", "28", *QUICK]) == 0
     printed = capsys.readouterr().out
-    assert _summary_counts(printed) == (20, 0)
+    assert _summary_counts(printed) == (28, 0)
     for name in ("calibrated.toml", "fit.csv", "fit.png", "fit.svg", "evaluations.parquet",
                  "calibration.json"):
         assert (out / name).is_file(), name
@@ -305,22 +305,22 @@ def test_cli_msm_on_example_data_writes_every_file(tmp_path, capsys, frozen_code
     assert {"observed", "simulated", "simulated_p05", "simulated_p95", "tolerance",
             "within_tolerance"} <= set(fit.columns)
     evals = pd.read_parquet(out / "evaluations.parquet")
-    assert len(evals) == 20 and evals["distance"].notna().all()
+    assert len(evals) == 28 and evals["distance"].notna().all()
     # the calibrated file is a scenario fragment that scenario files can include
     scen = tmp_path / "scenario.toml"
     scen.write_text('include = ["cal/calibrated.toml"]\nyears = 3\n', encoding="utf-8")
     loaded = load_scenario(scen)
     record = json.loads((out / "calibration.json").read_text())
-    assert record["status"] == "done" and record["de"]["members"] == 10
+    assert record["status"] == "done" and record["de"]["members"] == 14
     for name, value in record["calibrated"].items():
         assert getattr(loaded.behaviour, name.split(".")[1]) == value
     assert "mixsim calibrate" in record["command"]
-    # a larger budget extends the run: the 20 points are reused, 10 more evaluated
-    assert main(["calibrate", str(EXAMPLE), "--out", str(out), "--budget", "30", *QUICK]) == 0
-    assert _summary_counts(capsys.readouterr().out) == (10, 20)
+    # a larger budget extends the run: the 28 points are reused, 14 more evaluated
+    assert main(["calibrate", str(EXAMPLE), "--out", str(out), "--budget", "42", *QUICK]) == 0
+    assert _summary_counts(capsys.readouterr().out) == (14, 28)
     again = pd.read_parquet(out / "evaluations.parquet")
-    assert len(again) == 30
-    pd.testing.assert_frame_equal(again.iloc[:20], evals)
+    assert len(again) == 42
+    pd.testing.assert_frame_equal(again.iloc[:28], evals)
 
 
 @pytest.mark.slow

@@ -32,11 +32,7 @@ PACKAGES = {"model": "mixsim.model", "calibration": "mixsim.calibration",
 #: The command line: the entry point and the command modules (anything under commands/).
 CLI_MODULES = ("mixsim.experiments.cli", "mixsim.experiments.commands")
 #: Cycles through function-level imports that are known (sorted module names) → why.
-KNOWN_CYCLES = {
-    ("mixsim.model.model", "mixsim.model.spinup"):
-        "the spin-up runs the model's monthly step (advance_month, new_year) and the model "
-        "calls the spin-up when it builds its initial state; both imports are inside functions",
-}
+KNOWN_CYCLES: dict[tuple[str, ...], str] = {}
 
 
 def _modules() -> dict[str, Path]:

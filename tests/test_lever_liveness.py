@@ -64,11 +64,16 @@ PROBES: dict[str, tuple[object, dict[str, object]]] = {
     "information.wish_breadth": (1, {}),
     "information.level": (1.0, {}),
     "rent.modulation": (0.4, {}),
-    "rent.rls": (False, {}),
+    # the RLS's net effect on a tenant is 5 % of its amount (€2.50 a month by default), too
+    # little to change a decision of a small run: probed at the largest amount allowed
+    "rent.rls": (False, {"rent.rls_amount": 200.0}),
     "rent.rls_amount": (200.0, {}),
     "over_income.sls_threshold": (1.0, {}),
     "over_income.sls_exit_multiplier": (10.0, {}),
-    "over_income.loss_threshold": (1.0, LOSS),
+    # with the default two years above the threshold and the notice, a 3-year run ends before
+    # anybody loses the right to stay: probed with one year and no notice
+    "over_income.loss_threshold": (1.0, {**LOSS, "over_income.loss_years": 1,
+                                         "over_income.loss_notice_months": 0}),
     "over_income.loss_years": (1, {**LOSS, "over_income.loss_threshold": 1.0}),
     "over_income.loss_enabled": (True, {"over_income.loss_threshold": 1.0,
                                         "over_income.loss_years": 1}),

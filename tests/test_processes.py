@@ -372,7 +372,7 @@ def test_weighted_choice_draws_what_numpy_choice_draws():
 @pytest.mark.parametrize("n, k", [(1, 1), (2, 2), (5, 2), (1000, 3), (1000, 700), (7, 7),
                                   (10001, 201), (20000, 399), (20000, 401), (20000, 5000)])
 def test_sample_without_replacement_is_numpys_choice(n, k):
-    """Same positions, same order, same generator state after (Floyd's and tail-shuffle paths)."""
+    """Same positions, same order, same generator state after; sorted on demand; bad k refused."""
     from mixsim.model.draws import sample_without_replacement
     for seed in range(25):
         a, b = np.random.default_rng(seed), np.random.default_rng(seed)
@@ -384,3 +384,5 @@ def test_sample_without_replacement_is_numpys_choice(n, k):
         assert a.bit_generator.state == b.bit_generator.state
     assert list(sample_without_replacement(a, n, k, sort=True)) == sorted(
         b.choice(n, size=k, replace=False))
+    with pytest.raises(ValueError, match="without replacement"):
+        sample_without_replacement(a, n, n + 1)

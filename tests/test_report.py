@@ -464,3 +464,11 @@ def test_pdf_keeps_every_table_on_one_page(experiment_dir, reports):
              for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", page)}
     for i, text in enumerate(pages[:-1]):
         assert not any(text.endswith(h) for h in heads), i
+
+
+def test_every_default_target_has_a_label_in_both_languages():
+    """The validation annex and the fit table name targets in the page's language."""
+    from mixsim.calibration.targets import default_targets
+    from mixsim.experiments.report_i18n import TARGET_LABELS
+    for name in default_targets().names:
+        assert {"fr", "en"} <= set(TARGET_LABELS.get(name, {})), name

@@ -159,17 +159,6 @@ def crowding(state: State, idx: np.ndarray, size: np.ndarray | None = None
     return _crowding(idx, np.asarray(size), hh.dwelling, dw.rooms)
 
 
-def housing_situation(state: State, idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Over-crowding, under-occupation and effort rate of housed households ``idx``."""
-    hh, dw, nb = state.hh, state.dw, state.nb
-    over, under, effort, size, income = _situation(
-        _positions(hh.n, idx), hh.dwelling, hh.tenure, hh.nbhd, hh.adults, hh.kids_u14,
-        hh.kids_14p, hh.income_uc, dw.rooms, dw.area, dw.rent_m2, dw.rent_factor,
-        nb.private_rent_m2)
-    return {"overcrowded": over, "under_occupied": under, "effort": effort, "size": size,
-            "income": income}
-
-
 @lru_cache(maxsize=256)
 def _hazard(annual: float, multiplier: float = 1.0) -> float:
     """:func:`monthly_hazard` of scalars, remembered (the same few values every month)."""
@@ -235,8 +224,6 @@ def move_intentions(state: State, beh: Behaviour, levers: Levers, rng: np.random
     remove(state, leave, log, "departure")
     out["departures"] = len(leave)
     return out
-
-
 
 
 def _thin_departures(state: State, leave: np.ndarray, gone: np.ndarray, rate: float,
@@ -397,30 +384,6 @@ def _private_tenants(state: State, beh: Behaviour, levers: Levers, rng: np.rando
         if len(ap):
             open_applications(state, ap, APP_FIRST, rng, levers.information.wish_breadth)
     return {"applications": len(ap)}
-
-
-def _move_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
-    """Monthly move probability of private tenants ``idx`` (more when over-crowded).
-
-    Times their mobility for age and time in place (:func:`mobility`).
-    """
-    over, _ = crowding(state, idx)
-    return monthly_hazard(beh.private_move_rate, np.where(over, beh.mismatch_effect, 1.0)
-                          * mobility(state, idx, beh.duration_effect))
-
-
-def _apply_hazard(state: State, beh: Behaviour, idx: np.ndarray) -> np.ndarray:
-    """Monthly probability that private tenants ``idx`` apply for social housing (0: ineligible).
-
-    Eligible below the PLUS ceiling; more often when over-crowded, with an effort rate above
-    35 %, a low income and a family (see :func:`_apply_hazards`).
-    """
-    hh, dw, nb = state.hh, state.dw, state.nb
-    return _apply_hazards(
-        _positions(hh.n, idx), hh.dwelling, hh.tenure, hh.nbhd, hh.adults, hh.kids_u14,
-        hh.kids_14p, hh.income_uc, hh.z, hh.age, hh.rfr, dw.rooms, dw.area, dw.rent_m2,
-        dw.rent_factor, nb.private_rent_m2, float(state.ceiling_index),
-        float(state.median_income_uc), _rate(beh.apply_rate), float(beh.mismatch_effect))
 
 
 def give_up_seeking(state: State, rng: np.random.Generator, p: float = 0.2) -> None:
