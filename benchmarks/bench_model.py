@@ -11,7 +11,7 @@ into ``benchmarks/README.md``. Each child first makes a one-month run on a tiny 
 loads the compiled kernels (numba's cache, written by the first run on the machine); that
 loading, paid once per process, is printed apart as ``kernels_s``.
 
-The model's spin-up (15 years before year 0, :mod:`mixsim.model.spinup`) is included: by
+The model's spin-up (35 years before year 0, :mod:`mixsim.model.spinup`) is included: by
 default from its disk cache (built by an earlier run with the same seed and code: the cost of
 reading it), with ``--cold`` built afresh in an empty cache folder (the cost of a first run).
 """
