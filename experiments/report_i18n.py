@@ -647,18 +647,9 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-#: Calibration target names shown in the validation annex and the fit table.
+#: Calibration target names shown in the validation annex and the fit table, for the targets
+#: that are not report indicators (:data:`INDICATORS`, which :func:`label` reads first).
 TARGET_LABELS: dict[str, dict[str, str]] = {
-    "turnover": {"fr": "Taux de rotation", "en": "Turnover"},
-    "vacancy": {"fr": "Taux de vacance", "en": "Vacancy"},
-    "applicants_per_allocation": {"fr": "Demandes par attribution",
-                                  "en": "Applicants per allocation"},
-    "transfer_share": {"fr": "Part des mutations", "en": "Share of transfers"},
-    "mean_wait_days": {"fr": "Attente moyenne des attributaires (jours)",
-                       "en": "Mean wait of allocated applicants (days)"},
-    "q1_share_leases_outside_qpv": {"fr": "Baux hors QPV signés par des ménages Q1",
-                                    "en": "Leases outside QPV signed by Q1 households"},
-    "refusal_rate": {"fr": "Refus par proposition", "en": "Refusals per offer"},
     "vacancy_over_3_months": {"fr": "Vacance de plus de 3 mois",
                               "en": "Vacancy over 3 months"},
     "mean_wait_days_pending": {"fr": "Ancienneté moyenne des demandes en cours (jours)",

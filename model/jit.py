@@ -54,9 +54,9 @@ def _set_cache_dir() -> Path:
     stamp = _kernel_stamp()
     for folder in (cache_dir(), Path(tempfile.gettempdir()) / f"mixsim-numba-{uid}"):
         try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             kernels = folder / f"k{stamp}"
-            kernels.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(folder, 0o700)
+            kernels.mkdir(mode=0o700, exist_ok=True)
             tempfile.TemporaryFile(dir=kernels).close()
         except OSError:
             continue
