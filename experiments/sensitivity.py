@@ -1363,6 +1363,12 @@ def plot_indices(df: pd.DataFrame, outcome: str, ax: Axes | None = None) -> Figu
     Sobol': S1 and ST side by side per parameter, error bars ``±S1_conf`` / ``±ST_conf``. Morris:
     ``mu*`` with ``±mu_star_conf``. Uses no pyplot state, so it works under any backend (Agg).
 
+    When ``df`` carries the verdicts (:func:`verdicts`: ``noise_share``, ``S1_verdict``,
+    ``ST_verdict``), the chart shows them too: a dashed line at the noise floor of the total
+    indices (``ST = η``, what a parameter with no effect gets), the noise share in the title,
+    each bar's verdict at its end, and the bars of noise-dominated indices faded, so that the
+    eye goes to the indices that stand out from the noise.
+
     Args:
         df: A frame returned by :func:`analyze`.
         outcome: The outcome to plot.
@@ -1376,6 +1382,7 @@ def plot_indices(df: pd.DataFrame, outcome: str, ax: Axes | None = None) -> Figu
 
     """
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     available = list(pd.unique(df["outcome"]))
     if outcome not in available:
@@ -1397,20 +1404,38 @@ def plot_indices(df: pd.DataFrame, outcome: str, ax: Axes | None = None) -> Figu
         fig = ax.figure
     y = np.arange(len(rows))
     height = 0.8 / len(bars)
+    eta = float(rows["noise_share"].iloc[0]) if "noise_share" in rows.columns else math.nan
+    ends: list[float] = []  # right ends of the verdict labels' bars, to make room for them
+    handles: list = []  # the legend's, drawn before any bar is faded
     for k, (column, conf, label) in enumerate(bars):
         # First bar on top of each group: the y axis is inverted below.
-        ax.barh(
-            y + (k - (len(bars) - 1) / 2) * height,
-            rows[column].to_numpy(),
-            height=height,
-            xerr=rows[conf].to_numpy(),
-            capsize=3,
-            label=label,
-        )
+        pos = y + (k - (len(bars) - 1) / 2) * height
+        values, errors = rows[column].to_numpy(dtype=float), rows[conf].to_numpy(dtype=float)
+        drawn = ax.barh(pos, values, height=height, xerr=errors, capsize=3, label=label)
+        handles.append(Patch(facecolor=drawn.patches[0].get_facecolor(), label=label))
+        verdict = f"{column}_verdict"
+        if verdict not in rows.columns:
+            continue
+        for bar, text, v, e, yy in zip(drawn, rows[verdict].fillna(""), values, errors, pos,
+                                       strict=True):
+            if text == "noise-dominated":
+                bar.set_alpha(0.35)
+            if text:
+                end = max(v + (e if np.isfinite(e) else 0.0), 0.0)  # right of its error bar
+                ax.text(end + 0.02, yy, text, va="center", fontsize=7, color="0.3")
+                ends.append(end)
+    if np.isfinite(eta):
+        handles.append(ax.axvline(eta, color="0.3", linestyle="--", linewidth=0.9,
+                                  label=f"noise floor of ST (η = {eta:.2f})"))
+    if ends:
+        ax.set_xlim(right=max(ax.get_xlim()[1], max(ends) + 0.3))
     ax.set_yticks(y, rows["parameter"].tolist())
     ax.invert_yaxis()
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_xlabel(xlabel)
-    ax.set_title(str(outcome))
-    ax.legend(loc="best")
+    title = str(outcome) if not np.isfinite(eta) else f"{outcome}\nnoise share η = {eta:.2f}"
+    ax.set_title(title)
+    # Outside the axes: inside, it would hide the verdicts of the top rows.
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.04 - 0.3 / len(rows)),
+              fontsize=8)
     return fig

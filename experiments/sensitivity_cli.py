@@ -22,6 +22,8 @@ seed::
     noise_points = 3          # and at this many other points (0: the base point only)
     noise_threshold = 0.1     # the noise share --pilot aims for
     pilot_n = 8               # --pilot: base sample size of the pilot design
+    spin_up = "point"         # each point starts from its own behaviour's spun-up state;
+                              # "base": every point from the base scenario's (see below)
 
     [sensitivity.parameters] # dotted names of numeric levers or behaviour parameters
     "levers.quota_q1.share" = [0.15, 0.40]
@@ -68,7 +70,8 @@ from mixsim.model.ranges import parse_range
 METHODS = ("sobol", "morris")
 SPEC_KEYS = ("method", "n", "seed", "replicates", "second_order", "convergence", "num_levels",
              "parameters", "outcomes", "noise_replicates", "noise_points", "noise_threshold",
-             "convergence_tol", "pilot_n")
+             "convergence_tol", "pilot_n", "spin_up")
+SPIN_UPS = ("point", "base")
 OUTCOME_KEYS = ("indicators", "years", "window")
 
 
@@ -93,6 +96,7 @@ class SensitivitySpec:
     noise_threshold: float = 0.1
     convergence_tol: float = 0.05
     pilot_n: int = 8
+    spin_up: str = "point"
 
     def outcome_names(self) -> list[str]:
         """Return the outcomes in order: ``indicator@year``, then ``indicator@first-last``."""
@@ -199,6 +203,11 @@ def load_spec(path: str | Path) -> SensitivitySpec:
             raise InputError(f"got {v!r}; expected {allowed}", source=src,
                              field=f"sensitivity.{key}")
         share[key] = float(v)
+    spin_up = sens.get("spin_up", "point")
+    if spin_up not in SPIN_UPS:
+        raise InputError(f"got {spin_up!r}; allowed: {', '.join(map(repr, SPIN_UPS))} (each "
+                         "point from its own behaviour's spun-up state, or every point from the "
+                         "base scenario's)", source=src, field="sensitivity.spin_up")
     return SensitivitySpec(scenario=scenario, method=method, n=n,
                            seed=whole("seed", 0, 0), replicates=whole("replicates", 1, 1),
                            second_order=flags["second_order"], convergence=flags["convergence"],
@@ -206,7 +215,8 @@ def load_spec(path: str | Path) -> SensitivitySpec:
                            indicators=tuple(inds), years=tuple(years), windows=windows,
                            noise_replicates=noise_replicates, noise_points=noise_points,
                            noise_threshold=share["noise_threshold"],
-                           convergence_tol=share["convergence_tol"], pilot_n=pilot_n)
+                           convergence_tol=share["convergence_tol"], pilot_n=pilot_n,
+                           spin_up=spin_up)
 
 
 def _windows(value: Any, horizon: int, src: str) -> tuple[tuple[int, int], ...]:
@@ -247,10 +257,17 @@ class MixsimOutcomes:
     ``MixsimOutcomes(spec)(replicate=r, **params)`` runs the base scenario with the parameters
     overridden, on replicate seed ``r`` spawned from the specification's seed (the same seeds at
     every sample point: common random numbers), and returns ``{"indicator@year": value}``.
+
+    With ``spin_up = "point"`` (the default) each point's run starts from the spun-up state of
+    its own behaviour: a behaviour parameter acts on the territory's past as well as on its
+    future. With ``"base"`` every point starts from the base scenario's spun-up state (today's
+    territory, one state for the whole analysis) and behaviour parameters act from year 0, as
+    levers do: the analysis asks what drives the projection from today's state.
     """
 
     def __init__(self, spec: SensitivitySpec):
         self.base = spec.scenario.to_dict()
+        self.spin_up_behaviour = spec.scenario.behaviour if spec.spin_up == "base" else None
         self.seed = spec.seed
         self.indicators = spec.indicators
         self.years = spec.years
@@ -265,7 +282,8 @@ class MixsimOutcomes:
         values = {k: (int(round(v)) if k in self.ints else float(v)) for k, v in params.items()}
         scenario = from_dict(Scenario, self.base).with_overrides(values)
         seq = np.random.SeedSequence(self.seed, spawn_key=(int(replicate),))
-        values = run_indicators(scenario, seed=seq, record_years=self.record)
+        values = run_indicators(scenario, seed=seq, record_years=self.record,
+                                spin_up_behaviour=self.spin_up_behaviour)
         names = {name for _, name in values}
         out = {}
         for name in self.indicators:
@@ -555,4 +573,6 @@ def _spec_toml(spec: SensitivitySpec) -> str:
     }
     if spec.windows:
         d["sensitivity"]["outcomes"]["window"] = [list(w) for w in spec.windows]
+    if spec.spin_up != "point":  # (absent from folders written before the option existed)
+        d["sensitivity"]["spin_up"] = spec.spin_up
     return to_toml(d) + "\n"

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .config import Scenario, TerritorySpec
+from .config import Behaviour, Scenario, TerritorySpec
 from .model import HousingModel, as_seed_sequence
 from .territory import Territory, load_territory
 
@@ -83,18 +83,20 @@ _cached_territory = cached_territory
 
 def build_model(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
                 = None, territory: Territory | None = None, run_id: str = "run",
-                composition_years=None, record_years=None, spin_up_years: int | None = None
-                ) -> HousingModel:
+                composition_years=None, record_years=None, spin_up_years: int | None = None,
+                spin_up_behaviour: Behaviour | None = None) -> HousingModel:
     """Build a model from a scenario (territory loaded and scaled as the scenario says).
 
     ``spin_up_years``: years run before year 0 (default :data:`~model.spinup.SPIN_UP_YEARS`).
+    ``spin_up_behaviour``: behaviour of the spin-up (default: the scenario's; see
+    :class:`~model.model.HousingModel`).
     """
     scenario = scenario or Scenario()
     if territory is None:
         territory = cached_territory(scenario.territory.source, scenario.territory.scale)
     return HousingModel(scenario, territory=territory, rng=seed, run_id=run_id,
                         composition_years=composition_years, record_years=record_years,
-                        spin_up_years=spin_up_years)
+                        spin_up_years=spin_up_years, spin_up_behaviour=spin_up_behaviour)
 
 
 def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.SeedSequence | None
@@ -154,7 +156,8 @@ def run_scenario(scenario: Scenario | None = None, *, seed: int | np.random.Seed
 
 
 def run_indicators(scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None,
-                   record_years=None, scale: str = "epci", unit: str = "EPCI"
+                   record_years=None, scale: str = "epci", unit: str = "EPCI",
+                   spin_up_behaviour: Behaviour | None = None
                    ) -> dict[tuple[int, str], float]:
     """Run one scenario and return one unit's indicators by (year, name), without tables.
 
@@ -168,10 +171,14 @@ def run_indicators(scenario: Scenario, *, seed: int | np.random.SeedSequence | N
         record_years: Years to record (None: every year); see :class:`~model.recorder.Recorder`.
         scale: Scale of the unit (``epci``, ``commune``, ``neighbourhood``...).
         unit: The unit.
+        spin_up_behaviour: Behaviour of the spin-up (default: the scenario's). A sensitivity
+            analysis that starts every point from the base scenario's spun-up state passes the
+            base behaviour here (see :class:`~model.model.HousingModel`).
     """
     seq = as_seed_sequence(scenario.seed if seed is None else seed)
     with _released_models():
-        model = build_model(scenario, seed=seq, record_years=record_years)
+        model = build_model(scenario, seed=seq, record_years=record_years,
+                            spin_up_behaviour=spin_up_behaviour)
         model.run(scenario.years)
         return model.recorder.values(scale, unit)
 

@@ -118,11 +118,16 @@ class HousingModel(mesa.Model):
         spin_up_years: Years run before year 0 under today's rules, not recorded (default
             :data:`~model.spinup.SPIN_UP_YEARS`; 0 starts from the synthetic population as
             drawn). See :mod:`mixsim.model.spinup`.
+        spin_up_behaviour: Behaviour the spin-up runs (default: the scenario's own, so that the
+            run starts from its own equilibrium). Another behaviour — a sensitivity analysis's
+            base scenario — makes every run start from that behaviour's spun-up state, the
+            scenario's behaviour then acting from year 0 like a lever.
     """
 
     def __init__(self, scenario: Scenario | None = None, *, territory: Territory | None = None,
                  rng: int | np.random.SeedSequence | None = None, run_id: str = "run",
-                 composition_years=None, record_years=None, spin_up_years: int | None = None):
+                 composition_years=None, record_years=None, spin_up_years: int | None = None,
+                 spin_up_behaviour: Behaviour | None = None):
         from .spinup import SPIN_UP_YEARS
         scenario = scenario or Scenario()
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
@@ -145,7 +150,7 @@ class HousingModel(mesa.Model):
             # state); the scenario's options then apply from year 0
             from .spinup import apply_options, today_options
             self.state = initial_state(self.territory, self.rng, self.spin_up_years,
-                                       self.behaviour, **today_options())
+                                       spin_up_behaviour or self.behaviour, **today_options())
             apply_options(self.state, self.rng, self.territory, **options)
         else:
             self.state = initial_state(self.territory, self.rng, 0, **options)

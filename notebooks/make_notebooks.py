@@ -102,6 +102,7 @@ import tempfile, pathlib
 
 spec = load_spec("../experiments/sensitivity_example.toml")
 spec = dataclasses.replace(spec, n=N, replicates=1, convergence=False, years=(min(YEARS, 8),),
+                           windows=(),
                            scenario=dataclasses.replace(spec.scenario, years=min(YEARS, 8)))
 spec = dataclasses.replace(spec, scenario=dataclasses.replace(
     spec.scenario, territory=dataclasses.replace(spec.scenario.territory, scale=SCALE)))

@@ -367,3 +367,32 @@ def test_spin_up_runs_the_scenarios_behaviour_not_its_levers(tiny_territory, tmp
                                 rng=11, spin_up_years=2)
     assert (m0.state.hh.age == m1.state.hh.age).all()
     model_mod._INITIAL_STATES.clear()
+
+
+def test_spin_up_behaviour_starts_a_scenario_from_another_behaviours_state(tiny_territory,
+                                                                          tmp_path, monkeypatch):
+    """``spin_up_behaviour`` (sensitivity ``spin_up = "base"``): the state is the given
+    behaviour's; the scenario's own behaviour then acts from year 0."""
+    import dataclasses
+
+    from mixsim.model import model as model_mod
+    from mixsim.model.config import Behaviour, Scenario
+
+    monkeypatch.setenv("MIXSIM_CACHE_DIR", str(tmp_path))
+    model_mod._INITIAL_STATES.clear()
+    other = Scenario(years=1, behaviour=dataclasses.replace(Behaviour(), leave_rate=0.4))
+    own = model_mod.HousingModel(other, territory=tiny_territory, rng=5, spin_up_years=2)
+    base = model_mod.HousingModel(Scenario(years=1), territory=tiny_territory, rng=5,
+                                  spin_up_years=2)
+    moved = model_mod.HousingModel(other, territory=tiny_territory, rng=5, spin_up_years=2,
+                                   spin_up_behaviour=Behaviour())
+    # its own spin-up leaves another population; the base's spin-up leaves the base's
+    assert own.state.hh.n != base.state.hh.n or (own.state.hh.age != base.state.hh.age).any()
+    for col in base.state.hh.columns():
+        np.testing.assert_array_equal(getattr(moved.state.hh, col), getattr(base.state.hh, col),
+                                      err_msg=col)
+    # from year 0 on, the scenario's behaviour acts: departures at 40 % a year empty more homes
+    base.run(1)
+    moved.run(1)
+    assert moved.state.hh.alive.sum() < base.state.hh.alive.sum()
+    model_mod._INITIAL_STATES.clear()

@@ -312,6 +312,28 @@ def test_plot_indices_returns_figure():
         sa.plot_indices(sobol, "nope")
 
 
+def test_plot_indices_shows_the_noise_floor_and_fades_noise_dominated_bars():
+    sobol = sa.analyze(ishigami, ISHIGAMI_BOUNDS, n=64, seed=1)
+    # x3 has no first-order effect on Ishigami (S1 = 0): with a noise share of 0.3 its S1 is
+    # noise-dominated whatever the sample; x1 (S1 = 0.31, ST = 0.56) stands out from it.
+    judged = sa.verdicts(sobol, {"y": 0.3})
+    ax = sa.plot_indices(judged, "y").axes[0]
+    floors = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(floors) == 1 and floors[0].get_xdata()[0] == pytest.approx(0.3)
+    assert "0.30" in ax.get_title()
+    labels = [t.get_text() for t in ax.texts]
+    assert sorted(labels) == sorted(judged["S1_verdict"].tolist() + judged["ST_verdict"].tolist())
+    s1_bars = ax.patches[:3]  # S1 of x1, x2, x3, then ST
+    faded = [bar.get_alpha() is not None and bar.get_alpha() < 1 for bar in s1_bars]
+    assert faded == [v == "noise-dominated" for v in judged["S1_verdict"]]
+    assert faded[2] and not faded[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1].startswith("noise floor of ST")
+    # without verdicts: no floor, no labels
+    plain = sa.plot_indices(sobol, "y").axes[0]
+    assert not plain.texts and not [ln for ln in plain.get_lines() if ln.get_linestyle() == "--"]
+
+
 # Bad specifications. --------------------------------------------------------------------
 
 

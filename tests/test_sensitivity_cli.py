@@ -74,6 +74,7 @@ def test_tiny_sobol_run_writes_tables_and_charts(tmp_path, capsys):
     (('seed = 3', 'seed = 3\nnoise_threshold = 1.5'), "strictly between 0 and 1"),
     (('seed = 3', 'seed = 3\nconvergence_tol = 0'), "a number > 0"),
     (('seed = 3', 'seed = 3\npilot_n = 6'), "power of two"),
+    (('seed = 3', 'seed = 3\nspin_up = "today"'), "allowed: 'point', 'base'"),
 ])
 def test_bad_specifications_exit_2(tmp_path, capsys, change, words):
     f = tmp_path / "bad.toml"
@@ -129,6 +130,29 @@ def test_window_outcome_is_the_mean_of_its_years(tmp_path):
     assert load_spec(f).outcome_names() == ["q1_share_in_qpv@2-3"]
 
 
+def test_base_spin_up_starts_every_point_from_the_base_scenarios_state(tmp_path):
+    """``spin_up = "base"``: a behaviour parameter acts from year 0 only; with "point" it also
+    shapes the spun-up state the run starts from."""
+    f = tmp_path / "b.toml"
+    f.write_text(BASE.replace("seed = 3", 'seed = 3\nspin_up = "base"').replace(
+        '"levers.quota_q1.share" = [0.1, 0.4]', '"behaviour.leave_rate" = [0.01, 0.4]'))
+    spec = load_spec(f)
+    assert spec.spin_up == "base"
+    g = tmp_path / "p.toml"
+    g.write_text(f.read_text().replace('spin_up = "base"', ""))
+    point = load_spec(g)
+    assert point.spin_up == "point"  # the default
+    base_fn, point_fn = MixsimOutcomes(spec), MixsimOutcomes(point)
+    rule = dict(behaviour__leave_rate=spec.scenario.behaviour.leave_rate,
+                behaviour__beta_poverty=spec.scenario.behaviour.beta_poverty)
+    other = dict(rule, behaviour__leave_rate=0.4)
+    # at the base point both modes run the same thing
+    assert base_fn(replicate=0, **rule) == point_fn(replicate=0, **rule)
+    # elsewhere they differ (another initial state), and in base mode the parameter still acts
+    assert base_fn(replicate=0, **other) != point_fn(replicate=0, **other)
+    assert base_fn(replicate=0, **other) != base_fn(replicate=0, **rule)
+
+
 def test_noise_points_start_at_the_scenario_values(tmp_path):
     f = tmp_path / "n.toml"
     f.write_text(BASE.replace("seed = 3", "seed = 3\nnoise_points = 3"))
@@ -174,3 +198,22 @@ def test_pilot_writes_its_recommendation_and_the_analysis_reuses_it(tmp_path, ca
     again = {p.name: p.stat().st_mtime_ns for p in (out / "evaluations").glob("rows-*.npz")}
     assert again == saved
     assert (out / "indices.csv").is_file()
+
+
+def test_the_analysis_in_the_docs_is_a_valid_file_and_its_tables_are_its_own():
+    """docs/sensitivity.md interprets docs/figures/sobol_default.toml: the file must load, and
+    the tables shipped beside it must hold its outcomes and parameters (a changed file whose
+    analysis was not rerun fails here)."""
+    from pathlib import Path
+    figures = Path(__file__).resolve().parents[1] / "docs" / "figures"
+    spec = load_spec(figures / "sobol_default.toml")
+    assert spec.spin_up == "base" and spec.replicates >= 2 and spec.convergence
+    assert spec.scenario.territory.source == "default"
+    indices = pd.read_csv(figures / "sobol_default_indices.csv")
+    assert sorted(set(indices["outcome"])) == sorted(spec.outcome_names())
+    assert sorted(set(indices["parameter"])) == sorted(spec.parameters)
+    assert {"noise_share", "S1_verdict", "ST_verdict", "converged"} <= set(indices.columns)
+    noise = pd.read_csv(figures / "sobol_default_noise.csv")
+    assert sorted(noise["outcome"]) == sorted(spec.outcome_names())
+    assert (noise["replicates"] == spec.noise_replicates).all()
+    assert (noise["points"] == 1 + spec.noise_points).all()
