@@ -393,3 +393,39 @@ def test_a_jeune_menage_has_the_ceiling_of_category_3(tiny_state, age, signs):
     """A couple aged 25 + 25 (≤ 55) is in category 3: 1.1 × the category-2 ceiling passes; a
     couple aged 40 + 40 is in category 2 and does not."""
     assert ceiling_round(tiny_state, age=age, rfr_ratio=1.1, income_ratio=1.1) == signs
+
+
+def test_size_lists_hold_exactly_the_applicants_whose_size_fits_each_vacancy():
+    """The round reads, for a vacancy, only its commune's applicants whose size can fit
+    (``_size_lists``): checked against a plain loop over every commune's list, with sizes
+    beyond the largest vacancy (capped), slack beyond the rooms and empty communes."""
+    from mixsim.model.processes.allocation import _any_size_fitting, _size_lists
+
+    rng = np.random.default_rng(7)
+    n_a, n_c = 300, 5
+    order = rng.permutation(n_a)
+    need = rng.integers(1, 9, n_a)
+    max_rooms = need + rng.integers(0, 3, n_a)
+    wish = rng.random((n_a, n_c)) < 0.4
+    wish[:, 4] = False  # a commune nobody wishes
+    lists = [[i for i in order if wish[i, c]] for c in range(n_c)]
+    start = np.cumsum([0] + [len(x) for x in lists]).astype(np.int64)
+    lst = np.array([i for x in lists for i in x], np.int64)
+    rooms_of_vacancies = np.array([1, 3, 5], np.int64)
+    sstart, spos, r_cap, rank = _size_lists(order.astype(np.int64), lst, start, n_c, need,
+                                            max_rooms, rooms_of_vacancies)
+    assert r_cap == 6 and list(rank[order]) == list(range(n_a))
+    w = r_cap + 1
+    for c in range(n_c):
+        for rooms in (1, 3, 5):
+            for slack in (0, 1, 7):
+                got = sorted(lst[spos[q]] for a in range(rooms + 1)
+                             for b in range(max(rooms - slack, 0), w)
+                             for q in range(sstart[(c * w + a) * w + b],
+                                            sstart[(c * w + a) * w + b + 1]))
+                want = sorted(i for i in lists[c]
+                              if need[i] <= rooms and max_rooms[i] >= rooms - slack)
+                assert got == want
+                ok_fin = rng.random(n_a) < 0.05
+                assert _any_size_fitting((sstart, spos, r_cap, rank), c, rooms, slack, lst,
+                                         ok_fin) == any(ok_fin[i] for i in want)

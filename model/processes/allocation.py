@@ -413,6 +413,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
     accept_effort = rules.accept_effort
     n_a, n_v = len(order), v_i.shape[1]
     reloc, wishes = a_b[B_RELOC], a_i[I_WISHES]
+    need, max_rooms = a_i[I_NEED], a_i[I_MAX_ROOMS]
     # applicants wishing each commune (relocated households: every commune), by decreasing
     # score: compressed rows, commune c's list at lst[start[c]:start[c + 1]]
     start = np.zeros(n_communes + 1, np.int64)
@@ -431,6 +432,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
             if reloc[i] or (wishes[i] >> c) & 1:
                 lst[fill[c]] = i
                 fill[c] += 1
+    sizes = _size_lists(order, lst, start, n_communes, need, max_rooms, v_i[V_ROOMS])
     avail = np.ones(n_a, np.bool_)
     buf_i = np.empty(2 * n_a, np.int64)  # fitting candidates (the second half: _keep_members)
     buf_e = np.empty(2 * n_a)
@@ -445,18 +447,11 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
     n_w = n_r = offers = unlet_none = unlet_refused = 0
     flux_order = np.empty(4, np.int64)
     deficit = np.empty(4)
-    need, max_rooms = a_i[I_NEED], a_i[I_MAX_ROOMS]
     for n in range(n_v):
         com, rooms, fin, slack = v_i[V_COM, n], v_i[V_ROOMS, n], v_i[V_FIN, n], v_i[V_SLACK, n]
         in_qpv = v_i[V_QPV, n] != 0
         # nobody wishing the commune whose income and size fit (availability aside)
-        ok_fin = a_b[B_FIN + fin]
-        static = False
-        for t in range(start[com], start[com + 1]):
-            i = lst[t]
-            if ok_fin[i] and need[i] <= rooms and max_rooms[i] >= rooms - slack:
-                static = True
-                break
+        static = _any_size_fitting(sizes, com, rooms, slack, lst, a_b[B_FIN + fin])
         if not static:
             unlet_none += 1
             continue
@@ -488,7 +483,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
                     continue
                 n_sel = _holder_designates(h, com, rooms, fin, slack, in_qpv, rent_q1,
                                            rent_other, charges, max_e, a_f, a_i, a_b, lst,
-                                           start, avail, rules, counters, k_max, buf_i,
+                                           start, sizes, avail, rules, counters, k_max, buf_i,
                                            buf_e, sel, eff)
                 if n_sel:
                     holder = h
@@ -499,13 +494,13 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
         else:
             holder = v_i[V_HOLDER, n]
             n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
-                                       rent_other, charges, max_e, a_f, a_i, a_b, lst, start,
+                                       rent_other, charges, max_e, a_f, a_i, a_b, lst, start, sizes,
                                        avail, rules, counters, k_max, buf_i, buf_e, sel, eff)
             if n_sel == 0 and holder != BAILLEUR and v_i[V_MONTHS, n] >= handback:
                 holder = BAILLEUR  # the holder found nobody: the landlord designates
                 n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
                                            rent_other, charges, max_e, a_f, a_i, a_b, lst,
-                                           start, avail, rules, counters, k_max, buf_i,
+                                           start, sizes, avail, rules, counters, k_max, buf_i,
                                            buf_e, sel, eff)
         if n_sel == 0:
             unlet_none += 1
@@ -566,8 +561,8 @@ def _member(g, i, com, a_i, a_b):
 
 @njit
 def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
-                       max_e, a_f, a_i, a_b, lst, start, avail, rules, counters, k_max, buf_i,
-                       buf_e, sel, eff):
+                       max_e, a_f, a_i, a_b, lst, start, sizes, avail, rules, counters, k_max,
+                       buf_i, buf_e, sel, eff):
     """Ranked candidates a holder designates from its pool; return how many (in ``sel``).
 
     Pools: préfet, priority households — except that while the leases of its State agents'
@@ -583,7 +578,7 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
     model does not tell DALO households from the other L441-1 priorities].
     """
     args = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e, a_f, a_i, a_b,
-            lst, start, avail, rules, counters, k_max, buf_i, buf_e, sel, eff)
+            lst, start, sizes, avail, rules, counters, k_max, buf_i, buf_e, sel, eff)
     if holder == PREFET:
         agents = rules.prefet_agents_share
         if agents > 0 and counters[C_AGENTS] < agents * (counters[C_ALLOC + PREFET] + 1):
@@ -592,14 +587,14 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
                 return n_sel
         # a DALO designation: one candidate (R441-3 CCH)
         return _designate(holder, POOL_PRIORITY, com, rooms, fin, slack, in_qpv, rent_q1,
-                          rent_other, charges, max_e, a_f, a_i, a_b, lst, start, avail, rules,
-                          counters, 1, buf_i, buf_e, sel, eff)
+                          rent_other, charges, max_e, a_f, a_i, a_b, lst, start, sizes, avail,
+                          rules, counters, 1, buf_i, buf_e, sel, eff)
     return _designate(holder, POOL_EMPLOYED if holder == ACTION_LOGEMENT else POOL_ALL, *args)
 
 
 @njit
 def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
-               max_e, a_f, a_i, a_b, lst, start, avail, rules, counters, k_max, buf_i, buf_e,
+               max_e, a_f, a_i, a_b, lst, start, sizes, avail, rules, counters, k_max, buf_i, buf_e,
                sel, eff):
     """Ranked candidates a holder designates for a vacancy; return how many (in ``sel``).
 
@@ -670,29 +665,44 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
             q1_reserved = True
     n_fit = 0
     stop = k_max if n_s == 0 and n_b == 0 and slack == 0 else -1
-    for t in range(start[com], start[com + 1]):
-        i = lst[t]
-        if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
-            continue
-        if (pool == POOL_PRIORITY and not prio[i]) or (pool == POOL_EMPLOYED and not employed[i]):
-            continue
-        rent = rent_q1 if q1[i] else rent_other
-        apl = apl_from_terms_one(rent, apl_cap[i], apl_part[i])  # housing benefit
-        e = (rent + charges - apl - rls[i]) / income_m[i]
-        if e <= max_e:
-            # judged unable to bear this dwelling's cost (commission practice); the practice
-            # yields once the dwelling has stayed on offer unlet through two periods of
-            # tolerated under-occupation (slack ≥ FLOOR_YIELDS_SLACK rooms: 4 months with the
-            # defaults): a hard-to-let dwelling goes to who can take it, with the usual support
-            # of the FSL [assumption, ODD §7.6]
-            if not exempt and not (q1_reserved and q1_group[i]) and slack < FLOOR_YIELDS_SLACK \
-                    and income_m[i] * (1.0 - e) < floor * uc[i]:
+    # With an early stop, the commune's list in base-score order; else only the applicants
+    # whose size can fit (_size_lists), in any order: the selection below breaks score ties
+    # by base-score rank, so the order they are found in does not matter.
+    sstart, spos, r_cap, rank = sizes
+    w = r_cap + 1
+    lo_b = max(rooms - slack, 0)
+    n_lists = (min(rooms, r_cap) + 1) * (w - lo_b) if stop < 0 else 1
+    for x in range(n_lists):
+        if stop < 0:
+            a, b = x // (w - lo_b), lo_b + x % (w - lo_b)
+            y = (com * w + a) * w + b
+            first, last = sstart[y], sstart[y + 1]
+        else:
+            first, last = start[com], start[com + 1]
+        for q in range(first, last):
+            i = lst[spos[q]] if stop < 0 else lst[q]
+            if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
                 continue
-            buf_i[n_fit] = i
-            buf_e[n_fit] = e
-            n_fit += 1
-            if n_fit == stop:
-                break
+            if (pool == POOL_PRIORITY and not prio[i]) \
+                    or (pool == POOL_EMPLOYED and not employed[i]):
+                continue
+            rent = rent_q1 if q1[i] else rent_other
+            apl = apl_from_terms_one(rent, apl_cap[i], apl_part[i])  # housing benefit
+            e = (rent + charges - apl - rls[i]) / income_m[i]
+            if e <= max_e:
+                # judged unable to bear this dwelling's cost (commission practice); the practice
+                # yields once the dwelling has stayed on offer unlet through two periods of
+                # tolerated under-occupation (slack ≥ FLOOR_YIELDS_SLACK rooms: 4 months with the
+                # defaults): a hard-to-let dwelling goes to who can take it, with the usual support
+                # of the FSL [assumption, ODD §7.6]
+                if not exempt and not (q1_reserved and q1_group[i]) and slack < FLOOR_YIELDS_SLACK \
+                        and income_m[i] * (1.0 - e) < floor * uc[i]:
+                    continue
+                buf_i[n_fit] = i
+                buf_e[n_fit] = e
+                n_fit += 1
+                if n_fit == stop:
+                    break
     if n_fit == 0:
         return 0
     # strict reservation: members of every lagging group, else of one at a time, else anybody
@@ -719,12 +729,68 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
     for m in range(n_sel):
         best = -1
         for j in range(n_fit):
-            if score[j] != -np.inf and (best < 0 or score[j] > score[best]):
+            if score[j] != -np.inf and (best < 0 or score[j] > score[best] or (
+                    score[j] == score[best] and rank[buf_i[j]] < rank[buf_i[best]])):
                 best = j
         sel[m] = buf_i[best]
         eff[m] = buf_e[best]
         score[best] = -np.inf
     return n_sel
+
+
+@njit
+def _size_lists(order, lst, start, n_communes, need, max_rooms, rooms):
+    """Each commune's applicants split by size, and each applicant's base-score rank.
+
+    The size of an applicant is the rooms it needs and the rooms beyond which a dwelling is
+    under-occupied, both capped at ``r_cap``, one more than the largest vacancy's rooms (above
+    it every applicant behaves alike). A vacancy of ``rooms`` rooms with ``slack`` rooms of
+    tolerance reads only the lists of sizes ``a <= rooms``, ``b >= rooms - slack`` instead of
+    every applicant of its commune (the round's cost grew as vacancies × applicants).
+
+    Returns ``(sstart, spos, r_cap, rank)``: the positions in ``lst`` of commune ``c``'s
+    applicants of size ``(a, b)`` are ``spos[sstart[y]:sstart[y + 1]]``,
+    ``y = (c * (r_cap + 1) + a) * (r_cap + 1) + b``; ``rank[i]``: applicant ``i``'s place in
+    ``order`` (by decreasing base score).
+    """
+    r_cap = (rooms.max() if len(rooms) else 0) + 1
+    w = r_cap + 1
+    rank = np.empty(len(order), np.int64)
+    for r in range(len(order)):
+        rank[order[r]] = r
+    sstart = np.zeros(n_communes * w * w + 1, np.int64)
+    key = np.empty(len(lst), np.int64)
+    for c in range(n_communes):
+        for t in range(start[c], start[c + 1]):
+            i = lst[t]
+            key[t] = (c * w + min(max(need[i], 0), r_cap)) * w + min(max(max_rooms[i], 0), r_cap)
+            sstart[key[t] + 1] += 1
+    for y in range(n_communes * w * w):
+        sstart[y + 1] += sstart[y]
+    spos = np.empty(len(lst), np.int64)
+    fill = sstart[:-1].copy()
+    for t in range(len(lst)):
+        spos[fill[key[t]]] = t
+        fill[key[t]] += 1
+    return sstart, spos, r_cap, rank
+
+
+@njit
+def _any_size_fitting(sizes, com, rooms, slack, lst, ok_fin):
+    """Whether an applicant of commune ``com`` can fit a vacancy, availability aside.
+
+    It fits when its size fits ``rooms`` rooms with ``slack`` rooms of tolerance and its income
+    is within the dwelling's ceiling (``ok_fin``).
+    """
+    sstart, spos, r_cap, _ = sizes
+    w = r_cap + 1
+    for a in range(min(rooms, r_cap) + 1):
+        for b in range(max(rooms - slack, 0), w):
+            y = (com * w + a) * w + b
+            for q in range(sstart[y], sstart[y + 1]):
+                if ok_fin[lst[spos[q]]]:
+                    return True
+    return False
 
 
 @njit
