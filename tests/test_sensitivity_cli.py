@@ -51,6 +51,7 @@ def test_tiny_sobol_run_writes_tables_and_charts(tmp_path, capsys):
     flagged = (df.S1_verdict == "noise-dominated").any() or (df.ST_verdict == "noise-dominated"
                                                              ).any()
     assert ("WARNING: q1_share_in_qpv@1" in printed) == flagged
+    assert "by outcome:\n  q1_share_in_qpv@1: " in printed
 
 
 @pytest.mark.parametrize("change, words", [
@@ -217,3 +218,24 @@ def test_the_analysis_in_the_docs_is_a_valid_file_and_its_tables_are_its_own():
     assert sorted(noise["outcome"]) == sorted(spec.outcome_names())
     assert (noise["replicates"] == spec.noise_replicates).all()
     assert (noise["points"] == 1 + spec.noise_points).all()
+
+
+def test_outcome_reading_lists_only_signal_and_converged_total_indices():
+    from mixsim.experiments.commands.sensitivity import outcome_reading
+    df = pd.DataFrame({
+        "outcome": ["y"] * 3 + ["z"],
+        "parameter": ["a", "b", "c", "a"],
+        "ST": [0.3, 0.6, 0.2, 0.5],
+        "ST_verdict": ["signal", "signal", "uncertain", "signal"]})
+    conv = pd.DataFrame({
+        "outcome": ["y"] * 6 + ["z"] * 2,
+        "parameter": ["a", "b", "c"] * 2 + ["a", "a"],
+        "index": ["S1"] * 3 + ["ST"] * 3 + ["S1", "ST"],
+        "converged": [False, True, True, True, True, True, True, False]})
+    # y: b before a (larger ST); c is not signal. z: a is signal but its ST moved too much
+    assert outcome_reading(df, conv) == [
+        "  y: 5 of 6 indices converged; drivers (ST signal, converged): b 0.60, a 0.30",
+        "  z: 1 of 2 indices converged; drivers (ST signal, converged): none established"]
+    assert outcome_reading(df, None)[1] == "  z: drivers (ST signal): a 0.50"
+    none = df.assign(ST_verdict="uncertain")  # no signal at all
+    assert outcome_reading(none, conv)[0].endswith("converged): none established")

@@ -81,6 +81,33 @@ def _print_pilot(table: pd.DataFrame, spec: SensitivitySpec) -> None:
         print(line)
 
 
+def outcome_reading(df: pd.DataFrame, conv: pd.DataFrame | None) -> list[str]:
+    """One line per outcome: its convergence and the drivers the analysis establishes.
+
+    A driver is established when its total index has the ``signal`` verdict and moved by at
+    most the tolerance between n and 2n (``conv``: :func:`~mixsim.experiments.sensitivity.
+    convergence` with its ``converged`` column); they are listed by decreasing ST. Without a
+    convergence table, the signal verdict alone is used and the line says so.
+    """
+    lines = []
+    for outcome, g in df.groupby("outcome", sort=False):
+        st_ok: dict[str, bool] = {}
+        head = f"  {outcome}:"
+        if conv is not None:
+            c = conv[conv["outcome"] == outcome]
+            head += f" {int(c['converged'].sum())} of {len(c)} indices converged;"
+            st = c[c["index"] == "ST"]
+            st_ok = dict(zip(st["parameter"], st["converged"].astype(bool), strict=True))
+        sig = g[g["ST_verdict"] == "signal"].sort_values("ST", ascending=False)
+        if conv is not None:
+            sig = sig[np.array([st_ok.get(p, False) for p in sig["parameter"]], dtype=bool)]
+        what = "drivers (ST signal, converged)" if conv is not None else "drivers (ST signal)"
+        names = ", ".join(f"{p} {v:.2f}" for p, v in zip(sig["parameter"], sig["ST"],
+                                                          strict=True))
+        lines.append(f"{head} {what}: {names or 'none established'}")
+    return lines
+
+
 def _print_summary(res: dict[str, Any], spec: SensitivitySpec) -> None:
     """Print the indices with their verdicts, the convergence verdict and noise warnings."""
     from mixsim.experiments.sensitivity import NOISE_DOMINATED_SHARE
@@ -112,6 +139,10 @@ def _print_summary(res: dict[str, Any], spec: SensitivitySpec) -> None:
               f"{spec.convergence_tol:g}): {verdict}, {ok} of {len(conv)} indices moved by at "
               f"most {spec.convergence_tol:g}; largest change {worst.abs_diff:.3f} "
               f"({worst['index']} of {worst.parameter} on {worst.outcome})")
+    if "ST_verdict" in df.columns:
+        print("\nby outcome:")
+        for line in outcome_reading(df, conv):
+            print(line)
     if "S1_verdict" in df.columns:
         for outcome, g in df.groupby("outcome", sort=False):
             eta = float(g.noise_share.iloc[0])
