@@ -47,7 +47,11 @@ log = logging.getLogger(__name__)
 # years of spin-up: with 15, the Q1 share of leases outside QPV still rose by 4 points and deaths
 # fell by 1 per 1,000 over the next 20 years; with 35 both are flat (scale 0.3, seeds 1-3)
 SPIN_UP_YEARS = 35
-CACHE_FILES_KEPT = 200  # the oldest spun-up states are deleted beyond this number
+# The spun-up states least recently written or read are deleted beyond this number of files
+# or this many bytes in all (a state is 35 MB at scale 2; a calibration, or a sensitivity
+# analysis in "point" mode, stores one per behaviour it tries)
+CACHE_FILES_KEPT = 200
+CACHE_BYTES_KEPT = 2 * 1024**3
 
 
 def spin_up_rules(behaviour: Behaviour | None = None) -> tuple[Levers, Behaviour]:
@@ -197,12 +201,17 @@ def load_cached(key: str):
     path = cache_folder() / key
     try:
         with open(path, "rb") as f:
-            return pickle.load(f)
+            state = pickle.load(f)
     except FileNotFoundError:
         return None
     except Exception as exc:  # a truncated or stale file: rebuilt
         log.warning("ignoring unreadable spun-up state %s (%s)", path, exc)
         return None
+    try:  # read: the last to be pruned (store_cached deletes the least recently used)
+        os.utime(path)
+    except OSError:
+        pass
+    return state
 
 
 def store_cached(key: str, state: State) -> None:
@@ -217,14 +226,20 @@ def store_cached(key: str, state: State) -> None:
         os.replace(tmp, folder / key)
         # another process may be storing or pruning at the same time: a file that vanished
         # between the listing and its stat is simply skipped
-        def mtime(p: Path) -> float:
+        stats = []
+        for f in folder.glob("[st]*.pkl"):
             try:
-                return p.stat().st_mtime
+                st = f.stat()
             except FileNotFoundError:
-                return -1.0
-        files = sorted(folder.glob("[st]*.pkl"), key=mtime)
-        for old in files[:-CACHE_FILES_KEPT]:
-            old.unlink(missing_ok=True)
+                continue
+            stats.append((st.st_mtime, st.st_size, f))
+        # the most recently written or read first; the one just written is always kept
+        stats.sort(key=lambda x: (x[2].name != key, -x[0]))
+        kept_bytes = 0
+        for k, (_, size, f) in enumerate(stats):
+            kept_bytes += size
+            if k > 0 and (k >= CACHE_FILES_KEPT or kept_bytes > CACHE_BYTES_KEPT):
+                f.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not cache the spun-up state in %s (%s)", folder, exc)
 

@@ -320,6 +320,30 @@ def test_spin_up_is_cached_on_disk_and_shared_by_every_seed(tiny_territory, tmp_
     model_mod._INITIAL_STATES.clear()
 
 
+def test_spin_up_cache_keeps_the_recently_used_states_within_its_size(tmp_path, monkeypatch):
+    import os
+    import pickle
+
+    from mixsim.model import spinup
+
+    monkeypatch.setenv("MIXSIM_CACHE_DIR", str(tmp_path))
+    blob = np.zeros(100_000)  # about 800 kB pickled: three fit in 2.5 MB, four do not
+    size = len(pickle.dumps(blob, protocol=pickle.HIGHEST_PROTOCOL))
+    monkeypatch.setattr(spinup, "CACHE_BYTES_KEPT", int(3.5 * size))
+    for k, name in enumerate(["sa.pkl", "sb.pkl", "sc.pkl"]):
+        spinup.store_cached(name, blob)
+        os.utime(spinup.cache_folder() / name, (1000 + k, 1000 + k))  # written in this order
+    assert spinup.load_cached("sa.pkl") is not None  # read: now the most recently used
+    spinup.store_cached("sd.pkl", blob)  # a fourth exceeds the size: the least recent goes
+    assert sorted(f.name for f in spinup.cache_folder().glob("s*.pkl")) == ["sa.pkl", "sc.pkl",
+                                                                            "sd.pkl"]
+    # the number of files is capped too, and the state just written is always kept
+    monkeypatch.setattr(spinup, "CACHE_FILES_KEPT", 1)
+    monkeypatch.setattr(spinup, "CACHE_BYTES_KEPT", size // 2)
+    spinup.store_cached("se.pkl", blob)
+    assert [f.name for f in spinup.cache_folder().glob("s*.pkl")] == ["se.pkl"]
+
+
 def test_runs_of_two_seeds_share_the_spun_up_state_then_differ(tiny_territory):
     from mixsim.model import model as model_mod
     from mixsim.model.config import Scenario
