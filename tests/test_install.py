@@ -96,3 +96,21 @@ def test_version_in_one_place():
     assert version("mixsim") == mixsim.model.__version__
     text = (Path(__file__).parent.parent / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in text and "mixsim.model.__version__" in text
+
+
+def test_every_package_folder_is_installed():
+    """A non-editable install (the README's first command) ships only the packages pyproject
+    lists: a sub-package left out imports in the editable install the tests use, and fails for
+    every user (it happened to ``mixsim.experiments.commands``)."""
+    import tomllib
+    root = Path(__file__).parent.parent
+    conf = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    folders = {name: root / path for name, path in conf["package-dir"].items()}
+    found = set()
+    for name, folder in folders.items():
+        for init in folder.rglob("__init__.py"):
+            rel = init.parent.relative_to(folder)
+            found.add(".".join([name, *rel.parts]) if rel.parts else name)
+    assert found - listed == set(), f"packages missing from pyproject.toml: {found - listed}"
+    assert listed - found == set(), f"listed packages without a folder: {listed - found}"
