@@ -88,9 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``mixsim`` command."""
-    if hasattr(signal, "SIGPIPE"):  # `mixsim levers | head` ends quietly
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    """Entry point of the ``mixsim`` command.
+
+    SIGPIPE keeps Python's handling (ignored: a write to a closed pipe raises
+    ``BrokenPipeError``). Setting it to the default action here made any process that calls
+    ``main`` (a test session, a notebook) die silently the next time one of its threads wrote to
+    the pipe of a worker process that had just ended. When the reader of the standard output
+    goes away (``mixsim levers | head``), the command ends quietly with status 141, as a
+    process ended by SIGPIPE does.
+    """
     command = "mixsim"
     try:
         parser = build_parser()
@@ -107,6 +113,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C anywhere, even while loading or cleaning up
         print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # another pipe (a worker's): a real error
+        return EXIT_STDOUT_CLOSED
+
+
+EXIT_STDOUT_CLOSED = 128 + 13  # the status of a process ended by SIGPIPE
+
+
+def _stdout_closed() -> bool:
+    """Whether the standard output's reader is gone; if so, point it at /dev/null.
+
+    (So that the interpreter's final flush does not print "Exception ignored ... BrokenPipe";
+    the recipe of the Python documentation, "Note on SIGPIPE".)
+    """
+    import select
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        gone = any(ev & select.POLLERR for _, ev in poller.poll(0))  # a pipe without reader
+    except (AttributeError, OSError, ValueError):  # no real file behind stdout
+        return False
+    if gone:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+    return gone
 
 
 if __name__ == "__main__":

@@ -71,3 +71,29 @@ def test_levers_catalogue(capsys):
     for name in ("levers.quota_q1.share", "levers.reservation.management",
                  "levers.rent.modulation", "levers.sales.share_per_year"):
         assert name in text
+
+
+def test_main_leaves_sigpipe_alone_and_a_closed_stdout_ends_quietly(capsys):
+    """A process that calls main() (a test session, a notebook) keeps Python's SIGPIPE handling:
+    with the default action, its next write to the pipe of a worker that had just ended killed
+    it without a word (a CI test session ended that way). The command itself still ends
+    quietly when its reader goes away, with the status of a process ended by SIGPIPE."""
+    import signal
+    before = signal.getsignal(signal.SIGPIPE)
+    assert main(["levers"]) == 0
+    assert signal.getsignal(signal.SIGPIPE) == before
+    capsys.readouterr()
+    # `mixsim levers | head -1` once head has left: a pipe whose reader is already closed
+    # (with a real `head` the outcome would depend on who is faster)
+    import os
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "mixsim.experiments.cli", "levers"],
+                              stdout=w, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(w)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert proc.returncode == 141
+    # a command writing to a file or a terminal is not taken for that case
+    assert main(["levers"]) == 0
