@@ -14,14 +14,13 @@ import collections
 import sys
 import time
 
-import mixsim.model.schedule as schedule
+from schedule_hooks import MONTHLY, wrap_processes
+
 from mixsim.model import Scenario
 from mixsim.model.api import build_model
 from mixsim.model.config import TerritorySpec
 
-PROCESSES = ("demography", "over_ceiling", "move_intentions", "private_market", "arrivals",
-             "settle_arrivals", "give_up_seeking", "policy_events", "allocate",
-             "update_attractiveness", "new_year")
+PROCESSES = MONTHLY + ("new_year",)  # new_year's own processes are inside its time
 
 
 def main() -> None:
@@ -30,16 +29,14 @@ def main() -> None:
     scale, years = float(sys.argv[1]), int(sys.argv[2])
     seed = int(sys.argv[3]) if len(sys.argv) == 4 else 1
     spent: collections.Counter = collections.Counter()
-    for name in PROCESSES:
-        fn = getattr(schedule, name)
 
-        def timed(*args, _fn=fn, _name=name, **kwargs):
-            t = time.process_time()
-            out = _fn(*args, **kwargs)
-            spent[_name] += time.process_time() - t
-            return out
+    def timed(name, fn, args, kwargs):
+        t = time.process_time()
+        out = fn(*args, **kwargs)
+        spent[name] += time.process_time() - t
+        return out
 
-        setattr(schedule, name, timed)  # advance_month looks them up in the module
+    wrap_processes(timed, PROCESSES)
     model = build_model(Scenario(years=years, territory=TerritorySpec(scale=scale)), seed=seed)
     for year in range(1, years + 1):
         spent.clear()

@@ -22,8 +22,8 @@ import json
 import math
 
 import numpy as np
+from schedule_hooks import wrap_processes
 
-import mixsim.model.schedule as sch
 from mixsim.model import spinup
 from mixsim.model.api import cached_territory
 from mixsim.model.config import Behaviour, Scenario
@@ -136,25 +136,23 @@ def record(name, b, a, zline, zline_after):
     c["N_sum"] += int(N0)
 
 
-def wrap(name, fn):
-    def w(s, *args, **kw):
-        label = name
-        if name == "private_market":
-            label = (
-                "private_market_arrivals"
-                if kw.get("only") is not None
-                else "private_market_residents"
-            )
-        b, zl = snap(s)
-        out = fn(s, *args, **kw)
-        a, zla = snap(s)
-        record(label, b, a, zl, zla)
-        return out
-
-    return w
+def classified(name, fn, args, kw):
+    s = args[0]
+    label = name
+    if name == "private_market":
+        label = (
+            "private_market_arrivals"
+            if kw.get("only") is not None
+            else "private_market_residents"
+        )
+    b, zl = snap(s)
+    out = fn(*args, **kw)
+    a, zla = snap(s)
+    record(label, b, a, zl, zla)
+    return out
 
 
-for nm in (
+wrap_processes(classified, (
     "demography",
     "move_intentions",
     "private_market",
@@ -167,8 +165,7 @@ for nm in (
     "compact_households",
     "update_attractiveness",
     "over_ceiling",
-):
-    setattr(sch, nm, wrap(nm, getattr(sch, nm)))
+))
 
 
 def qpv_stats(s):
@@ -194,18 +191,15 @@ def qpv_stats(s):
     return out
 
 
-# wrap new_year's end to record yearly stats: patch sch.new_year
-orig_new_year = sch.new_year
-
-
-def new_year(s, B, rng):
+def spin_up_year_stats(name, fn, args, kw):
+    """Yearly rates of the spin-up, taken as each of its years starts (``new_year``)."""
     if STATE["phase"] == "spinup":
-        yearly.append({"phase": "spinup", "year": STATE["year"], **qpv_stats(s)})
+        yearly.append({"phase": "spinup", "year": STATE["year"], **qpv_stats(args[0])})
         STATE["year"] += 1
-    orig_new_year(s, B, rng)
+    return fn(*args, **kw)
 
 
-sch.new_year = new_year
+restore_new_year = wrap_processes(spin_up_year_stats, ("new_year",))
 
 terr = cached_territory("default", SCALE)
 own = np.random.default_rng(spinup.spin_up_seed(terr))
@@ -215,7 +209,7 @@ STATE["year"] = 1
 spinup.spin_up(state, own, spinup.SPIN_UP_YEARS, SCALE, beh)
 yearly.append({"phase": "spun", "year": 35, **qpv_stats(state)})
 # the run: the spun-up state we just built (same as the cached one), scenario's seed 1
-sch.new_year = orig_new_year
+restore_new_year()
 STATE["phase"] = "run"
 STATE["year"] = 1
 sc = Scenario(behaviour=beh)

@@ -97,3 +97,19 @@ def test_main_leaves_sigpipe_alone_and_a_closed_stdout_ends_quietly(capsys):
     assert proc.returncode == 141
     # a command writing to a file or a terminal is not taken for that case
     assert main(["levers"]) == 0
+
+
+def test_every_help_text_renders_its_percent_signs():
+    """argparse %-formats help strings but prints descriptions as written: a ``%%`` written in
+    a description (or a lone ``%`` in a help string) shows up wrong in ``mixsim CMD --help``."""
+    import argparse
+
+    from mixsim.experiments.cli import build_parser
+    parser = build_parser()
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert subs, "mixsim has sub-commands"
+    commands = subs[0].choices
+    assert {"run", "validate", "calibrate"} <= set(commands)
+    for name, sub in commands.items():
+        text = sub.format_help()  # raises on a lone % in a help string
+        assert "%%" not in text, f"mixsim {name} --help prints a literal %%"

@@ -271,3 +271,47 @@ def test_initial_state_from_cache_equals_a_fresh_build():
     assert rng.bit_generator.state == fresh_rng.bit_generator.state
     # the entry of wish_breadth 3 now holds t2; the entry of wish_breadth 2 still holds t
     assert t2 is not t and [entry[0] is t2 for entry in _INITIAL_STATES.values()] == [False, True]
+
+
+def test_schedule_hooks_of_the_benchmarks_see_every_process_and_change_nothing():
+    """benchmarks/schedule_hooks.py (used by bench_years.py and qpv_poverty_decomposition.py)
+    routes every call of the schedule's processes through a hook: each listed process is seen,
+    private_market twice a month, the run is the unhooked run, and restore() undoes it."""
+    import collections
+    import importlib.util
+    from pathlib import Path
+
+    import mixsim.model.schedule as schedule
+    path = Path(__file__).parent.parent / "benchmarks" / "schedule_hooks.py"
+    spec = importlib.util.spec_from_file_location("schedule_hooks", path)
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    territory = load_territory(scale=0.04)
+
+    def run():
+        m = HousingModel(Scenario(), territory=territory, rng=3)
+        for _ in range(13):  # a January after the first year: new_year runs
+            m.step()
+        return m.recorder.frame()
+
+    plain = run()
+    originals = {n: getattr(schedule, n) for n in hooks.PROCESSES}
+    calls = collections.Counter()
+
+    def count(name, fn, args, kwargs):
+        calls[name] += 1
+        return fn(*args, **kwargs)
+
+    restore = hooks.wrap_processes(count)
+    try:
+        hooked = run()
+    finally:
+        restore()
+    assert {n: getattr(schedule, n) for n in hooks.PROCESSES} == originals
+    # compact_households runs only when dead rows pass 5 % of the table: not checked
+    assert set(hooks.PROCESSES) - {"compact_households"} <= set(calls), \
+        set(hooks.PROCESSES) - set(calls)
+    assert calls["private_market"] == 2 * calls["demography"] and calls["demography"] >= 13
+    pd.testing.assert_frame_equal(plain, hooked)
+    with pytest.raises(AttributeError, match="no_such_process"):
+        hooks.wrap_processes(count, ["no_such_process"])

@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
     """Register ``mixsim validate``."""
     p = sub.add_parser("validate", help="compare today's baseline with the territory's targets",
                        description="Run today's rules and compare each calibration target with "
-                       "the simulated mean and 90 %% interval in every band of years.")
+                       "the simulated mean and 90 % interval in every band of years.")
     p.add_argument("territory", nargs="?", default="default",
                    help="'default' (the embedded territory) or a territory data folder")
     p.add_argument("--years", type=positive_int, default=20, help="horizon (default 20)")
