@@ -15,7 +15,7 @@ from typing import Any
 import mixsim.model.schedule as schedule
 
 #: The processes of ``advance_month``, in its order (``private_market`` runs twice: residents,
-#: then arrivals with ``only=``), then those of ``new_year`` that are not in it.
+#: then arrivals with ``only=``); then ``new_year`` and the processes it calls.
 MONTHLY = ("demography", "over_ceiling", "move_intentions", "private_market", "arrivals",
            "settle_arrivals", "give_up_seeking", "policy_events", "allocate",
            "update_attractiveness")
@@ -31,12 +31,11 @@ def wrap_processes(around: Around, names: Iterable[str] = PROCESSES) -> Callable
     """Route every call of the schedule's processes ``names`` through ``around``.
 
     Returns a function that restores the original processes. An unknown name raises
-    ``AttributeError`` naming it (the schedule's processes are listed in :data:`PROCESSES`).
+    ``AttributeError`` naming it, before any process is wrapped (the schedule's processes are
+    listed in :data:`PROCESSES`).
     """
-    originals: dict[str, Callable[..., Any]] = {}
-    for name in names:
-        fn = getattr(schedule, name)
-        originals[name] = fn
+    originals = {name: getattr(schedule, name) for name in names}
+    for name, fn in originals.items():
 
         def hooked(*args, _name=name, _fn=fn, **kwargs):
             return around(_name, _fn, args, kwargs)

@@ -314,4 +314,5 @@ def test_schedule_hooks_of_the_benchmarks_see_every_process_and_change_nothing()
     assert calls["private_market"] == 2 * calls["demography"] and calls["demography"] >= 13
     pd.testing.assert_frame_equal(plain, hooked)
     with pytest.raises(AttributeError, match="no_such_process"):
-        hooks.wrap_processes(count, ["no_such_process"])
+        hooks.wrap_processes(count, ["demography", "no_such_process"])
+    assert {n: getattr(schedule, n) for n in hooks.PROCESSES} == originals  # nothing left wrapped
