@@ -17,6 +17,9 @@ The ``--out`` folder::
     posterior_summary.csv    ABC: mean, sd, 5/50/95 % of each parameter
     calibration.json         the configuration, its fingerprint, seeds, versions and the result
 
+MSM writes the best searched point whose rounded values (:data:`DIGITS` digits) keep its
+distance (:func:`stable_point`); the points tried are in ``calibration.json`` ("stability").
+
 Resuming: points are appended to ``evaluations.parquet`` (atomically, chunk by chunk) as they
 finish. Rerunning the same command evaluates only the missing points; a larger ``--budget``
 extends a run (its first points are the same). A different configuration (targets, box,
@@ -43,7 +46,7 @@ import pandas as pd
 from mixsim.experiments.outdir import FolderLayout, ResultFolder, fingerprint_of
 from mixsim.model.errors import InputError
 
-__all__ = ["METHODS", "OUTPUT_FILES", "calibrated_toml", "run_calibration"]
+__all__ = ["METHODS", "OUTPUT_FILES", "calibrated_toml", "run_calibration", "stable_point"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,67 @@ def model_code_hash() -> str:
 def _round(value: float, low: float, high: float) -> float:
     """``value`` to :data:`DIGITS` significant digits, kept inside ``[low, high]``."""
     return float(min(max(float(f"{value:.{DIGITS}g}"), low), high))
+
+
+#: MSM: best points of the search tried at their written (rounded) values, at most.
+STABLE_TRIES = 8
+#: MSM: a rounded point is kept when its distance is ≤ STABLE_FACTOR × its search distance +
+#: STABLE_SLACK (see :func:`stable_point`).
+STABLE_FACTOR, STABLE_SLACK = 1.5, 1.0
+
+
+def stable_point(table: pd.DataFrame, names: list[str], bounds: dict[str, tuple[float, float]],
+                 distance_at: Callable[[dict[str, float]], float], *,
+                 tries: int = STABLE_TRIES) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Choose the best searched point whose written values keep its distance.
+
+    The calibrated values are written to :data:`DIGITS` significant digits, and the model is
+    run at those values. Where the territory sits near a tipping point (a neighbourhood whose
+    attractiveness, vacancy and refusals feed each other: docs/validation.md, "Known limits"),
+    rounding can move the distance a lot (6.7 became 34.6 in a fit of the default territory).
+    So the best points of the search are tried in order of distance at their rounded values,
+    and the first whose distance is ≤ ``STABLE_FACTOR × search distance + STABLE_SLACK`` is
+    kept; if none holds among ``tries`` points, the one with the smallest rounded distance.
+
+    Args:
+        table: Evaluated points (parameter columns ``names`` and ``distance``).
+        names: Calibrated parameters (dotted names).
+        bounds: Box of each parameter (the rounded value is kept inside it).
+        distance_at: Distance at a point (runs the model, with the search's replicates).
+        tries: Points tried at most.
+
+    Returns:
+        The kept point (rounded) and one record per point tried: its rounded values, search
+        and rounded distances and whether it was kept.
+
+    """
+    finite = table[np.isfinite(table["distance"].to_numpy(dtype=float))]
+    order = finite.sort_values("distance", kind="stable")
+    tried: list[dict[str, Any]] = []
+    seen: set[tuple[float, ...]] = set()
+    for _, row in order.iterrows():
+        if len(tried) >= tries:
+            break
+        point = {n: _round(float(row[n]), *bounds[n]) for n in names}
+        key = tuple(point.values())
+        if key in seen:
+            continue
+        seen.add(key)
+        searched = float(row["distance"])
+        rounded = float(distance_at(point))
+        holds = bool(rounded <= STABLE_FACTOR * searched + STABLE_SLACK)
+        tried.append({"point": point, "search_distance": searched,
+                      "rounded_distance": rounded, "kept": holds})
+        if holds:
+            return point, tried
+    if not tried:
+        raise InputError("no point of the search has a finite distance to the targets "
+                         "(every point left a target undefined)", field="calibration")
+    best = min(range(len(tried)), key=lambda i: tried[i]["rounded_distance"])
+    tried[best]["kept"] = True
+    logger.warning("no rounded point kept its search distance among the %d best; keeping the "
+                   "smallest rounded distance (%.3g)", len(tried), tried[best]["rounded_distance"])
+    return dict(tried[best]["point"]), tried
 
 
 def calibrated_toml(point: dict[str, float], header: list[str]) -> str:
@@ -253,8 +317,24 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
             result = calibrate_abc(problem, budget=budget, accept_fraction=accept_fraction,
                                    evaluator=evaluator)
     bounds = problem.targets.parameters
-    point = {n: _round(v, *bounds[n]) for n, v in result.point.items()}
-    reps = replicate_table(problem, point, n_jobs=jobs)
+    stability: list[dict[str, Any]] | None = None
+    runs: dict[tuple[float, ...], np.ndarray] = {}
+
+    def rounded_run(p: dict[str, float]) -> np.ndarray:
+        key = tuple(p[n] for n in problem.names)
+        if key not in runs:
+            runs[key] = replicate_table(problem, p, n_jobs=jobs)
+        return runs[key]
+
+    if method == "msm":
+        def rounded_distance(p: dict[str, float]) -> float:
+            return float(np.nansum(fit_table(problem, p, per_replicate=rounded_run(p))
+                                   ["contribution"]))
+        point, stability = stable_point(evaluator.table(), list(problem.names), bounds,
+                                        rounded_distance)
+    else:
+        point = {n: _round(v, *bounds[n]) for n, v in result.point.items()}
+    reps = rounded_run(point)
     fit = fit_table(problem, point, per_replicate=reps)
     dist = float(np.nansum(fit["contribution"])) if np.isfinite(fit["contribution"]).all() \
         else math.inf
@@ -290,6 +370,7 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         record["de"] = {"popsize": result.popsize, "members": result.members,
                         "maxiter": result.maxiter, "generations": result.generations,
                         "message": result.message}
+        record["stability"] = stability
     if model_code_hash() != code:
         record["warning"] = ("the model's source files changed during the calibration: the "
                              "evaluations may mix model versions; rerun with --force")

@@ -46,9 +46,12 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "calibration" / "example_data"
 TRUTH = {"behaviour.apply_rate": 0.15, "behaviour.accept_base": 0.5}
 BOX = {"behaviour.apply_rate": [0.05, 0.30], "behaviour.accept_base": [-1.0, 2.5]}
 # Tolerances: scale 0.08 and 4 years, where one run's applicants per allocation vary by about
-# 0.1 between seeds (2 years at scale 0.04 gave 0.5, as much as apply_rate 0.15 -> 0.30 moves
-# it, once applications pass a processing delay); refusals per offer 0.02-0.06.
-TOLS = {"applicants_per_allocation": 0.5, "refusal_rate": 0.04}
+# 0.6 between seeds and its refusals per offer by about 0.025 (2026-12-03, seeds 1-2: 5.86 and
+# 6.96, 0.557 and 0.608 at the truth). Refusals move only −0.06 per unit of accept_base since
+# advertised dwellings collect none, so their tolerance is the tighter one: with 0.04 the
+# distance followed the noise of applicants per allocation and ABC's interval on accept_base
+# was 0.7 of its box.
+TOLS = {"applicants_per_allocation": 1.0, "refusal_rate": 0.02}
 
 
 def recovery_targets(values) -> CalibrationTargets:
@@ -76,7 +79,7 @@ def observed() -> np.ndarray:
 
 FITTED = ("turnover", "vacancy", "applicants_per_allocation", "transfer_share", "mean_wait_days",
           "q1_share_leases_outside_qpv", "refusal_rate", "vacancy_over_3_months",
-          "mean_wait_days_pending", "poverty_rate_qpv", "poverty_rate")
+          "mean_wait_days_pending", "poverty_rate_qpv", "poverty_rate", "one_person_share")
 
 
 def test_default_targets_are_the_spec_table():
@@ -86,8 +89,9 @@ def test_default_targets_are_the_spec_table():
         "turnover": 0.088, "vacancy": 0.024, "applicants_per_allocation": 4.3,
         "transfer_share": 0.30, "mean_wait_days": 520.0, "q1_share_leases_outside_qpv": 0.155,
         "refusal_rate": 0.46, "vacancy_over_3_months": 0.013, "mean_wait_days_pending": 721.0,
-        "poverty_rate_qpv": 0.432, "poverty_rate": 0.146}
-    # the demography and size structure are reported, not fitted (weight 0)
+        "poverty_rate_qpv": 0.432, "poverty_rate": 0.146, "one_person_share": 0.36}
+    # the demography and the size structure are reported, not fitted (weight 0), except the
+    # one-person share, which leave_rate drives
     assert {x.name for x in t.targets if x.weight == 0} == set(values) - set(FITTED)
     assert values["turnover_t1"] > values["turnover"] > values["turnover_t5"]
     assert all(x.source and x.tolerance > 0 and x.indicator == x.name for x in t.targets)
@@ -227,11 +231,12 @@ def test_de_settings_follow_the_budget():
 # --- recovery -----------------------------------------------------------------------------------
 # Tolerances of recovery. The targets are a 6-run mean at the truth and each calibration point a
 # 2-run mean on other seeds, so the moments differ by ≈ 0.82 of a run's sd at the truth even
-# there. Through the local slopes (applicants per allocation +20 per unit of apply_rate; refusals
-# per offer −0.14 per unit of accept_base) that is an sd of ≈ 0.028 on apply_rate and ≈ 0.23 on
-# accept_base. We accept 3 sd: 0.085 and 0.7 (a third and a fifth of the boxes). Observed with
-# seeds 5, 6 and 8 and budgets 24 and 30: errors up to 0.052 and 0.28.
-RECOVERY_TOL = {"behaviour.apply_rate": 0.085, "behaviour.accept_base": 0.7}
+# there. Through the local slopes (applicants per allocation +25 per unit of apply_rate; refusals
+# per offer −0.06 per unit of accept_base) that is an sd of ≈ 0.02 on apply_rate and ≈ 0.34 on
+# accept_base. We accept about 3 sd: 0.085 and 1.0 (a third and 0.29 of the boxes). Observed on
+# 2026-12-03 with seeds 5, 6 and 8 and budget 48: MSM errors up to 0.066 and 0.58; ABC medians
+# within 0.025 and 0.52, accept_base intervals 1.3–1.5 wide (the test asks < 1.75).
+RECOVERY_TOL = {"behaviour.apply_rate": 0.085, "behaviour.accept_base": 1.0}
 
 
 @pytest.mark.slow
@@ -260,8 +265,9 @@ def test_abc_posterior_covers_known_parameters(observed):
         lo, hi = summary.loc[name, ["p05", "p95"]]
         assert lo <= TRUTH[name] <= hi, (name, lo, hi)
         assert abs(summary.loc[name, "p50"] - TRUTH[name]) < tol
-    # accept_base is pinned down (90 % interval ≈ 0.8 of a 3.5 box); with 12 of 48 points kept and
-    # noisy applicants per allocation, apply_rate's interval still spans most of its box
+    # accept_base is pinned down (90 % interval 1.3–1.5 of a 3.5 box; 12 points drawn at random
+    # from the box would span about 0.76 of it); with 12 of 48 points kept and noisy applicants
+    # per allocation, apply_rate's interval still spans most of its box
     lo, hi = summary.loc["behaviour.accept_base", ["p05", "p95"]]
     assert hi - lo < 0.5 * (BOX["behaviour.accept_base"][1] - BOX["behaviour.accept_base"][0])
     assert res.posterior["distance"].mean() < res.evaluations["distance"].mean()
@@ -269,6 +275,55 @@ def test_abc_posterior_covers_known_parameters(observed):
     assert list(fit["target"]) == list(TOLS) and fit["simulated"].notna().all()
     assert (fit["simulated_p05"] <= fit["simulated"]).all()
     assert (fit["simulated"] <= fit["simulated_p95"]).all()
+
+
+def _searched(rows):
+    return pd.DataFrame(rows, columns=["behaviour.apply_rate", "behaviour.accept_base",
+                                       "distance"])
+
+
+STABLE_BOX = {"behaviour.apply_rate": (0.05, 0.30), "behaviour.accept_base": (-1.0, 2.5)}
+STABLE_NAMES = list(STABLE_BOX)
+
+
+def test_stable_point_skips_a_best_point_that_rounding_tips_over():
+    from mixsim.calibration.cli import stable_point
+    table = _searched([[0.123456, 1.23456, 5.0],     # best, but tips over once rounded
+                       [0.2, 0.5, math.inf],          # undefined target: never tried
+                       [0.111111, 0.987654, 6.0],
+                       [0.1234561, 1.234559, 5.1],    # rounds to the best point: not retried
+                       [0.09, 0.1, 9.0]])
+    rounded = {(0.1235, 1.235): 30.0, (0.1111, 0.9877): 9.5, (0.09, 0.1): 9.0}
+    calls = []
+
+    def distance_at(p):
+        calls.append(tuple(p.values()))
+        return rounded[tuple(p.values())]
+
+    point, tried = stable_point(table, STABLE_NAMES, STABLE_BOX, distance_at)
+    # 9.5 ≤ 1.5 × 6 + 1 = 10 holds; 30 > 1.5 × 5 + 1 does not; the search stops at the first kept
+    assert point == {"behaviour.apply_rate": 0.1111, "behaviour.accept_base": 0.9877}
+    assert calls == [(0.1235, 1.235), (0.1111, 0.9877)]
+    assert [t["kept"] for t in tried] == [False, True]
+    assert tried[0]["search_distance"] == 5.0 and tried[0]["rounded_distance"] == 30.0
+
+
+def test_stable_point_keeps_the_smallest_rounded_distance_when_none_holds(caplog):
+    from mixsim.calibration.cli import stable_point
+    table = _searched([[0.1, 0.2, 1.0], [0.2, 0.3, 2.0], [0.25, 0.4, 3.0]])
+    rounded = {(0.1, 0.2): 50.0, (0.2, 0.3): 20.0, (0.25, 0.4): 40.0}
+    point, tried = stable_point(table, STABLE_NAMES, STABLE_BOX,
+                                lambda p: rounded[tuple(p.values())], tries=2)
+    assert len(tried) == 2  # the third point is beyond `tries`
+    assert point == {"behaviour.apply_rate": 0.2, "behaviour.accept_base": 0.3}
+    assert [t["kept"] for t in tried] == [False, True]
+    assert "no rounded point kept" in caplog.text
+    # rounded values stay inside the box
+    edge = _searched([[0.300004, -1.00004, 1.0]])
+    point, _ = stable_point(edge, STABLE_NAMES, STABLE_BOX, lambda p: 1.0)
+    assert point == {"behaviour.apply_rate": 0.30, "behaviour.accept_base": -1.0}
+    with pytest.raises(InputError, match="finite distance"):
+        stable_point(_searched([[0.1, 0.2, math.inf]]), STABLE_NAMES, STABLE_BOX, lambda p: 1.0)
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -403,3 +458,18 @@ def test_calibrated_file_holds_the_defaults():
     values = tomllib.loads(path.read_text(encoding="utf-8"))["behaviour"]
     defaults = Behaviour()
     assert values and {k: getattr(defaults, k) for k in values} == values
+
+
+def test_odd_quotes_the_calibrated_defaults():
+    """docs/ODD.md quotes each calibrated parameter with its current value: a refit that forgets
+    the model description fails here (it had kept apply_rate 0.10 and leave_rate 0.05)."""
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    path = root / "calibration" / "default_calibrated.toml"
+    values = tomllib.loads(path.read_text(encoding="utf-8"))["behaviour"]
+    odd = (root / "docs" / "ODD.md").read_text(encoding="utf-8")
+    for name, value in values.items():
+        quoted = re.findall(rf"`(?:behaviour\.)?{name}` \(([-0-9.]+)", odd)
+        assert quoted, f"docs/ODD.md does not quote `{name}` (value …)"
+        assert all(float(q) == value for q in quoted), (name, quoted, value)

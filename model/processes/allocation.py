@@ -187,7 +187,8 @@ RoundRules = namedtuple("RoundRules", [
     "accept_attractiveness", "accept_effort", "local_preference",
     "q1_enforcement", "q1_share", "q1_bonus", "qpv_enforcement", "qpv_share", "qpv_bonus",
     "priority_enforcement", "priority_share", "priority_bonus", "transfer_share",
-    "transfer_bonus", "relocation_priority", "solvency_floor", "prefet_agents_share"])
+    "transfer_bonus", "relocation_priority", "solvency_floor", "prefet_agents_share",
+    "advertise_months", "ad_seed"])
 CotationWeights = namedtuple("CotationWeights", [
     "per_month_waited", "priority", "homeless", "overcrowded", "excessive_cost", "separation",
     "transfer", "relocation", "refusal_penalty"])
@@ -374,7 +375,9 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         # €/month per consumption unit, indexed as incomes
         solvency_floor=float(beh.commission_solvency * DAYS_PER_MONTH * state.ceiling_index),
         prefet_agents_share=float(L.reservation.prefet_agents / L.reservation.prefet
-                                  if L.reservation.prefet > 0 else 0.0))
+                                  if L.reservation.prefet > 0 else 0.0),
+        advertise_months=int(beh.advertise_after_months),
+        ad_seed=int(rng.integers(0, 2**62)) if beh.advertise_after_months > 0 else 0)
     shares = np.asarray(L.reservation.shares(), float)
     w_local, w_dw, w_holder, w_factor, refused, refused_h, stats = _round_kernel(
         a_order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, len(state.commune_ids), counters)
@@ -447,8 +450,12 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
     n_w = n_r = offers = unlet_none = unlet_refused = 0
     flux_order = np.empty(4, np.int64)
     deficit = np.empty(4)
+    adv_out = np.zeros(1, np.int64)
     for n in range(n_v):
         com, rooms, fin, slack = v_i[V_COM, n], v_i[V_ROOMS, n], v_i[V_FIN, n], v_i[V_SLACK, n]
+        ad_index = n * n_a if (rules.advertise_months > 0
+                               and v_i[V_MONTHS, n] >= rules.advertise_months) else -1
+        adv_out[0] = 0
         in_qpv = v_i[V_QPV, n] != 0
         # nobody wishing the commune whose income and size fit (availability aside)
         static = _any_size_fitting(sizes, com, rooms, slack, lst, a_b[B_FIN + fin])
@@ -484,7 +491,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
                 n_sel = _holder_designates(h, com, rooms, fin, slack, in_qpv, rent_q1,
                                            rent_other, charges, max_e, a_f, a_i, a_b, lst,
                                            start, sizes, avail, rules, counters, k_max, buf_i,
-                                           buf_e, sel, eff)
+                                           buf_e, sel, eff, ad_index, v_f[V_ATTR, n], adv_out)
                 if n_sel:
                     holder = h
                     break
@@ -495,13 +502,14 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
             holder = v_i[V_HOLDER, n]
             n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
                                        rent_other, charges, max_e, a_f, a_i, a_b, lst, start, sizes,
-                                       avail, rules, counters, k_max, buf_i, buf_e, sel, eff)
+                                       avail, rules, counters, k_max, buf_i, buf_e, sel, eff,
+                                       ad_index, v_f[V_ATTR, n], adv_out)
             if n_sel == 0 and holder != BAILLEUR and v_i[V_MONTHS, n] >= handback:
                 holder = BAILLEUR  # the holder found nobody: the landlord designates
                 n_sel = _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1,
                                            rent_other, charges, max_e, a_f, a_i, a_b, lst,
                                            start, sizes, avail, rules, counters, k_max, buf_i,
-                                           buf_e, sel, eff)
+                                           buf_e, sel, eff, ad_index, v_f[V_ATTR, n], adv_out)
         if n_sel == 0:
             unlet_none += 1
             counters[C_UNLET + holder] += 1
@@ -509,7 +517,9 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
         # commission: each accepts with probability logistic(accept_base + accept_attr ×
         # (attractiveness − aspiration) − accept_effort × (effort − 0.25) + adjustments)
         first = -1
-        for j in range(n_sel):
+        if adv_out[0]:
+            first = 0  # those who answered the advertisement: the first in rank signs
+        for j in range(n_sel if first < 0 else 0):
             i = sel[j]
             logit = (accept_base + accept_attr * (v_f[V_ATTR, n] - a_f[F_ASPIRATION, i])
                      - accept_effort * (eff[j] - 0.25) + a_f[F_ACCEPT, i])
@@ -546,6 +556,20 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
 
 
 @njit
+def _uniform(key, index):
+    """Return a uniform number in [0, 1) determined by ``key`` and ``index``.
+
+    The SplitMix64 finaliser (Steele, Lea & Flood 2014), for draws whose number is not known in
+    advance (the applicants who see an advertisement).
+    """
+    z = np.uint64(key) + np.uint64(index + 1) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit
 def _member(g, i, com, a_i, a_b):
     """Whether local applicant ``i`` belongs to group ``g`` (``G_LOCAL``: lives in ``com``)."""
     if g == G_LOCAL:
@@ -562,7 +586,7 @@ def _member(g, i, com, a_i, a_b):
 @njit
 def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
                        max_e, a_f, a_i, a_b, lst, start, sizes, avail, rules, counters, k_max,
-                       buf_i, buf_e, sel, eff):
+                       buf_i, buf_e, sel, eff, ad_index, attr, adv_out):
     """Ranked candidates a holder designates from its pool; return how many (in ``sel``).
 
     Pools: préfet, priority households — except that while the leases of its State agents'
@@ -578,7 +602,8 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
     model does not tell DALO households from the other L441-1 priorities].
     """
     args = (com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges, max_e, a_f, a_i, a_b,
-            lst, start, sizes, avail, rules, counters, k_max, buf_i, buf_e, sel, eff)
+            lst, start, sizes, avail, rules, counters, k_max, buf_i, buf_e, sel, eff, ad_index,
+            attr, adv_out)
     if holder == PREFET:
         agents = rules.prefet_agents_share
         if agents > 0 and counters[C_AGENTS] < agents * (counters[C_ALLOC + PREFET] + 1):
@@ -588,14 +613,14 @@ def _holder_designates(holder, com, rooms, fin, slack, in_qpv, rent_q1, rent_oth
         # a DALO designation: one candidate (R441-3 CCH)
         return _designate(holder, POOL_PRIORITY, com, rooms, fin, slack, in_qpv, rent_q1,
                           rent_other, charges, max_e, a_f, a_i, a_b, lst, start, sizes, avail,
-                          rules, counters, 1, buf_i, buf_e, sel, eff)
+                          rules, counters, 1, buf_i, buf_e, sel, eff, ad_index, attr, adv_out)
     return _designate(holder, POOL_EMPLOYED if holder == ACTION_LOGEMENT else POOL_ALL, *args)
 
 
 @njit
 def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other, charges,
                max_e, a_f, a_i, a_b, lst, start, sizes, avail, rules, counters, k_max, buf_i, buf_e,
-               sel, eff):
+               sel, eff, ad_index, attr, adv_out):
     """Ranked candidates a holder designates for a vacancy; return how many (in ``sel``).
 
     The candidates are the available applicants of the ``pool`` (``POOL_PRIORITY``: priority
@@ -659,6 +684,15 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
         a_f[F_INCOME_M]
     uc, floor, q1_group = a_f[F_UC], rules.solvency_floor, a_b[B_Q1_GROUP]
     exempt = holder == PREFET and pool == POOL_PRIORITY
+    # a dwelling on offer for advertise_months is advertised (location voulue): applicants see
+    # it and answer with the probability they would accept it (the commission step's
+    # acceptance); the commission ranks those who answered, and the first signs (an applicant
+    # who does not answer has refused no offer). The préfet's designations of priority
+    # households are not advertised [ODD §7.6]
+    advertised = not exempt and ad_index >= 0
+    adv_out[0] = 1 if advertised else 0
+    accept_base, accept_attr = rules.accept_base, rules.accept_attractiveness
+    accept_effort, aspiration, accept_adj = rules.accept_effort, a_f[F_ASPIRATION], a_f[F_ACCEPT]
     q1_reserved = False  # offers reserved to the Q1 group: the floor yields to the quota
     for q in range(n_s):
         if strict[q] == G_Q1:
@@ -698,6 +732,11 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
                 if not exempt and not (q1_reserved and q1_group[i]) and slack < FLOOR_YIELDS_SLACK \
                         and income_m[i] * (1.0 - e) < floor * uc[i]:
                     continue
+                if advertised:
+                    logit = (accept_base + accept_attr * (attr - aspiration[i])
+                             - accept_effort * (e - 0.25) + accept_adj[i])
+                    if _uniform(rules.ad_seed, ad_index + i) * (1.0 + math.exp(-logit)) >= 1.0:
+                        continue  # does not answer the advertisement
                 buf_i[n_fit] = i
                 buf_e[n_fit] = e
                 n_fit += 1
