@@ -394,17 +394,20 @@ class PointEvaluator:
 # ------------------------------------------------------------------------------------------------
 
 
-def replicate_table(problem: Problem, params: Mapping[str, float], *, n_jobs: int = 1
-                    ) -> np.ndarray:
+def replicate_table(problem: Problem, params: Mapping[str, float], *, n_jobs: int = 1,
+                    replicate_ids: Sequence[int] | None = None) -> np.ndarray:
     """Moments of each replicate at one point, shape ``(replicates, targets)`` (NaN: undefined).
 
-    The replicates run in parallel (one sample row each, through ``evaluate``).
+    The replicates run in parallel (one sample row each, through ``evaluate``). Replicate ``r``
+    runs on ``SeedSequence(problem.seed, spawn_key=(0, r))``; ``replicate_ids`` (default
+    ``range(problem.replicates)``, the search's) chooses which.
     """
     from mixsim.experiments.sensitivity import evaluate
     model_fn = problem.model_fn()
     ids = [to_identifier(n) for n in problem.names] + ["replicate"]
     x = [float(params[n]) for n in problem.names]
-    X = np.array([x + [float(r)] for r in range(problem.replicates)])
+    ids_r = range(problem.replicates) if replicate_ids is None else replicate_ids
+    X = np.array([x + [float(r)] for r in ids_r])
     Y, _ = evaluate(model_fn, ids, X, n_jobs=n_jobs, replicates=1, outcomes=model_fn.outcomes())
     n_t = len(problem.targets.names)
     return np.where(Y[:, n_t:] > 0, Y[:, :n_t], np.nan)

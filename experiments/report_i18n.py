@@ -655,6 +655,8 @@ TARGET_LABELS: dict[str, dict[str, str]] = {
     "mean_wait_days_pending": {"fr": "Ancienneté moyenne des demandes en cours (jours)",
                                "en": "Mean age of pending demands (days)"},
     "poverty_rate_qpv": {"fr": "Taux de pauvreté en QPV", "en": "Poverty rate in QPV"},
+    "refusing_applicant_share": {"fr": "Demandeurs ayant refusé une proposition",
+                                 "en": "Applicants offered a dwelling who refused one"},
     "poverty_rate": {"fr": "Taux de pauvreté", "en": "Poverty rate"},
     "tenants_below_60pct_ceiling_share": {
         "fr": "Locataires sous 60\u202f% du plafond PLUS",

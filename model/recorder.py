@@ -122,7 +122,7 @@ class Recorder:
         a = self._allocs
         cat = {k: np.concatenate([getattr(x, k) for x in a]) if a else np.zeros(0)
                for k in ("dwellings", "holders", "in_qpv", "q1", "relocation", "transfer",
-                         "priority", "new_unit", "wait", "quartile")}
+                         "priority", "new_unit", "wait", "quartile", "advertised")}
         sums = {k: sum(getattr(x, k) for x in a) for k in
                 ("offers", "refusals", "vacancies", "unlet_no_candidate", "unlet_refused")}
         c = state.counters
@@ -142,6 +142,7 @@ class Recorder:
         add("q1_share_leases_outside_qpv", share(c.get("q1_out", 0), c.get("leases_out", 0)))
         add("q234_share_leases_inside_qpv", share(c.get("q234_in", 0), c.get("leases_in", 0)))
         add("transfer_share", share(cat["transfer"].sum(), n))
+        add("advertised_lease_share", share(cat["advertised"].sum(), n))
         add("relocations", cat["relocation"].sum())
         add("priority_share", share(cat["priority"].sum(), n))
         for h, name in enumerate(HOLDER_NAMES):
@@ -175,6 +176,7 @@ class Recorder:
         add("offers", sums["offers"])
         add("refusals", sums["refusals"])
         add("refusal_rate", share(sums["refusals"], sums["offers"]))
+        add("refusing_applicant_share", refusing_applicant_share(a))
         relet = n - cat["new_unit"].sum()
         add("turnover", share(relet, self._stock_start))
         dw = state.dw
@@ -240,3 +242,17 @@ class Recorder:
                          f"attractiveness_change_per_move_q{k}",
                          float(g.mean()) if len(g) else float("nan")))
         return rows
+
+
+def refusing_applicant_share(allocs) -> float:
+    """Of the households offered a dwelling in the rounds ``allocs``, the share who refused one.
+
+    The count of the published figure (Eurométropole de Strasbourg 2017: 46–47 % of the
+    applicants with an offer refused): a household refusing twice counts once, and a household
+    who refused then signed counts as refusing. NaN without offers.
+    """
+    if not allocs:
+        return float("nan")
+    offered = np.unique(np.concatenate([x.offered_ids for x in allocs]))
+    refusing = np.unique(np.concatenate([x.refused_ids for x in allocs]))
+    return len(refusing) / len(offered) if len(offered) else float("nan")

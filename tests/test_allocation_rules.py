@@ -434,11 +434,12 @@ def test_size_lists_hold_exactly_the_applicants_whose_size_fits_each_vacancy():
 # --- advertised hard-to-let dwellings (location voulue, ODD §7.6) ------------------------------
 
 
-def advert_round(st, beh, *, months_on_offer, holder=3, priority=False):
+def advert_round(st, beh, *, months_on_offer, holder=3, priority=False, keen_elsewhere=False):
     """A one-room vacancy in A2 on offer for ``months_on_offer`` months; a long-waiting
     applicant whose aspiration (z = +3) is far above any neighbourhood, then one who just
     applied with a low aspiration (z = −2); both at the median income, so that only the
-    aspiration tells them apart."""
+    aspiration tells them apart. ``keen_elsewhere``: the keen one wishes only the other
+    commune."""
     close_applications(st)
     unit = one_room_units(st, "A2")[:1]
     free_units(st, unit)
@@ -449,6 +450,8 @@ def advert_round(st, beh, *, months_on_offer, holder=3, priority=False):
     both = np.concatenate([choosy, keen])
     st.hh.income_uc[both] = st.median_income_uc
     st.hh.priority[both] = priority
+    if keen_elsewhere:
+        st.hh.wishes[keen] = 0b11 & ~(1 << int(st.nb.commune[st.dw.nbhd[unit[0]]]))
     lv = levers(**{"reservation.handback_months": 12, "priority.lost_after_refusal": False})
     out = allocate(st, lv, beh, np.random.default_rng(5), MoveLog())
     return out, choosy[0], keen[0]
@@ -499,6 +502,44 @@ def test_prefet_dalo_designations_are_not_advertised(tiny_state):
     out, choosy, keen = advert_round(tiny_state, Behaviour(**PICKY), months_on_offer=6,
                                      holder=0, priority=True)
     assert out.offers == 1 and out.refusals == 1 and out.n == 0
+
+
+@pytest.mark.parametrize("scope, months_on_offer, signs", [
+    ("territory", 6, True), ("commune", 6, False), ("territory", 0, False)])
+def test_a_public_listing_reaches_applicants_who_wished_another_commune(
+        tiny_state, scope, months_on_offer, signs):
+    # the keen applicant wishes only commune B; the vacancy is in A. On a public listing
+    # (advertise_scope "territory") it sees the advertisement and signs; when only applicants
+    # wishing A see it, or before the dwelling is advertised, the commission proposes the
+    # choosy one alone, who refuses (or, advertised, does not answer)
+    beh = Behaviour(**PICKY, advertise_scope=scope)
+    out, choosy, keen = advert_round(tiny_state, beh, months_on_offer=months_on_offer,
+                                     keen_elsewhere=True)
+    assert list(out.households) == ([keen] if signs else [])
+    assert out.refusals == (1 if months_on_offer < 2 else 0)
+
+
+def test_the_round_reports_who_was_offered_and_who_refused(tiny_state):
+    st = tiny_state
+    out, choosy, keen = advert_round(st, Behaviour(**PICKY), months_on_offer=0)
+    # not advertised: the choosy first in rank refuses, the keen one signs
+    assert out.refused_ids.tolist() == [st.hh.hid[choosy]]
+    assert sorted(out.offered_ids.tolist()) == sorted([st.hh.hid[choosy], st.hh.hid[keen]])
+
+
+def test_refusing_applicant_share_counts_households_not_offers():
+    from mixsim.model.recorder import refusing_applicant_share
+
+    class Round:  # the two fields the share reads
+        def __init__(self, offered, refused):
+            self.offered_ids, self.refused_ids = np.array(offered), np.array(refused)
+
+    # household 1 refuses in two months then signs: counted once, as refusing; 2 signs; 3
+    # refuses: 2 refusing of 3 offered (refusals per offer would be 3 of 5)
+    rounds = [Round([1, 2], [1]), Round([1, 3], [1, 3]), Round([1], [])]
+    assert refusing_applicant_share(rounds) == pytest.approx(2 / 3)
+    assert np.isnan(refusing_applicant_share([]))
+    assert np.isnan(refusing_applicant_share([Round([], [])]))
 
 
 def test_answer_draws_are_uniform_and_independent():

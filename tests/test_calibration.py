@@ -78,7 +78,7 @@ def observed() -> np.ndarray:
 
 
 FITTED = ("turnover", "vacancy", "applicants_per_allocation", "transfer_share", "mean_wait_days",
-          "q1_share_leases_outside_qpv", "refusal_rate", "vacancy_over_3_months",
+          "q1_share_leases_outside_qpv", "refusing_applicant_share", "vacancy_over_3_months",
           "mean_wait_days_pending", "poverty_rate_qpv", "poverty_rate", "one_person_share")
 
 
@@ -88,14 +88,16 @@ def test_default_targets_are_the_spec_table():
     assert {k: values[k] for k in FITTED} == {
         "turnover": 0.088, "vacancy": 0.024, "applicants_per_allocation": 4.3,
         "transfer_share": 0.30, "mean_wait_days": 520.0, "q1_share_leases_outside_qpv": 0.155,
-        "refusal_rate": 0.46, "vacancy_over_3_months": 0.013, "mean_wait_days_pending": 721.0,
-        "poverty_rate_qpv": 0.432, "poverty_rate": 0.146, "one_person_share": 0.36}
+        "refusing_applicant_share": 0.46, "vacancy_over_3_months": 0.013,
+        "mean_wait_days_pending": 721.0, "poverty_rate_qpv": 0.432, "poverty_rate": 0.146,
+        "one_person_share": 0.36}
     # the demography and the size structure are reported, not fitted (weight 0), except the
     # one-person share, which leave_rate drives
     assert {x.name for x in t.targets if x.weight == 0} == set(values) - set(FITTED)
     assert values["turnover_t1"] > values["turnover"] > values["turnover_t5"]
     assert all(x.source and x.tolerance > 0 and x.indicator == x.name for x in t.targets)
-    assert "per offer" in t["refusal_rate"].note and t["refusal_rate"].weight == 0.5
+    # the source's count (an applicant refusing twice counts once), hence weight 1
+    assert "refusal_rate" not in values and t["refusing_applicant_share"].weight == 1.0
     assert t["vacancy"].weight == 1.0  # fitted since the re-letting delay (docs/calibration.md)
     assert pickle.loads(pickle.dumps(t)) == t  # joblib workers receive it
     assert t.burn_in == 1 and set(t.parameters) == {
@@ -286,44 +288,53 @@ STABLE_BOX = {"behaviour.apply_rate": (0.05, 0.30), "behaviour.accept_base": (-1
 STABLE_NAMES = list(STABLE_BOX)
 
 
-def test_stable_point_skips_a_best_point_that_rounding_tips_over():
-    from mixsim.calibration.cli import stable_point
-    table = _searched([[0.123456, 1.23456, 5.0],     # best, but tips over once rounded
-                       [0.2, 0.5, math.inf],          # undefined target: never tried
+def test_confirmed_point_keeps_the_smallest_distance_on_fresh_runs():
+    from mixsim.calibration.cli import confirmed_point
+    table = _searched([[0.123456, 1.23456, 5.0],     # best searched, but its noise was lucky
+                       [0.2, 0.5, math.inf],          # undefined target: never re-evaluated
                        [0.111111, 0.987654, 6.0],
-                       [0.1234561, 1.234559, 5.1],    # rounds to the best point: not retried
+                       [0.1234561, 1.234559, 5.1],    # rounds to the best point: not rerun
                        [0.09, 0.1, 9.0]])
-    rounded = {(0.1235, 1.235): 30.0, (0.1111, 0.9877): 9.5, (0.09, 0.1): 9.0}
+    confirmed = {(0.1235, 1.235): 30.0, (0.1111, 0.9877): 9.5, (0.09, 0.1): 7.0}
     calls = []
 
     def distance_at(p):
         calls.append(tuple(p.values()))
-        return rounded[tuple(p.values())]
+        return confirmed[tuple(p.values())]
 
-    point, tried = stable_point(table, STABLE_NAMES, STABLE_BOX, distance_at)
-    # 9.5 ≤ 1.5 × 6 + 1 = 10 holds; 30 > 1.5 × 5 + 1 does not; the search stops at the first kept
-    assert point == {"behaviour.apply_rate": 0.1111, "behaviour.accept_base": 0.9877}
-    assert calls == [(0.1235, 1.235), (0.1111, 0.9877)]
-    assert [t["kept"] for t in tried] == [False, True]
-    assert tried[0]["search_distance"] == 5.0 and tried[0]["rounded_distance"] == 30.0
+    point, tried = confirmed_point(table, STABLE_NAMES, STABLE_BOX, distance_at)
+    # every distinct rounded point among the best is rerun, in search order; the smallest
+    # confirmed distance wins, even from the last place of the search
+    assert calls == [(0.1235, 1.235), (0.1111, 0.9877), (0.09, 0.1)]
+    assert point == {"behaviour.apply_rate": 0.09, "behaviour.accept_base": 0.1}
+    assert [t["kept"] for t in tried] == [False, False, True]
+    assert tried[0]["search_distance"] == 5.0 and tried[0]["confirmed_distance"] == 30.0
 
 
-def test_stable_point_keeps_the_smallest_rounded_distance_when_none_holds(caplog):
-    from mixsim.calibration.cli import stable_point
+def test_confirmed_point_limits_the_reruns_breaks_ties_and_stays_in_the_box():
+    from mixsim.calibration.cli import confirmed_point
     table = _searched([[0.1, 0.2, 1.0], [0.2, 0.3, 2.0], [0.25, 0.4, 3.0]])
-    rounded = {(0.1, 0.2): 50.0, (0.2, 0.3): 20.0, (0.25, 0.4): 40.0}
-    point, tried = stable_point(table, STABLE_NAMES, STABLE_BOX,
-                                lambda p: rounded[tuple(p.values())], tries=2)
+    point, tried = confirmed_point(table, STABLE_NAMES, STABLE_BOX, lambda p: 4.0, tries=2)
     assert len(tried) == 2  # the third point is beyond `tries`
-    assert point == {"behaviour.apply_rate": 0.2, "behaviour.accept_base": 0.3}
-    assert [t["kept"] for t in tried] == [False, True]
-    assert "no rounded point kept" in caplog.text
-    # rounded values stay inside the box
+    # equal confirmed distances: the first in search order
+    assert point == {"behaviour.apply_rate": 0.1, "behaviour.accept_base": 0.2}
     edge = _searched([[0.300004, -1.00004, 1.0]])
-    point, _ = stable_point(edge, STABLE_NAMES, STABLE_BOX, lambda p: 1.0)
+    point, _ = confirmed_point(edge, STABLE_NAMES, STABLE_BOX, lambda p: 1.0)
     assert point == {"behaviour.apply_rate": 0.30, "behaviour.accept_base": -1.0}
     with pytest.raises(InputError, match="finite distance"):
-        stable_point(_searched([[0.1, 0.2, math.inf]]), STABLE_NAMES, STABLE_BOX, lambda p: 1.0)
+        confirmed_point(_searched([[0.1, 0.2, math.inf]]), STABLE_NAMES, STABLE_BOX,
+                        lambda p: 1.0)
+
+
+def test_replicate_table_runs_the_replicate_seeds_asked_for():
+    # the confirmation of MSM runs replicates the search did not use (calibration/cli.py)
+    problem = Problem(Scenario(years=2).with_overrides({"territory.scale": 0.05}),
+                      recovery_targets([5.0, 0.5]), replicates=2, seed=3)
+    both = replicate_table(problem, TRUTH)
+    second = replicate_table(problem, TRUTH, replicate_ids=[1])
+    third = replicate_table(problem, TRUTH, replicate_ids=[2])
+    assert np.array_equal(second, both[1:], equal_nan=True)
+    assert not np.array_equal(third, both[1:], equal_nan=True)
 
 
 # --- command line -------------------------------------------------------------------------------

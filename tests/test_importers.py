@@ -251,7 +251,7 @@ def test_example_targets_file():
         targets = tomllib.load(f)["targets"]
     want = {"turnover": 0.088, "vacancy": 0.024, "applicants_per_allocation": 4.3,
             "transfer_share": 0.30, "mean_wait_days": 520, "q1_share_leases_outside_qpv": 0.155,
-            "refusal_rate": 0.46, "poverty_rate_qpv": 0.432, "sls_payer_share": 0.03}
+            "refusing_applicant_share": 0.46, "poverty_rate_qpv": 0.432, "sls_payer_share": 0.03}
     from mixsim.calibration.targets import default_targets
     assert set(targets) == set(default_targets().names)  # the national figures, standing in
     for name, value in want.items():

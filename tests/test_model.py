@@ -56,8 +56,11 @@ def check_invariants(m: HousingModel) -> None:
         # hard-to-let dwellings (vacant 3 / 6 months) accept 1 / 2 more rooms
         assert (dw.rooms[dws] >= rooms_needed(size)).all()
         assert (dw.rooms[dws] <= size + 3).all()
+        # a commune the demand names, unless relocated (any commune) or signed on a public
+        # listing's advertisement (ODD §7.6)
         wished = ((hh.wishes[who] >> nb.commune[dw.nbhd[dws]]) & 1).astype(bool)
-        assert (wished | res.relocation).all()
+        assert (wished | res.relocation | res.advertised).all()
+        assert res.advertised.dtype == bool and len(res.advertised) == res.n
         income = household_income(hh, who)
         eff = effort_rate(income, size, social_rent(dw, dws), dw.area[dws])
         eff -= rls_relief(income, m.levers) / np.maximum(income / 12, 1.0)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -111,6 +111,12 @@ class AllocationResult:
     new_unit: np.ndarray
     wait: np.ndarray  # months
     quartile: np.ndarray  # territory income quartile
+    # signed on an advertisement (location voulue; the applicant may not have wished the commune)
+    advertised: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # stable ids (``hid``) of the households offered a dwelling this month: those who refused
+    # one, and every household offered (signers and refusers)
+    refused_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    offered_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     offers: int = 0
     refusals: int = 0
     vacancies: int = 0
@@ -133,7 +139,7 @@ def _by_decreasing(score: np.ndarray) -> np.ndarray:
 
 
 LEASE_FIELDS = ("households", "dwellings", "holders", "in_qpv", "q1", "relocation", "transfer",
-                "priority", "new_unit", "wait", "quartile")
+                "priority", "new_unit", "wait", "quartile", "advertised")
 
 
 def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generator,
@@ -149,14 +155,17 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
     # a demand: registration, processing, yearly renewal, allocation; ODD §7.6)
     apps = np.flatnonzero(hh.alive & (hh.app != APP_NONE)
                           & (hh.app_month <= state.month - beh.processing_months))
-    res = dict(offers=0, refusals=0, vacancies=len(vac), unlet_no_candidate=0, unlet_refused=0)
-    signed = (_NONE, _NONE, _NONE, np.zeros(0))
+    res = dict(offers=0, refusals=0, vacancies=len(vac), unlet_no_candidate=0, unlet_refused=0,
+               refused_ids=np.zeros(0, np.int64))
+    signed = (_NONE, _NONE, _NONE, np.zeros(0), _NONE.astype(bool))
     q1 = _NONE.astype(bool)
     if len(vac) and len(apps):
         q1, signed = _round(state, levers, beh, rng, vac, apps, res)
     else:
         res["unlet_no_candidate"] = len(vac)
+    signers = hh.hid[apps[signed[0]]] if len(signed[0]) else np.zeros(0, np.int64)
     leases = _sign_all(state, apps, q1, signed, log)
+    res["offered_ids"] = np.concatenate([signers, res["refused_ids"]])
     still = vacant[dw.occupant[vacant] < 0]
     dw.months_vacant[still] += 1
     return AllocationResult(**leases, **res)
@@ -188,7 +197,7 @@ RoundRules = namedtuple("RoundRules", [
     "q1_enforcement", "q1_share", "q1_bonus", "qpv_enforcement", "qpv_share", "qpv_bonus",
     "priority_enforcement", "priority_share", "priority_bonus", "transfer_share",
     "transfer_bonus", "relocation_priority", "solvency_floor", "prefet_agents_share",
-    "advertise_months", "ad_seed"])
+    "advertise_months", "advertise_public", "ad_seed"])
 CotationWeights = namedtuple("CotationWeights", [
     "per_month_waited", "priority", "homeless", "overcrowded", "excessive_cost", "separation",
     "transfer", "relocation", "refusal_penalty"])
@@ -377,9 +386,10 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         prefet_agents_share=float(L.reservation.prefet_agents / L.reservation.prefet
                                   if L.reservation.prefet > 0 else 0.0),
         advertise_months=int(beh.advertise_after_months),
+        advertise_public=beh.advertise_scope == "territory",
         ad_seed=int(rng.integers(0, 2**62)) if beh.advertise_after_months > 0 else 0)
     shares = np.asarray(L.reservation.shares(), float)
-    w_local, w_dw, w_holder, w_factor, refused, refused_h, stats = _round_kernel(
+    w_local, w_dw, w_holder, w_factor, w_adv, refused, refused_h, stats = _round_kernel(
         a_order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, len(state.commune_ids), counters)
     for key, old, new in zip(COUNTER_KEYS, before.tolist(), counters.tolist(), strict=True):
         if new != old:
@@ -389,11 +399,12 @@ def _round(state: State, levers: Levers, beh: Behaviour, rng: np.random.Generato
         res[name] += value
     # each refuser is offered one dwelling at most in a round: the indices are distinct
     state.hh.refusals[apps[refused]] += 1
+    res["refused_ids"] = state.hh.hid[apps[refused]]
     if L.priority.lost_after_refusal:
         # a priority household refusing the préfet's adapted offer releases the préfet of its
         # obligation (L441-2-3 CCH; every offer made is adapted: eligible, sized, affordable)
         state.hh.priority[apps[refused[refused_h == PREFET]]] = False
-    return a_b[B_Q1], (w_local, w_dw, w_holder, w_factor)
+    return a_b[B_Q1], (w_local, w_dw, w_holder, w_factor, w_adv)
 
 
 @njit
@@ -412,30 +423,32 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
     """
     k_max, flux, handback = rules.k_max, rules.flux, rules.handback_months
     modulation, uplift, max_e = rules.modulation, rules.uplift, rules.max_effort
-    accept_base, accept_attr = rules.accept_base, rules.accept_attractiveness
-    accept_effort = rules.accept_effort
     n_a, n_v = len(order), v_i.shape[1]
     reloc, wishes = a_b[B_RELOC], a_i[I_WISHES]
     need, max_rooms = a_i[I_NEED], a_i[I_MAX_ROOMS]
     # applicants wishing each commune (relocated households: every commune), by decreasing
-    # score: compressed rows, commune c's list at lst[start[c]:start[c + 1]]
-    start = np.zeros(n_communes + 1, np.int64)
+    # score: compressed rows, commune c's list at lst[start[c]:start[c + 1]]; one more list,
+    # index n_communes, holds every applicant (who sees a public listing's advertisements)
+    start = np.zeros(n_communes + 2, np.int64)
     for r in range(n_a):
         i = order[r]
         for c in range(n_communes):
             if reloc[i] or (wishes[i] >> c) & 1:
                 start[c + 1] += 1
-    for c in range(n_communes):
+    start[n_communes + 1] = n_a
+    for c in range(n_communes + 1):
         start[c + 1] += start[c]
-    lst = np.empty(start[n_communes], np.int64)
-    fill = start[:n_communes].copy()
+    lst = np.empty(start[n_communes + 1], np.int64)
+    fill = start[:n_communes + 1].copy()
     for r in range(n_a):
         i = order[r]
         for c in range(n_communes):
             if reloc[i] or (wishes[i] >> c) & 1:
                 lst[fill[c]] = i
                 fill[c] += 1
-    sizes = _size_lists(order, lst, start, n_communes, need, max_rooms, v_i[V_ROOMS])
+        lst[fill[n_communes]] = i
+        fill[n_communes] += 1
+    sizes = _size_lists(order, lst, start, n_communes + 1, need, max_rooms, v_i[V_ROOMS])
     avail = np.ones(n_a, np.bool_)
     buf_i = np.empty(2 * n_a, np.int64)  # fitting candidates (the second half: _keep_members)
     buf_e = np.empty(2 * n_a)
@@ -445,6 +458,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
     w_dw = np.empty(n_v, np.int64)
     w_holder = np.empty(n_v, np.int64)
     w_factor = np.empty(n_v)
+    w_adv = np.zeros(n_v, np.bool_)
     refused = np.empty(n_v * k_max, np.int64)
     refused_h = np.empty(n_v * k_max, np.int64)
     n_w = n_r = offers = unlet_none = unlet_refused = 0
@@ -457,9 +471,10 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
                                and v_i[V_MONTHS, n] >= rules.advertise_months) else -1
         adv_out[0] = 0
         in_qpv = v_i[V_QPV, n] != 0
-        # nobody wishing the commune whose income and size fit (availability aside)
-        static = _any_size_fitting(sizes, com, rooms, slack, lst, a_b[B_FIN + fin])
-        if not static:
+        # nobody wishing the commune whose income and size fit (availability aside); an
+        # advertisement on a public listing is seen by applicants of every commune
+        if not (ad_index >= 0 and rules.advertise_public) \
+                and not _any_size_fitting(sizes, com, rooms, slack, lst, a_b[B_FIN + fin]):
             unlet_none += 1
             continue
         # rent terms of the offer (revenue-neutral modulation: dearer in QPV, up to the
@@ -514,16 +529,12 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
             unlet_none += 1
             counters[C_UNLET + holder] += 1
             continue
-        # commission: each accepts with probability logistic(accept_base + accept_attr ×
-        # (attractiveness − aspiration) − accept_effort × (effort − 0.25) + adjustments)
+        # commission: each candidate in turn accepts with probability _accept_probability
         first = -1
         if adv_out[0]:
             first = 0  # those who answered the advertisement: the first in rank signs
         for j in range(n_sel if first < 0 else 0):
-            i = sel[j]
-            logit = (accept_base + accept_attr * (v_f[V_ATTR, n] - a_f[F_ASPIRATION, i])
-                     - accept_effort * (eff[j] - 0.25) + a_f[F_ACCEPT, i])
-            if u[n, j] * (1.0 + math.exp(-logit)) < 1.0:
+            if u[n, j] < _accept_probability(rules, v_f[V_ATTR, n], eff[j], a_f, sel[j]):
                 first = j
                 break
         n_ref = n_sel if first < 0 else first
@@ -539,6 +550,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
             w_dw[n_w] = v_i[V_DW, n]
             w_holder[n_w] = holder
             w_factor[n_w] = f_q1 if a_b[B_Q1, i] else f_other
+            w_adv[n_w] = adv_out[0] != 0
             n_w += 1
             if flux:  # the holder's flow counts the vacancy once, on its signed lease
                 counters[C_FLUX + holder] += 1
@@ -551,8 +563,21 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
             unlet_refused += 1
             offers += n_sel
     stats = np.array([offers, n_r, unlet_none, unlet_refused], np.int64)
-    return (w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], refused[:n_r],
-            refused_h[:n_r], stats)
+    return (w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], w_adv[:n_w],
+            refused[:n_r],            refused_h[:n_r], stats)
+
+
+@njit
+def _accept_probability(rules, attractiveness, effort, a_f, i):
+    """Probability that applicant ``i`` accepts (or answers the advertisement of) a dwelling.
+
+    logistic(accept_base + accept_attractiveness × (attractiveness − aspiration)
+    − accept_effort × (effort − 0.25) + the applicant's adjustments) [ODD §7.6].
+    """
+    logit = (rules.accept_base + rules.accept_attractiveness
+             * (attractiveness - a_f[F_ASPIRATION, i])
+             - rules.accept_effort * (effort - 0.25) + a_f[F_ACCEPT, i])
+    return 1.0 / (1.0 + math.exp(-logit))
 
 
 @njit
@@ -688,20 +713,23 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
     # it and answer with the probability they would accept it (the commission step's
     # acceptance); the commission ranks those who answered, and the first signs (an applicant
     # who does not answer has refused no offer). The préfet's designations of priority
-    # households are not advertised [ODD §7.6]
+    # households are not advertised. advertise_public: on a public listing, seen by the
+    # applicants of every commune (Bienvéo.fr, USH 2017; landlords' adverts; "location active"
+    # of the Pays Voironnais); else by those who wish the dwelling's commune [ODD §7.6]
     advertised = not exempt and ad_index >= 0
     adv_out[0] = 1 if advertised else 0
-    accept_base, accept_attr = rules.accept_base, rules.accept_attractiveness
-    accept_effort, aspiration, accept_adj = rules.accept_effort, a_f[F_ASPIRATION], a_f[F_ACCEPT]
     q1_reserved = False  # offers reserved to the Q1 group: the floor yields to the quota
     for q in range(n_s):
         if strict[q] == G_Q1:
             q1_reserved = True
+    # on a public listing (advertise_public) every applicant of the territory sees it: the
+    # list of every applicant, after the communes' (see _round_kernel)
+    lc = len(start) - 2 if advertised and rules.advertise_public else com
     n_fit = 0
     stop = k_max if n_s == 0 and n_b == 0 and slack == 0 else -1
-    # With an early stop, the commune's list in base-score order; else only the applicants
-    # whose size can fit (_size_lists), in any order: the selection below breaks score ties
-    # by base-score rank, so the order they are found in does not matter.
+    # With an early stop, the list in base-score order; else only the applicants whose size
+    # can fit (_size_lists), in any order: the selection below breaks score ties by
+    # base-score rank, so the order they are found in does not matter.
     sstart, spos, r_cap, rank = sizes
     w = r_cap + 1
     lo_b = max(rooms - slack, 0)
@@ -709,10 +737,10 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
     for x in range(n_lists):
         if stop < 0:
             a, b = x // (w - lo_b), lo_b + x % (w - lo_b)
-            y = (com * w + a) * w + b
+            y = (lc * w + a) * w + b
             first, last = sstart[y], sstart[y + 1]
         else:
-            first, last = start[com], start[com + 1]
+            first, last = start[lc], start[lc + 1]
         for q in range(first, last):
             i = lst[spos[q]] if stop < 0 else lst[q]
             if not avail[i] or not ok_fin[i] or need[i] > rooms or max_rooms[i] < rooms - slack:
@@ -732,11 +760,9 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
                 if not exempt and not (q1_reserved and q1_group[i]) and slack < FLOOR_YIELDS_SLACK \
                         and income_m[i] * (1.0 - e) < floor * uc[i]:
                     continue
-                if advertised:
-                    logit = (accept_base + accept_attr * (attr - aspiration[i])
-                             - accept_effort * (e - 0.25) + accept_adj[i])
-                    if _uniform(rules.ad_seed, ad_index + i) * (1.0 + math.exp(-logit)) >= 1.0:
-                        continue  # does not answer the advertisement
+                if advertised and _uniform(rules.ad_seed, ad_index + i) \
+                        >= _accept_probability(rules, attr, e, a_f, i):
+                    continue  # does not answer the advertisement
                 buf_i[n_fit] = i
                 buf_e[n_fit] = e
                 n_fit += 1
@@ -888,7 +914,7 @@ def _sign_all(state: State, apps: np.ndarray, q1_local: np.ndarray, signed: tupl
               log: MoveLog) -> dict[str, np.ndarray]:
     """Move the round's winners into their new dwellings (one vectorised update)."""
     hh, dw, nb = state.hh, state.dw, state.nb
-    local, dws, holders, factor = signed
+    local, dws, holders, factor, advertised = signed
     if len(local) == 0:
         z = np.zeros(0, np.int64)
         return {k: (z if k in ("households", "dwellings", "holders", "wait", "quartile")
@@ -902,6 +928,7 @@ def _sign_all(state: State, apps: np.ndarray, q1_local: np.ndarray, signed: tupl
         "transfer": transfer, "priority": hh.priority[who].copy(), "new_unit": dw.new[dws].copy(),
         "wait": (state.month - hh.app_month[who]).astype(np.int64),
         "quartile": hh.quartile[who].astype(np.int64),
+        "advertised": np.asarray(advertised, bool),
     }
     kind = np.where(reloc, KIND["relocation"], np.where(transfer, KIND["transfer"],
                                                         KIND["first_letting"]))
