@@ -564,7 +564,7 @@ def _round_kernel(order, a_f, a_i, a_b, v_i, v_f, u, rules, shares, n_communes, 
             offers += n_sel
     stats = np.array([offers, n_r, unlet_none, unlet_refused], np.int64)
     return (w_local[:n_w], w_dw[:n_w], w_holder[:n_w], w_factor[:n_w], w_adv[:n_w],
-            refused[:n_r],            refused_h[:n_r], stats)
+            refused[:n_r], refused_h[:n_r], stats)
 
 
 @njit
