@@ -326,17 +326,14 @@ def _run_calibration(data: str | Path, out: str | Path, *, method: str = "msm",
         # from `replicates` on
         fresh = list(range(replicates, replicates + max(CONFIRM_MIN, CONFIRM_FACTOR * replicates)))
 
-        def confirmed_distance(p: dict[str, float]) -> float:
-            rows = replicate_table(problem, p, n_jobs=jobs, replicate_ids=fresh)
-            return float(np.nansum(fit_table(problem, p, per_replicate=rows)["contribution"]))
         with progress_bar(CONFIRM_TRIES, "confirmation (msm)", unit="point") as bar:
-            def counted(p: dict[str, float]) -> float:
-                d = confirmed_distance(p)
+            def confirmed_distance(p: dict[str, float]) -> float:
+                rows = replicate_table(problem, p, n_jobs=jobs, replicate_ids=fresh)
                 if progress:
                     bar.update(1)
-                return d
+                return float(np.nansum(fit_table(problem, p, per_replicate=rows)["contribution"]))
             point, tried = confirmed_point(evaluator.table(), list(problem.names), bounds,
-                                           counted)
+                                           confirmed_distance)
         confirmation = {"replicates": fresh, "points": tried}
     else:
         point = {n: _round(v, *bounds[n]) for n, v in result.point.items()}

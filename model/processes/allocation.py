@@ -163,9 +163,8 @@ def allocate(state: State, levers: Levers, beh: Behaviour, rng: np.random.Genera
         q1, signed = _round(state, levers, beh, rng, vac, apps, res)
     else:
         res["unlet_no_candidate"] = len(vac)
-    signers = hh.hid[apps[signed[0]]] if len(signed[0]) else np.zeros(0, np.int64)
     leases = _sign_all(state, apps, q1, signed, log)
-    res["offered_ids"] = np.concatenate([signers, res["refused_ids"]])
+    res["offered_ids"] = np.concatenate([hh.hid[leases["households"]], res["refused_ids"]])
     still = vacant[dw.occupant[vacant] < 0]
     dw.months_vacant[still] += 1
     return AllocationResult(**leases, **res)
