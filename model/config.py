@@ -436,10 +436,14 @@ class Behaviour(_Validated):
     income_persistence: float = param(0.97, "yearly correlation of income normal scores (AR(1)); "
                                       "0.97 keeps ~80 % of households in their quartile from "
                                       "one year to the next [assumption]", lo=0.0, hi=1.0)
-    income_growth: float = param(0.01, "yearly growth of the median income", lo=-0.1, hi=0.1,
-                                 unit="1/year")
+    income_growth: float = param(0.0, "yearly growth of the median income in real terms: the "
+                                 "model counts in euros of the reference year (2024), in which "
+                                 "income ceilings, social rents, housing benefit and the RLS, all "
+                                 "indexed on the IRL in law, stay constant; private rents follow "
+                                 "the median. 0 holds the baseline still [assumption]",
+                                 lo=-0.1, hi=0.1, unit="1/year")
     # move intentions
-    transfer_rate: float = param(0.09415, "base yearly hazard that a social tenant asks a transfer",
+    transfer_rate: float = param(0.08694, "base yearly hazard that a social tenant asks a transfer",
                                  lo=0.0, hi=1.0, unit="1/year")
     mismatch_effect: float = param(4.0, "multiplier of move hazards when over-crowded", lo=1.0,
                                    hi=20.0)
@@ -454,7 +458,7 @@ class Behaviour(_Validated):
                                           "5 rooms or more (DREAL Occitanie 2023)")
     aspiration_effect: float = param(1.0, "log-hazard effect of the gap between aspiration and "
                                      "neighbourhood attractiveness", lo=0.0, hi=5.0)
-    upward_exit_rate: float = param(0.02751, "yearly hazard of leaving social housing for the "
+    upward_exit_rate: float = param(0.03521, "yearly hazard of leaving social housing for the "
                                     "market, for a tenant at the median income", lo=0.0, hi=1.0,
                                     unit="1/year")
     ownership_share: float = param(0.45, "share of upward exits that are to ownership", lo=0.0,
@@ -463,9 +467,9 @@ class Behaviour(_Validated):
                                      hi=1.0, unit="1/year")
     owner_move_rate: float = param(0.03, "yearly move hazard of owners", lo=0.0, hi=1.0,
                                    unit="1/year")
-    apply_rate: float = param(0.06987, "yearly hazard that an eligible low-income private tenant "
+    apply_rate: float = param(0.07837, "yearly hazard that an eligible low-income private tenant "
                               "applies for social housing", lo=0.0, hi=1.0, unit="1/year")
-    leave_rate: float = param(0.04003, "yearly hazard of leaving the territory", lo=0.0, hi=0.5,
+    leave_rate: float = param(0.03819, "yearly hazard of leaving the territory", lo=0.0, hi=0.5,
                               unit="1/year")
     give_up_rate: float = param(0.02, "yearly hazard that an applicant cancels the application "
                                 "between renewals (withdrawals other than non-renewal)",
@@ -557,7 +561,7 @@ class Behaviour(_Validated):
                                 unit="rooms", source="assumption")
     max_effort_rate: float = param(0.35, "maximum effort rate after housing benefit at "
                                    "eligibility", lo=0.1, hi=1.0)
-    commission_solvency: float = param(28.0, "commission practice weighing the ability to pay: "
+    commission_solvency: float = param(25.72, "commission practice weighing the ability to pay: "
                                        "a candidate is not proposed for a dwelling that would "
                                        "leave it less than this residual income (reste à "
                                        "vivre: income minus rent and charges plus housing "
@@ -567,9 +571,9 @@ class Behaviour(_Validated):
                                        source="L441-1 CCH (resources judged against the housing "
                                        "cost); level calibrated on ANCOLS (Q1 15.5–18 % of "
                                        "leases outside QPV) [assumption]")
-    accept_base: float = param(1.419, "log-odds of accepting an offer at zero attractiveness gap",
+    accept_base: float = param(2.339, "log-odds of accepting an offer at zero attractiveness gap",
                                lo=-10.0, hi=10.0)
-    accept_attractiveness: float = param(5.547, "log-odds effect of (attractiveness − aspiration)",
+    accept_attractiveness: float = param(5.907, "log-odds effect of (attractiveness − aspiration)",
                                          lo=0.0, hi=20.0)
     accept_effort: float = param(4.0, "log-odds effect of the effort rate", lo=0.0, hi=50.0)
     # attractiveness feedback (ODD §7.7)

@@ -58,7 +58,8 @@ def spin_up_rules(behaviour: Behaviour | None = None) -> tuple[Levers, Behaviour
     """Today's rules and the scenario's behaviour with the stock held fixed (see the module).
 
     ``behaviour``: the scenario's behaviour parameters (default: :class:`Behaviour`'s
-    defaults). Its ``growth`` and ``private_vacancy_target`` are set to 0; the rest apply, so
+    defaults). Its ``growth``, ``income_growth`` and ``private_vacancy_target`` are set to 0
+    (year 0 has the territory's stock and incomes); the rest apply, so
     that a territory with other behaviour (a calibration candidate, a point of a sensitivity
     analysis over uncertainties) starts from its own equilibrium, not from the default's.
     """
@@ -67,8 +68,9 @@ def spin_up_rules(behaviour: Behaviour | None = None) -> tuple[Levers, Behaviour
         lev, construction=dataclasses.replace(lev.construction, stock_share=0.0,
                                               units_per_year=0.0),
         sales=dataclasses.replace(lev.sales, share_per_year=0.0))
-    # no growth, and no private construction answering vacancy (a target of 0 builds nothing)
-    return lev, dataclasses.replace(behaviour or Behaviour(), growth=0.0,
+    # no growth, no real income growth (year 0 has the territory's incomes), and no private
+    # construction answering vacancy (a target of 0 builds nothing)
+    return lev, dataclasses.replace(behaviour or Behaviour(), growth=0.0, income_growth=0.0,
                                     private_vacancy_target=0.0)
 
 

@@ -243,7 +243,9 @@ class State:
     landlord_ids: list[str]
     month: int = 0  # months elapsed since the start
     median_income_uc: float = MEDIAN_INCOME_UC
-    ceiling_index: float = 1.0  # indexation of income ceilings since 2024
+    # income ceilings relative to the 2024 amounts; 1 in the model's constant 2024 euros
+    # (processes/income.py), kept for territories whose ceilings are of another year
+    ceiling_index: float = 1.0
     q1_threshold: float = 0.0  # €/UC/year, first quartile of applicants' income per UC
     quartile_cuts: np.ndarray = field(default_factory=lambda: np.zeros(3))
     counters: dict[str, float] = field(default_factory=dict)  # reset yearly

@@ -376,12 +376,16 @@ def test_spin_up_runs_the_scenarios_behaviour_not_its_levers(tiny_territory, tmp
     other = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 2, other_beh)
     assert len(list(cache_folder().glob("s*.pkl"))) == 2
     assert other.hh.n != base.hh.n or (other.hh.age != base.hh.age).any()
-    # growth and the private vacancy target are held at 0 whatever the scenario says, so a
-    # behaviour differing only there shares the default's spun-up state
-    grown = dataclasses.replace(Behaviour(), growth=0.03)
+    # growth, real income growth and the private vacancy target are held at 0 whatever the
+    # scenario says, so a behaviour differing only there shares the default's spun-up state
+    grown = dataclasses.replace(Behaviour(), growth=0.03, income_growth=0.02)
     same = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 2, grown)
     assert len(list(cache_folder().glob("s*.pkl"))) == 2
     assert (same.hh.age == base.hh.age).all()
+    # year 0 has the territory's incomes and ceilings: the spin-up does not move the money
+    drawn = model_mod.initial_state(tiny_territory, np.random.default_rng(11), 0)
+    assert same.median_income_uc == base.median_income_uc == drawn.median_income_uc
+    assert same.ceiling_index == base.ceiling_index == drawn.ceiling_index == 1.0
     # a lever does not change the spun-up state the model starts from
     lev = Levers()
     lev = dataclasses.replace(lev, quota_q1=dataclasses.replace(lev.quota_q1, enforcement="strict"))

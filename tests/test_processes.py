@@ -87,6 +87,34 @@ def test_income_rank_persistence(tiny_state):
     assert st.hh.z[idx].std() == pytest.approx(1.0, abs=0.02)  # stationary variance
 
 
+def test_real_income_growth_leaves_ceilings_and_rents_in_constant_euros(tiny_state):
+    """Ceilings, social rents and the housing benefit follow the IRL in law: in the model's
+    constant euros they stay put while the median grows at ``income_growth`` (real growth),
+    so a household of a given income rank has 5 % more income against the same ceiling, the
+    same rent and the same housing-benefit schedule (its residual income rises)."""
+    from mixsim.model.rules import housing_benefit, social_rent
+    from mixsim.model.state import plus_ceiling
+
+    st = tiny_state
+    hh, dw = st.hh, st.dw
+    ten = np.flatnonzero(hh.alive & (hh.tenure == SOCIAL))[:50]
+    d = hh.dwelling[ten]
+    rent0 = social_rent(dw, d).copy()
+    ceil0 = plus_ceiling(hh, ten, st.ceiling_index).copy()
+    inc0 = household_income(hh, ten).copy()
+    size = household_size(hh, ten)
+    left0 = inc0 / 12 - rent0 + housing_benefit(inc0, size, rent0)
+    yearly_income(st, Behaviour(income_persistence=1.0, income_growth=0.05),
+                  np.random.default_rng(5))
+    assert st.ceiling_index == 1.0
+    np.testing.assert_array_equal(plus_ceiling(hh, ten, st.ceiling_index), ceil0)
+    np.testing.assert_array_equal(social_rent(dw, d), rent0)
+    inc1 = household_income(hh, ten)
+    np.testing.assert_allclose(inc1, 1.05 * inc0)  # (ranks held: only the median moved)
+    left1 = inc1 / 12 - rent0 + housing_benefit(inc1, size, rent0)
+    assert (left1 > left0).all()
+
+
 def test_over_ceiling_counts_outside_qpv_only(tiny_state):
     st = tiny_state
     hh, dw, nb = st.hh, st.dw, st.nb

@@ -657,8 +657,8 @@ def _designate(holder, pool, com, rooms, fin, slack, in_qpv, rent_q1, rent_other
     The commission's ability-to-pay practice (L441-1 CCH lets resources be judged only against
     the cost of the housing): an applicant is not proposed for a dwelling that would leave it a
     residual income (*reste à vivre*: income minus rent and charges plus housing benefit) below
-    ``commission_solvency`` €/day per consumption unit (2024 euros, indexed like the income
-    ceilings) — for cheaper dwellings it still is. The
+    ``commission_solvency`` €/day per consumption unit (constant 2024 euros, as every amount:
+    :mod:`~model.processes.income`) — for cheaper dwellings it still is. The
     préfet's designations of priority households are exempt: the préfet may allocate himself
     when a commission refuses a DALO household (L441-2-3 CCH); and while offers outside QPV are
     reserved to the Q1 group (strict enforcement of the L441-1 quota), the floor yields to the

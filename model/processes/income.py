@@ -2,8 +2,17 @@
 
 Income per consumption unit is lognormal around a median that grows with ``income_growth``; a
 household's normal score ``z`` follows an AR(1) each January (rank persistence
-``income_persistence``, typically 0.85–0.95 for yearly French income ranks). Income ceilings are
-indexed on the same growth (they follow the IRL in law).
+``income_persistence``, typically 0.85–0.95 for yearly French income ranks).
+
+Every amount is in euros of the reference year (2024). In law the income ceilings (L441-1 CCH,
+revised each January on the IRL), the rents of social dwellings (L442-1 CCH: the yearly revision
+may not exceed the IRL's variation), the housing benefit's parameters (L823-4 CCH: indexed each
+October on the IRL) and the RLS amounts (L442-2-1 CCH) all follow the IRL, i.e. prices: in
+constant euros they stay put, and ``income_growth`` is the *real* growth of the median (0 by
+default). Earlier versions let the median and the ceilings grow 1 %/year in nominal terms
+while social rents and the housing benefit stayed at their 2024 amounts: social housing became 1 %
+cheaper each year relative to incomes (30 % over the 35 years of spin-up), and the Q1 share
+of leases outside QPV rose with no lever (0.166 -> 0.187 over 20 years at scale 1).
 """
 
 from __future__ import annotations
@@ -34,8 +43,7 @@ def yearly_income(state: State, beh: Behaviour, rng: np.random.Generator) -> Non
                                             state.median_income_uc)
     rho = beh.income_persistence
     hh.z[alive] = rho * hh.z[alive] + np.sqrt(1.0 - rho * rho) * rng.standard_normal(len(alive))
-    state.median_income_uc *= 1.0 + beh.income_growth
-    state.ceiling_index *= 1.0 + beh.income_growth
+    state.median_income_uc *= 1.0 + beh.income_growth  # real growth: ceilings stay (module doc)
     hh.income_uc[alive] = income_from_z(hh.z[alive], state.median_income_uc)
 
 
