@@ -243,8 +243,8 @@ class State:
     landlord_ids: list[str]
     month: int = 0  # months elapsed since the start
     median_income_uc: float = MEDIAN_INCOME_UC
-    # income ceilings relative to the 2024 amounts; 1 in the model's constant 2024 euros
-    # (processes/income.py), kept for territories whose ceilings are of another year
+    # income ceilings relative to their 2024 amounts, the multiplier every ceiling formula
+    # reads; it stays 1 in the model's constant 2024 euros (processes/income.py)
     ceiling_index: float = 1.0
     q1_threshold: float = 0.0  # €/UC/year, first quartile of applicants' income per UC
     quartile_cuts: np.ndarray = field(default_factory=lambda: np.zeros(3))
