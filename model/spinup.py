@@ -50,7 +50,9 @@ SPIN_UP_YEARS = 35
 # The spun-up states least recently written or read are deleted beyond this number of files
 # or this many bytes in all (a state is 35 MB at scale 2; a calibration, or a sensitivity
 # analysis in "point" mode, stores one per behaviour it tries)
-CACHE_FILES_KEPT = 200
+# (the test suite alone writes over 200 states at scale 0.1, about 0.8 MB each: with a cap of
+# 200 it evicted states a later test read again, and rebuilt them under another numpy)
+CACHE_FILES_KEPT = 1000
 CACHE_BYTES_KEPT = 2 * 1024**3
 
 
