@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from .applications import commune_weights, update_q1_threshold
-from .draws import draw_wishes, weighted_choice
+from .draws import binomial_each, draw_wishes, weighted_choice
 from .rules import household_size, income_from_z
 from .state import (
     APP_FIRST,
@@ -84,7 +84,7 @@ def synthesise_households(rng: np.random.Generator, hh: Table, idx: np.ndarray,
     kids = np.zeros(n, np.int8)
     with_kids = (hh_type == COUPLE_CHILDREN) | (hh_type == SINGLE_PARENT)
     kids[with_kids] = 1 + weighted_choice(rng, [0.45, 0.38, 0.17], with_kids.sum())
-    u14 = rng.binomial(kids, 0.65).astype(np.int8)
+    u14 = binomial_each(rng, kids, 0.65).astype(np.int8)
     hh.adults[idx] = adults
     hh.kids_u14[idx] = u14
     hh.kids_14p[idx] = kids - u14
@@ -112,7 +112,7 @@ def draw_women(rng: np.random.Generator, hh_type: np.ndarray, adults: np.ndarray
     couple = (hh_type == COUPLE) | (hh_type == COUPLE_CHILDREN)
     women[couple] = 1
     other = hh_type == OTHER
-    women[other] = rng.binomial(adults[other].astype(np.int64), 0.5)
+    women[other] = binomial_each(rng, adults[other], 0.5)
     return women
 
 

@@ -414,3 +414,68 @@ def test_sample_without_replacement_is_numpys_choice(n, k):
         b.choice(n, size=k, replace=False))
     with pytest.raises(ValueError, match="without replacement"):
         sample_without_replacement(a, n, n + 1)
+
+
+@pytest.mark.parametrize("n, p", [(1, 0.3), (3, 0.65), (12, 0.5), (40, 0.02), (2628, 0.1543),
+                                  (100_000, 0.0003), (500, 0.97), (60, 0.999)])
+def test_binomial_has_the_binomial_law(n, p):
+    """Frequencies of 20,000 draws against the binomial probabilities (chi-square).
+
+    Counts of expected frequency under 5 are pooled with their neighbours (the chi-square
+    approximation needs it). The test rejects at p < 1e-4 over 3 seeds: a correct sampler
+    fails one parametrised case in about 3,000 runs, a wrong one (e.g. a tail dropped, or the
+    mode's probability off by 10 %) fails every seed.
+    """
+    from scipy import stats
+
+    from mixsim.model.draws import binomial
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x = np.array([binomial(rng, n, p) for _ in range(20_000)])
+        assert x.min() >= 0 and x.max() <= n
+        ks = np.arange(n + 1)
+        expected = 20_000 * stats.binom.pmf(ks, n, p)
+        observed = np.bincount(x, minlength=n + 1).astype(float)
+        # pool the counts into bins of expected frequency >= 5, in order of k
+        obs_bins, exp_bins, o, e = [], [], 0.0, 0.0
+        for ob, ex in zip(observed, expected, strict=True):
+            o, e = o + ob, e + ex
+            if e >= 5:
+                obs_bins.append(o)
+                exp_bins.append(e)
+                o = e = 0.0
+        obs_bins[-1] += o
+        exp_bins[-1] += e
+        if len(obs_bins) == 1:  # one bin: every draw must be in it
+            assert observed.sum() == 20_000
+            continue
+        pvalue = stats.chisquare(obs_bins, exp_bins).pvalue
+        assert pvalue > 1e-4, (seed, pvalue)
+
+
+def test_binomial_reads_one_uniform_of_the_bit_stream():
+    """A count depends only on one ``rng.random()`` (whose bits numpy keeps across versions).
+
+    numpy's own binomial changed between numpy 2.4 and 2.5; ours must be a function of the
+    uniform it reads, with no uniform for certain counts, and the per-element version reads
+    one uniform per element.
+    """
+    from mixsim.model.draws import _binomial_inverse, binomial, binomial_each
+    for seed in range(50):
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        n, p = 10 + 97 * seed, 0.001 + 0.019 * seed
+        assert binomial(a, n, p) == _binomial_inverse(b.random(), n, p)
+        assert a.bit_generator.state == b.bit_generator.state
+    a, b = np.random.default_rng(7), np.random.default_rng(7)
+    assert (binomial(a, 0, 0.5), binomial(a, 9, 0.0), binomial(a, 9, 1.0), binomial(a, 9, -1),
+            binomial(a, 9, 2.0)) == (0, 0, 9, 0, 9)
+    assert a.bit_generator.state == b.bit_generator.state  # nothing drawn
+    sizes = np.array([0, 1, 3, 2, 40])
+    got = binomial_each(a, sizes, 0.65)
+    u = b.random(5)
+    assert list(got) == [0] + [_binomial_inverse(u[i], int(sizes[i]), 0.65) for i in (1, 2, 3, 4)]
+    assert a.bit_generator.state == b.bit_generator.state
+    # the walk from the mode covers both tails: u near 0 and near 1 give the extremes
+    assert _binomial_inverse(1e-300, 10, 0.5) == 5  # the mode is visited first
+    assert {_binomial_inverse(1.0 - 1e-6, 10, 0.5), _binomial_inverse(1.0 - 1e-4, 10, 0.5)} \
+        <= {0, 10}

@@ -22,7 +22,7 @@ import numpy as np
 from ..applications import open_applications
 from ..ceilings import resources_one
 from ..config import Behaviour, Levers
-from ..draws import sample_without_replacement
+from ..draws import binomial, sample_without_replacement
 from ..jit import njit
 from ..moves import MoveLog, remove
 from ..rules import (
@@ -307,7 +307,7 @@ def _draw_ranks(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     The draws of :func:`bernoulli_subset`: a binomial count, then that many ranks without
     replacement.
     """
-    k = int(rng.binomial(n, min(max(float(p), 0.0), 1.0))) if n else 0
+    k = binomial(rng, n, p)
     if k == 0:
         return _NO_ROWS
     return sample_without_replacement(rng, n, k)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..applications import open_applications
 from ..config import Behaviour, Levers
-from ..draws import weighted_choice
+from ..draws import binomial, weighted_choice
 from ..moves import KIND, MoveLog
 from ..rules import household_size, rooms_needed
 from ..state import (
@@ -105,7 +105,7 @@ def build_social(state: State, n: int, rng: np.random.Generator, *, outside_shar
     if n <= 0:
         return np.zeros(0, np.int64)
     dw, nb = state.dw, state.nb
-    n_out = int(rng.binomial(n, outside_share))
+    n_out = binomial(rng, n, outside_share)
     sizes = {False: n - n_out, True: n_out}
     deficit = sru_deficit_communes(state) if sru_catchup else None
     target_nb = []
